@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+// Switchyard: a Kubernetes Service data plane (kube-proxy + cluster DNS replacement) for one node.
+// The module map and contracts are in ../shared/DESIGN.md; targets are listed here in that order.
+import PackageDescription
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard", targets: ["switchyard"]),
+        .library(name: "SwitchyardModel", targets: ["SwitchyardModel"]),
+        .library(name: "SwitchyardLB", targets: ["SwitchyardLB"]),
+        .library(name: "SwitchyardNFT", targets: ["SwitchyardNFT"]),
+        .library(name: "SwitchyardRules", targets: ["SwitchyardRules"]),
+        .library(name: "SwitchyardDNS", targets: ["SwitchyardDNS"]),
+        .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Slim Sendable values and the ClusterStore. No I/O.
+        .target(
+            name: "SwitchyardModel",
+            dependencies: [.product(name: "HashTreeCollections", package: "swift-collections")]
+        ),
+        // Manifests on disk (and later the Kubernetes API) → ClusterEvents.
+        .target(
+            name: "SwitchyardSources",
+            dependencies: [
+                "SwitchyardModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The pure load-balancing core: endpoint selection and dispatch models.
+        .target(name: "SwitchyardLB", dependencies: ["SwitchyardModel"]),
+        // nftables object model, Transaction, nft text, in-memory fake with a packet tracer. No I/O.
+        .target(name: "SwitchyardNFT"),
+        // Planner → compiler → differ; iptables-restore rendering.
+        .target(
+            name: "SwitchyardRules",
+            dependencies: [
+                "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // DNS codec, zone, resolver, NIO server, forwarder.
+        .target(
+            name: "SwitchyardDNS",
+            dependencies: [
+                "SwitchyardModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SwitchyardTestSupport",
+            dependencies: ["SwitchyardModel"]
+        ),
+        .executableTarget(
+            name: "switchyard",
+            dependencies: [
+                "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardRules", "SwitchyardDNS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(
+            name: "SwitchyardSourcesTests",
+            dependencies: ["SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "SwitchyardLBTests", dependencies: ["SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
+        .testTarget(
+            name: "SwitchyardRulesTests",
+            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+        ),
+        .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

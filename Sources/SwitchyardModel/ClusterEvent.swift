@@ -1,0 +1,51 @@
+/// The kinds of objects Switchyard follows.
+public enum ResourceKind: String, Sendable, Hashable, CaseIterable {
+    case namespace = "Namespace"
+    case service = "Service"
+    case endpointSlice = "EndpointSlice"
+    case pod = "Pod"
+    case node = "Node"
+}
+
+/// Any object Switchyard follows, as its slim model value.
+public enum ClusterObject: Sendable, Hashable {
+    case namespace(Namespace)
+    case service(Service)
+    case endpointSlice(EndpointSlice)
+    case pod(Pod)
+    case node(Node)
+
+    public var kind: ResourceKind {
+        switch self {
+        case .namespace: .namespace
+        case .service: .service
+        case .endpointSlice: .endpointSlice
+        case .pod: .pod
+        case .node: .node
+        }
+    }
+
+    /// `namespace/name`; cluster-scoped objects (Namespace, Node) have an empty namespace.
+    public var key: ObjectKey {
+        switch self {
+        case .namespace(let o): o.key
+        case .service(let o): o.key
+        case .endpointSlice(let o): o.key
+        case .pod(let o): o.key
+        case .node(let o): o.key
+        }
+    }
+}
+
+/// What a source reports: an object appeared, changed, or went away.
+public enum ClusterEvent: Sendable, Hashable {
+    case added(ClusterObject)
+    case updated(ClusterObject)
+    case deleted(ClusterObject)
+
+    public var object: ClusterObject {
+        switch self {
+        case .added(let o), .updated(let o), .deleted(let o): o
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/// `spec.type` of a Service.
+public enum ServiceType: String, Sendable, Hashable, CaseIterable {
+    case clusterIP = "ClusterIP"
+    case nodePort = "NodePort"
+    case loadBalancer = "LoadBalancer"
+    case externalName = "ExternalName"
+}
+
+/// `externalTrafficPolicy` / `internalTrafficPolicy`.
+public enum TrafficPolicy: String, Sendable, Hashable, CaseIterable {
+    case cluster = "Cluster"
+    case local = "Local"
+}
+
+/// `spec.trafficDistribution`. `PreferClose` is the older spelling of `PreferSameZone`.
+public enum TrafficDistribution: String, Sendable, Hashable, CaseIterable {
+    case preferClose = "PreferClose"
+    case preferSameZone = "PreferSameZone"
+    case preferSameNode = "PreferSameNode"
+}
+
+/// `spec.sessionAffinity`, with the ClientIP timeout folded in.
+public enum SessionAffinity: Sendable, Hashable {
+    case none
+    /// Same client address → same endpoint until `timeoutSeconds` of inactivity (API default 10800).
+    case clientIP(timeoutSeconds: Int)
+
+    public static let defaultClientIPTimeout = 10800
+}
+
+/// A port given by number or by the name of a container port (`targetPort`).
+public enum PortReference: Sendable, Hashable, CustomStringConvertible {
+    case number(Int)
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .number(let n): String(n)
+        case .name(let s): s
+        }
+    }
+}
+
+/// One entry of `spec.ports`.
+public struct ServicePort: Sendable, Hashable {
+    public var name: String
+    public var `protocol`: TransportProtocol
+    public var port: Int
+    public var targetPort: PortReference
+    /// Zero when none is allocated.
+    public var nodePort: Int
+    public var appProtocol: String?
+
+    public init(
+        name: String = "", protocol: TransportProtocol = .tcp, port: Int,
+        targetPort: PortReference? = nil, nodePort: Int = 0, appProtocol: String? = nil
+    ) {
+        self.name = name
+        self.protocol = `protocol`
+        self.port = port
+        self.targetPort = targetPort ?? .number(port)
+        self.nodePort = nodePort
+        self.appProtocol = appProtocol
+    }
+}
+
+/// `status.loadBalancer.ingress[].ipMode` (KEP-1860). `proxy` means the LB does not deliver to the VIP.
+public enum LoadBalancerIPMode: String, Sendable, Hashable {
+    case vip = "VIP"
+    case proxy = "Proxy"
+}
+
+/// One `status.loadBalancer.ingress` entry.
+public struct LoadBalancerIngress: Sendable, Hashable {
+    public var ip: IPAddress?
+    public var hostname: String?
+    public var ipMode: LoadBalancerIPMode?
+
+    public init(ip: IPAddress? = nil, hostname: String? = nil, ipMode: LoadBalancerIPMode? = nil) {
+        self.ip = ip
+        self.hostname = hostname
+        self.ipMode = ipMode
+    }
+}
+
+/// The well-known labels the proxy and DNS read.
+public enum WellKnownLabel {
+    /// Services carrying it belong to another proxy and are not programmed.
+    public static let serviceProxyName = "service.kubernetes.io/service-proxy-name"
+    /// Set by the EndpointSlice controller on slices of headless Services.
+    public static let headless = "service.kubernetes.io/headless"
+    /// Links an EndpointSlice to its Service.
+    public static let serviceName = "kubernetes.io/service-name"
+    /// A Node's zone.
+    public static let topologyZone = "topology.kubernetes.io/zone"
+    /// The EndpointSlice annotation read for `network_programming_duration_seconds`.
+    public static let lastChangeTriggerTime = "endpoints.kubernetes.io/last-change-trigger-time"
+}
+
+/// The slim copy of a Service: only what the proxy and DNS need.
+public struct Service: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var labels: [String: String]
+    public var type: ServiceType
+    /// `clusterIPs` (or `clusterIP`), primary first. Empty for headless and ExternalName Services.
+    public var clusterIPs: [IPAddress]
+    /// `clusterIP: None`.
+    public var isHeadless: Bool
+    public var ipFamilies: [IPFamily]
+    public var ports: [ServicePort]
+    public var externalIPs: [IPAddress]
+    public var loadBalancerIngress: [LoadBalancerIngress]
+    public var loadBalancerSourceRanges: [CIDR]
+    public var sessionAffinity: SessionAffinity
+    public var externalTrafficPolicy: TrafficPolicy
+    public var internalTrafficPolicy: TrafficPolicy
+    /// Zero when none is allocated.
+    public var healthCheckNodePort: Int
+    public var publishNotReadyAddresses: Bool
+    public var trafficDistribution: TrafficDistribution?
+    public var externalName: String?
+
+    public init(
+        namespace: String, name: String, labels: [String: String] = [:], type: ServiceType = .clusterIP,
+        clusterIPs: [IPAddress] = [], isHeadless: Bool = false, ipFamilies: [IPFamily] = [],
+        ports: [ServicePort] = [], externalIPs: [IPAddress] = [],
+        loadBalancerIngress: [LoadBalancerIngress] = [], loadBalancerSourceRanges: [CIDR] = [],
+        sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
+        internalTrafficPolicy: TrafficPolicy = .cluster, healthCheckNodePort: Int = 0,
+        publishNotReadyAddresses: Bool = false, trafficDistribution: TrafficDistribution? = nil,
+        externalName: String? = nil
+    ) {
+        self.namespace = namespace
+        self.name = name
+        self.labels = labels
+        self.type = type
+        self.clusterIPs = clusterIPs
+        self.isHeadless = isHeadless
+        self.ipFamilies = ipFamilies.isEmpty ? Array(Set(clusterIPs.map(\.family))).sorted() : ipFamilies
+        self.ports = ports
+        self.externalIPs = externalIPs
+        self.loadBalancerIngress = loadBalancerIngress
+        self.loadBalancerSourceRanges = loadBalancerSourceRanges
+        self.sessionAffinity = sessionAffinity
+        self.externalTrafficPolicy = externalTrafficPolicy
+        self.internalTrafficPolicy = internalTrafficPolicy
+        self.healthCheckNodePort = healthCheckNodePort
+        self.publishNotReadyAddresses = publishNotReadyAddresses
+        self.trafficDistribution = trafficDistribution
+        self.externalName = externalName
+    }
+
+    public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
+
+    /// The `service.kubernetes.io/service-proxy-name` label, when another proxy owns this Service.
+    public var serviceProxyName: String? { labels[WellKnownLabel.serviceProxyName] }
+
+    /// Whether a proxy programs this Service at all: not headless, not ExternalName, no proxy-name label.
+    public var isProxied: Bool {
+        !isHeadless && type != .externalName && serviceProxyName == nil && !clusterIPs.isEmpty
+    }
+
+    /// The ClusterIP of one family, if the Service has one.
+    public func clusterIP(of family: IPFamily) -> IPAddress? {
+        clusterIPs.first { $0.family == family }
+    }
+
+    /// The `ServicePortName` of one of this Service's ports.
+    public func portName(_ port: ServicePort) -> ServicePortName {
+        ServicePortName(service: key, port: port.name, protocol: port.protocol)
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder until this module lands; see ../shared/DESIGN.md for what it owns.

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `switchyard` command tree. Each subcommand lives in its own file.
+@main
+struct SwitchyardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard",
+        abstract: "A Kubernetes Service data plane: kube-proxy and cluster DNS in one node daemon.",
+        version: "0.1.0",
+        subcommands: [
+            // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
+        ]
+    )
+}
