@@ -47,7 +47,7 @@ struct WireWriter {
         }
     }
 
-    /// Writes a name, compressed against what was written (or seeded) before.
+    /// Writes a name, compressed against what was written (or seeded) before unless `compress` is false.
     mutating func name(_ name: DNSName, compress: Bool = true) {
         let wire = name.wire
         let lower = DNSName.lowercase(wire)
@@ -57,8 +57,9 @@ struct WireWriter {
                 u16(0xC000 | pointer)
                 return
             }
+            // Uncompressed names (SRV targets) may still be pointed at by later names.
             let here = absoluteOffset
-            if compress, here < 0x3FFF { compression[lower[i...]] = UInt16(here) }
+            if here < 0x3FFF, compression[lower[i...]] == nil { compression[lower[i...]] = UInt16(here) }
             let length = Int(wire[i])
             bytes.append(contentsOf: wire[i...(i + length)])
             i += 1 + length

@@ -66,7 +66,7 @@ let serviceCases: [Case] = [
          additional: ["kube-dns.kube-system.svc.cluster.local. 30 IN A 10.96.0.10"]),
     Case(name: "_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL.", type: .srv,
          answers: ["_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL. 30 IN SRV 0 100 80 svc1.testns.svc.cluster.local."],
-         additional: ["svc1.testns.svc.cLuStEr.LoCaL. 30 IN A 10.96.1.1"]),
+         additional: ["svc1.testns.svc.cluster.local. 30 IN A 10.96.1.1"]),
     nxdomain("_dns._tcp.kube-dns.kube-system.svc.cluster.local.", .srv),
     nxdomain("_nope._tcp.web.default.svc.cluster.local.", .srv),
     nodata("_http._tcp.web.default.svc.cluster.local.", .a),
