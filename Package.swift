@@ -85,7 +85,13 @@ let package = Package(
             name: "SwitchyardRulesTests",
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
-        .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(
+            name: "SwitchyardDNSTests",
+            dependencies: [
+                "SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
