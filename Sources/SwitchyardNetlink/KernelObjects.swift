@@ -193,7 +193,8 @@ public struct KernelSet: Sendable, Hashable {
         self.keyType = keyType
         self.keyLength = keyLength
         self.dataType = dataType
-        self.dataLength = dataLength
+        // Verdict maps carry no data length of their own.
+        self.dataLength = dataType == Self.verdictDataType ? nil : dataLength
         self.timeoutMilliseconds = timeoutMilliseconds
         self.concatLengths = concatLengths
         self.userData = userData

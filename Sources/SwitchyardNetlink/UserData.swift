@@ -80,3 +80,19 @@ extension UserData {
         return data
     }
 }
+
+extension UserData {
+    /// The comment in a rule's user data, if any.
+    static func comment(in data: [UInt8]) -> String? {
+        var index = 0
+        while index + 2 <= data.count {
+            let type = data[index], length = Int(data[index + 1])
+            guard index + 2 + length <= data.count else { return nil }
+            if type == 0 {
+                return String(decoding: data[(index + 2)..<(index + 2 + length)].prefix { $0 != 0 }, as: UTF8.self)
+            }
+            index += 2 + length
+        }
+        return nil
+    }
+}
