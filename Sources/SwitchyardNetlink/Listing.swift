@@ -144,18 +144,19 @@ extension NetfilterSocket {
             guard let object = nftnl_set_alloc() else { throw .malformedReply("cannot allocate a set") }
             defer { nftnl_set_free(object) }
             guard nftnl_set_elems_nlmsg_parse(message, object) >= 0 else { throw .malformedReply("NEWSETELEM message") }
-            guard let iterator = nftnl_set_elems_iter_create(object) else { return }
-            defer { nftnl_set_elems_iter_destroy(iterator) }
-            var current = nftnl_set_elems_iter_cur(iterator)
-            while let element = current {
-                elements.append(Self.element(element))
-                current = nftnl_set_elems_iter_next(iterator)
-            }
+            final class Collector { var elements: [KernelElement] = [] }
+            let collector = Collector()
+            _ = nftnl_set_elem_foreach(object, { element, context in
+                guard let element, let context else { return 0 }
+                Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().elements.append(NetfilterSocket.element(element))
+                return 0
+            }, Unmanaged.passUnretained(collector).toOpaque())
+            elements += collector.elements
         })
         return elements
     }
 
-    private static func element(_ e: OpaquePointer) -> KernelElement {
+    fileprivate static func element(_ e: OpaquePointer) -> KernelElement {
         func bytes(_ attribute: Int) -> [UInt8] {
             var length: UInt32 = 0
             guard nftnl_set_elem_is_set(e, UInt16(attribute)), let data = nftnl_set_elem_get(e, UInt16(attribute), &length) else { return [] }
