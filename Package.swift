@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SwitchyardNFT", targets: ["SwitchyardNFT"]),
         .library(name: "SwitchyardRules", targets: ["SwitchyardRules"]),
         .library(name: "SwitchyardDNS", targets: ["SwitchyardDNS"]),
+        .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
     ],
     dependencies: [
@@ -42,6 +43,14 @@ let package = Package(
         .target(name: "SwitchyardLB", dependencies: ["SwitchyardModel"]),
         // nftables object model, Transaction, nft text, in-memory fake with a packet tracer. No I/O.
         .target(name: "SwitchyardNFT"),
+        // libnftnl + libmnl (Debian: libnftnl-dev, libmnl-dev).
+        .systemLibrary(
+            name: "CSwitchyardNetfilter",
+            pkgConfig: "libnftnl",
+            providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
+        ),
+        // The only module that talks to the kernel: netlink batches, read-back, namespaces.
+        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT"]),
         // Planner → compiler → differ; iptables-restore rendering.
         .target(
             name: "SwitchyardRules",
@@ -68,7 +77,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +94,7 @@ let package = Package(
             name: "SwitchyardRulesTests",
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
+        .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(
             name: "SwitchyardDNSTests",
             dependencies: [

@@ -1,0 +1,44 @@
+import SwitchyardModel
+
+/// One usable endpoint of a service port in one family: the DNAT target `ip:port`, with what the
+/// planner used to choose it. Ordered by address, then port: the order of slot tables and cascades.
+public struct EndpointAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var ip: IPAddress
+    public var port: Int
+    /// The endpoint runs on this node (`nodeName` equals ``ProxyConfig/nodeName``).
+    public var isLocal: Bool
+    public var nodeName: String?
+    public var zone: String?
+    /// Conditions as the API means them (nil already resolved: ready ⇐ nil, serving ⇐ ready).
+    public var isReady: Bool
+    public var isServing: Bool
+    public var isTerminating: Bool
+
+    public init(
+        ip: IPAddress, port: Int, isLocal: Bool = false, nodeName: String? = nil, zone: String? = nil,
+        isReady: Bool = true, isServing: Bool = true, isTerminating: Bool = false
+    ) {
+        self.ip = ip
+        self.port = port
+        self.isLocal = isLocal
+        self.nodeName = nodeName
+        self.zone = zone
+        self.isReady = isReady
+        self.isServing = isServing
+        self.isTerminating = isTerminating
+    }
+
+    /// `ip:port`, or `[ip]:port` for IPv6 (the form kube-proxy prints and Maglev hashes).
+    public var description: String {
+        switch ip {
+        case .v4: "\(ip):\(port)"
+        case .v6: "[\(ip)]:\(port)"
+        }
+    }
+
+    /// Ordered by address, then port; ties (which the planner never produces) broken by the rest.
+    public static func < (lhs: EndpointAddress, rhs: EndpointAddress) -> Bool {
+        if lhs.ip != rhs.ip { return lhs.ip < rhs.ip }
+        return lhs.port < rhs.port
+    }
+}

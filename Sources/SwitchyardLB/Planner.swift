@@ -1,0 +1,119 @@
+import SwitchyardModel
+
+/// Turns Services and their EndpointSlices into ``ServicePortPlan``s. Pure: same input, same output;
+/// no I/O, no clock. Planning one Service costs O(its ports × its endpoints), whatever the cluster size.
+public enum Planner {
+    /// Plans one Service: one ``ServicePortPlan`` per (port, family with a ClusterIP), sorted; empty
+    /// when the Service is not proxied (headless, ExternalName, no ClusterIP, labelled
+    /// `service.kubernetes.io/service-proxy-name`).
+    ///
+    /// - Parameters:
+    ///   - slices: the Service's EndpointSlices (any order; processed by name).
+    ///   - node: this node's Node object, for its zone and primary IPs; nil when unknown.
+    public static func plan(
+        service: Service, slices: [EndpointSlice], config: ProxyConfig, node: Node? = nil
+    ) -> [ServicePortPlan] {
+        plan(service: service, slices: slices, config: config, context: NodeContext(config: config, node: node))
+    }
+
+    /// Plans one Service against an already resolved node context (what the cluster-wide entry
+    /// points use, so the Node object is read once per sync, not once per Service).
+    public static func plan(
+        service: Service, slices: [EndpointSlice], config: ProxyConfig, context: NodeContext
+    ) -> [ServicePortPlan] {
+        guard service.isProxied else { return [] }
+        let sortedSlices = slices.sorted { $0.name < $1.name }
+        var plans: [ServicePortPlan] = []
+        for family in IPFamily.allCases {
+            guard let clusterIP = service.clusterIP(of: family) else { continue }
+            let familySlices = sortedSlices.filter { $0.addressType.family == family }
+            let frontends = Frontends(service: service, family: family, node: context)
+            for port in service.ports {
+                let candidates = EndpointResolution.endpoints(
+                    for: port, family: family, slices: familySlices, nodeName: context.name
+                )
+                let selection = EndpointSelection(
+                    endpoints: candidates, trafficDistribution: service.trafficDistribution, node: context
+                )
+                let cluster = DispatchTables.set(selection.cluster, ifEmpty: .reject, config: config)
+                let local = DispatchTables.set(
+                    selection.local, ifEmpty: selection.hasEndpoints ? .drop : .reject, config: config
+                )
+                plans.append(ServicePortPlan(
+                    name: service.portName(port), family: family, port: port.port, clusterIP: clusterIP,
+                    nodePort: port.nodePort, externalIPs: frontends.externalIPs,
+                    loadBalancerIPs: frontends.loadBalancerIPs,
+                    loadBalancerSourceRanges: frontends.sourceRanges,
+                    restrictsLoadBalancerSources: frontends.restrictsSources,
+                    sessionAffinityTimeout: service.sessionAffinity.timeoutSeconds,
+                    internalTrafficPolicy: service.internalTrafficPolicy,
+                    externalTrafficPolicy: service.externalTrafficPolicy,
+                    cluster: cluster, local: local, hasEndpoints: selection.hasEndpoints,
+                    healthCheckNodePort: service.healthCheckNodePort,
+                    localEndpointCount: selection.localReadyAddressCount
+                ))
+            }
+        }
+        return plans.sorted()
+    }
+
+    /// Plans every Service of a snapshot (a full sync).
+    public static func plan(snapshot: ClusterSnapshot, config: ProxyConfig) -> ClusterPlan {
+        let context = NodeContext(config: config, snapshot: snapshot)
+        var services: [ObjectKey: [ServicePortPlan]] = [:]
+        services.reserveCapacity(snapshot.services.count)
+        for (key, service) in snapshot.services {
+            let plans = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+            if !plans.isEmpty { services[key] = plans }
+        }
+        return ClusterPlan(node: context, services: services)
+    }
+
+    /// Re-plans only what `changes` touched: each dirty Service (``ClusterChanges/dirtyServices``) gets
+    /// its new plans, or an empty list when it is gone or no longer proxied. O(changed services).
+    ///
+    /// When this node's own Node object changed (zone or addresses), every plan may change, so this
+    /// falls back to a full re-plan and says so with ``PlanUpdate/isFull``.
+    public static func plan(changes: ClusterChanges, snapshot: ClusterSnapshot, config: ProxyConfig) -> PlanUpdate {
+        let context = NodeContext(config: config, snapshot: snapshot)
+        if changes.nodes.contains(config.nodeName) {
+            return PlanUpdate(node: context, isFull: true, services: plan(snapshot: snapshot, config: config).services)
+        }
+        return PlanUpdate(
+            node: context, isFull: false,
+            services: plan(services: changes.dirtyServices, snapshot: snapshot, config: config, context: context)
+        )
+    }
+
+    /// Re-plans the listed Services: removed or unproxied ones map to an empty list.
+    public static func plan(
+        services keys: Set<ObjectKey>, snapshot: ClusterSnapshot, config: ProxyConfig, context: NodeContext
+    ) -> [ObjectKey: [ServicePortPlan]] {
+        var result: [ObjectKey: [ServicePortPlan]] = [:]
+        result.reserveCapacity(keys.count)
+        for key in keys {
+            guard let service = snapshot.services[key] else {
+                result[key] = []
+                continue
+            }
+            result[key] = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+        }
+        return result
+    }
+
+    /// The joined slices of one Service, unsorted (``plan(service:slices:config:context:)`` sorts).
+    private static func slices(of key: ObjectKey, in snapshot: ClusterSnapshot) -> [EndpointSlice] {
+        guard let byName = snapshot.endpointSlicesByService[key] else { return [] }
+        return Array(byName.values)
+    }
+}
+
+extension SessionAffinity {
+    /// The ClientIP timeout, nil without affinity.
+    var timeoutSeconds: Int? {
+        switch self {
+        case .none: nil
+        case .clientIP(let timeout): timeout
+        }
+    }
+}
