@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardDNS
+import SwitchyardModel
+
+/// `switchyard dns`: serves cluster DNS (Service and Pod records as CoreDNS's kubernetes plugin
+/// answers them) for the objects in manifests, forwarding other names upstream.
+struct DNSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dns",
+        abstract: "Serve cluster DNS for the objects in manifests (files or directories) until SIGINT/SIGTERM."
+    )
+
+    @Argument(help: "Manifest files or directories (kubectl-style YAML/JSON).")
+    var paths: [String] = []
+
+    @Option(name: .customLong("listen"), help: "Address to serve UDP and TCP on (IP:PORT or [IPv6]:PORT); repeatable.")
+    var listen: [String] = ["127.0.0.1:5353"]
+
+    @Option(name: .customLong("zone"), help: "Cluster zone; repeatable (the first is used for PTR targets).")
+    var zones: [String] = ["cluster.local."]
+
+    @Option(help: "TTL of every record, 0-3600 (also the SOA minimum).")
+    var ttl: Int = 30
+
+    @Option(help: "Pod records: insecure, verified or disabled.")
+    var pods: String = "insecure"
+
+    @Flag(help: "Answer NXDOMAIN for ClusterIP Services without ready endpoints.")
+    var ignoreEmptyService = false
+
+    @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
+    var endpointPodNames = false
+
+    @Option(name: .customLong("upstream"), parsing: .upToNextOption,
+            help: "Upstream servers for other names (default: nameservers of /etc/resolv.conf); 'none' refuses them.")
+    var upstream: [String] = []
+
+    @Option(help: "Event-loop threads (each gets its own UDP socket per address).")
+    var threads: Int = 1
+
+    @Option(help: .hidden)
+    var benchmarkServices: Int = 0
+
+    @Option(help: .hidden)
+    var benchmarkPods: Int = 0
+
+    func validate() throws {
+        guard (0...3600).contains(ttl) else { throw ValidationError("--ttl must be within 0...3600, got \(ttl)") }
+        guard PodsMode(rawValue: pods) != nil else {
+            throw ValidationError("--pods must be insecure, verified or disabled, got '\(pods)'")
+        }
+        guard !paths.isEmpty || benchmarkServices > 0 else { throw ValidationError("give at least one manifest path") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        for zone in zones where DNSName(zone) == nil { throw ValidationError("--zone '\(zone)' is not a domain name") }
+        if upstream.contains("none"), upstream.count > 1 { throw ValidationError("--upstream none excludes other upstreams") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "switchyard.dns")
+        logger.logLevel = .info
+        let listenAddresses = try listen.map { try DNSAddress.parse($0) }
+        let upstreams: [SocketAddress]
+        if upstream == ["none"] {
+            upstreams = []
+        } else if upstream.isEmpty {
+            let text = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+            upstreams = DNSAddress.nameservers(resolvConf: text)
+        } else {
+            upstreams = try upstream.map { try DNSAddress.parse($0) }
+        }
+        let options = try DNSZoneOptions(
+            zones: zones.compactMap { DNSName($0) }, ttl: UInt32(ttl), pods: PodsMode(rawValue: pods) ?? .insecure,
+            ignoreEmptyService: ignoreEmptyService, endpointPodNames: endpointPodNames,
+            reverseFallthrough: !upstreams.isEmpty
+        ).validated()
+
+        var store = ClusterStore()
+        let objects = try loadObjects()
+        store.apply(objects.map(ClusterEvent.added))
+        let started = ContinuousClock.now
+        let zone = DNSZone(snapshot: store.snapshot, options: options)
+        logger.info("zone built", metadata: [
+            "names": "\(zone.nameCount)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)",
+        ])
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
+        let server = DNSServer(
+            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads), zone: zone,
+            forwarder: forwarder, group: group, logger: logger)
+        let bound = try await server.start()
+        print("dns: serving \(zone.nameCount) names on \(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
+              + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
+        await Self.waitForTermination()
+        logger.info("shutting down")
+        try await server.stop()
+        try await group.shutdownGracefully()
+    }
+
+    private func loadObjects() throws -> [ClusterObject] {
+        if benchmarkServices > 0 {
+            return BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
+        }
+        return try ManifestObjects.load(paths: paths)
+    }
+
+    /// Returns on the first SIGINT or SIGTERM.
+    static func waitForTermination() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            return source
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Manifest loading, until SwitchyardSources lands on this branch.
+enum ManifestObjects {
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "manifest loading (SwitchyardSources) is not available in this build" }
+    }
+
+    static func load(paths: [String]) throws -> [ClusterObject] {
+        throw Unavailable()
+    }
+}
