@@ -49,12 +49,12 @@ public final class DNSZone: Sendable {
     /// Forward zones, then in-addr.arpa and ip6.arpa: lowercased wire names.
     let origins: [[UInt8]]
     let soa: [SOATemplate]
-    let nodes: [[UInt8]: ZoneNode]
+    let nodes: [NameKey: ZoneNode]
     /// Pod IPs by namespace, only for `pods verified`.
     let podIPs: [String: Set<IPAddress>]
 
     init(
-        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: [[UInt8]: ZoneNode],
+        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: [NameKey: ZoneNode],
         podIPs: [String: Set<IPAddress>]
     ) {
         self.options = options
@@ -124,4 +124,19 @@ public final class DNSZone: Sendable {
 
     /// Whether an origin index is one of the reverse zones.
     func isReverse(_ origin: Int) -> Bool { origin >= forwardZoneCount }
+}
+
+/// A lowercased wire name as a dictionary key, hashed as one block of bytes (not byte by byte).
+struct NameKey: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (lhs: NameKey, rhs: NameKey) -> Bool {
+        lhs.bytes == rhs.bytes
+    }
 }

@@ -4,7 +4,7 @@ import SwitchyardModel
 struct BuiltZone {
     var options: DNSZoneOptions
     var serial: UInt32
-    var nodes: [[UInt8]: ZoneNode]
+    var nodes: [NameKey: ZoneNode]
     var podIPs: [String: Set<IPAddress>]
 }
 
@@ -359,8 +359,8 @@ struct ZoneBuilder {
         }
     }
 
-    private func encode(zones: [[UInt8]]) -> [[UInt8]: ZoneNode] {
-        var nodes: [[UInt8]: ZoneNode] = [:]
+    private func encode(zones: [[UInt8]]) -> [NameKey: ZoneNode] {
+        var nodes: [NameKey: ZoneNode] = [:]
         nodes.reserveCapacity(drafts.count)
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
         for (name, draft) in drafts {
@@ -370,7 +370,7 @@ struct ZoneBuilder {
                     type: entry.type, answers: entry.answers, additional: entry.additional, questionName: name,
                     zoneLength: origins[draft.origin].count)
             }
-            nodes[name] = ZoneNode(origin: UInt8(draft.origin), blob: blob, externalTarget: draft.cnameTarget)
+            nodes[NameKey(name)] = ZoneNode(origin: UInt8(draft.origin), blob: blob, externalTarget: draft.cnameTarget)
         }
         return nodes
     }

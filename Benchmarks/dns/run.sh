@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Reproduces the DNS figures in docs/dns.md ("Benchmarks"): a release `switchyard dns` serving a
+# generated zone (SERVICES services over 100 namespaces, PODS pods as their endpoints), pinned to one
+# core, driven by dnsperf on another core with a mix of A, SRV and NXDOMAIN queries.
+#   1. maximum throughput (dnsperf unthrottled),
+#   2. latency at half that rate (dnsperf -v, p50/p99 computed from every query's latency),
+#   3. resident memory of the server after the load.
+# Usage: Benchmarks/dns/run.sh [SERVICES] [PODS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SERVICES=${1:-10000}
+PODS=${2:-50000}
+SECONDS_PER_RUN=${3:-10}
+PORT=${PORT:-5354}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+SCRATCH=${SCRATCH:-.build}
+WORK=$(mktemp -d)
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+swift build -c release --scratch-path "$SCRATCH" --product switchyard >/dev/null
+BIN="$SCRATCH/release/switchyard"
+
+# Queries: 40% A of a service, 30% SRV of a named port, 30% NXDOMAIN (unknown service).
+awk -v n="$SERVICES" 'BEGIN {
+  srand(7);
+  for (q = 0; q < 100000; q++) {
+    i = int(rand() * n); ns = "ns-" (i % 100); r = rand();
+    if (r < 0.4)      print "svc-" i "." ns ".svc.cluster.local A";
+    else if (r < 0.7) print "_http._tcp.svc-" i "." ns ".svc.cluster.local SRV";
+    else              print "nope-" i "." ns ".svc.cluster.local A";
+  }
+}' > "$WORK/queries.txt"
+
+taskset -c "$SERVER_CPU" "$BIN" dns --benchmark-services "$SERVICES" --benchmark-pods "$PODS" \
+  --listen "127.0.0.1:$PORT" --upstream none > "$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do
+  dig @127.0.0.1 -p "$PORT" +time=1 +tries=1 svc-1.ns-1.svc.cluster.local >/dev/null 2>&1 && break
+  sleep 0.2
+done
+grep -E "zone built|serving" "$WORK/server.log" || true
+RSS_IDLE=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+
+echo "== max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
+taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -l "$SECONDS_PER_RUN" \
+  > "$WORK/max.txt" 2>&1
+grep -E "Queries sent|Queries completed|Queries lost|Response codes|Queries per second|Average Latency|Latency StdDev" "$WORK/max.txt"
+QPS=$(awk '/Queries per second/ {print int($4)}' "$WORK/max.txt")
+
+HALF=$((QPS / 2))
+echo "== latency at half load: dnsperf -Q $HALF -v"
+taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -Q "$HALF" \
+  -l "$SECONDS_PER_RUN" -v > "$WORK/half.txt" 2>&1
+grep -E "Queries sent|Queries completed|Queries lost|Queries per second|Average Latency" "$WORK/half.txt"
+# dnsperf -v prints one line per query ending with its latency in seconds.
+awk '$1 == ">" {print $NF}' "$WORK/half.txt" | sort -g > "$WORK/lat.txt"
+COUNT=$(wc -l < "$WORK/lat.txt")
+if [ "$COUNT" -gt 0 ]; then
+  P50=$(sed -n "$((COUNT * 50 / 100 + 1))p" "$WORK/lat.txt")
+  P99=$(sed -n "$((COUNT * 99 / 100 + 1))p" "$WORK/lat.txt")
+  P999=$(sed -n "$((COUNT * 999 / 1000 + 1))p" "$WORK/lat.txt")
+  echo "latency over $COUNT queries: p50 ${P50}s p99 ${P99}s p99.9 ${P999}s"
+fi
+
+RSS=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
+echo "server RSS: idle ${RSS_IDLE} kB, after load ${RSS} kB, peak ${HWM} kB"
