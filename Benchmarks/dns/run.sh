@@ -43,11 +43,21 @@ done
 grep -E "zone built|serving" "$WORK/server.log" || true
 RSS_IDLE=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 
+cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
+TICKS=$(getconf CLK_TCK)
 echo "== max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
 taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -l "$SECONDS_PER_RUN" \
-  > "$WORK/max.txt" 2>&1
+  > "$WORK/max.txt" 2>&1 &
+PERF=$!
+C0=$(cpu_ticks); T0=$(date +%s.%N)
+wait "$PERF"
+C1=$(cpu_ticks); T1=$(date +%s.%N)
 grep -E "Queries sent|Queries completed|Queries lost|Response codes|Queries per second|Average Latency|Latency StdDev" "$WORK/max.txt"
 QPS=$(awk '/Queries per second/ {print int($4)}' "$WORK/max.txt")
+DONE=$(awk '/Queries completed/ {print $3}' "$WORK/max.txt")
+awk -v c0="$C0" -v c1="$C1" -v t0="$T0" -v t1="$T1" -v hz="$TICKS" -v done="$DONE" 'BEGIN {
+  cpu = (c1 - c0) / hz; wall = t1 - t0;
+  printf "server CPU: %.2f s over %.2f s wall (%.0f%% of one core); %.0f queries per server CPU-second\n", cpu, wall, 100 * cpu / wall, done / cpu }'
 
 HALF=$((QPS / 2))
 echo "== latency at half load: dnsperf -Q $HALF -v"

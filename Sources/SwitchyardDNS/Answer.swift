@@ -42,14 +42,24 @@ public struct Answer: Sendable {
         if zoneOffset >= 0 {
             w.seed(name: Array(questionName[zoneOffset...]), at: 12 + zoneOffset)
         }
+        // A reply cannot exceed 65535 bytes: records past that are left out (offsets stay 16-bit).
+        let budget = DNSLimits.maxMessageSize - questionEnd
         var ends: [Int] = []
+        var answerCount = 0
         for rr in answers {
+            let before = w.count
             w.record(rr, ownerMayBeQuestion: true)
+            if w.count > budget { w.bytes.removeSubrange(before...); break }
             ends.append(w.count)
+            answerCount += 1
         }
-        for rr in additional {
+        var additionalCount = 0
+        for rr in additional where w.count < budget {
+            let before = w.count
             w.record(rr)
+            if w.count > budget { w.bytes.removeSubrange(before...); break }
             ends.append(w.count)
+            additionalCount += 1
         }
         var out: [UInt8] = []
         out.reserveCapacity(10 + 2 * ends.count + w.count)
@@ -58,8 +68,8 @@ public struct Answer: Sendable {
             out.append(UInt8(truncatingIfNeeded: v))
         }
         put(Int(type.rawValue))
-        put(answers.count)
-        put(additional.count)
+        put(answerCount)
+        put(additionalCount)
         put(ends.count)
         for e in ends { put(e) }
         put(w.count)

@@ -175,6 +175,8 @@ public final class DNSServer: Sendable {
             .channelOption(.datagramVectorReadMessageCount, value: 32)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
             .channelOption(.maxMessagesPerRead, value: 4)
+            // Room for bursts while the event loop is busy (the kernel caps it at rmem_max unless forced).
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
         #if canImport(Glibc)
         if reusePort {
             bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)

@@ -1,38 +1,5 @@
 import SwitchyardModel
 
-/// One name of the zone: its precomputed answers by type. A node with no answers exists without data
-/// (NODATA), e.g. `<ns>.svc.<zone>`.
-struct ZoneNode: Sendable {
-    /// Index into `DNSZone.origins`.
-    let origin: UInt8
-    /// `Answer` entries back to back.
-    let blob: [UInt8]
-    /// An ExternalName whose target lies outside the cluster zones: A/AAAA/TXT need the upstream.
-    let externalTarget: DNSName?
-
-    func answer(for type: RecordType) -> Answer? {
-        var start = 0
-        while start < blob.count {
-            let answer = Answer(storage: blob, start: start)
-            if answer.type == type.rawValue { return answer }
-            start += answer.entryLength
-        }
-        return nil
-    }
-
-    /// Every type with data at this node, in build order.
-    var types: [RecordType] {
-        var result: [RecordType] = []
-        var start = 0
-        while start < blob.count {
-            let answer = Answer(storage: blob, start: start)
-            result.append(RecordType(rawValue: answer.type))
-            start += answer.entryLength
-        }
-        return result
-    }
-}
-
 /// An immutable index of everything the DNS server answers from, built once from a `ClusterSnapshot`
 /// and published whole. Lookups are a hash of the lowercased query name; answers are precomputed wire
 /// bytes, so answering allocates nothing per record.
@@ -49,12 +16,12 @@ public final class DNSZone: Sendable {
     /// Forward zones, then in-addr.arpa and ip6.arpa: lowercased wire names.
     let origins: [[UInt8]]
     let soa: [SOATemplate]
-    let nodes: [NameKey: ZoneNode]
+    let nodes: NodeTable
     /// Pod IPs by namespace, only for `pods verified`.
     let podIPs: [String: Set<IPAddress>]
 
     init(
-        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: [NameKey: ZoneNode],
+        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: NodeTable,
         podIPs: [String: Set<IPAddress>]
     ) {
         self.options = options
@@ -88,6 +55,9 @@ public final class DNSZone: Sendable {
 
     /// How many names the zone holds.
     public var nameCount: Int { nodes.count }
+
+    /// Bytes held by the names and their answers.
+    public var storageBytes: Int { nodes.storage.count }
 
     /// The SOA data of an origin.
     static func soaData(origin: DNSName, serial: UInt32, ttl: UInt32) -> SOAData {
@@ -124,19 +94,4 @@ public final class DNSZone: Sendable {
 
     /// Whether an origin index is one of the reverse zones.
     func isReverse(_ origin: Int) -> Bool { origin >= forwardZoneCount }
-}
-
-/// A lowercased wire name as a dictionary key, hashed as one block of bytes (not byte by byte).
-struct NameKey: Hashable, Sendable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-
-    static func == (lhs: NameKey, rhs: NameKey) -> Bool {
-        lhs.bytes == rhs.bytes
-    }
 }

@@ -46,8 +46,8 @@ public enum Resolver {
         guard let origin = zone.origin(of: lower) else { return .forward }
         guard question.recordClass == .internet || question.recordClass == .any else { return .refused }
         if question.type == .axfr || question.type == .ixfr { return .refused }
-        if let node = zone.nodes[NameKey(lower)] {
-            if let target = node.externalTarget,
+        if let node = zone.nodes.find(lower) {
+            if let target = zone.nodes.externalTarget(of: node),
                question.type == .a || question.type == .aaaa || question.type == .txt {
                 return .externalName(target: target, origin: Int(node.origin))
             }
@@ -72,7 +72,7 @@ public enum Resolver {
         let firstLength = Int(lower[0])
         let parent = Array(lower[(1 + firstLength)...])
         guard firstLength > 0, parent.count == lower.count - 1 - firstLength,
-              zone.nodes[NameKey(parent)] != nil,
+              zone.nodes.find(parent) != nil,
               parent.count > 4,
               parent.count - zone.origins[origin].count > 0
         else { return nil }

@@ -9,7 +9,7 @@ struct WireWriter {
     var bytes: [UInt8] = []
     let base: Int
     /// Lowercased wire suffix → absolute offset of its first byte.
-    private var compression: [ArraySlice<UInt8>: UInt16] = [:]
+    private var compression: [SuffixKey: UInt16] = [:]
     /// Owner names equal to this (lowercased) name are written as a pointer to the question (offset 12).
     var questionName: [UInt8]?
 
@@ -42,7 +42,7 @@ struct WireWriter {
     mutating func seed(name: [UInt8], at offset: Int) {
         var i = 0
         while i < name.count, name[i] != 0, offset + i < 0x3FFF {
-            compression[name[i...]] = UInt16(offset + i)
+            compression[SuffixKey(name[i...])] = UInt16(offset + i)
             i += 1 + Int(name[i])
         }
     }
@@ -53,13 +53,13 @@ struct WireWriter {
         let lower = DNSName.lowercase(wire)
         var i = 0
         while i < wire.count, wire[i] != 0 {
-            if compress, let pointer = compression[lower[i...]] {
+            if compress, let pointer = compression[SuffixKey(lower[i...])] {
                 u16(0xC000 | pointer)
                 return
             }
             // Uncompressed names (SRV targets) may still be pointed at by later names.
             let here = absoluteOffset
-            if here < 0x3FFF, compression[lower[i...]] == nil { compression[lower[i...]] = UInt16(here) }
+            if here < 0x3FFF, compression[SuffixKey(lower[i...])] == nil { compression[SuffixKey(lower[i...])] = UInt16(here) }
             let length = Int(wire[i])
             bytes.append(contentsOf: wire[i...(i + length)])
             i += 1 + length
@@ -175,4 +175,17 @@ extension DNSMessage {
         w.bytes.append(contentsOf: optBytes)
         return w.bytes
     }
+}
+
+/// A name suffix as a compression-table key, hashed as one block of bytes.
+struct SuffixKey: Hashable {
+    let bytes: ArraySlice<UInt8>
+
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (lhs: SuffixKey, rhs: SuffixKey) -> Bool { lhs.bytes.elementsEqual(rhs.bytes) }
 }

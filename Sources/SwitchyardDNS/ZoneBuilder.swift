@@ -4,7 +4,7 @@ import SwitchyardModel
 struct BuiltZone {
     var options: DNSZoneOptions
     var serial: UInt32
-    var nodes: [NameKey: ZoneNode]
+    var nodes: NodeTable
     var podIPs: [String: Set<IPAddress>]
 }
 
@@ -359,19 +359,20 @@ struct ZoneBuilder {
         }
     }
 
-    private func encode(zones: [[UInt8]]) -> [NameKey: ZoneNode] {
-        var nodes: [NameKey: ZoneNode] = [:]
-        nodes.reserveCapacity(drafts.count)
+    private func encode(zones: [[UInt8]]) -> NodeTable {
+        var table = NodeTable(capacity: drafts.count)
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
-        for (name, draft) in drafts {
+        // Sorted so that the same snapshot gives the same arena byte for byte.
+        for name in drafts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard let draft = drafts[name] else { continue }
             var blob: [UInt8] = []
             for entry in draft.entries {
                 blob += Answer.encodeEntry(
                     type: entry.type, answers: entry.answers, additional: entry.additional, questionName: name,
                     zoneLength: origins[draft.origin].count)
             }
-            nodes[NameKey(name)] = ZoneNode(origin: UInt8(draft.origin), blob: blob, externalTarget: draft.cnameTarget)
+            table.insert(name: name, origin: draft.origin, blob: blob, externalTarget: draft.cnameTarget)
         }
-        return nodes
+        return table
     }
 }

@@ -78,14 +78,11 @@ struct DNSCommand: AsyncParsableCommand {
             reverseFallthrough: !upstreams.isEmpty
         ).validated()
 
-        var store = ClusterStore()
-        let objects = try loadObjects()
-        store.apply(objects.map(ClusterEvent.added))
-        let started = ContinuousClock.now
-        let zone = DNSZone(snapshot: store.snapshot, options: options)
-        logger.info("zone built", metadata: [
-            "names": "\(zone.nameCount)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)",
-        ])
+        let zone = try buildZone(options: options, logger: logger)
+        // Give the memory used while loading and building back to the system.
+        #if os(Linux)
+        _ = mallocTrim(0)
+        #endif
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
@@ -93,7 +90,7 @@ struct DNSCommand: AsyncParsableCommand {
             configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads), zone: zone,
             forwarder: forwarder, group: group, logger: logger)
         let bound = try await server.start()
-        print("dns: serving \(zone.nameCount) names on \(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
+        print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on \(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
               + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
         await Self.waitForTermination()
         logger.info("shutting down")
@@ -101,11 +98,40 @@ struct DNSCommand: AsyncParsableCommand {
         try await group.shutdownGracefully()
     }
 
+    /// Loads the manifests into a store and builds the zone. The store is dropped afterwards: the zone
+    /// holds everything the server answers from.
+    private func buildZone(options: DNSZoneOptions, logger: Logger) throws -> DNSZone {
+        var store = ClusterStore()
+        let objectCount: Int
+        do {
+            let objects = try loadObjects()
+            objectCount = objects.count
+            // Pods matter only to `--pods verified` (endpoint names come from the slices).
+            let keepPods = options.pods == .verified
+            store.apply(objects.lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
+        }
+        let started = ContinuousClock.now
+        let zone = DNSZone(snapshot: store.snapshot, options: options)
+        logger.info("zone built", metadata: [
+            "names": "\(zone.nameCount)", "zoneBytes": "\(zone.storageBytes)", "objects": "\(objectCount)",
+            "took": "\(ContinuousClock.now - started)",
+        ])
+        return zone
+    }
+
     private func loadObjects() throws -> [ClusterObject] {
         if benchmarkServices > 0 {
             return BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
         }
         return try ManifestObjects.load(paths: paths)
+    }
+
+    /// Resident memory from /proc/self/statm, in MB (0 when unavailable).
+    static func residentMegabytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * 4096 / 1_000_000
     }
 
     /// Returns on the first SIGINT or SIGTERM.
@@ -123,6 +149,12 @@ struct DNSCommand: AsyncParsableCommand {
         for source in sources { source.cancel() }
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim` (not exported by the Glibc module): returns freed heap pages to the system.
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32
+#endif
 
 /// Manifest loading, until SwitchyardSources lands on this branch.
 enum ManifestObjects {
