@@ -17,10 +17,26 @@ enum Netns {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        if let input {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("sy-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try input.write(to: file, atomically: true, encoding: .utf8)
+            process.standardInput = try FileHandle(forReadingFrom: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            try process.run()
+        } else {
+            try process.run()
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs `command` inside a fresh namespace, with `input` on standard input.
+    static func inNamespace(_ command: [String], input: String) throws -> (status: Int32, output: String) {
+        let name = "sy-rules-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try run(["ip", "netns", "add", name])
+        defer { _ = try? run(["ip", "netns", "delete", name]) }
+        return try run(["ip", "netns", "exec", name] + command, input: input)
     }
 
     /// Writes `text` to a file and runs `nft [-c] -f FILE` in a new namespace; returns status and output.
