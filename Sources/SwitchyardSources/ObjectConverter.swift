@@ -63,6 +63,7 @@ public struct ObjectConverter: Sendable {
         }
         var problems = reader.log.problems
         if let object { problems += validator.validate(object) }
+        problems = FieldPath.sorted(problems)
         guard let object, problems.isEmpty else { return .invalid(object: name, problems: problems) }
         return .object(object)
     }
@@ -88,7 +89,9 @@ public struct ObjectConverter: Sendable {
         var annotations: [String: String]
     }
 
-    private static func metadata(_ value: APIValue, namespaced: Bool, _ reader: inout FieldReader) -> Metadata? {
+    /// A missing name is reported and read as ""; the object is still built so that the rest of it is
+    /// validated too (the load fails either way).
+    private static func metadata(_ value: APIValue, namespaced: Bool, _ reader: inout FieldReader) -> Metadata {
         let meta = reader.mapping(value["metadata"], "metadata")
         let name = reader.string(meta?["name"], "metadata.name")
         var namespace = ""
@@ -98,17 +101,14 @@ public struct ObjectConverter: Sendable {
         }
         let labels = reader.stringMap(meta?["labels"], "metadata.labels")
         let annotations = reader.stringMap(meta?["annotations"], "metadata.annotations")
-        guard let name, !name.isEmpty else {
-            reader.log.add("metadata.name", "is required")
-            return nil
-        }
-        return Metadata(name: name, namespace: namespace, labels: labels, annotations: annotations)
+        if name?.isEmpty ?? true { reader.log.add("metadata.name", "is required") }
+        return Metadata(name: name ?? "", namespace: namespace, labels: labels, annotations: annotations)
     }
 
     // MARK: - Kinds
 
     private static func namespace(_ value: APIValue, _ reader: inout FieldReader) -> Namespace? {
-        guard let meta = metadata(value, namespaced: false, &reader) else { return nil }
+        let meta = metadata(value, namespaced: false, &reader)
         return Namespace(name: meta.name, labels: meta.labels)
     }
 
@@ -131,7 +131,6 @@ public struct ObjectConverter: Sendable {
             }
             if let type, let address { addresses.append(NodeAddress(type: type, address: address)) }
         }
-        guard let meta else { return nil }
         return Node(name: meta.name, labels: meta.labels, addresses: addresses, podCIDRs: podCIDRs)
     }
 
@@ -158,7 +157,6 @@ public struct ObjectConverter: Sendable {
                 reader.log.add("status.podIPs[0].ip", "\(podIPs[0]) must match status.podIP (\(podIP))")
             }
         }
-        guard let meta else { return nil }
         return Pod(
             namespace: meta.namespace, name: meta.name, podIPs: podIPs, hostname: hostname.nonEmpty,
             subdomain: subdomain.nonEmpty, nodeName: nodeName.nonEmpty, phase: phase)
@@ -254,7 +252,6 @@ public struct ObjectConverter: Sendable {
             ingress.append(LoadBalancerIngress(ip: ip, hostname: hostname.nonEmpty, ipMode: ipMode))
         }
 
-        guard let meta else { return nil }
         return Service(
             namespace: meta.namespace, name: meta.name, labels: meta.labels, type: type,
             clusterIPs: clusterIPs, isHeadless: isHeadless, ipFamilies: ipFamilies, ports: ports,
@@ -324,7 +321,7 @@ public struct ObjectConverter: Sendable {
                 appProtocol: reader.string(entry?["appProtocol"], "\(path).appProtocol")))
         }
 
-        guard let meta, let addressType else { return nil }
+        guard let addressType else { return nil }
         let triggerTime = meta.annotations[WellKnownLabel.lastChangeTriggerTime].flatMap(RFC3339.secondsSince1970)
         return EndpointSlice(
             namespace: meta.namespace, name: meta.name, labels: meta.labels, addressType: addressType,

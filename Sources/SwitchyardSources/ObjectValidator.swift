@@ -16,9 +16,9 @@ public struct ObjectValidator: Sendable {
         var log = ProblemLog()
         switch object {
         case .namespace(let namespace):
-            check(DNSName.labelProblem(namespace.name), "metadata.name", &log)
+            checkName(DNSName.labelProblem, namespace.name, &log)
         case .node(let node):
-            check(DNSName.subdomainProblem(node.name), "metadata.name", &log)
+            checkName(DNSName.subdomainProblem, node.name, &log)
         case .pod(let pod):
             validate(pod, &log)
         case .service(let service):
@@ -33,6 +33,11 @@ public struct ObjectValidator: Sendable {
         if let problem { log.add(field, problem) }
     }
 
+    /// Object names; an empty name is the converter's "is required" problem, not repeated here.
+    private func checkName(_ problem: (String) -> String?, _ name: String, _ log: inout ProblemLog) {
+        if !name.isEmpty { check(problem(name), "metadata.name", &log) }
+    }
+
     private func checkNamespace(_ namespace: String, _ log: inout ProblemLog) {
         check(DNSName.labelProblem(namespace), "metadata.namespace", &log)
     }
@@ -44,7 +49,7 @@ public struct ObjectValidator: Sendable {
     // MARK: - Pod
 
     private func validate(_ pod: Pod, _ log: inout ProblemLog) {
-        check(DNSName.subdomainProblem(pod.name), "metadata.name", &log)
+        checkName(DNSName.subdomainProblem, pod.name, &log)
         checkNamespace(pod.namespace, &log)
         if let hostname = pod.hostname { check(DNSName.labelProblem(hostname), "spec.hostname", &log) }
         if let subdomain = pod.subdomain { check(DNSName.labelProblem(subdomain), "spec.subdomain", &log) }
@@ -56,7 +61,7 @@ public struct ObjectValidator: Sendable {
     // MARK: - Service
 
     private func validate(_ service: Service, _ log: inout ProblemLog) {
-        check(DNSName.rfc1035LabelProblem(service.name), "metadata.name", &log)
+        checkName(DNSName.rfc1035LabelProblem, service.name, &log)
         checkNamespace(service.namespace, &log)
         validateAddressing(service, &log)
         validatePorts(service, &log)
@@ -163,7 +168,7 @@ public struct ObjectValidator: Sendable {
     // MARK: - EndpointSlice
 
     private func validate(_ slice: EndpointSlice, _ log: inout ProblemLog) {
-        check(DNSName.subdomainProblem(slice.name), "metadata.name", &log)
+        checkName(DNSName.subdomainProblem, slice.name, &log)
         checkNamespace(slice.namespace, &log)
         for (i, endpoint) in slice.endpoints.enumerated() {
             let path = "endpoints[\(i)]"
