@@ -209,6 +209,11 @@ public struct ObjectConverter: Sendable {
             }
         }
 
+        if spec?["ports"] == nil || spec?["ports"] == .null || spec?["ports"] == .array([]),
+           type != .externalName, !isHeadless {
+            reader.log.add("spec.ports", "is required (at least one port)")
+        }
+
         let externalIPs = reader.ips(spec?["externalIPs"], "spec.externalIPs")
         let sourceRanges = reader.cidrs(spec?["loadBalancerSourceRanges"], "spec.loadBalancerSourceRanges")
 

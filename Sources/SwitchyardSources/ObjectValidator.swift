@@ -120,9 +120,6 @@ public struct ObjectValidator: Sendable {
     }
 
     private func validatePorts(_ service: Service, _ log: inout ProblemLog) {
-        if service.ports.isEmpty, !service.isHeadless, service.type != .externalName {
-            log.add("spec.ports", "is required (at least one port)")
-        }
         var names: [String: Int] = [:]
         var portProtocols: [String: Int] = [:]
         var nodePorts: [String: Int] = [:]
@@ -146,6 +143,8 @@ public struct ObjectValidator: Sendable {
                 portProtocols[portKey] = i
             }
             switch port.targetPort {
+            case .number(let n) where n == port.port && !(1...65535).contains(n):
+                break  // targetPort defaulted to (or repeats) the bad port: reported once, at port
             case .number(let n): portRange(n, "\(path).targetPort", &log)
             case .name(let name): check(DNSName.serviceNameProblem(name), "\(path).targetPort", &log)
             }
