@@ -74,7 +74,9 @@ public struct ObjectValidator: Sendable {
             log.add("spec.externalTrafficPolicy", "\"Local\" may only be set when type is NodePort or LoadBalancer or the Service has externalIPs")
         }
         if service.healthCheckNodePort != 0 {
-            portRange(service.healthCheckNodePort, "spec.healthCheckNodePort", &log)
+            if !nodePortRange.contains(service.healthCheckNodePort) {
+                log.add("spec.healthCheckNodePort", "\(service.healthCheckNodePort) is out of the node port range \(nodePortRange.lowerBound)-\(nodePortRange.upperBound)")
+            }
             if service.type != .loadBalancer || service.externalTrafficPolicy != .local {
                 log.add("spec.healthCheckNodePort", "may only be set when type is LoadBalancer and externalTrafficPolicy is Local")
             }
