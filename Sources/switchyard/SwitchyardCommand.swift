@@ -10,6 +10,8 @@ struct SwitchyardCommand: AsyncParsableCommand {
         subcommands: [
             // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
             CleanupCommand.self,
+            EchoServerCommand.self,
+            ProbeCommand.self,
         ]
     )
 }
