@@ -200,8 +200,15 @@ public final class ClusterSandbox: Sendable {
         return output.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }.filter { $0 != own }
     }
 
+    /// Kills `pids` and waits (up to 2 s) until they have left their namespaces, so their sockets are gone.
     private static func kill(pids: [Int32]) {
         for pid in pids { _ = Foundation.kill(pid, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        var buffer = [CChar](repeating: 0, count: 64)
+        // A process that exited (even an unreaped zombie) no longer has a readable ns/net link.
+        while pids.contains(where: { readlink("/proc/\($0)/ns/net", &buffer, buffer.count) >= 0 }), ContinuousClock.now < deadline {
+            usleep(5_000)
+        }
     }
 }
 

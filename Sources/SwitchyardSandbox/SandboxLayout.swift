@@ -6,7 +6,8 @@ import SwitchyardModel
 /// Topology: the client's `eth0` and the node's `eth0` are a veth pair (the LAN). Every pod's `eth0`
 /// pairs with `veth<N>` in the node namespace; the node holds a host route to each pod address there
 /// and the link-scoped gateway addresses 169.254.1.1 and fe80::1, which the pods' default routes use.
-/// The node forwards both families; IPv6 duplicate address detection is off everywhere.
+/// The node forwards both families and has a default route into `sink0`, where packets to addresses
+/// nobody serves vanish. IPv6 duplicate address detection is off everywhere.
 public struct SandboxLayout: Sendable, Hashable {
     /// `sy-<tag>-`: every namespace starts with it, and cleanup removes everything that does.
     public let prefix: String
@@ -27,6 +28,11 @@ public struct SandboxLayout: Sendable, Hashable {
     public static let podGatewayV4 = IPAddress.v4(IPv4Address(169, 254, 1, 1))
     /// The IPv6 gateway the pods route through (link-local on every pod-facing veth in the node).
     public static let podGatewayV6 = IPAddress.v6(IPv6Address(high: 0xfe80_0000_0000_0000, low: 1))
+
+    /// The node's default gateways: nobody; frames to them are dropped inside the node.
+    static let sinkGatewayV4 = IPAddress.v4(IPv4Address(169, 254, 255, 1))
+    static let sinkGatewayV6 = IPAddress.v6(IPv6Address(high: 0xfe80_0000_0000_0000, low: 0xff))
+    static let sinkMAC = "02:00:00:00:00:01"
 
     let configuration: SandboxConfiguration
 
@@ -77,7 +83,16 @@ public struct SandboxLayout: Sendable, Hashable {
 
     /// `ip` batch lines for the node namespace.
     var nodeCommands: [String] {
-        var lines = ["link set lo up", "link add eth0 type veth peer name eth0 netns \(client)"]
+        // Like a real node, a default route, so an address nobody serves (a service IP without rules)
+        // times out instead of coming back unreachable, and rules in the forward hook see every
+        // packet. It leads into a veth pair inside the node whose far end drops the frames (they are
+        // addressed to a MAC it does not have); the gateway's neighbour entry is static, so no ARP.
+        var lines = ["link set lo up", "link add sink0 type veth peer name sink1", "link set sink1 up", "link set sink0 up",
+                     "neigh add \(Self.sinkGatewayV4) lladdr \(Self.sinkMAC) dev sink0 nud permanent",
+                     "route add default via \(Self.sinkGatewayV4) dev sink0 onlink",
+                     "neigh add \(Self.sinkGatewayV6) lladdr \(Self.sinkMAC) dev sink0 nud permanent",
+                     "route add default via \(Self.sinkGatewayV6) dev sink0"]
+        lines.append("link add eth0 type veth peer name eth0 netns \(client)")
         lines += configuration.nodeAddresses.map { "addr add \($0) dev eth0\(nodad($0.address))" }
         lines.append("link set eth0 up")
         for address in clientExtraAddresses {
