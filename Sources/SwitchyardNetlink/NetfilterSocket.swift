@@ -59,7 +59,8 @@ public final class NetfilterSocket {
         }
         var rejected: [RejectedOperation] = []
         let generation = try requestGeneration { message in
-            if let refusal = Self.refusal(in: message), let label = batch.labels[refusal.sequence] {
+            if let refusal = Self.refusal(in: message),
+               let label = batch.describeRefusal(sequence: refusal.sequence, offset: refusal.offset) {
                 rejected.append(RejectedOperation(operation: label, errno: refusal.errno, kernelMessage: refusal.text, attributeOffset: refusal.offset))
             }
         }
