@@ -200,15 +200,28 @@ public final class ClusterSandbox: Sendable {
         return output.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }.filter { $0 != own }
     }
 
-    /// Kills `pids` and waits (up to 2 s) until they have left their namespaces, so their sockets are gone.
+    /// Kills `pids` and waits (up to 2 s) until each has finished exiting, so its sockets are closed.
     private static func kill(pids: [Int32]) {
         for pid in pids { _ = Foundation.kill(pid, SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(2)
-        var buffer = [CChar](repeating: 0, count: 64)
-        // A process that exited (even an unreaped zombie) no longer has a readable ns/net link.
-        while pids.contains(where: { readlink("/proc/\($0)/ns/net", &buffer, buffer.count) >= 0 }), ContinuousClock.now < deadline {
+        while pids.contains(where: isRunning), ContinuousClock.now < deadline {
             usleep(5_000)
         }
+    }
+
+    /// Whether `pid` still exists and is not a zombie (a zombie has released its files and sockets).
+    private static func isRunning(_ pid: Int32) -> Bool {
+        // /proc files report size 0, so read them with read(2), not Foundation's file APIs.
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return false }
+        let stat = String(decoding: buffer[0..<count], as: UTF8.self)
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
     }
 }
 
