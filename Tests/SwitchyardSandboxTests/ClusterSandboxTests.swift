@@ -91,6 +91,41 @@ struct ClusterSandboxTests {
         }
     }
 
+    @Test("each request is balanced anew; a hairpin to a pod's own service lands on it, masqueraded to the node IP")
+    func balancingAndHairpin() async throws {
+        try await withSandbox("b") { sandbox in
+            try sandbox.runChecked(["nft", "-f", "-"], in: sandbox.nodeNamespace, input: """
+                table ip sandbox-test {
+                    chain prerouting {
+                        type nat hook prerouting priority dstnat; policy accept;
+                        ip daddr 10.96.0.99 tcp dport 80 dnat to numgen inc mod 2 map { 0 : 10.244.0.10, 1 : 10.244.0.11 } : 8080
+                        ip daddr 10.96.0.99 udp dport 53 dnat to numgen inc mod 2 map { 0 : 10.244.0.10, 1 : 10.244.0.2 } : 53
+                        ip daddr 10.96.0.100 tcp dport 80 dnat to 10.244.0.10:8080
+                    }
+                    chain postrouting {
+                        type nat hook postrouting priority srcnat; policy accept;
+                        ip saddr 10.244.0.10 ip daddr 10.244.0.10 masquerade
+                    }
+                }
+                """)
+            let vip = Fixture.ip("10.96.0.99")
+            let start = ContinuousClock.now
+            let names = sandbox.requests(40, from: sandbox.clientNamespace, to: vip, port: 80).compactMap(\.name)
+            print("40 TCP requests through DNAT took \(start.duration(to: .now))")
+            #expect(names.count == 40)
+            #expect(Dictionary(grouping: names, by: { $0 }).mapValues(\.count) == ["web-a": 20, "web-b": 20])
+            // UDP: every datagram comes from a new socket, so each is a new conntrack entry.
+            let udp = sandbox.requests(4, from: sandbox.clientNamespace, to: vip, port: 53, proto: .udp)
+            #expect(udp.map(\.description).filter { $0 == "refused" }.count == 2, "web-a has no UDP 53: \(udp)")
+            #expect(udp.compactMap(\.name) == ["dns-a", "dns-a"])
+
+            let webA = try #require(sandbox.namespace(of: ObjectKey(namespace: "default", name: "web-a")))
+            let hairpin = try #require(sandbox.request(from: webA, to: Fixture.ip("10.96.0.100"), port: 80).reply)
+            #expect(hairpin.name == "web-a")
+            #expect(hairpin.sourceAddress == node, "masquerade picks the node's LAN address")
+        }
+    }
+
     @Test("a held connection survives a rule change; a stopped server refuses and can be restarted")
     func heldConnection() async throws {
         try await withSandbox("h") { sandbox in
