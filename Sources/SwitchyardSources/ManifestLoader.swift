@@ -42,7 +42,7 @@ public struct ManifestLoader: Sendable {
             }
             let (documents, syntaxError) = YAMLDocuments.parse(text)
             for document in documents {
-                for (prefix, value) in Self.items(of: document.value) {
+                for (prefix, value) in ObjectConverter.items(of: document.value) {
                     let place = Place(file: file.path, document: document.index, prefix: prefix)
                     switch converter.convert(value) {
                     case .object(let object):
@@ -73,20 +73,6 @@ public struct ManifestLoader: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(problems: problems) }
         return objects
-    }
-
-    /// A document's objects with their field prefix: itself, or the items of a `List` (`kind: List`,
-    /// or a typed list such as `ServiceList` whose items may omit kind and apiVersion).
-    static func items(of value: APIValue) -> [(prefix: String, value: APIValue)] {
-        guard case .string(let kind)? = value["kind"], kind.hasSuffix("List"), case .array(let items)? = value["items"]
-        else { return [("", value)] }
-        let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
-        return items.enumerated().map { index, item in
-            guard let itemKind, case .object(var pairs) = item else { return ("items[\(index)].", item) }
-            if item["kind"] == nil { pairs.insert(("kind", .string(itemKind)), at: 0) }
-            if item["apiVersion"] == nil, let version = value["apiVersion"] { pairs.insert(("apiVersion", version), at: 0) }
-            return ("items[\(index)].", .object(pairs))
-        }
     }
 
     private struct Place {
