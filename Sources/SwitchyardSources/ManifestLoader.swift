@@ -5,7 +5,9 @@ import SwitchyardModel
 /// Loads kubectl-style manifests (YAML, multi-document, `kind: List`, or JSON) into model objects.
 /// A load gives all objects or, when anything is wrong, a `ManifestError` with every problem.
 public struct ManifestLoader: Sendable {
+    /// Converts and validates each object; holds the node port range.
     public var converter: ObjectConverter
+    /// Receives skipped kinds (debug) and, in `ManifestSource`, failed reloads (error).
     public var logger: Logger
 
     /// - Parameters:

@@ -13,6 +13,7 @@ public enum Conversion: Sendable, Hashable {
 /// Converts one decoded Kubernetes object (`APIValue`) into its slim model value, once, at the edge,
 /// and validates it. Used by `ManifestLoader` and meant for the API server source as well.
 public struct ObjectConverter: Sendable {
+    /// The semantic rules applied after conversion.
     public var validator: ObjectValidator
 
     /// - Parameter nodePortRange: the cluster's `--service-node-port-range`.
