@@ -98,6 +98,13 @@ let package = Package(
             name: "SwitchyardRulesTests",
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
+        .testTarget(
+            name: "SwitchyardEndToEndTests",
+            dependencies: [
+                "SwitchyardSandbox", "SwitchyardNetlink", "SwitchyardRules", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+            ]
+        ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),

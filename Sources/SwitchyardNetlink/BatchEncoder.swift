@@ -172,7 +172,7 @@ enum BatchEncoder {
         _ set: KernelSet, _ elements: [KernelElement], _ labels: [String], operation: String,
         type: nf_tables_msg_types, flags: Int32, into batch: NetlinkBatch
     ) {
-        let chunk = elementsPerMessage(keyLength: Int(set.keyLength), dataLength: Int(set.dataLength ?? 0))
+        let chunk = elementsPerMessage(keyLength: Int(set.keyLength) * 2, dataLength: Int(set.dataLength ?? 0))
         var start = 0
         while start < elements.count {
             let end = min(start + chunk, elements.count)
@@ -195,6 +195,12 @@ enum BatchEncoder {
         element.key.withUnsafeBytes { bytes in
             _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
         }
+        if let keyEnd = element.keyEnd {
+            keyEnd.withUnsafeBytes { bytes in
+                _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY_END), bytes.baseAddress, UInt32(bytes.count))
+            }
+        }
+        if element.flags != 0 { nftnl_set_elem_set_u32(object, UInt16(NFTNL_SET_ELEM_FLAGS), element.flags) }
         switch element.value {
         case .none:
             break

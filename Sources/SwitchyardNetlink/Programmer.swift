@@ -6,6 +6,8 @@ public struct ReconcileSummary: Sendable, Hashable {
     public var operations: Int
     /// The commit, when there was anything to commit.
     public var commit: CommitSummary?
+    /// What each operation was (for logs: drift that was repaired).
+    public var labels: [String] = []
 }
 
 /// Programs typed rulesets into the kernel of one network namespace: the incremental path (a
@@ -66,7 +68,7 @@ public final class NetfilterProgrammer {
         }
         guard !operations.isEmpty else { return ReconcileSummary(operations: 0, commit: nil) }
         do {
-            return ReconcileSummary(operations: operations.count, commit: try socket.apply(operations))
+            return ReconcileSummary(operations: operations.count, commit: try socket.apply(operations), labels: operations.map(\.label))
         } catch {
             throw .kernel(error)
         }

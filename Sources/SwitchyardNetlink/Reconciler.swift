@@ -102,12 +102,13 @@ public enum Reconciler {
     private static func elementDifference(_ current: [KernelElement], _ wanted: [KernelElement]) -> (removed: [KernelElement], added: [KernelElement]) {
         var have: [[UInt8]: KernelElement.Value] = [:]
         have.reserveCapacity(current.count)
-        for element in current { have[element.key] = element.value }
+        for element in current { have[element.identity] = element.value }
         var want: [[UInt8]: KernelElement.Value] = [:]
         want.reserveCapacity(wanted.count)
-        for element in wanted { want[element.key] = element.value }
-        let removed = current.filter { want[$0.key] != $0.value }.map { KernelElement(key: $0.key) }
-        let added = wanted.filter { have[$0.key] != $0.value }
+        for element in wanted { want[element.identity] = element.value }
+        let removed = current.filter { want[$0.identity] != $0.value }
+            .map { KernelElement(key: $0.key, keyEnd: $0.keyEnd, flags: $0.flags) }
+        let added = wanted.filter { have[$0.identity] != $0.value }
         return (removed, added)
     }
 

@@ -42,6 +42,8 @@ struct LoweringTests {
             NamedSet(table, "service-ips", key: .types([addressType, .inetProto, .inetService]), data: .verdict),
             NamedSet(table, "nodeports", key: .types([.inetProto, .inetService]), data: .verdict),
             NamedSet(table, "cluster-ips", key: .types([addressType])),
+            NamedSet(table, "pod-cidrs", key: .types([addressType]), flags: [.interval]),
+            NamedSet(table, "allowed-sources", key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval]),
             NamedSet(table, "affinity", key: .typeOf([saddr, daddr, .meta(.l4proto), .payload(.thDport)]),
                      flags: [.dynamic, .timeout], timeout: 10800),
         ]
@@ -77,6 +79,11 @@ struct LoweringTests {
         try tx.add(.elements(Elements(table, "service-ips", [Element([.address(vip), .proto(.udp), .port(53)], .verdict(.goto("reject-chain")))])))
         try tx.add(.elements(Elements(table, "nodeports", [Element([.proto(.tcp), .port(30080)], .verdict(.goto("reject-chain")))])))
         try tx.add(.elements(Elements(table, "cluster-ips", [Element([.address(vip)])])))
+        try tx.add(.elements(Elements(table, "pod-cidrs", [Element([.prefix(podPrefix)]), Element([.prefix(loopback)])])))
+        try tx.add(.elements(Elements(table, "allowed-sources", [
+            Element([.address(vip), .proto(.tcp), .port(80), .prefix(oddPrefix)]),
+            Element([.address(vip), .proto(.tcp), .port(443), .address(pod(7))]),
+        ])))
         return tx
     }
 
