@@ -31,8 +31,13 @@ struct KernelAcceptanceTests {
         let text = Self.everyFeature(dispatch: dispatch).transaction.render()
         let check = try Netns.nftFile(text)
         #expect(check.status == 0, "\(check.output)")
-        let load = try Netns.nftFile(text, check: false)
+        let load = try Netns.nftFile(text, check: false, then: [["nft", "list", "ruleset"]])
         #expect(load.status == 0, "\(load.output)")
+        // What was programmed lists cleanly, and the listing loads again (nft can read back our objects).
+        let listing = try #require(load.extra.first)
+        #expect(listing.contains("table ip switchyard") && listing.contains("table ip6 switchyard"))
+        let reload = try Netns.nftFile(listing)
+        #expect(reload.status == 0, "\(reload.output)")
     }
 
     /// 1,000 services with 1–10 endpoints each, a mix of types and policies, both families.
