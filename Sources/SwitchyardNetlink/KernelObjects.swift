@@ -26,8 +26,11 @@ public struct KernelRegister: Sendable, Hashable, CustomStringConvertible {
     /// The 16-byte register 1 (= 4-byte registers 8…11).
     public static let one = KernelRegister(number: 1)
 
-    /// The 4-byte register at `index` (0…15).
-    public static func word(_ index: Int) -> KernelRegister { KernelRegister(number: 8 + UInt32(index)) }
+    /// The 4-byte register at `index` (0…15). One that starts a 16-byte register is named as that
+    /// register (word 4 is register 2), as nft writes it and the kernel lists it.
+    public static func word(_ index: Int) -> KernelRegister {
+        index % 4 == 0 ? KernelRegister(number: 1 + UInt32(index / 4)) : KernelRegister(number: 8 + UInt32(index))
+    }
 
     public var description: String { "reg \(number)" }
 }
@@ -193,7 +196,8 @@ public struct KernelSet: Sendable, Hashable {
         self.keyType = keyType
         self.keyLength = keyLength
         self.dataType = dataType
-        self.dataLength = dataLength
+        // Verdict maps carry no data length of their own.
+        self.dataLength = dataType == Self.verdictDataType ? nil : dataLength
         self.timeoutMilliseconds = timeoutMilliseconds
         self.concatLengths = concatLengths
         self.userData = userData

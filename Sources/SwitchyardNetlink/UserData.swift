@@ -41,9 +41,9 @@ public indirect enum TypeofExpression: Sendable, Hashable {
     /// `ip daddr`/`ip saddr` (proto_ip = 12, fields saddr 11, daddr 12).
     public static let ipSaddr = TypeofExpression.payload(descriptor: 12, field: 11)
     public static let ipDaddr = TypeofExpression.payload(descriptor: 12, field: 12)
-    /// `ip6 saddr`/`ip6 daddr` (proto_ip6 = 13, fields saddr 7, daddr 8).
-    public static let ip6Saddr = TypeofExpression.payload(descriptor: 13, field: 7)
-    public static let ip6Daddr = TypeofExpression.payload(descriptor: 13, field: 8)
+    /// `ip6 saddr`/`ip6 daddr` (proto_ip6 = 13, fields saddr 8, daddr 9).
+    public static let ip6Saddr = TypeofExpression.payload(descriptor: 13, field: 8)
+    public static let ip6Daddr = TypeofExpression.payload(descriptor: 13, field: 9)
     /// `th dport` (proto_th = 11, field dport 2).
     public static let thDport = TypeofExpression.payload(descriptor: 11, field: 2)
     /// `meta l4proto`.
@@ -78,5 +78,21 @@ extension UserData {
         if let dataTypeof { data += tlv(4, dataTypeof.userData) }
         if dataByteOrder != nil && dataTypeof != nil { data += u32(6, 0) } // NFTNL_UDATA_SET_DATA_INTERVAL
         return data
+    }
+}
+
+extension UserData {
+    /// The comment in a rule's user data, if any.
+    static func comment(in data: [UInt8]) -> String? {
+        var index = 0
+        while index + 2 <= data.count {
+            let type = data[index], length = Int(data[index + 1])
+            guard index + 2 + length <= data.count else { return nil }
+            if type == 0 {
+                return String(decoding: data[(index + 2)..<(index + 2 + length)].prefix { $0 != 0 }, as: UTF8.self)
+            }
+            index += 2 + length
+        }
+        return nil
     }
 }
