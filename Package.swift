@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
         .testTarget(
             name: "SwitchyardRulesTests",
-            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport"]
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),

@@ -9,10 +9,10 @@ public enum PlanText {
                      + " nodeport-addresses " + (plan.node.nodePortAddresses.isEmpty ? "(none)" : plan.node.nodePortAddresses.map(\.description).joined(separator: ","))]
         for port in plan.servicePorts {
             lines.append("\(port.name) \(port.family.rawValue)")
-            var frontends = ["clusterIP \(port.clusterIP):\(port.port)"]
+            var frontends = ["clusterIP " + hostPort(port.clusterIP, port.port)]
             if port.nodePort != 0 { frontends.append("nodePort \(port.nodePort)") }
-            frontends += port.externalIPs.map { "externalIP \($0):\(port.port)" }
-            frontends += port.loadBalancerIPs.map { "loadBalancerIP \($0):\(port.port)" }
+            frontends += port.externalIPs.map { "externalIP " + hostPort($0, port.port) }
+            frontends += port.loadBalancerIPs.map { "loadBalancerIP " + hostPort($0, port.port) }
             lines.append("  frontends: " + frontends.joined(separator: ", "))
             if port.restrictsLoadBalancerSources {
                 lines.append("  loadBalancerSourceRanges: " + (port.loadBalancerSourceRanges.isEmpty ? "(none: drop all)" : port.loadBalancerSourceRanges.map(\.description).joined(separator: ", ")))
@@ -27,6 +27,10 @@ public enum PlanText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    static func hostPort(_ address: IPAddress, _ port: Int) -> String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
     static func describe(_ set: EndpointSet) -> String {
         if set.isEmpty { return "(none: \(set.ifEmpty.rawValue))" }
         var text = set.endpoints.map(\.description).joined(separator: ", ")
@@ -34,7 +38,7 @@ public enum PlanText {
         case .chains:
             text += " [chains: " + set.endpoints.indices.map { ProbabilityCascade.text(index: $0, of: set.count) ?? "rest" }.joined(separator: ", ") + "]"
         default:
-            text += " [\(set.table.model.rawValue): \(set.table.size) slots]"
+            text += " [\(set.table.model.rawValue): \(set.table.size) slot\(set.table.size == 1 ? "" : "s")]"
         }
         return text
     }
