@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
         .testTarget(
             name: "SwitchyardRulesTests",
-            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "SwitchyardEndToEndTests",
