@@ -344,7 +344,7 @@ public enum Lowering {
         if case .ct(let key) = left {
             let flags: (key: UInt32, bits: UInt32)? = switch (key, right) {
             case (.state, .value(.ctState(let states))): (0, states.reduce(UInt32(0)) { $0 | ctStateBit($1) })
-            case (.status, .value(.ctStatus(let statuses))): (1, statuses.reduce(UInt32(0)) { $0 | ctStatusBit($1) })
+            case (.status, .value(.ctStatus(let statuses))): (2, statuses.reduce(UInt32(0)) { $0 | ctStatusBit($1) })
             default: nil
             }
             if let flags {
@@ -446,7 +446,7 @@ public enum Lowering {
         case .ct(.state):
             return ([.ct(key: 0, into: register)], 4, [])
         case .ct(.status):
-            return ([.ct(key: 1, into: register)], 4, [])
+            return ([.ct(key: 2, into: register)], 4, [])
         case .fib(let key):
             return ([.fib(flags: key == .destinationType ? 2 : 1, result: 3, into: register)], 4, [])
         case .numgen(let mode, let modulus, let offset):

@@ -151,7 +151,10 @@ struct TrafficTests {
             defer { held.close() }
             var shop = try #require(node.store.snapshot.services[ObjectKey(namespace: "default", name: "shop")])
             shop.ports.append(ServicePort(name: "admin", port: 81, targetPort: .number(8080)))
-            try node.apply([.updated(.service(shop))])
+            // The EndpointSlice controller publishes the new port on the slices too.
+            var slice = try #require(node.store.snapshot.endpointSlices(of: shop.key).first)
+            slice.ports.append(EndpointPort(name: "admin", port: 8080))
+            try node.apply([.updated(.service(shop)), .updated(.endpointSlice(slice))])
             #expect((node.lastCommit?.messages ?? 0) > 0)
             #expect(held.isAlive(), "the connection to web survives a change to shop")
             let reached = sandbox.request(from: sandbox.clientNamespace, to: ExampleCluster.address("10.96.0.30"), port: 81)

@@ -42,6 +42,7 @@ struct LoweringTests {
             NamedSet(table, "service-ips", key: .types([addressType, .inetProto, .inetService]), data: .verdict),
             NamedSet(table, "nodeports", key: .types([.inetProto, .inetService]), data: .verdict),
             NamedSet(table, "cluster-ips", key: .types([addressType])),
+            NamedSet(table, "hairpin", key: .types([addressType, addressType])),
             NamedSet(table, "pod-cidrs", key: .types([addressType]), flags: [.interval]),
             NamedSet(table, "allowed-sources", key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval]),
             NamedSet(table, "affinity", key: .typeOf([saddr, daddr, .meta(.l4proto), .payload(.thDport)]),
@@ -67,6 +68,7 @@ struct LoweringTests {
             Rule(table, "filter-input", [.ctState(.new), .inSet(daddr, "cluster-ips"), .reject(.tcpReset)]),
             Rule(table, "filter-forward", [.ctState(.new), .match(saddr, .equal, .value(.address(pod(5)))), .verdict(.drop)]),
             Rule(table, "nat-postrouting", [.match(.bitwise(.meta(.mark), .and, 0x4000), .equal, .value(.mark(0))), .verdict(.return)]),
+            Rule(table, "nat-postrouting", [.match(.ct(.status), .equal, .value(.ctStatus([.dnat]))), .inSet(.concat([saddr, daddr]), "hairpin"), .markOr(0x4000)]),
             Rule(table, "nat-postrouting", [.markXor(0x4000)]),
             Rule(table, "nat-postrouting", [.masquerade(fullyRandom: true)]),
         ]
