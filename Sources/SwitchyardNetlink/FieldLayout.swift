@@ -52,10 +52,11 @@ struct FieldLayout: Hashable {
             case .ip6Daddr: self = .ipv6.with(.ip6Daddr)
             case .thSport: self = .service.with(.payload(descriptor: 11, field: 1))
             case .thDport: self = .service.with(.thDport)
-            case .tcpSport: self = .service.with(.payload(descriptor: 9, field: 1))
-            case .tcpDport: self = .service.with(.payload(descriptor: 9, field: 2))
-            case .udpSport: self = .service.with(.payload(descriptor: 7, field: 1))
-            case .udpDport: self = .service.with(.payload(descriptor: 7, field: 2))
+            // nft's protocol descriptor ids: udp 6, tcp 8, th 11 (verified against nft's listing).
+            case .tcpSport: self = .service.with(.payload(descriptor: 8, field: 1))
+            case .tcpDport: self = .service.with(.payload(descriptor: 8, field: 2))
+            case .udpSport: self = .service.with(.payload(descriptor: 6, field: 1))
+            case .udpDport: self = .service.with(.payload(descriptor: 6, field: 2))
             }
         case .meta(.l4proto): self = .proto.with(.l4proto)
         case .meta(.mark): self = .mark.with(.meta(key: 3))

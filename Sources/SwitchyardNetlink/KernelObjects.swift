@@ -235,7 +235,7 @@ public struct KernelElement: Sendable, Hashable {
 /// One operation of a transaction, with a description that names the object for error messages.
 public struct KernelOperation: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
-        case addTable(KernelFamily, String)
+        case addTable(KernelFamily, String, comment: String? = nil)
         case deleteTable(KernelFamily, String)
         case flushTable(KernelFamily, String)
         case addChain(KernelChain)

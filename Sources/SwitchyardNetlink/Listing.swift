@@ -12,6 +12,7 @@ extension NetfilterSocket {
             ruleset.exists = false
             return ruleset
         }
+        ruleset.comment = try tableComment(family: family, table: table)
         try listChains(into: &ruleset)
         try listRules(into: &ruleset)
         try listSets(into: &ruleset)
@@ -20,6 +21,24 @@ extension NetfilterSocket {
             ruleset.elements[name] = try listElements(of: set)
         }
         return ruleset
+    }
+
+    private func tableComment(family: KernelFamily, table: String) throws(NetlinkError) -> String? {
+        var comment: String?
+        try dump("table \(family.name) \(table)", build: { buffer, seq in
+            nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETTABLE.rawValue), family.rawValue, UInt16(NLM_F_DUMP), seq)
+        }, each: { message throws(NetlinkError) in
+            guard let object = nftnl_table_alloc() else { throw .malformedReply("cannot allocate a table") }
+            defer { nftnl_table_free(object) }
+            guard nftnl_table_nlmsg_parse(message, object) >= 0 else { throw .malformedReply("NEWTABLE message") }
+            guard String(cString: nftnl_table_get_str(object, UInt16(NFTNL_TABLE_NAME.rawValue))) == table else { return }
+            var length: UInt32 = 0
+            if nftnl_table_is_set(object, UInt16(NFTNL_TABLE_USERDATA.rawValue)),
+               let data = nftnl_table_get_data(object, UInt16(NFTNL_TABLE_USERDATA.rawValue), &length) {
+                comment = UserData.comment(in: Array(UnsafeRawBufferPointer(start: data, count: Int(length))))
+            }
+        })
+        return comment
     }
 
     private func listChains(into ruleset: inout KernelRuleset) throws(NetlinkError) {

@@ -165,6 +165,7 @@ public enum Lowering {
             lowered.exists = false
             return lowered
         }
+        lowered.comment = state.table.comment
         for (name, chainState) in state.chains {
             lowered.chains[name] = chain(chainState.definition)
             var rules: [KernelRule] = []
@@ -177,7 +178,7 @@ public enum Lowering {
         }
         for (name, setState) in state.sets {
             lowered.sets[name] = try set(setState.definition)
-            lowered.elements[name] = try elements(Array(setState.elements.values), of: setState.definition)
+            lowered.elements[name] = try elements(setState.sortedElements, of: setState.definition)
         }
         return lowered
     }
@@ -194,7 +195,7 @@ public enum Lowering {
             let label = operation.description
             switch (operation.verb, operation.object) {
             case (.add, .table(let table)), (.create, .table(let table)):
-                result.append(KernelOperation(.addTable(family(table.ref.family), table.ref.name), label: label))
+                result.append(KernelOperation(.addTable(family(table.ref.family), table.ref.name, comment: table.comment), label: label))
             case (.delete, .table(let table)):
                 result.append(KernelOperation(.deleteTable(family(table.ref.family), table.ref.name), label: label))
             case (.flush, .table(let table)):

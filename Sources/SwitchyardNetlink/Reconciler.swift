@@ -10,7 +10,8 @@ public enum Reconciler {
         guard current.exists else { return build(wanted, tableLabel: tableLabel) }
         // A chain's hook or a set's definition cannot be changed in place; rebuild the table inside
         // the same transaction (atomic: packets see the old table or the new one).
-        let incompatible = wanted.chains.contains { name, chain in current.chains[name].map { $0 != chain } ?? false }
+        let incompatible = current.comment != wanted.comment
+            || wanted.chains.contains { name, chain in current.chains[name].map { $0 != chain } ?? false }
             || wanted.sets.contains { name, set in current.sets[name].map { $0 != set } ?? false }
         if incompatible {
             return [KernelOperation(.deleteTable(current.family, current.table), label: "delete table \(tableLabel) (to rebuild it)")]
@@ -67,7 +68,7 @@ public enum Reconciler {
 
     /// Everything in `wanted`, from nothing.
     static func build(_ wanted: KernelRuleset, tableLabel: String) -> [KernelOperation] {
-        var operations = [KernelOperation(.addTable(wanted.family, wanted.table), label: "add table \(tableLabel)")]
+        var operations = [KernelOperation(.addTable(wanted.family, wanted.table, comment: wanted.comment), label: "add table \(tableLabel)")]
         for name in wanted.chains.keys.sorted() {
             guard let chain = wanted.chains[name] else { continue }
             operations.append(KernelOperation(.addChain(chain), label: "add chain \(tableLabel) \(name)"))
