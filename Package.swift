@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardDNS", targets: ["SwitchyardDNS"]),
         .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
+        .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,6 +70,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Network namespaces shaped like one node with pods, echo servers and a probe client, for
+        // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
+        .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
         .target(
             name: "SwitchyardTestSupport",
             dependencies: ["SwitchyardModel"]
@@ -77,7 +81,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,13 +96,22 @@ let package = Package(
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
         .testTarget(
             name: "SwitchyardRulesTests",
-            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "SwitchyardEndToEndTests",
+            dependencies: [
+                "SwitchyardSandbox", "SwitchyardNetlink", "SwitchyardRules", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+            ]
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
+        .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(
             name: "SwitchyardDNSTests",
             dependencies: [
-                "SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport",
+                "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -19,6 +19,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/udata.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 // setns(2) is only declared with _GNU_SOURCE, which must not leak into every importer.
 extern int setns(int fd, int nstype);

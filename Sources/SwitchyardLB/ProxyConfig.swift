@@ -37,19 +37,31 @@ public enum NodePortAddresses: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// How big a Maglev lookup table is for N endpoints: the smallest prime M ≥ `slotsPerEndpoint`·N,
-/// at least `minimumSize`, and at most `maximumSize` (then the largest prime ≤ `maximumSize`).
+/// How big a Maglev lookup table is for N endpoints.
 ///
-/// Each endpoint gets ⌊M/N⌋ or ⌈M/N⌉ slots, so the share error is below 1/`slotsPerEndpoint`; more
-/// slots per endpoint also bring removals closer to the ideal "only the removed endpoint's flows move".
-/// Every slot is one kernel map element: see docs/load-balancing.md for the cost at 10k services.
+/// M is taken from a fixed ladder of primes, the largest prime below each power of two from 2^5 to
+/// 2^24 (31, 61, 127, 251, 509, 1021, …, 65521, …; Cilium offers the same values): the smallest rung
+/// ≥ max(`slotsPerEndpoint`·N, `minimumSize`), but not above the largest rung ≤ `maximumSize`.
+///
+/// Why a ladder: the slot is `hash mod M`, so a change of M remaps every flow. With the ladder, M stays
+/// put while N moves inside a factor of two, which is what makes Maglev consistent when an endpoint
+/// comes or goes; crossing a rung (e.g. 15 → 16 endpoints at 8 slots each) reshuffles once.
+/// Each endpoint gets ⌊M/N⌋ or ⌈M/N⌉ slots, and M/N ≥ `slotsPerEndpoint`, so the share error is at
+/// most 1/`slotsPerEndpoint`. Every slot is one kernel map element; see docs/load-balancing.md for the
+/// cost at 10k services. `minimumSize == maximumSize` gives one fixed M for every service (Cilium style).
 public struct MaglevSizing: Sendable, Hashable {
     public var slotsPerEndpoint: Int
     public var minimumSize: Int
     public var maximumSize: Int
 
-    /// 16 slots per endpoint (≤ 6.25% share error), between 17 and 65,521 (the largest prime < 2^16).
-    public static let `default` = MaglevSizing(slotsPerEndpoint: 16, minimumSize: 17, maximumSize: 65_521)
+    /// At least 8 slots per endpoint (≤ 12.5% share error), M between 31 and 65,521.
+    public static let `default` = MaglevSizing(slotsPerEndpoint: 8, minimumSize: 31, maximumSize: 65_521)
+
+    /// The permitted table sizes: the largest prime below 2^b for b = 5…24.
+    public static let ladder: [Int] = [
+        31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521,
+        131_071, 262_139, 524_287, 1_048_573, 2_097_143, 4_194_301, 8_388_593, 16_777_213,
+    ]
 
     public init(slotsPerEndpoint: Int, minimumSize: Int, maximumSize: Int) {
         self.slotsPerEndpoint = slotsPerEndpoint
@@ -60,16 +72,16 @@ public struct MaglevSizing: Sendable, Hashable {
     /// The prime table size M for `endpointCount` endpoints (0 when there are none).
     public func tableSize(for endpointCount: Int) -> Int {
         guard endpointCount > 0 else { return 0 }
-        let wanted = max(minimumSize, slotsPerEndpoint.multipliedReportingOverflow(by: endpointCount).partialValue)
-        let capped = min(max(wanted, 2), maximumSize)
-        if capped < wanted { return Primes.largest(atMost: maximumSize) ?? 2 }
-        return Primes.smallest(atLeast: capped)
+        let product = slotsPerEndpoint.multipliedReportingOverflow(by: endpointCount)
+        let wanted = max(minimumSize, product.overflow ? Int.max : product.partialValue)
+        let ceiling = Self.ladder.last { $0 <= maximumSize } ?? Self.ladder[0]
+        return min(Self.ladder.first { $0 >= wanted } ?? ceiling, ceiling)
     }
 
     func validate() throws(ProxyConfigError) {
-        guard slotsPerEndpoint >= 1, minimumSize >= 2, maximumSize >= minimumSize, maximumSize <= 1 << 24 else {
-            throw .invalidMaglevSizing(self)
-        }
+        guard slotsPerEndpoint >= 1, minimumSize <= maximumSize, maximumSize >= Self.ladder[0],
+              maximumSize <= 1 << 24
+        else { throw .invalidMaglevSizing(self) }
     }
 }
 
@@ -149,7 +161,7 @@ public enum ProxyConfigError: Error, Sendable, Hashable, CustomStringConvertible
         case .unknownDispatchModel(let text):
             "--dispatch: unknown model '\(text)' (expected one of \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")))"
         case .invalidMaglevSizing(let sizing):
-            "Maglev sizing needs slotsPerEndpoint ≥ 1 and 2 ≤ minimumSize ≤ maximumSize ≤ 2^24, got "
+            "Maglev sizing needs slotsPerEndpoint ≥ 1 and minimumSize ≤ maximumSize, 31 ≤ maximumSize ≤ 2^24, got "
                 + "\(sizing.slotsPerEndpoint)/\(sizing.minimumSize)/\(sizing.maximumSize)"
         }
     }

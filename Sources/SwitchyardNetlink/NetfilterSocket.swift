@@ -102,6 +102,27 @@ public final class NetfilterSocket {
         }
     }
 
+    /// Sends one request that asked for an ACK and waits for it: true when the kernel did it, false
+    /// for ENOENT (already gone), an error otherwise.
+    func acknowledge(_ header: UnsafeMutablePointer<nlmsghdr>, context: String) throws(NetlinkError) -> Bool {
+        let seq = header.pointee.nlmsg_seq
+        guard mnl_socket_sendto(socket, header, Int(header.pointee.nlmsg_len)) >= 0 else {
+            throw .system(call: "sendto", context: context, errno: errno)
+        }
+        var done = false
+        try receive(until: seq, context: context) { message throws(NetlinkError) -> Bool in
+            guard message.pointee.nlmsg_seq == seq, Int32(message.pointee.nlmsg_type) == NLMSG_ERROR,
+                  let refusal = Self.refusal(in: message) else { return false }
+            switch refusal.errno {
+            case 0: done = true
+            case ENOENT: done = false
+            default: throw .system(call: "netlink request", context: context, errno: refusal.errno)
+            }
+            return true
+        }
+        return done
+    }
+
     // MARK: - Internals
 
     private func nextSequenceNumber() -> UInt32 {

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A table as the kernel lists it.
-public struct KernelTable: Sendable, Hashable, CustomStringConvertible {
+public struct ListedTable: Sendable, Hashable, CustomStringConvertible {
     /// `ip`, `ip6`, `inet`, … as nft spells the family.
     public var family: String
     public var name: String
@@ -38,8 +38,8 @@ public struct KernelTable: Sendable, Hashable, CustomStringConvertible {
 
 extension NetfilterSocket {
     /// Every table in the namespace, all families.
-    public func listTables() throws(NetlinkError) -> [KernelTable] {
-        var tables: [KernelTable] = []
+    public func listTables() throws(NetlinkError) -> [ListedTable] {
+        var tables: [ListedTable] = []
         try dump("tables", build: { buffer, seq in
             nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETTABLE.rawValue), UInt16(NFPROTO_UNSPEC), UInt16(NLM_F_DUMP), seq)
         }, each: { message throws(NetlinkError) in
@@ -48,7 +48,7 @@ extension NetfilterSocket {
             guard nftnl_table_nlmsg_parse(message, table) >= 0 else { throw .malformedReply("NEWTABLE message") }
             let name = String(cString: nftnl_table_get_str(table, UInt16(NFTNL_TABLE_NAME.rawValue)))
             let family = nftnl_table_get_u32(table, UInt16(NFTNL_TABLE_FAMILY.rawValue))
-            tables.append(KernelTable(family: KernelTable.familyName(family), name: name))
+            tables.append(ListedTable(family: ListedTable.familyName(family), name: name))
         })
         return tables.sorted { ($0.family, $0.name) < ($1.family, $1.name) }
     }
@@ -56,12 +56,12 @@ extension NetfilterSocket {
     /// Deletes the named tables that exist, in one transaction, and returns those it deleted.
     /// Tables that do not exist are skipped, so running it twice is safe.
     @discardableResult
-    public func deleteTables(named name: String, families: [String] = OwnedTables.families) throws(NetlinkError) -> [KernelTable] {
+    public func deleteTables(named name: String, families: [String] = OwnedTables.families) throws(NetlinkError) -> [ListedTable] {
         let present = try listTables().filter { $0.name == name && families.contains($0.family) }
         guard !present.isEmpty else { return [] }
         let batch = makeBatch()
         for table in present {
-            guard let family = KernelTable.familyNumber(table.family) else { continue }
+            guard let family = ListedTable.familyNumber(table.family) else { continue }
             batch.append("delete table \(table)") { buffer, seq in
                 guard let object = nftnl_table_alloc() else { return nil }
                 defer { nftnl_table_free(object) }

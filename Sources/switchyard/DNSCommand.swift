@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
+import SwitchyardSources
 
 /// `switchyard dns`: serves cluster DNS (Service and Pod records as CoreDNS's kubernetes plugin
 /// answers them) for the objects in manifests, forwarding other names upstream.
@@ -78,52 +79,72 @@ struct DNSCommand: AsyncParsableCommand {
             reverseFallthrough: !upstreams.isEmpty
         ).validated()
 
-        let zone = try buildZone(options: options, logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
+        let keepPods = options.pods == .verified
+        var store = ClusterStore()
+        var follow: Task<Void, Never>?
+        let zone: DNSZone
+        if benchmarkServices > 0 {
+            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
+                .lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
+            zone = Self.build(store.snapshot, options: options, logger: logger)
+            store = ClusterStore()  // nothing will change: the zone holds everything needed
+        } else {
+            var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
+            guard let first = try await events.next() else { return }
+            store.apply(first.filter { keepPods || $0.object.kind != .pod })
+            zone = Self.build(store.snapshot, options: options, logger: logger)
+        }
         // Give the memory used while loading and building back to the system.
         #if os(Linux)
         _ = mallocTrim(0)
         #endif
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
         let server = DNSServer(
             configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads), zone: zone,
             forwarder: forwarder, group: group, logger: logger)
         let bound = try await server.start()
-        print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on \(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
+        print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "
+              + "\(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
               + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
+        if benchmarkServices == 0 {
+            // The zone follows the manifests: each good reload is applied and a new zone published.
+            let source = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger))
+            let initial = store
+            follow = Task {
+                var store = initial
+                var events = source.makeAsyncIterator()
+                do {
+                    // Each batch after the first is a difference; the first re-adds everything, which
+                    // changes the store only if the files changed since the load above.
+                    while let batch = try await events.next() {
+                        let generation = store.snapshot.generation
+                        store.apply(batch.filter { keepPods || $0.object.kind != .pod })
+                        guard store.snapshot.generation != generation else { continue }
+                        server.publish(Self.build(store.snapshot, options: options, logger: logger))
+                    }
+                } catch {
+                    logger.error("manifests no longer load; serving the last good zone", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         await Self.waitForTermination()
         logger.info("shutting down")
+        follow?.cancel()
         try await server.stop()
         try await group.shutdownGracefully()
     }
 
-    /// Loads the manifests into a store and builds the zone. The store is dropped afterwards: the zone
-    /// holds everything the server answers from.
-    private func buildZone(options: DNSZoneOptions, logger: Logger) throws -> DNSZone {
-        var store = ClusterStore()
-        let objectCount: Int
-        do {
-            let objects = try loadObjects()
-            objectCount = objects.count
-            // Pods matter only to `--pods verified` (endpoint names come from the slices).
-            let keepPods = options.pods == .verified
-            store.apply(objects.lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
-        }
+    /// Builds a zone and logs its size.
+    static func build(_ snapshot: ClusterSnapshot, options: DNSZoneOptions, logger: Logger) -> DNSZone {
         let started = ContinuousClock.now
-        let zone = DNSZone(snapshot: store.snapshot, options: options)
+        let zone = DNSZone(snapshot: snapshot, options: options)
         logger.info("zone built", metadata: [
-            "names": "\(zone.nameCount)", "zoneBytes": "\(zone.storageBytes)", "objects": "\(objectCount)",
+            "names": "\(zone.nameCount)", "bytes": "\(zone.storageBytes)", "serial": "\(zone.serial)",
             "took": "\(ContinuousClock.now - started)",
         ])
         return zone
-    }
-
-    private func loadObjects() throws -> [ClusterObject] {
-        if benchmarkServices > 0 {
-            return BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
-        }
-        return try ManifestObjects.load(paths: paths)
     }
 
     /// Resident memory from /proc/self/statm, in MB (0 when unavailable).
@@ -155,14 +176,3 @@ struct DNSCommand: AsyncParsableCommand {
 @_silgen_name("malloc_trim")
 private func mallocTrim(_ pad: Int) -> Int32
 #endif
-
-/// Manifest loading, until SwitchyardSources lands on this branch.
-enum ManifestObjects {
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "manifest loading (SwitchyardSources) is not available in this build" }
-    }
-
-    static func load(paths: [String]) throws -> [ClusterObject] {
-        throw Unavailable()
-    }
-}
