@@ -16,7 +16,11 @@ PORT=${PORT:-5354}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 SCRATCH=${SCRATCH:-.build}
-WORK=$(mktemp -d)
+# RT=1 runs server and client under SCHED_FIFO (chrt -f 10) so that other work on a shared machine
+# does not preempt them: it separates the server's own latency from the machine's scheduling noise.
+PRIO=()
+[ "${RT:-0}" = 1 ] && PRIO=(chrt -f 10)
+WORK=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 swift build -c release --scratch-path "$SCRATCH" --product switchyard >/dev/null
@@ -33,7 +37,7 @@ awk -v n="$SERVICES" 'BEGIN {
   }
 }' > "$WORK/queries.txt"
 
-taskset -c "$SERVER_CPU" "$BIN" dns --benchmark-services "$SERVICES" --benchmark-pods "$PODS" \
+taskset -c "$SERVER_CPU" "${PRIO[@]}" "$BIN" dns --benchmark-services "$SERVICES" --benchmark-pods "$PODS" \
   --listen "127.0.0.1:$PORT" --upstream none > "$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
@@ -46,7 +50,7 @@ RSS_IDLE=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
 TICKS=$(getconf CLK_TCK)
 echo "== max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
-taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -l "$SECONDS_PER_RUN" \
+taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -l "$SECONDS_PER_RUN" \
   > "$WORK/max.txt" 2>&1 &
 PERF=$!
 C0=$(cpu_ticks); T0=$(date +%s.%N)
@@ -61,7 +65,7 @@ awk -v c0="$C0" -v c1="$C1" -v t0="$T0" -v t1="$T1" -v hz="$TICKS" -v done="$DON
 
 HALF=$((QPS / 2))
 echo "== latency at half load: dnsperf -Q $HALF -v"
-taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -Q "$HALF" \
+taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -Q "$HALF" \
   -l "$SECONDS_PER_RUN" -v > "$WORK/half.txt" 2>&1
 grep -E "Queries sent|Queries completed|Queries lost|Queries per second|Average Latency" "$WORK/half.txt"
 # dnsperf -v prints one line per query ending with its latency in seconds.
