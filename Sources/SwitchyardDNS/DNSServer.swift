@@ -174,7 +174,8 @@ public final class DNSServer: Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-            .channelOption(.maxMessagesPerRead, value: 4)
+            // One vector read (up to 32 datagrams) per read cycle: replies are flushed after each.
+            .channelOption(.maxMessagesPerRead, value: 1)
             // Room for bursts while the event loop is busy (the kernel caps it at rmem_max unless forced).
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
         #if canImport(Glibc)

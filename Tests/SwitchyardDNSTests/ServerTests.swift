@@ -118,6 +118,26 @@ struct ServerTests {
         try await running.stop()
     }
 
+    @Test("several listen addresses each serve UDP and TCP; dig +edns=1 gets BADVERS")
+    func severalListenAddresses() async throws {
+        let server = DNSServer(
+            configuration: DNSServerConfiguration(listen: [try DNSAddress.parse("127.0.0.1:0"), try DNSAddress.parse("127.0.0.2:0")]),
+            zone: Fixture.zone(), group: MultiThreadedEventLoopGroup.singleton)
+        let bound = try await server.start()
+        #expect(bound.count == 2)
+        for address in bound {
+            guard let ip = address.ipAddress, let port = address.port else { continue }
+            for transport in ["+notcp", "+tcp"] {
+                let out = try run("dig", ["@\(ip)", "-p", "\(port)", "+short", transport, "web.default.svc.cluster.local"])
+                #expect(out?.trimmingCharacters(in: .whitespacesAndNewlines) == "10.96.0.20", "\(ip) \(transport)")
+            }
+        }
+        let badvers = try run("dig", ["@127.0.0.1", "-p", "\(bound[0].port ?? 0)", "+edns=1", "+noednsnegotiation",
+                                      "web.default.svc.cluster.local"])
+        #expect(badvers?.contains("status: BADVERS") == true)
+        try await server.stop()
+    }
+
     @Test("several queries on one TCP connection")
     func tcpPipelining() async throws {
         let running = try await RunningServer.start(zone: Fixture.zone())
