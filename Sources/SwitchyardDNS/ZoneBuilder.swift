@@ -13,10 +13,10 @@ struct BuiltZone {
 struct ZoneBuilder {
     let options: DNSZoneOptions
     private let ttl: UInt32
-    private var drafts: [[UInt8]: Draft] = [:]
+    private var drafts = DraftMap()
 
     /// Records of one name while building.
-    private struct Draft {
+    struct Draft {
         var origin: Int
         var entries: [(type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord])] = []
         var cnameTarget: DNSName?
@@ -140,16 +140,16 @@ struct ZoneBuilder {
         let weight = UInt16(max(1, 100 / max(1, entries.count)))
         var answers: [ResourceRecord] = []
         var additional: [ResourceRecord] = []
-        var seenSRV = Set<[UInt8]>()
-        var seenAddress = Set<[UInt8]>()
+        var seenSRV = Set<NameKey>()
+        var seenAddress = Set<NameKey>()
         for e in entries {
             let port = UInt16(clamping: e.port)
-            if seenSRV.insert(e.target + [UInt8(port >> 8), UInt8(port & 0xff)]).inserted {
+            if seenSRV.insert(NameKey(e.target + [UInt8(port >> 8), UInt8(port & 0xff)])).inserted {
                 answers.append(ResourceRecord(
                     name: .root, ttl: ttl,
                     data: .srv(priority: 0, weight: weight, port: port, target: DNSName(uncheckedWire: e.target))))
             }
-            if seenAddress.insert(e.target + e.address.bytes).inserted {
+            if seenAddress.insert(NameKey(e.target + e.address.bytes)).inserted {
                 additional.append(addressRecord(e.target, e.address))
             }
         }
@@ -320,30 +320,32 @@ struct ZoneBuilder {
     }
 
     private mutating func addEndpointNames(_ selected: [EndpointAddress], base: [UInt8], origin: Int) {
-        var byName: [[UInt8]: [IPAddress]] = [:]
+        var byName: [NameKey: [IPAddress]] = [:]
         var order: [[UInt8]] = []
         for ep in selected {
             guard let n = Self.name([ep.label], base) else { continue }
-            if byName[n] == nil { order.append(n) }
-            if byName[n]?.contains(ep.address) != true { byName[n, default: []].append(ep.address) }
+            let key = NameKey(n)
+            if byName[key] == nil { order.append(n) }
+            if byName[key]?.contains(ep.address) != true { byName[key, default: []].append(ep.address) }
         }
-        for n in order { addAddresses(n, origin: origin, byName[n] ?? []) }
+        for n in order { addAddresses(n, origin: origin, byName[NameKey(n)] ?? []) }
     }
 
     /// ExternalName targets inside a cluster zone are chased now (at most 8 links, loops stop the
     /// chase): A/AAAA/TXT answers become the CNAME chain followed by the target's records.
     private mutating func resolveCNAMEs(zones: [[UInt8]]) {
-        let external = drafts.filter { $0.value.cnameTarget != nil }
-        for (name, draft) in external {
-            guard let target = draft.cnameTarget else { continue }
+        let external = drafts.values.indices.filter { drafts.values[$0].cnameTarget != nil }
+        for index in external {
+            let name = drafts.names[index]
+            guard let target = drafts.values[index].cnameTarget else { continue }
             let lower = DNSName.lowercase(target.wire)
             guard zones.contains(where: { DNSZone.hasSuffix(lower, $0) }) else { continue }
-            var chain = draft.records(.cname) ?? []
+            var chain = drafts.values[index].records(.cname) ?? []
             var current = lower
-            var visited: Set<[UInt8]> = [name]
+            var visited: Set<NameKey> = [NameKey(name)]
             var final: Draft?
             for _ in 0..<8 {
-                guard visited.insert(current).inserted, let next = drafts[current] else { break }
+                guard visited.insert(NameKey(current)).inserted, let next = drafts[current] else { break }
                 if let nextTarget = next.cnameTarget {
                     chain += next.records(.cname) ?? []
                     current = DNSName.lowercase(nextTarget.wire)
@@ -362,9 +364,9 @@ struct ZoneBuilder {
     private func encode(zones: [[UInt8]]) -> NodeTable {
         var table = NodeTable(capacity: drafts.count)
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
-        // Sorted so that the same snapshot gives the same arena byte for byte.
-        for name in drafts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            guard let draft = drafts[name] else { continue }
+        // Names in the order they were first made (Services sorted by key), so the same snapshot gives
+        // the same arena byte for byte.
+        for (name, draft) in zip(drafts.names, drafts.values) {
             var blob: [UInt8] = []
             for entry in draft.entries {
                 blob += Answer.encodeEntry(
@@ -375,4 +377,55 @@ struct ZoneBuilder {
         }
         return table
     }
+}
+
+/// A wire name as a hash key, hashed as one block of bytes (not byte by byte).
+struct NameKey: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// The drafts by name, remembering the order names were first made.
+private struct DraftMap {
+    private var index: [NameKey: Int] = [:]
+    private(set) var names: [[UInt8]] = []
+    var values: [ZoneBuilder.Draft] = []
+
+    subscript(_ name: [UInt8]) -> ZoneBuilder.Draft? {
+        get { index[NameKey(name)].map { values[$0] } }
+        set {
+            guard let newValue else { return }
+            if let i = index[NameKey(name)] {
+                values[i] = newValue
+            } else {
+                index[NameKey(name)] = values.count
+                names.append(name)
+                values.append(newValue)
+            }
+        }
+    }
+
+    subscript(_ name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft) -> ZoneBuilder.Draft {
+        get { self[name] ?? value() }
+        _modify {
+            let key = NameKey(name)
+            let i: Int
+            if let existing = index[key] {
+                i = existing
+            } else {
+                i = values.count
+                index[key] = i
+                names.append(name)
+                values.append(value())
+            }
+            yield &values[i]
+        }
+    }
+
+    var count: Int { values.count }
 }
