@@ -8,21 +8,19 @@ public struct EndpointAddress: Sendable, Hashable, Comparable, CustomStringConve
     /// The endpoint runs on this node (`nodeName` equals ``ProxyConfig/nodeName``).
     public var isLocal: Bool
     public var nodeName: String?
-    public var zone: String?
     /// Conditions as the API means them (nil already resolved: ready ⇐ nil, serving ⇐ ready).
     public var isReady: Bool
     public var isServing: Bool
     public var isTerminating: Bool
 
     public init(
-        ip: IPAddress, port: Int, isLocal: Bool = false, nodeName: String? = nil, zone: String? = nil,
+        ip: IPAddress, port: Int, isLocal: Bool = false, nodeName: String? = nil,
         isReady: Bool = true, isServing: Bool = true, isTerminating: Bool = false
     ) {
         self.ip = ip
         self.port = port
         self.isLocal = isLocal
         self.nodeName = nodeName
-        self.zone = zone
         self.isReady = isReady
         self.isServing = isServing
         self.isTerminating = isTerminating

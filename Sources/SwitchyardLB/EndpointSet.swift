@@ -26,6 +26,11 @@ public struct EndpointSet: Sendable, Hashable {
     public var isEmpty: Bool { endpoints.isEmpty }
     public var count: Int { endpoints.count }
 
+    /// The endpoint of every slot, in slot order: the values of the slot map (`slot → address . port`).
+    /// Key slot elements by slot and value them by address, so a table change rewrites only the slots
+    /// whose endpoint changed (Maglev keeps most of them).
+    public var slotEndpoints: [EndpointAddress] { table.slots.map { endpoints[$0] } }
+
     /// The endpoint in slot `slot` of the table (nil for `chains` or an out-of-range slot).
     public func endpoint(inSlot slot: Int) -> EndpointAddress? {
         guard table.slots.indices.contains(slot) else { return nil }

@@ -22,15 +22,14 @@ public enum Planner {
         service: Service, slices: [EndpointSlice], config: ProxyConfig, context: NodeContext
     ) -> [ServicePortPlan] {
         guard service.isProxied else { return [] }
-        let sortedSlices = slices.sorted { $0.name < $1.name }
+        let sortedSlices = slices.count > 1 ? slices.sorted { $0.name < $1.name } : slices
         var plans: [ServicePortPlan] = []
         for family in IPFamily.allCases {
             guard let clusterIP = service.clusterIP(of: family) else { continue }
-            let familySlices = sortedSlices.filter { $0.addressType.family == family }
             let frontends = Frontends(service: service, family: family, node: context)
             for port in service.ports {
                 let candidates = EndpointResolution.endpoints(
-                    for: port, family: family, slices: familySlices, nodeName: context.name
+                    for: port, family: family, slices: sortedSlices, nodeName: context.name
                 )
                 let selection = EndpointSelection(
                     endpoints: candidates, trafficDistribution: service.trafficDistribution, node: context
@@ -54,7 +53,8 @@ public enum Planner {
                 ))
             }
         }
-        return plans.sorted()
+        if plans.count > 1 { plans.sort() }
+        return plans
     }
 
     /// Plans every Service of a snapshot (a full sync).

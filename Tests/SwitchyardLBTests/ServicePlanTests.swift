@@ -176,3 +176,33 @@ struct ProxyConfigTests {
         #expect(try DispatchModel(parsing: "Maglev") == .maglev)
     }
 }
+
+@Suite("Health checks")
+struct HealthCheckTests {
+    typealias F = Fixture
+
+    @Test("local ready endpoints are counted once per address across ports and families")
+    func localCount() throws {
+        let service = F.service(clusterIPs: ["10.96.0.10", "fd00:96::10"], ports: [
+            ServicePort(name: "http", port: 80), ServicePort(name: "https", port: 443),
+        ]) {
+            $0.type = .loadBalancer
+            $0.externalTrafficPolicy = .local
+            $0.healthCheckNodePort = 32000
+        }
+        let ports = [EndpointPort(name: "http", port: 8080), EndpointPort(name: "https", port: 8443)]
+        let plans = F.plan(service, [
+            F.slice("v4", ports: ports, endpoints: [
+                F.endpoint("10.244.0.1", node: F.nodeName), F.endpoint("10.244.0.2", node: F.nodeName),
+                F.endpoint("10.244.0.3", node: F.nodeName, ready: false, serving: true, terminating: true),
+                F.endpoint("10.244.0.4"),
+            ]),
+            F.slice("v6", family: .ipv6, ports: ports, endpoints: [F.endpoint("fd00:244::1", node: F.nodeName)]),
+        ])
+        #expect(plans.count == 4)
+        let check = try #require(ServiceHealthCheck(service: service.key, plans: plans))
+        #expect(check.nodePort == 32000)
+        #expect(check.localEndpoints == 3)
+        #expect(ServiceHealthCheck(service: service.key, plans: F.plan(F.service(), [])) == nil)
+    }
+}
