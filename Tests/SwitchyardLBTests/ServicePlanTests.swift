@@ -206,3 +206,36 @@ struct HealthCheckTests {
         #expect(ServiceHealthCheck(service: service.key, plans: F.plan(F.service(), [])) == nil)
     }
 }
+
+@Suite("Endpoint sets")
+struct EndpointSetTests {
+    typealias F = Fixture
+
+    @Test("slot endpoints follow the table", arguments: [DispatchModel.random, .maglev])
+    func slotEndpoints(model: DispatchModel) throws {
+        var config = F.config
+        config.dispatch = model
+        let plan = try #require(F.plan(F.service(), [F.slice("s1", endpoints: [F.endpoint("10.244.0.2"), F.endpoint("10.244.0.1")])], config: config).first)
+        let set = plan.cluster
+        #expect(set.slotEndpoints.count == set.table.size)
+        #expect(Set(set.slotEndpoints) == Set(set.endpoints))
+        #expect(set.endpoint(inSlot: 0) == set.slotEndpoints.first)
+        #expect(set.endpoint(inSlot: set.table.size) == nil)
+    }
+
+    @Test("reachable endpoints: the union of the sets the policies use", arguments: zip(
+        [(TrafficPolicy.cluster, TrafficPolicy.cluster, 0), (.local, .cluster, 0), (.local, .local, 30080), (.cluster, .local, 30080)],
+        [["10.244.0.1:8080", "10.244.0.2:8080"], ["10.244.0.1:8080"], ["10.244.0.1:8080", "10.244.0.2:8080"],
+         ["10.244.0.1:8080", "10.244.0.2:8080"]]
+    ))
+    func reachable(policies: (TrafficPolicy, TrafficPolicy, Int), expected: [String]) throws {
+        let service = F.service(ports: [ServicePort(name: "http", port: 80, nodePort: policies.2)]) {
+            $0.internalTrafficPolicy = policies.0
+            $0.externalTrafficPolicy = policies.1
+        }
+        let plan = try #require(F.plan(service, [F.slice("s1", endpoints: [
+            F.endpoint("10.244.0.1", node: F.nodeName), F.endpoint("10.244.0.2"),
+        ])]).first)
+        #expect(plan.reachableEndpoints.map(\.description) == expected)
+    }
+}
