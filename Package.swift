@@ -13,7 +13,9 @@ let package = Package(
         .library(name: "SwitchyardNFT", targets: ["SwitchyardNFT"]),
         .library(name: "SwitchyardRules", targets: ["SwitchyardRules"]),
         .library(name: "SwitchyardDNS", targets: ["SwitchyardDNS"]),
+        .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
+        .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +44,14 @@ let package = Package(
         .target(name: "SwitchyardLB", dependencies: ["SwitchyardModel"]),
         // nftables object model, Transaction, nft text, in-memory fake with a packet tracer. No I/O.
         .target(name: "SwitchyardNFT"),
+        // libnftnl + libmnl (Debian: libnftnl-dev, libmnl-dev).
+        .systemLibrary(
+            name: "CSwitchyardNetfilter",
+            pkgConfig: "libnftnl",
+            providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
+        ),
+        // The only module that talks to the kernel: netlink batches, read-back, namespaces.
+        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT"]),
         // Planner → compiler → differ; iptables-restore rendering.
         .target(
             name: "SwitchyardRules",
@@ -60,6 +70,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Network namespaces shaped like one node with pods, echo servers and a probe client, for
+        // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
+        .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
         .target(
             name: "SwitchyardTestSupport",
             dependencies: ["SwitchyardModel"]
@@ -68,7 +81,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +98,8 @@ let package = Package(
             name: "SwitchyardRulesTests",
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
+        .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
+        .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,6 +9,12 @@ struct SwitchyardCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
+            ValidateCommand.self,
+            CleanupCommand.self,
+            // Hidden helpers for the sandbox (end-to-end tests and `make run`).
+            EchoServerCommand.self,
+            ProbeCommand.self,
+            SandboxCommand.self,
         ]
     )
 }

@@ -1,0 +1,30 @@
+# Switchyard's two commands: `make run` (the main job on examples/cluster) and `make test` (the suite).
+# Each installs the Debian packages it needs when they are missing, then builds.
+SWIFT ?= swift
+CONFIG ?= debug
+BIN = .build/$(CONFIG)/switchyard
+
+.PHONY: all deps build run test release clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+release:
+	$(MAKE) build CONFIG=release
+
+## The main job on the embedded default cluster.
+run: build
+	$(BIN) validate examples/cluster
+
+## The whole test suite (end-to-end tests that need root skip with a message otherwise).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

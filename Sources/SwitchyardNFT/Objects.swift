@@ -1,0 +1,296 @@
+/// Identifies a table: family and name (`ip switchyard`).
+public struct TableRef: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var family: Family
+    public var name: String
+
+    public init(_ family: Family, _ name: String) {
+        self.family = family
+        self.name = name
+    }
+
+    public var description: String { "\(family.rawValue) \(name)" }
+
+    public static func < (lhs: TableRef, rhs: TableRef) -> Bool { (lhs.family, lhs.name) < (rhs.family, rhs.name) }
+}
+
+/// A table.
+public struct Table: Sendable, Hashable {
+    public var ref: TableRef
+    public var comment: String?
+
+    public init(_ ref: TableRef, comment: String? = nil) {
+        self.ref = ref
+        self.comment = comment
+    }
+}
+
+/// Netfilter hooks.
+public enum Hook: String, Sendable, Hashable, CaseIterable {
+    case prerouting, input, forward, output, postrouting
+}
+
+/// Base chain types.
+public enum ChainType: String, Sendable, Hashable {
+    case filter, nat, route
+
+    /// Hooks this type may attach to (for the `ip`/`ip6`/`inet` families).
+    var allowedHooks: Swift.Set<Hook> {
+        switch self {
+        case .filter: Swift.Set(Hook.allCases)
+        case .nat: [.prerouting, .input, .output, .postrouting]
+        case .route: [.output]
+        }
+    }
+}
+
+/// A chain priority: a symbolic base (`dstnat`, `srcnat`, …) plus an offset, as nft writes it.
+public struct Priority: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// nft's symbolic priorities for the ip/ip6/inet families.
+    public enum Base: String, Sendable, Hashable {
+        case raw, mangle, dstnat, filter, security, srcnat
+        /// A plain number, no symbol.
+        case number
+
+        public var value: Int {
+            switch self {
+            case .raw: -300
+            case .mangle: -150
+            case .dstnat: -100
+            case .filter: 0
+            case .security: 50
+            case .srcnat: 100
+            case .number: 0
+            }
+        }
+    }
+
+    public var base: Base
+    public var offset: Int
+
+    public init(_ base: Base, _ offset: Int = 0) {
+        self.base = base
+        self.offset = offset
+    }
+
+    public static let dstnat = Priority(.dstnat)
+    public static let srcnat = Priority(.srcnat)
+    public static let filter = Priority(.filter)
+
+    /// The numeric priority; lower runs first.
+    public var value: Int { base.value + offset }
+
+    public var description: String {
+        if base == .number { return String(offset) }
+        if offset == 0 { return base.rawValue }
+        return offset > 0 ? "\(base.rawValue) + \(offset)" : "\(base.rawValue) - \(-offset)"
+    }
+
+    /// The text nft 1.0.6 takes for this priority on `hook`: it knows `dstnat` only on prerouting and
+    /// `srcnat` only on postrouting, so elsewhere the number is written.
+    public func text(for hook: Hook) -> String {
+        switch (base, hook) {
+        case (.dstnat, .prerouting), (.srcnat, .postrouting), (.raw, _), (.mangle, _), (.filter, _), (.security, _), (.number, _):
+            return description
+        default:
+            return String(value)
+        }
+    }
+
+    public static func + (lhs: Priority, rhs: Int) -> Priority { Priority(lhs.base, lhs.offset + rhs) }
+    public static func - (lhs: Priority, rhs: Int) -> Priority { Priority(lhs.base, lhs.offset - rhs) }
+    public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.value < rhs.value }
+}
+
+/// What makes a chain a base chain: type, hook, priority and policy.
+public struct BaseChainSpec: Sendable, Hashable {
+    public var type: ChainType
+    public var hook: Hook
+    public var priority: Priority
+    /// `accept` or `drop`.
+    public var policy: Verdict
+
+    public init(type: ChainType, hook: Hook, priority: Priority, policy: Verdict = .accept) {
+        self.type = type
+        self.hook = hook
+        self.priority = priority
+        self.policy = policy
+    }
+}
+
+/// A chain: a regular chain (reached by jump/goto/vmap) or a base chain attached to a hook.
+public struct Chain: Sendable, Hashable {
+    public var table: TableRef
+    public var name: String
+    public var base: BaseChainSpec?
+    public var comment: String?
+
+    public init(_ table: TableRef, _ name: String, base: BaseChainSpec? = nil, comment: String? = nil) {
+        self.table = table
+        self.name = name
+        self.base = base
+        self.comment = comment
+    }
+}
+
+/// A rule: ordered statements plus an optional comment. `handle` names an existing rule for
+/// replace/delete (and insert-before); the fake assigns handles when rules are added.
+public struct Rule: Sendable, Hashable {
+    public var table: TableRef
+    public var chain: String
+    public var statements: [Statement]
+    public var comment: String?
+    public var handle: Int?
+
+    public init(_ table: TableRef, _ chain: String, _ statements: [Statement], comment: String? = nil, handle: Int? = nil) {
+        self.table = table
+        self.chain = chain
+        self.statements = statements
+        self.comment = comment
+        self.handle = handle
+    }
+
+    /// The rule's text after the chain name: statements and comment.
+    public var body: String {
+        var text = statements.map { $0.render(in: table.family) }.joined(separator: " ")
+        if let comment { text += " comment \"\(comment)\"" }
+        return text
+    }
+
+    /// Same statements and comment, ignoring the handle.
+    public func sameContent(as other: Rule) -> Bool { statements == other.statements && comment == other.comment }
+}
+
+/// A set's key or a map's data: `type a . b` or `typeof EXPR . EXPR` (needed for keys holding `numgen`).
+public enum KeySpec: Sendable, Hashable, CustomStringConvertible {
+    case types([DataType])
+    case typeOf([Expression])
+
+    /// The number of concatenated fields.
+    public var arity: Int {
+        switch self {
+        case .types(let types): types.count
+        case .typeOf(let expressions): expressions.count
+        }
+    }
+
+    var keyword: String { if case .types = self { "type" } else { "typeof" } }
+
+    public var description: String {
+        switch self {
+        case .types(let types): types.map(\.rawValue).joined(separator: " . ")
+        case .typeOf(let expressions): expressions.map(\.description).joined(separator: " . ")
+        }
+    }
+}
+
+/// What a map maps to.
+public enum MapData: Sendable, Hashable {
+    case verdict
+    case data(KeySpec)
+}
+
+/// Set flags.
+public enum SetFlag: String, Sendable, Hashable, Comparable, CaseIterable {
+    case constant, interval, timeout, dynamic
+    public static func < (lhs: SetFlag, rhs: SetFlag) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
+}
+
+/// A named set (`data == nil`) or map. (Not called `Set`, to leave Swift's `Set` unshadowed.)
+public struct NamedSet: Sendable, Hashable {
+    public var table: TableRef
+    public var name: String
+    public var key: KeySpec
+    /// nil for a set; the data type for a map.
+    public var data: MapData?
+    public var flags: [SetFlag]
+    /// Default element timeout in seconds.
+    public var timeout: Int?
+    public var comment: String?
+
+    public init(_ table: TableRef, _ name: String, key: KeySpec, data: MapData? = nil, flags: [SetFlag] = [],
+                timeout: Int? = nil, comment: String? = nil) {
+        self.table = table
+        self.name = name
+        self.key = key
+        self.data = data
+        self.flags = flags.sorted()
+        self.timeout = timeout
+        self.comment = comment
+    }
+
+    public var isMap: Bool { data != nil }
+    /// `set` or `map`, as nft spells it.
+    public var kind: String { isMap ? "map" : "set" }
+
+    /// The declaration body: `type … [: …]; flags …; timeout …;`.
+    public var declaration: String {
+        var text = "\(key.keyword) \(key)"
+        switch data {
+        case nil: break
+        case .verdict: text += " : verdict"
+        case .data(let spec): text += " : \(spec)"
+        }
+        text += ";"
+        if !flags.isEmpty { text += " flags " + flags.map(\.rawValue).joined(separator: ",") + ";" }
+        if let timeout { text += " timeout \(timeout)s;" }
+        if let comment { text += " comment \"\(comment)\";" }
+        return text
+    }
+}
+
+/// A map element's value.
+public enum ElementData: Sendable, Hashable, CustomStringConvertible {
+    case verdict(Verdict)
+    case values([Value])
+
+    public var description: String {
+        switch self {
+        case .verdict(let verdict): verdict.description
+        case .values(let values): values.map(\.description).joined(separator: " . ")
+        }
+    }
+
+    var arity: Int { if case .values(let values) = self { values.count } else { 1 } }
+}
+
+/// A set or map element: key fields, optional data, optional timeout in seconds.
+public struct Element: Sendable, Hashable, CustomStringConvertible {
+    public var key: [Value]
+    public var data: ElementData?
+    public var timeout: Int?
+    public var comment: String?
+
+    public init(_ key: [Value], _ data: ElementData? = nil, timeout: Int? = nil, comment: String? = nil) {
+        self.key = key
+        self.data = data
+        self.timeout = timeout
+        self.comment = comment
+    }
+
+    /// `key [timeout Ns] [comment "…"] [: data]`.
+    public var description: String {
+        var text = key.map(\.description).joined(separator: " . ")
+        if let timeout { text += " timeout \(timeout)s" }
+        if let comment { text += " comment \"\(comment)\"" }
+        if let data { text += " : \(data)" }
+        return text
+    }
+
+    /// The key only, as a delete needs it.
+    public var keyOnly: Element { Element(key) }
+}
+
+/// A batch of elements of one set or map.
+public struct Elements: Sendable, Hashable {
+    public var table: TableRef
+    public var set: String
+    public var elements: [Element]
+
+    public init(_ table: TableRef, _ set: String, _ elements: [Element]) {
+        self.table = table
+        self.set = set
+        self.elements = elements
+    }
+}

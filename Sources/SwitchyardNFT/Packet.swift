@@ -1,0 +1,102 @@
+/// Where a traced packet comes from.
+public enum PacketOrigin: Sendable, Hashable {
+    /// Received on an interface (walks prerouting, then input or forward + postrouting).
+    case remote(interface: String)
+    /// Sent by a local process (walks output + postrouting, then input if it stays on the node).
+    case localProcess
+}
+
+/// The first packet of a connection, as the tracer sees it.
+public struct Packet: Sendable, Hashable, CustomStringConvertible {
+    public var source: Address
+    public var sourcePort: UInt16
+    public var destination: Address
+    public var destinationPort: UInt16
+    public var proto: L4Proto
+    public var origin: PacketOrigin
+    public var mark: UInt32
+
+    public init(from source: Address, sourcePort: UInt16 = 40000, to destination: Address, port destinationPort: UInt16,
+                proto: L4Proto = .tcp, origin: PacketOrigin = .remote(interface: "eth0"), mark: UInt32 = 0) {
+        self.source = source
+        self.sourcePort = sourcePort
+        self.destination = destination
+        self.destinationPort = destinationPort
+        self.proto = proto
+        self.origin = origin
+        self.mark = mark
+    }
+
+    /// `ip` or `ip6`, from the destination address.
+    public var family: Family { destination.family }
+
+    public var description: String {
+        let host = { (address: Address) in address.family == .ip6 ? "[\(address)]" : address.description }
+        return "\(proto) \(host(source)):\(sourcePort) → \(host(destination)):\(destinationPort)"
+    }
+}
+
+/// The node around the ruleset: its own addresses (for `fib … type local` and routing) and the clock.
+public struct TraceEnvironment: Sendable, Hashable {
+    public var localAddresses: Swift.Set<Address>
+    /// Seconds on the fake's clock; dynamic-set timeouts are relative to it.
+    public var now: Double
+
+    public init(localAddresses: Swift.Set<Address>, now: Double = 0) {
+        self.localAddresses = localAddresses
+        self.now = now
+    }
+
+    /// Whether `address` is one of the node's (loopback included).
+    public func isLocal(_ address: Address) -> Bool { address.isLoopback || localAddresses.contains(address) }
+}
+
+/// Where an accepted packet ends up.
+public struct Delivery: Sendable, Hashable, CustomStringConvertible {
+    /// Destination after DNAT (or the original one).
+    public var address: Address
+    public var port: UInt16
+    /// Whether a masquerade (SNAT to the node) applied in postrouting.
+    public var masqueraded: Bool
+    /// Delivered to the node itself (input) rather than forwarded.
+    public var local: Bool
+
+    public init(address: Address, port: UInt16, masqueraded: Bool, local: Bool) {
+        self.address = address
+        self.port = port
+        self.masqueraded = masqueraded
+        self.local = local
+    }
+
+    public var description: String {
+        let host = address.family == .ip6 ? "[\(address)]" : address.description
+        return "\(host):\(port)" + (masqueraded ? " masqueraded" : "") + (local ? " local" : "")
+    }
+}
+
+/// The fate of a traced packet.
+public enum TraceOutcome: Sendable, Hashable, CustomStringConvertible {
+    case accepted(Delivery)
+    case dropped
+    case rejected(RejectKind)
+
+    /// The destination of an accepted packet.
+    public var delivery: Delivery? { if case .accepted(let delivery) = self { delivery } else { nil } }
+
+    public var description: String {
+        switch self {
+        case .accepted(let delivery): "accepted to \(delivery)"
+        case .dropped: "dropped"
+        case .rejected(let kind): "rejected (\(kind))"
+        }
+    }
+}
+
+/// One traced packet: the outcome and the rules that matched on the way, for failure messages.
+public struct Trace: Sendable, Hashable, CustomStringConvertible {
+    public var outcome: TraceOutcome
+    /// `table chain #index: rule` for each rule that matched.
+    public var path: [String]
+
+    public var description: String { "\(outcome)\n" + path.map { "  " + $0 }.joined(separator: "\n") }
+}

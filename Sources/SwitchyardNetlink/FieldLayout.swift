@@ -1,0 +1,140 @@
+import SwitchyardNFT
+
+/// How one field of a set key, map data or concatenation sits in registers and element bytes: nft's
+/// datatype id, its length, its byte order, and its `typeof` description.
+struct FieldLayout: Hashable {
+    /// nft's datatype id (`TYPE_IPADDR` = 7, …).
+    var type: UInt32
+    /// Length in bytes; in a concatenation each field is padded to 4 bytes.
+    var length: Int
+    /// nft's byte order of the type: 1 host, 2 big endian.
+    var byteOrder: UInt32
+    /// What nft records for `typeof` (nil for fields declared by `type`).
+    var typeof: TypeofExpression?
+
+    /// Bytes the field takes in a concatenation (registers are 4 bytes wide).
+    var paddedLength: Int { (length + 3) & ~3 }
+
+    static let ipv4 = FieldLayout(type: 7, length: 4, byteOrder: 2)
+    static let ipv6 = FieldLayout(type: 8, length: 16, byteOrder: 2)
+    static let proto = FieldLayout(type: 12, length: 1, byteOrder: 1)
+    static let service = FieldLayout(type: 13, length: 2, byteOrder: 2)
+    static let mark = FieldLayout(type: 19, length: 4, byteOrder: 1)
+    static let integer = FieldLayout(type: 4, length: 4, byteOrder: 1)
+
+    init(type: UInt32, length: Int, byteOrder: UInt32, typeof: TypeofExpression? = nil) {
+        self.type = type
+        self.length = length
+        self.byteOrder = byteOrder
+        self.typeof = typeof
+    }
+
+    /// The layout of a `type` field.
+    init(_ type: DataType) throws(LoweringError) {
+        switch type {
+        case .ipv4Address: self = .ipv4
+        case .ipv6Address: self = .ipv6
+        case .inetProto: self = .proto
+        case .inetService: self = .service
+        case .mark: self = .mark
+        case .integer: throw LoweringError(object: "type integer", reason: "integer has no fixed size; declare the key with typeof")
+        }
+    }
+
+    /// The layout of a `typeof` field.
+    init(_ expression: Expression) throws(LoweringError) {
+        switch expression {
+        case .payload(let field):
+            switch field {
+            case .ipSaddr: self = .ipv4.with(.ipSaddr)
+            case .ipDaddr: self = .ipv4.with(.ipDaddr)
+            case .ip6Saddr: self = .ipv6.with(.ip6Saddr)
+            case .ip6Daddr: self = .ipv6.with(.ip6Daddr)
+            case .thSport: self = .service.with(.payload(descriptor: 11, field: 1))
+            case .thDport: self = .service.with(.thDport)
+            case .tcpSport: self = .service.with(.payload(descriptor: 9, field: 1))
+            case .tcpDport: self = .service.with(.payload(descriptor: 9, field: 2))
+            case .udpSport: self = .service.with(.payload(descriptor: 7, field: 1))
+            case .udpDport: self = .service.with(.payload(descriptor: 7, field: 2))
+            }
+        case .meta(.l4proto): self = .proto.with(.l4proto)
+        case .meta(.mark): self = .mark.with(.meta(key: 3))
+        case .numgen(let mode, let modulus, _): self = .integer.with(.numgen(incremental: mode == .inc, modulus: modulus))
+        default:
+            throw LoweringError(object: "typeof \(expression)", reason: "no kernel layout for this expression in a set key")
+        }
+    }
+
+    private func with(_ typeof: TypeofExpression) -> FieldLayout {
+        var copy = self
+        copy.typeof = typeof
+        return copy
+    }
+
+    /// The bytes of one value of this field (unpadded).
+    func bytes(of value: Value, in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+        switch (value, type) {
+        case (.address(let address), 7) where address.family == .ip, (.address(let address), 8) where address.family == .ip6:
+            return address.bytes
+        case (.proto(let proto), 12):
+            return [proto.rawValue]
+        case (.port(let port), 13):
+            return [UInt8(port >> 8), UInt8(port & 0xff)]
+        case (.integer(let number), _) where length == 4, (.mark(let number), _) where length == 4:
+            return withUnsafeBytes(of: number.littleEndian) { Array($0) }
+        default:
+            throw LoweringError(object: object(), reason: "value \(value) does not fit a field of type \(type)")
+        }
+    }
+}
+
+/// The layout of a whole key or data spec: its fields, total length, and the set-level attributes.
+struct KeyLayout: Hashable {
+    var fields: [FieldLayout]
+
+    init(_ spec: KeySpec) throws(LoweringError) {
+        switch spec {
+        case .types(let types):
+            var fields: [FieldLayout] = []
+            for type in types { fields.append(try FieldLayout(type)) }
+            self.fields = fields
+        case .typeOf(let expressions):
+            var fields: [FieldLayout] = []
+            for expression in expressions { fields.append(try FieldLayout(expression)) }
+            self.fields = fields
+        }
+    }
+
+    var isConcatenation: Bool { fields.count > 1 }
+
+    /// nft's concatenated type id: 6 bits per field, first field highest.
+    var type: UInt32 { fields.reduce(0) { $0 << 6 | $1.type } }
+
+    /// Key length: the padded sum for concatenations, the field's own length otherwise.
+    var length: Int { isConcatenation ? fields.reduce(0) { $0 + $1.paddedLength } : fields.first?.length ?? 0 }
+
+    /// Byte order recorded in user data: none (0) for concatenations.
+    var byteOrder: UInt32 { isConcatenation ? 0 : fields.first?.byteOrder ?? 0 }
+
+    /// The `typeof` description, when the spec was declared with typeof.
+    var typeof: TypeofExpression? {
+        let parts = fields.compactMap(\.typeof)
+        guard parts.count == fields.count, !parts.isEmpty else { return nil }
+        return parts.count == 1 ? parts[0] : .concat(parts)
+    }
+
+    /// The bytes of a key or data tuple, each field padded in concatenations.
+    func bytes(of values: [Value], in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+        guard values.count == fields.count else {
+            throw LoweringError(object: object(), reason: "\(values.count) values for \(fields.count) fields")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for (field, value) in zip(fields, values) {
+            let raw = try field.bytes(of: value, in: object())
+            bytes += raw
+            if isConcatenation { bytes += repeatElement(0, count: field.paddedLength - raw.count) }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,139 @@
+import CSwitchyardNetfilter
+
+/// A netfilter batch under construction: BATCH_BEGIN, the operations, BATCH_END, in one growable
+/// buffer so that it goes to the kernel in a single `sendto` (one atomic transaction). Every message
+/// gets its own sequence number, recorded with a description so a kernel error can name it.
+/// What an operation in a batch was, for naming it when the kernel refuses it.
+enum MessageLabel {
+    case operation(String)
+    /// One message holding many elements, each with its own description.
+    case elements(operation: String, elements: [String])
+}
+
+final class NetlinkBatch {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private(set) var length = 0
+    private(set) var labels: [UInt32: MessageLabel] = [:]
+    /// Where each operation's message starts in the buffer, to decode extended-ACK offsets.
+    private(set) var starts: [UInt32: Int] = [:]
+    private(set) var nextSequence: UInt32
+    private var operationCount = 0
+    private var setIDs: UInt32 = 0
+
+    /// A batch-unique id for a new set.
+    func nextSetID() -> UInt32 {
+        setIDs += 1
+        return setIDs
+    }
+    /// No single message is larger than this (libnftnl writes without bounds checks).
+    static let maximumMessageSize = 1 << 16
+
+    init(firstSequence: UInt32) {
+        capacity = 1 << 20
+        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        nextSequence = firstSequence
+        appendRaw { buffer, sequence in nftnl_batch_begin(buffer, sequence) }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Number of operations between BEGIN and END.
+    var count: Int { operationCount }
+
+    /// Appends one operation: `build` writes a complete message at the pointer with the sequence
+    /// number given and returns its header.
+    func append(
+        _ label: String,
+        _ build: (UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?
+    ) {
+        append(.operation(label), build)
+    }
+
+    /// Appends one operation whose refusal is described by `label`.
+    func append(
+        _ label: MessageLabel,
+        _ build: (UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?
+    ) {
+        let start = length
+        let sequence = appendRaw(build)
+        labels[sequence] = label
+        starts[sequence] = start
+        operationCount += 1
+    }
+
+    /// Names what the kernel refused: for an element message with an extended-ACK offset, the
+    /// element the offset falls in.
+    func describeRefusal(sequence: UInt32, offset: UInt32?) -> String? {
+        guard let label = labels[sequence] else { return nil }
+        switch label {
+        case .operation(let text):
+            return text
+        case .elements(let operation, let elements):
+            if let offset, let start = starts[sequence],
+               let index = elementIndex(messageStart: start, offset: Int(offset)), index < elements.count {
+                return "\(operation) \(elements[index])"
+            }
+            let shown = elements.prefix(3).joined(separator: ", ")
+            return "\(operation) (one of \(elements.count): \(shown)\(elements.count > 3 ? ", …" : ""))"
+        }
+    }
+
+    /// Walks a NEWSETELEM/DELSETELEM message to find which element nest contains `offset`.
+    private func elementIndex(messageStart: Int, offset: Int) -> Int? {
+        let base = UnsafeRawPointer(storage + messageStart)
+        let messageLength = Int(base.loadUnaligned(as: UInt32.self))
+        func attribute(at position: Int) -> (type: UInt16, length: Int)? {
+            guard position + 4 <= messageLength else { return nil }
+            let length = Int(base.loadUnaligned(fromByteOffset: position, as: UInt16.self))
+            let type = base.loadUnaligned(fromByteOffset: position + 2, as: UInt16.self) & 0x3fff
+            guard length >= 4, position + length <= messageLength else { return nil }
+            return (type, length)
+        }
+        var position = 20 // nlmsghdr + nfgenmsg
+        while let (type, length) = attribute(at: position) {
+            if type == 3 { // NFTA_SET_ELEM_LIST_ELEMENTS
+                var inner = position + 4
+                var index = 0
+                while inner < position + length, let (_, elementLength) = attribute(at: inner) {
+                    if offset >= inner && offset < inner + elementLength { return index }
+                    inner += (elementLength + 3) & ~3
+                    index += 1
+                }
+                return nil
+            }
+            position += (length + 3) & ~3
+        }
+        return nil
+    }
+
+    /// Closes the batch and hands out its bytes.
+    func finish() -> UnsafeRawBufferPointer {
+        appendRaw { buffer, sequence in nftnl_batch_end(buffer, sequence) }
+        return UnsafeRawBufferPointer(start: storage, count: length)
+    }
+
+    @discardableResult
+    private func appendRaw(
+        _ build: (UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?
+    ) -> UInt32 {
+        reserve(Self.maximumMessageSize)
+        let sequence = nextSequence
+        nextSequence &+= 1
+        let position = (storage + length).bindMemory(to: CChar.self, capacity: Self.maximumMessageSize)
+        guard let header = build(position, sequence) else { return sequence }
+        length += (Int(header.pointee.nlmsg_len) + 3) & ~3
+        return sequence
+    }
+
+    private func reserve(_ extra: Int) {
+        guard length + extra > capacity else { return }
+        var newCapacity = capacity
+        while length + extra > newCapacity { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+        grown.copyMemory(from: storage, byteCount: length)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
+    }
+}

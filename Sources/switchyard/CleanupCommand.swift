@@ -1,0 +1,25 @@
+import ArgumentParser
+import SwitchyardNetlink
+
+/// `switchyard cleanup`: removes everything Switchyard programmed — its `ip` and `ip6` tables — and
+/// nothing else. Needs no cluster access (kube-proxy's `--cleanup` needing a kubeconfig is #94914).
+struct CleanupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cleanup",
+        abstract: "Delete the nftables tables Switchyard owns (ip and ip6 'switchyard'); safe to run twice."
+    )
+
+    @Option(help: "Network namespace to clean (a name under /var/run/netns, or a path) instead of the current one.")
+    var netns: String?
+
+    func run() throws {
+        let namespace = NetworkNamespace(netns)
+        let socket = try NetfilterSocket(namespace: namespace)
+        let deleted = try socket.deleteTables(named: OwnedTables.name)
+        if deleted.isEmpty {
+            print("cleanup: no Switchyard tables in \(namespace); nothing to do")
+        } else {
+            print("cleanup: deleted " + deleted.map { "table \($0)" }.joined(separator: ", ") + " in \(namespace)")
+        }
+    }
+}

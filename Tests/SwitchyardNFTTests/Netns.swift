@@ -1,0 +1,39 @@
+import Foundation
+
+/// Runs `nft` inside a throwaway network namespace (never the machine's own).
+enum Netns {
+    static let nft = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Root and nft present: the namespace tests can run.
+    static var available: Bool {
+        getuid() == 0 && nft != nil && ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Writes `text` to a file and runs `nft [-c] -f FILE` in a new namespace; returns status and output.
+    static func nftFile(_ text: String, check: Bool = true, then commands: [[String]] = []) throws -> (status: Int32, output: String, extra: [String]) {
+        let name = "sy-nft-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).nft")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try run(["ip", "netns", "add", name])
+        defer { _ = try? run(["ip", "netns", "delete", name]) }
+        let result = try run(["ip", "netns", "exec", name, nft ?? "nft"] + (check ? ["-c"] : []) + ["-f", file.path])
+        var extra: [String] = []
+        for command in commands { extra.append(try run(["ip", "netns", "exec", name] + command).output) }
+        return (result.status, result.output, extra)
+    }
+}

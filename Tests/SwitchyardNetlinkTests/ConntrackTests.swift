@@ -1,0 +1,63 @@
+import Testing
+import Foundation
+@testable import SwitchyardNetlink
+import SwitchyardTestSupport
+
+@Suite("Conntrack cleanup deletes exactly the stale UDP flows",
+       .enabled(if: TestNamespace.unavailableReason == nil && Shell.has("conntrack"),
+                "skipped: \(TestNamespace.unavailableReason ?? "needs conntrack-tools' `conntrack`")"))
+struct ConntrackTests {
+    /// A UDP flow from `client:sport` to `vip:port` whose reply comes from `reply`.
+    static func insert(_ ns: TestNamespace, client: String, sport: Int, vip: String, port: Int, reply: String, proto: String = "udp") throws {
+        try ns.runChecked(["conntrack", "-I", "-p", proto, "-s", client, "-d", vip, "--sport", "\(sport)", "--dport", "\(port)",
+                           "--reply-src", reply, "--reply-dst", client, "--reply-port-src", "\(port)", "--reply-port-dst", "\(sport)", "-t", "300"]
+                          + (proto == "tcp" ? ["--state", "ESTABLISHED"] : []))
+    }
+
+    static func flows(_ ns: TestNamespace, family: String = "ipv4") throws -> [String] {
+        try ns.run(["conntrack", "-L", "-f", family]).output.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test("removing an endpoint deletes only flows to that service whose replies come from it")
+    func removedEndpoint() async throws {
+        try await TestNamespace.with("ct") { ns in
+            try Self.insert(ns, client: "10.0.0.1", sport: 1000, vip: "10.96.0.10", port: 53, reply: "10.244.0.2")
+            try Self.insert(ns, client: "10.0.0.2", sport: 1001, vip: "10.96.0.10", port: 53, reply: "10.244.0.2")
+            try Self.insert(ns, client: "10.0.0.3", sport: 1002, vip: "10.96.0.10", port: 53, reply: "10.244.0.3")   // other endpoint
+            try Self.insert(ns, client: "10.0.0.4", sport: 1003, vip: "10.96.0.11", port: 53, reply: "10.244.0.2")   // other service
+            try Self.insert(ns, client: "10.0.0.5", sport: 1004, vip: "10.96.0.10", port: 5353, reply: "10.244.0.2") // other port
+            try Self.insert(ns, client: "10.0.0.6", sport: 1005, vip: "10.96.0.10", port: 53, reply: "10.244.0.2", proto: "tcp") // TCP
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            let deleted = try socket.deleteConntrack(matching: ConntrackFilter(destination: [10, 96, 0, 10], port: 53, replySource: [10, 244, 0, 2]))
+            #expect(deleted == 2)
+            let left = try Self.flows(ns)
+            #expect(left.count == 4, "\(left)")
+            #expect(!left.contains { $0.contains("src=10.0.0.1 ") || $0.contains("src=10.0.0.2 ") })
+            #expect(try socket.deleteConntrack(matching: ConntrackFilter(destination: [10, 96, 0, 10], port: 53, replySource: [10, 244, 0, 2])) == 0)
+        }
+    }
+
+    @Test("a service that gets its first endpoint loses the untranslated flows that were rejected before")
+    func firstEndpoint() async throws {
+        try await TestNamespace.with("ct") { ns in
+            try Self.insert(ns, client: "10.0.0.1", sport: 2000, vip: "10.96.0.10", port: 53, reply: "10.96.0.10")
+            try Self.insert(ns, client: "10.0.0.2", sport: 2001, vip: "10.96.0.10", port: 53, reply: "10.244.0.2")
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            #expect(try socket.deleteConntrack(matching: ConntrackFilter(destination: [10, 96, 0, 10], port: 53, replySource: [10, 96, 0, 10])) == 1)
+            #expect(try Self.flows(ns).count == 1)
+        }
+    }
+
+    @Test("IPv6 flows are matched too")
+    func ipv6() async throws {
+        try await TestNamespace.with("ct") { ns in
+            try Self.insert(ns, client: "fd00::1", sport: 3000, vip: "fd00:10:96::a", port: 53, reply: "fd00:10:244::2")
+            try Self.insert(ns, client: "fd00::2", sport: 3001, vip: "fd00:10:96::a", port: 53, reply: "fd00:10:244::3")
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            let vip: [UInt8] = [0xfd, 0, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a]
+            let endpoint: [UInt8] = [0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02]
+            #expect(try socket.deleteConntrack(matching: ConntrackFilter(destination: vip, port: 53, replySource: endpoint)) == 1)
+            #expect(try Self.flows(ns, family: "ipv6").count == 1)
+        }
+    }
+}
