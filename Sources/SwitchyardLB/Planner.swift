@@ -48,7 +48,7 @@ public enum Planner {
                     internalTrafficPolicy: service.internalTrafficPolicy,
                     externalTrafficPolicy: service.externalTrafficPolicy,
                     cluster: cluster, local: local, hasEndpoints: selection.hasEndpoints,
-                    healthCheckNodePort: service.healthCheckNodePort,
+                    healthCheckNodePort: service.needsHealthCheck ? service.healthCheckNodePort : 0,
                     localEndpointCount: selection.localReadyAddressCount
                 ))
             }
@@ -106,6 +106,12 @@ public enum Planner {
         guard let byName = snapshot.endpointSlicesByService[key] else { return [] }
         return Array(byName.values)
     }
+}
+
+extension Service {
+    /// kube-proxy's `NeedsHealthCheck`: only LoadBalancer Services with `externalTrafficPolicy: Local`
+    /// get a health-check node port served.
+    var needsHealthCheck: Bool { type == .loadBalancer && externalTrafficPolicy == .local }
 }
 
 extension SessionAffinity {

@@ -47,7 +47,8 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var local: EndpointSet
     /// Whether any usable (ready, or serving and terminating) endpoint exists anywhere.
     public var hasEndpoints: Bool
-    /// `spec.healthCheckNodePort`; 0 when none.
+    /// `spec.healthCheckNodePort` of a LoadBalancer Service with `externalTrafficPolicy: Local`; 0 otherwise
+    /// (kube-proxy serves none for other Services, whatever the field says).
     public var healthCheckNodePort: Int
     /// Distinct addresses of this node's ready endpoints (what the health-check node port reports).
     public var localEndpointCount: Int

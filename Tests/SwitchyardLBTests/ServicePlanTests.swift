@@ -82,6 +82,7 @@ struct ServicePlanTests {
     @Test("session affinity timeout, policies and health-check port are carried")
     func carriedFields() throws {
         let service = F.service {
+            $0.type = .loadBalancer
             $0.sessionAffinity = .clientIP(timeoutSeconds: 600)
             $0.externalTrafficPolicy = .local
             $0.healthCheckNodePort = 32000
@@ -94,6 +95,18 @@ struct ServicePlanTests {
         #expect(plan.externalTrafficPolicy == .local)
         #expect(plan.healthCheckNodePort == 32000)
         #expect(plan.localEndpointCount == 2)
+    }
+
+    @Test("the health-check node port is served only for LoadBalancer Services with policy Local", arguments: zip(
+        [(ServiceType.loadBalancer, TrafficPolicy.local), (.loadBalancer, .cluster), (.nodePort, .local)], [32000, 0, 0]
+    ))
+    func healthCheckNodePort(kind: (ServiceType, TrafficPolicy), expected: Int) throws {
+        let service = F.service {
+            $0.type = kind.0
+            $0.externalTrafficPolicy = kind.1
+            $0.healthCheckNodePort = 32000
+        }
+        #expect(try #require(F.plan(service, Self.endpoints).first).healthCheckNodePort == expected)
     }
 
     @Test("plans are deterministic whatever the slice and endpoint order")
