@@ -35,9 +35,11 @@ public enum Planner {
                     endpoints: candidates, trafficDistribution: service.trafficDistribution, node: context
                 )
                 let cluster = DispatchTables.set(selection.cluster, ifEmpty: .reject, config: config)
-                let local = DispatchTables.set(
-                    selection.local, ifEmpty: selection.hasEndpoints ? .drop : .reject, config: config
-                )
+                let localIfEmpty: NoEndpointsVerdict = selection.hasEndpoints ? .drop : .reject
+                // Every endpoint local (a one-node cluster): share the table rather than build it twice.
+                let local = selection.local == selection.cluster
+                    ? EndpointSet(endpoints: cluster.endpoints, table: cluster.table, ifEmpty: localIfEmpty)
+                    : DispatchTables.set(selection.local, ifEmpty: localIfEmpty, config: config)
                 plans.append(ServicePortPlan(
                     name: service.portName(port), family: family, port: port.port, clusterIP: clusterIP,
                     nodePort: port.nodePort, externalIPs: frontends.externalIPs,
