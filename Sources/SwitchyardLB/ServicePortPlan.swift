@@ -87,6 +87,7 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var `internal`: EndpointSet { internalTrafficPolicy == .local ? local : cluster }
 
     /// The set NodePort, externalIP and LB traffic is spread over (see the type's note on short-circuits).
+    /// Unused when the port is not ``isExternallyAccessible``.
     public var external: EndpointSet { externalTrafficPolicy == .local ? local : cluster }
 
     /// Whether the port has any frontend besides the ClusterIP.
