@@ -23,7 +23,9 @@ public struct EndpointSet: Sendable, Hashable {
         self.ifEmpty = ifEmpty
     }
 
+    /// No endpoint: new flows get ``ifEmpty``.
     public var isEmpty: Bool { endpoints.isEmpty }
+    /// The number of endpoints (not slots).
     public var count: Int { endpoints.count }
 
     /// The endpoint of every slot, in slot order: the values of the slot map (`slot → address . port`).
@@ -45,6 +47,7 @@ public struct EndpointSet: Sendable, Hashable {
 /// - `chains`: no slots; endpoint i is taken with ``ProbabilityCascade/probability(index:of:)``.
 /// An empty endpoint set has no slots in every model.
 public struct DispatchTable: Sendable, Hashable {
+    /// The model the table was built for.
     public var model: DispatchModel
     /// Slot → endpoint index. Its count is the modulus of `numgen` / `jhash`.
     public var slots: [Int]

@@ -4,6 +4,7 @@ import SwitchyardModel
 /// balancers): the port, and how many endpoints of the Service run on this node. kube-proxy answers
 /// 200 when the count is positive and 503 otherwise.
 public struct ServiceHealthCheck: Sendable, Hashable, Comparable {
+    /// The Service (namespace/name).
     public var service: ObjectKey
     /// `spec.healthCheckNodePort`.
     public var nodePort: Int

@@ -37,7 +37,9 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var restrictsLoadBalancerSources: Bool
     /// ClientIP session affinity timeout in seconds; nil without affinity.
     public var sessionAffinityTimeout: Int?
+    /// Chooses ``internal``: Local means ClusterIP traffic only goes to ``local``.
     public var internalTrafficPolicy: TrafficPolicy
+    /// Chooses ``external``: Local means external traffic only goes to ``local`` and keeps its source IP.
     public var externalTrafficPolicy: TrafficPolicy
     /// Cluster-policy endpoints: ready ones (topology-filtered), or, when none is ready anywhere,
     /// serving and terminating ones. Empty only when there is no usable endpoint anywhere (→ reject).
