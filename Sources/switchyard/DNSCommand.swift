@@ -108,6 +108,7 @@ struct DNSCommand: AsyncParsableCommand {
         print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "
               + "\(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
               + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
+        fflush(nil)  // flush stdout: the bound address is what a supervisor or test waits for
         if benchmarkServices == 0 {
             // The zone follows the manifests: each good reload is applied and a new zone published.
             let source = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger))
