@@ -1,0 +1,50 @@
+import SwitchyardModel
+
+/// What one sync did and how long each phase took: the input of the sync's log line, metrics,
+/// health and health-check node ports.
+public struct SyncReport: Sendable {
+    public var kind: SyncKind
+    /// Services whose Service object changed since the previous sync.
+    public var serviceChanges: Int = 0
+    /// Services whose EndpointSlices changed since the previous sync.
+    public var endpointChanges: Int = 0
+    /// Services re-planned (all of them for a full sync).
+    public var replannedServices: Int = 0
+    /// Phase name → duration, in the order run (plan, compile, diff, program, conntrack).
+    public var phases: [(name: String, duration: Duration)] = []
+    public var programming = ProgrammingReport(operations: 0)
+    public var conntrackDeleted = 0
+    /// Objects in the wanted ruleset.
+    public var servicePorts = 0
+    public var elements = 0
+    public var rules = 0
+    /// Service ports with a Local traffic policy and no local endpoint, by kube-proxy's
+    /// `traffic_policy` label value (`internal`, `external`).
+    public var noLocalEndpoints: [String: Int] = [:]
+    /// Seconds from each changed EndpointSlice's last-change trigger time to the end of this sync.
+    public var networkProgrammingLatencies: [Double] = []
+    /// The health-check node ports wanted after this sync.
+    public var healthChecks: [HealthCheckEntry] = []
+
+    public init(kind: SyncKind) { self.kind = kind }
+
+    /// The sum of all phases.
+    public var total: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}
+
+/// One `externalTrafficPolicy: Local` service's health-check node port and its local endpoints.
+public struct HealthCheckEntry: Sendable, Hashable, Comparable {
+    public var service: ObjectKey
+    public var port: Int
+    public var localEndpoints: Int
+
+    public init(service: ObjectKey, port: Int, localEndpoints: Int) {
+        self.service = service
+        self.port = port
+        self.localEndpoints = localEndpoints
+    }
+
+    public static func < (lhs: HealthCheckEntry, rhs: HealthCheckEntry) -> Bool {
+        (lhs.port, lhs.service) < (rhs.port, rhs.service)
+    }
+}

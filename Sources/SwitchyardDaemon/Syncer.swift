@@ -1,0 +1,116 @@
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardNFT
+import SwitchyardRules
+
+/// One sync, as separate phases: plan (policy), compile (rules), diff, program (backend I/O),
+/// conntrack. It neither schedules nor logs nor counts metrics; it reports what it did.
+public struct Syncer<Backend: SyncBackend>: Sendable {
+    public var backend: Backend
+    public var config: ProxyConfig
+    /// Wall-clock seconds since 1970 (EndpointSlice trigger times are wall-clock).
+    public var wallClock: @Sendable () -> Double
+
+    public init(backend: Backend, config: ProxyConfig, wallClock: @escaping @Sendable () -> Double) {
+        self.backend = backend
+        self.config = config
+        self.wallClock = wallClock
+    }
+
+    /// Runs one sync of `kind`. On success `state` holds the new plan and programmed ruleset; on a
+    /// throw only the store's change tracking was consumed (the next sync must be full).
+    public func sync(_ kind: SyncKind, state: inout ProxyState) async throws -> SyncReport {
+        var report = SyncReport(kind: kind)
+        var stopwatch = Stopwatch()
+        let changes = state.store.takeChanges()
+        report.serviceChanges = changes.services.count
+        report.endpointChanges = changes.endpoints.count
+
+        // Plan.
+        let snapshot = state.store.snapshot
+        var plan: ClusterPlan
+        if kind == .incremental, var current = state.plan {
+            let update = Planner.plan(changes: changes, snapshot: snapshot, config: config)
+            current.apply(update)
+            plan = current
+            report.replannedServices = update.services.count
+        } else {
+            plan = Planner.plan(snapshot: snapshot, config: config)
+            report.replannedServices = snapshot.services.count
+        }
+        report.phases.append(("plan", stopwatch.lap()))
+
+        // Compile.
+        let wanted = Compiler.compile(plan, config: config)
+        report.phases.append(("compile", stopwatch.lap()))
+
+        // Diff and program.
+        if kind == .incremental, state.plan != nil {
+            let transaction = Differ.diff(from: state.programmed, to: wanted)
+            report.phases.append(("diff", stopwatch.lap()))
+            report.programming = transaction.isEmpty
+                ? ProgrammingReport(operations: 0)
+                : try await backend.commit(transaction, programmed: state.programmed)
+        } else {
+            report.programming = try await backend.reconcile(to: wanted)
+        }
+        report.phases.append(("program", stopwatch.lap()))
+
+        // Stale UDP flows.
+        let filters = ConntrackCleanup.filters(old: state.plan, new: plan)
+        report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
+        report.phases.append(("conntrack", stopwatch.lap()))
+
+        let now = wallClock()
+        report.networkProgrammingLatencies = changes.endpoints.sorted().flatMap { key in
+            (snapshot.endpointSlicesByService[key] ?? [:]).values.compactMap(\.lastChangeTriggerTime).map { max(0, now - $0) }
+        }
+        let ports = plan.servicePorts
+        report.servicePorts = ports.count
+        report.elements = wanted.elementCount
+        report.rules = wanted.ruleCount
+        report.noLocalEndpoints = Self.noLocalEndpoints(ports)
+        report.healthChecks = Self.healthChecks(plan)
+        state.plan = plan
+        state.programmed = wanted
+        return report
+    }
+
+    /// kube-proxy's `sync_proxy_rules_no_local_endpoints_total` gauge: service ports whose Local
+    /// policy finds no local endpoint while endpoints exist elsewhere.
+    static func noLocalEndpoints(_ ports: [ServicePortPlan]) -> [String: Int] {
+        var counts = ["internal": 0, "external": 0]
+        for plan in ports where plan.hasEndpoints && plan.local.isEmpty {
+            if plan.internalTrafficPolicy == .local { counts["internal", default: 0] += 1 }
+            if plan.externalTrafficPolicy == .local, plan.isExternallyAccessible { counts["external", default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// One entry per Service with a health-check node port (its largest local endpoint count over
+    /// its ports and families).
+    static func healthChecks(_ plan: ClusterPlan) -> [HealthCheckEntry] {
+        var entries: [ObjectKey: HealthCheckEntry] = [:]
+        for (key, ports) in plan.services {
+            for port in ports where port.healthCheckNodePort != 0 && port.externalTrafficPolicy == .local {
+                let count = max(entries[key]?.localEndpoints ?? 0, port.localEndpointCount)
+                entries[key] = HealthCheckEntry(service: key, port: port.healthCheckNodePort, localEndpoints: count)
+            }
+        }
+        return entries.values.sorted()
+    }
+}
+
+/// Measures consecutive phases on the real monotonic clock.
+struct Stopwatch {
+    private let clock = ContinuousClock()
+    private var last: ContinuousClock.Instant
+
+    init() { last = clock.now }
+
+    mutating func lap() -> Duration {
+        let now = clock.now
+        defer { last = now }
+        return last.duration(to: now)
+    }
+}

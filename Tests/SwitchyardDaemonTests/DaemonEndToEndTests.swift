@@ -1,0 +1,89 @@
+import Foundation
+import SwitchyardTestSupport
+import Testing
+
+/// `switchyard run` as a process, programming a network namespace the test makes.
+@Suite("switchyard run end to end (network namespace)", .serialized)
+struct DaemonEndToEndTests {
+    static let extraService = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: extra, namespace: default}
+        spec:
+          clusterIP: 10.96.0.99
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: extra-1, namespace: default, labels: {kubernetes.io/service-name: extra}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints: [{addresses: [10.244.0.99], conditions: {ready: true}, nodeName: node-1}]
+        """
+
+    @Test("programs the namespace, follows a manifest change within ~1s, serves health, exits 0 on SIGTERM")
+    func daemonInNamespace() async throws {
+        if let reason = TestNamespace.unavailableReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let binary = Shell.switchyardBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("switchyard binary not found at \(binary); build it first (swift build)")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-daemon-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/cluster").standardized
+        try FileManager.default.copyItem(at: examples, to: directory)
+        let healthPort = try freePort()
+        let metricsPort = try freePort()
+
+        try await TestNamespace.with("daemon") { namespace in
+            try namespace.runChecked(["ip", "link", "set", "lo", "up"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = [
+                "run", directory.path, "--netns", namespace.name, "--node", "node-1",
+                "--min-sync-period", "100ms", "--poll-interval", "100ms", "--no-dns",
+                "--healthz-bind-address", "127.0.0.1:\(healthPort)", "--metrics-bind-address", "127.0.0.1:\(metricsPort)",
+            ]
+            let log = Pipe()
+            process.standardError = log
+            process.standardOutput = log
+            try process.run()
+            defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+
+            #expect(await eventually(timeout: .seconds(10)) {
+                (try? namespace.run(["nft", "list", "table", "ip", "switchyard"]))?.status == 0
+            }, "the daemon programs table ip switchyard in the namespace")
+            let first = try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"])
+            #expect(first.contains("10.96.0.20"))
+            #expect(!first.contains("10.96.0.99"))
+
+            // A change to the manifests is programmed within about a second.
+            let clock = ContinuousClock()
+            let start = clock.now
+            try Self.extraService.write(to: directory.appendingPathComponent("99-extra.yaml"), atomically: true, encoding: .utf8)
+            #expect(await eventually(timeout: .seconds(5)) {
+                (try? namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]))?.contains("10.96.0.99") ?? false
+            })
+            let elapsed = start.duration(to: clock.now)
+            #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
+
+            // Health, metrics and the health-check node port inside the namespace.
+            let health = try fetch("http://127.0.0.1:\(healthPort)/healthz")
+            #expect(health.status == 200)
+            let metrics = try fetch("http://127.0.0.1:\(metricsPort)/metrics")
+            #expect(metrics.body.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
+            #expect(metrics.body.contains("switchyard_netlink_operations_total"))
+            let probe = try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"])
+            #expect(probe.output == "200", "gateway's healthCheckNodePort reports its node-1 endpoint")
+
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(try namespace.run(["nft", "list", "table", "ip", "switchyard"]).status == 0, "rules stay programmed on exit")
+        }
+    }
+}
