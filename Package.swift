@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardDNS", targets: ["SwitchyardDNS"]),
         .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
+        .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -89,6 +90,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Network namespaces shaped like one node with pods, echo servers and a probe client, for
+        // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
+        .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
         .target(
             name: "SwitchyardTestSupport",
             dependencies: ["SwitchyardModel"]
@@ -97,7 +101,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardDaemon",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,6 +119,7 @@ let package = Package(
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
+        .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(
             name: "SwitchyardDaemonTests",

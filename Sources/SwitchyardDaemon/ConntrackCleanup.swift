@@ -2,59 +2,19 @@ import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
 
-/// Which UDP conntrack entries a sync made stale (TCP flows end or get reset on their own). Pure.
-///
-/// - An endpoint that a UDP service port no longer reaches: flows to each of the port's frontends
-///   whose reply comes from that endpoint (they would keep going to it for as long as packets flow).
-/// - A UDP service port that goes from no endpoints to some: flows to its frontends that were never
-///   translated (reply source = the frontend itself), created while packets were rejected.
+/// Which conntrack entries a sync made stale, as netlink filters: ``StaleFlows`` (SwitchyardLB)
+/// decides, this only translates. UDP only (TCP flows end or get reset on their own).
 public enum ConntrackCleanup {
-    public static func filters(old: ClusterPlan?, new: ClusterPlan) -> [ConntrackFilter] {
-        let oldPorts = Dictionary(
-            (old?.servicePorts ?? []).filter { $0.protocol == .udp }.map { (PortKey($0), $0) },
-            uniquingKeysWith: { first, _ in first })
-        var filters: [ConntrackFilter] = []
-        var seen: Set<PortKey> = []
-        for plan in new.servicePorts where plan.protocol == .udp {
-            let key = PortKey(plan)
-            seen.insert(key)
-            let before = oldPorts[key]
-            let frontends = frontends(of: plan, node: new.node)
-            let removed = Set(before?.reachableEndpoints.map(\.ip) ?? []).subtracting(plan.reachableEndpoints.map(\.ip))
-            for ip in removed.sorted() {
-                filters += frontends.map { ConntrackFilter(destination: $0.ip.bytes, port: $0.port, replySource: ip.bytes) }
-            }
-            if plan.hasEndpoints, !(before?.hasEndpoints ?? false) {
-                filters += frontends.map { ConntrackFilter(destination: $0.ip.bytes, port: $0.port, replySource: $0.ip.bytes) }
-            }
-        }
-        // Ports that disappeared: their endpoints are gone too.
-        for (key, plan) in oldPorts.sorted(by: { $0.value < $1.value }) where !seen.contains(key) {
-            let frontends = frontends(of: plan, node: old?.node ?? new.node)
-            for ip in Set(plan.reachableEndpoints.map(\.ip)).sorted() {
-                filters += frontends.map { ConntrackFilter(destination: $0.ip.bytes, port: $0.port, replySource: ip.bytes) }
-            }
-        }
-        return filters
-    }
-
-    /// Every address and port that traffic of `plan` is sent to.
-    static func frontends(of plan: ServicePortPlan, node: NodeContext) -> [(ip: IPAddress, port: UInt16)] {
-        let port = UInt16(clamping: plan.port)
-        var result = ([plan.clusterIP] + plan.externalIPs + plan.loadBalancerIPs).map { (ip: $0, port: port) }
-        if plan.nodePort != 0 {
-            result += node.nodePortAddresses(of: plan.family).map { (ip: $0, port: UInt16(clamping: plan.nodePort)) }
-        }
-        return result
-    }
-
-    struct PortKey: Hashable {
-        var name: ServicePortName
-        var family: IPFamily
-
-        init(_ plan: ServicePortPlan) {
-            name = plan.name
-            family = plan.family
+    /// The filters for the change from `old` (nil before the first sync: every service with
+    /// endpoints counts as newly served) to `new`, looking at `services` (nil: all of them).
+    public static func filters(old: ClusterPlan?, new: ClusterPlan, services: Set<ObjectKey>? = nil) -> [ConntrackFilter] {
+        let before = old ?? ClusterPlan(node: new.node, services: [:])
+        let keys = services ?? Set(before.services.keys).union(new.services.keys)
+        return StaleFlows.between(old: before, new: new, services: keys.sorted()).map { flow in
+            ConntrackFilter(
+                destination: flow.frontend.bytes, port: UInt16(clamping: flow.port),
+                protocol: flow.protocol == .udp ? 17 : flow.protocol == .sctp ? 132 : 6,
+                replySource: flow.replySource.bytes)
         }
     }
 }

@@ -57,7 +57,8 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.phases.append(("program", stopwatch.lap()))
 
         // Stale UDP flows.
-        let filters = ConntrackCleanup.filters(old: state.plan, new: plan)
+        let filters = ConntrackCleanup.filters(
+            old: state.plan, new: plan, services: kind == .incremental && state.plan != nil ? changes.dirtyServices : nil)
         report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
         report.phases.append(("conntrack", stopwatch.lap()))
 

@@ -12,6 +12,10 @@ struct SwitchyardCommand: AsyncParsableCommand {
             ValidateCommand.self,
             RunCommand.self,
             CleanupCommand.self,
+            // Hidden helpers for the sandbox (end-to-end tests and `make run`).
+            EchoServerCommand.self,
+            ProbeCommand.self,
+            SandboxCommand.self,
         ]
     )
 }
