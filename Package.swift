@@ -78,7 +78,7 @@ let package = Package(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS",
+                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "CSwitchyardNetfilter",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

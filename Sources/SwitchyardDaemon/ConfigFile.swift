@@ -48,7 +48,7 @@ public enum ConfigFile {
 
     /// Parses the YAML (or JSON) text of a config file.
     public static func parse(_ text: String, file: String) throws(ConfigFileError) -> ConfigLayer {
-        let root: Node?
+        let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
@@ -62,13 +62,13 @@ public enum ConfigFile {
     struct Reader {
         let file: String
 
-        func error(_ field: String, _ node: Node?, _ message: String) -> ConfigFileError {
+        func error(_ field: String, _ node: Yams.Node?, _ message: String) -> ConfigFileError {
             ConfigFileError(file: file, field: field, line: node?.mark.map { $0.line }, message: message)
         }
 
-        func fields(_ node: Node, _ path: String) throws(ConfigFileError) -> [(String, Node)] {
+        func fields(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [(String, Yams.Node)] {
             guard let mapping = node.mapping else { throw error(path, node, "must be a mapping") }
-            var result: [(String, Node)] = []
+            var result: [(String, Yams.Node)] = []
             for (key, value) in mapping {
                 guard let name = key.string else { throw error(path, key, "has a key that is not a string") }
                 result.append((name, value))
@@ -76,22 +76,22 @@ public enum ConfigFile {
             return result
         }
 
-        func string(_ node: Node, _ path: String) throws(ConfigFileError) -> String {
+        func string(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {
             guard let scalar = node.scalar else { throw error(path, node, "must be a string") }
             return scalar.string
         }
 
-        func int(_ node: Node, _ path: String) throws(ConfigFileError) -> Int {
+        func int(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Int {
             guard let value = node.int else { throw error(path, node, "must be an integer") }
             return value
         }
 
-        func bool(_ node: Node, _ path: String) throws(ConfigFileError) -> Bool {
+        func bool(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Bool {
             guard let value = node.bool else { throw error(path, node, "must be true or false") }
             return value
         }
 
-        func duration(_ node: Node, _ path: String) throws(ConfigFileError) -> Duration {
+        func duration(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Duration {
             let text = try string(node, path)
             guard let value = GoDuration.parse(text), value >= .zero else {
                 throw error(path, node, "must be a duration such as 30s, 1m or 100ms, not '\(text)'")
@@ -99,7 +99,7 @@ public enum ConfigFile {
             return value
         }
 
-        mutating func read(_ root: Node) throws(ConfigFileError) -> ConfigLayer {
+        mutating func read(_ root: Yams.Node) throws(ConfigFileError) -> ConfigLayer {
             var layer = ConfigLayer()
             for (name, value) in try fields(root, "") {
                 switch name {
@@ -171,7 +171,7 @@ public enum ConfigFile {
             return layer
         }
 
-        func cidrs(_ node: Node, _ path: String) throws(ConfigFileError) -> [CIDR] {
+        func cidrs(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [CIDR] {
             let text = try string(node, path)
             var result: [CIDR] = []
             for item in text.split(separator: ",") {
@@ -182,7 +182,7 @@ public enum ConfigFile {
             return result
         }
 
-        func bindAddress(_ node: Node, _ path: String) throws(ConfigFileError) -> String {
+        func bindAddress(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {
             let text = try string(node, path)
             guard text.isEmpty || BindAddress(text) != nil else {
                 throw error(path, node, "must be HOST:PORT such as 0.0.0.0:10256 (empty disables), not '\(text)'")

@@ -15,7 +15,7 @@ public protocol ClusterDNSServer: Sendable {
 
 /// Runs a ``ClusterDNSServer`` fed from the sync loop's snapshots: only the newest snapshot waiting
 /// is built (zone builds coalesce under bursts).
-public struct DNSService: Service {
+public struct DNSService: ServiceLifecycle.Service {
     public var server: any ClusterDNSServer
     public var snapshots: AsyncStream<ClusterSnapshot>
     public var logger: Logger

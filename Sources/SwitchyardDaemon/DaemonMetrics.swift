@@ -10,19 +10,19 @@ public final class DaemonMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
 
-    private let syncDuration: Metrics.Timer
-    private let fullSyncDuration: Metrics.Timer
-    private let partialSyncDuration: Metrics.Timer
-    private let lastSync: Gauge
-    private let lastQueued: Gauge
-    private let endpointChanges: Counter
-    private let serviceChanges: Counter
-    private let syncFailures: Counter
-    private let conntrackDeleted: Counter
-    private let netlinkOperations: Counter
-    private let batchOperations: Recorder
-    private let batchBytes: Recorder
-    private let networkProgramming: Recorder
+    private let syncDuration: CoreMetrics.Timer
+    private let fullSyncDuration: CoreMetrics.Timer
+    private let partialSyncDuration: CoreMetrics.Timer
+    private let lastSync: CoreMetrics.Gauge
+    private let lastQueued: CoreMetrics.Gauge
+    private let endpointChanges: CoreMetrics.Counter
+    private let serviceChanges: CoreMetrics.Counter
+    private let syncFailures: CoreMetrics.Counter
+    private let conntrackDeleted: CoreMetrics.Counter
+    private let netlinkOperations: CoreMetrics.Counter
+    private let batchOperations: CoreMetrics.Recorder
+    private let batchBytes: CoreMetrics.Recorder
+    private let networkProgramming: CoreMetrics.Recorder
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -43,23 +43,23 @@ public final class DaemonMetrics: Sendable {
             [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
         self.factory = factory
 
-        syncDuration = Metrics.Timer(label: Names.syncDuration, factory: factory)
-        fullSyncDuration = Metrics.Timer(label: Names.fullSyncDuration, factory: factory)
-        partialSyncDuration = Metrics.Timer(label: Names.partialSyncDuration, factory: factory)
-        lastSync = Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds", factory: factory)
-        lastQueued = Gauge(label: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", factory: factory)
-        endpointChanges = Counter(label: "kubeproxy_sync_proxy_rules_endpoint_changes_total", factory: factory)
-        serviceChanges = Counter(label: "kubeproxy_sync_proxy_rules_service_changes_total", factory: factory)
-        syncFailures = Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", factory: factory)
-        conntrackDeleted = Counter(label: "switchyard_conntrack_entries_deleted_total", factory: factory)
-        netlinkOperations = Counter(label: "switchyard_netlink_operations_total", factory: factory)
-        batchOperations = Recorder(label: Names.batchOperations, factory: factory)
-        batchBytes = Recorder(label: Names.batchBytes, factory: factory)
-        networkProgramming = Recorder(label: Names.networkProgramming, factory: factory)
+        syncDuration = CoreMetrics.Timer(label: Names.syncDuration, factory: factory)
+        fullSyncDuration = CoreMetrics.Timer(label: Names.fullSyncDuration, factory: factory)
+        partialSyncDuration = CoreMetrics.Timer(label: Names.partialSyncDuration, factory: factory)
+        lastSync = CoreMetrics.Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds", factory: factory)
+        lastQueued = CoreMetrics.Gauge(label: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", factory: factory)
+        endpointChanges = CoreMetrics.Counter(label: "kubeproxy_sync_proxy_rules_endpoint_changes_total", factory: factory)
+        serviceChanges = CoreMetrics.Counter(label: "kubeproxy_sync_proxy_rules_service_changes_total", factory: factory)
+        syncFailures = CoreMetrics.Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", factory: factory)
+        conntrackDeleted = CoreMetrics.Counter(label: "switchyard_conntrack_entries_deleted_total", factory: factory)
+        netlinkOperations = CoreMetrics.Counter(label: "switchyard_netlink_operations_total", factory: factory)
+        batchOperations = CoreMetrics.Recorder(label: Names.batchOperations, factory: factory)
+        batchBytes = CoreMetrics.Recorder(label: Names.batchBytes, factory: factory)
+        networkProgramming = CoreMetrics.Recorder(label: Names.networkProgramming, factory: factory)
         for policy in ["internal", "external"] { noLocalEndpoints(policy).record(0) }
         for code in ["200", "503"] {
-            _ = Counter(label: "kubeproxy_proxy_healthz_total", dimensions: [("code", code)], factory: factory)
-            _ = Counter(label: "kubeproxy_proxy_livez_total", dimensions: [("code", code)], factory: factory)
+            _ = CoreMetrics.Counter(label: "kubeproxy_proxy_healthz_total", dimensions: [("code", code)], factory: factory)
+            _ = CoreMetrics.Counter(label: "kubeproxy_proxy_livez_total", dimensions: [("code", code)], factory: factory)
         }
     }
 
@@ -85,7 +85,7 @@ public final class DaemonMetrics: Sendable {
         syncDuration.recordNanoseconds(nanoseconds)
         (report.kind == .full ? fullSyncDuration : partialSyncDuration).recordNanoseconds(nanoseconds)
         for phase in report.phases {
-            Metrics.Timer(label: Names.phaseDuration, dimensions: [("phase", phase.name)], factory: factory)
+            CoreMetrics.Timer(label: Names.phaseDuration, dimensions: [("phase", phase.name)], factory: factory)
                 .recordNanoseconds(phase.duration.nanoseconds)
         }
         lastSync.record(time)
@@ -99,9 +99,9 @@ public final class DaemonMetrics: Sendable {
         conntrackDeleted.increment(by: report.conntrackDeleted)
         for latency in report.networkProgrammingLatencies { networkProgramming.record(latency) }
         for (policy, count) in report.noLocalEndpoints { noLocalEndpoints(policy).record(count) }
-        Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "service_ports")], factory: factory).record(report.servicePorts)
-        Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "elements")], factory: factory).record(report.elements)
-        Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "rules")], factory: factory).record(report.rules)
+        CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "service_ports")], factory: factory).record(report.servicePorts)
+        CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "elements")], factory: factory).record(report.elements)
+        CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "rules")], factory: factory).record(report.rules)
     }
 
     /// A sync failed.
@@ -112,13 +112,13 @@ public final class DaemonMetrics: Sendable {
     /// A /healthz or /livez answer.
     public func healthProbe(_ path: String, code: Int) {
         let name = path == "/livez" ? "kubeproxy_proxy_livez_total" : "kubeproxy_proxy_healthz_total"
-        Counter(label: name, dimensions: [("code", String(code))], factory: factory).increment()
+        CoreMetrics.Counter(label: name, dimensions: [("code", String(code))], factory: factory).increment()
     }
 
     /// One DNS query answered with `rcode` (its name: NOERROR, NXDOMAIN, …) in `seconds`.
     public func dnsQuery(rcode: String, seconds: Double) {
-        Counter(label: "switchyard_dns_queries_total", dimensions: [("rcode", rcode)], factory: factory).increment()
-        Recorder(label: Names.dnsDuration, factory: factory).record(seconds)
+        CoreMetrics.Counter(label: "switchyard_dns_queries_total", dimensions: [("rcode", rcode)], factory: factory).increment()
+        CoreMetrics.Recorder(label: Names.dnsDuration, factory: factory).record(seconds)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -126,8 +126,8 @@ public final class DaemonMetrics: Sendable {
         registry.emitToString()
     }
 
-    private func noLocalEndpoints(_ policy: String) -> Gauge {
-        Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: [("traffic_policy", policy)], factory: factory)
+    private func noLocalEndpoints(_ policy: String) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: [("traffic_policy", policy)], factory: factory)
     }
 }
 

@@ -119,7 +119,7 @@ final class HTTPResponderHandler: ChannelInboundHandler {
 }
 
 /// Keeps bound servers open until graceful shutdown, then closes them.
-public struct HTTPServersService: Service {
+public struct HTTPServersService: ServiceLifecycle.Service {
     public var servers: [HTTPServer]
 
     public init(servers: [HTTPServer]) {

@@ -9,7 +9,7 @@ import Synchronization
 /// with the local endpoint count when there are local endpoints and the proxy is healthy, 503
 /// otherwise. Follows the entries the sync loop publishes after each sync; a port that cannot be
 /// bound is logged and skipped (the rules still work; only the load balancer's probe fails).
-public struct HealthCheckNodePorts: Service {
+public struct HealthCheckNodePorts: ServiceLifecycle.Service {
     public var entries: AsyncStream<[HealthCheckEntry]>
     /// The namespace file to bind in (`/var/run/netns/NAME`); nil for the daemon's own.
     public var namespacePath: String?

@@ -53,8 +53,8 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
 
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable (NetfilterProgrammer) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { [programmer] in
-                continuation.resume(with: Result { try body(programmer) })
+            queue.async { [self] in
+                continuation.resume(with: Result { try body(self.programmer) })
             }
         }
     }

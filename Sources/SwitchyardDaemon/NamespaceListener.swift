@@ -1,3 +1,4 @@
+import CSwitchyardNetfilter
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ public enum NamespaceListener {
         let target = open(namespacePath, O_RDONLY | O_CLOEXEC)
         guard target >= 0 else { throw Failure(step: "open \(namespacePath)", errno: errno) }
         defer { close(target) }
-        let newNet: Int32 = 0x4000_0000  // CLONE_NEWNET
+        let newNet = switchyard_clone_newnet
         guard setns(target, newNet) == 0 else { throw Failure(step: "setns \(namespacePath)", errno: errno) }
         defer {
             if setns(original, newNet) != 0 {

@@ -6,7 +6,7 @@ import SwitchyardSources
 /// Follows the manifests and hands each batch of events to the sync loop. An invalid first load
 /// ends the daemon with every problem listed; an invalid change later is logged by the source with
 /// its location and ignored (the last good state stays programmed).
-public struct ManifestSourceService: Service {
+public struct ManifestSourceService: ServiceLifecycle.Service {
     public var source: ManifestSource
     public var output: AsyncStream<[ClusterEvent]>.Continuation
     public var logger: Logger

@@ -53,7 +53,7 @@ public final class SyncProgress: Sendable {
 ///
 /// Generic over the clock (tests use a manual one) and the backend (tests use ``FakeBackend``).
 /// Ends on graceful shutdown, leaving the rules programmed.
-public struct SyncLoop<C: Clock, Backend: SyncBackend>: Service where C.Duration == Duration {
+public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service where C.Duration == Duration {
     public var updates: AsyncStream<[ClusterEvent]>
     public var clock: C
     public var syncer: Syncer<Backend>

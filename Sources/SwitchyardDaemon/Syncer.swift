@@ -28,11 +28,14 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
 
         // Plan.
         let snapshot = state.store.snapshot
-        var plan: ClusterPlan
+        let plan: ClusterPlan
+        /// The services whose plans may differ (nil: any).
+        var replanned: Set<ObjectKey>?
         if kind == .incremental, var current = state.plan {
             let update = Planner.plan(changes: changes, snapshot: snapshot, config: config)
             current.apply(update)
             plan = current
+            replanned = update.isFull ? nil : Set(update.services.keys)
             report.replannedServices = update.services.count
         } else {
             plan = Planner.plan(snapshot: snapshot, config: config)
@@ -57,8 +60,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.phases.append(("program", stopwatch.lap()))
 
         // Stale UDP flows.
-        let filters = ConntrackCleanup.filters(
-            old: state.plan, new: plan, services: kind == .incremental && state.plan != nil ? changes.dirtyServices : nil)
+        let filters = ConntrackCleanup.filters(old: state.plan, new: plan, services: replanned)
         report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
         report.phases.append(("conntrack", stopwatch.lap()))
 

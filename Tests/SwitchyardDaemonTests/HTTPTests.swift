@@ -97,11 +97,8 @@ struct HTTPTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             input.yield([HealthCheckEntry(service: ObjectKey(namespace: "shop", name: "gateway"), port: port, localEndpoints: localEndpoints)])
-            var response = (status: 0, headers: "", body: "")
-            _ = await eventually {
-                response = (try? fetch("http://127.0.0.1:\(port)/")) ?? response
-                return response.status != 0
-            }
+            _ = await eventually { ((try? fetch("http://127.0.0.1:\(port)/"))?.status ?? 0) != 0 }
+            let response = try fetch("http://127.0.0.1:\(port)/")
             #expect(response.status == status)
             #expect(response.headers.contains("X-Load-Balancing-Endpoint-Weight: \(localEndpoints)"))
             #expect(response.body == "{\n\t\"service\": {\n\t\t\"namespace\": \"shop\",\n\t\t\"name\": \"gateway\"\n\t},\n\t\"localEndpoints\": \(localEndpoints),\n\t\"serviceProxyHealthy\": true\n}")
@@ -116,7 +113,11 @@ struct HTTPTests {
 func freePort() throws -> Int {
     let server = try Shell.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
     guard let port = Int(server.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-        throw TestNamespaceError(message: "no free port: \(server.error)")
+        throw FreePortError(reason: server.error)
     }
     return port
+}
+
+struct FreePortError: Error {
+    var reason: String
 }
