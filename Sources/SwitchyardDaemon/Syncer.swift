@@ -64,8 +64,10 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
         report.phases.append(("conntrack", stopwatch.lap()))
 
+        // As kube-proxy, the initial sync reports no programming latency (the trigger times of a
+        // first load say when the cluster changed, not how long this proxy took).
         let now = wallClock()
-        report.networkProgrammingLatencies = changes.endpoints.sorted().flatMap { key in
+        report.networkProgrammingLatencies = state.plan == nil ? [] : changes.endpoints.sorted().flatMap { key in
             (snapshot.endpointSlicesByService[key] ?? [:]).values.compactMap(\.lastChangeTriggerTime).map { max(0, now - $0) }
         }
         let ports = plan.servicePorts

@@ -277,6 +277,13 @@ public enum Lowering {
                     .bitwise(source: .one, into: .one, mask: littleEndian(bits), xor: littleEndian(0)),
                     .cmp(relation == .equal ? .neq : .eq, .one, littleEndian(0))]
         }
+        // Status bits (`ct status dnat`): any of the bits, as nft encodes it.
+        if case .ct(.status) = left, case .value(.ctStatus(let statuses)) = right {
+            let bits = statuses.reduce(UInt32(0)) { $0 | ctStatusBit($1) }
+            return [.ct(key: 1, into: .one),
+                    .bitwise(source: .one, into: .one, mask: littleEndian(bits), xor: littleEndian(0)),
+                    .cmp(relation == .equal ? .neq : .eq, .one, littleEndian(0))]
+        }
         guard case .value(let value) = right else {
             throw LoweringError(object: object, reason: "matching against \(right) is not encoded (only constants and prefixes)")
         }
@@ -292,6 +299,19 @@ public enum Lowering {
         case .related: 4
         case .new: 8
         case .untracked: 64
+        }
+    }
+
+    /// The kernel's `IPS_*` bits (linux/netfilter/nf_conntrack_common.h).
+    private static func ctStatusBit(_ status: CtStatus) -> UInt32 {
+        switch status {
+        case .expected: 1 << 0
+        case .seenReply: 1 << 1
+        case .assured: 1 << 2
+        case .confirmed: 1 << 3
+        case .snat: 1 << 4
+        case .dnat: 1 << 5
+        case .dying: 1 << 9
         }
     }
 
