@@ -195,6 +195,9 @@ enum BatchEncoder {
         element.key.withUnsafeBytes { bytes in
             _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
         }
+        element.keyEnd?.withUnsafeBytes { bytes in
+            _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY_END), bytes.baseAddress, UInt32(bytes.count))
+        }
         switch element.value {
         case .none:
             break

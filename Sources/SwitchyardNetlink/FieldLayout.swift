@@ -72,8 +72,15 @@ struct FieldLayout: Hashable {
     }
 
     /// The bytes of one value of this field (unpadded).
-    func bytes(of value: Value, in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+    func bytes(of value: Value, in object: @autoclosure () -> String, rangeEnd: Bool = false) throws(LoweringError) -> [UInt8] {
         switch (value, type) {
+        case (.prefix(let prefix), 7) where prefix.address.family == .ip, (.prefix(let prefix), 8) where prefix.address.family == .ip6:
+            // The first address, or with `rangeEnd` the last one (host bits set).
+            guard rangeEnd else { return prefix.address.bytes }
+            return prefix.address.bytes.enumerated().map { index, byte in
+                let networkBits = max(0, min(8, prefix.length - index * 8))
+                return byte | UInt8(truncatingIfNeeded: 0xff >> networkBits)
+            }
         case (.address(let address), 7) where address.family == .ip, (.address(let address), 8) where address.family == .ip6:
             return address.bytes
         case (.proto(let proto), 12):
@@ -124,14 +131,14 @@ struct KeyLayout: Hashable {
     }
 
     /// The bytes of a key or data tuple, each field padded in concatenations.
-    func bytes(of values: [Value], in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+    func bytes(of values: [Value], in object: @autoclosure () -> String, rangeEnd: Bool = false) throws(LoweringError) -> [UInt8] {
         guard values.count == fields.count else {
             throw LoweringError(object: object(), reason: "\(values.count) values for \(fields.count) fields")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
         for (field, value) in zip(fields, values) {
-            let raw = try field.bytes(of: value, in: object())
+            let raw = try field.bytes(of: value, in: object(), rangeEnd: rangeEnd)
             bytes += raw
             if isConcatenation { bytes += repeatElement(0, count: field.paddedLength - raw.count) }
         }

@@ -213,11 +213,14 @@ public struct KernelElement: Sendable, Hashable {
     }
 
     public var key: [UInt8]
+    /// The inclusive end of a range key (concatenated interval sets); nil for a single key.
+    public var keyEnd: [UInt8]?
     public var value: Value
     public var timeoutMilliseconds: UInt64?
 
-    public init(key: [UInt8], value: Value = .none, timeoutMilliseconds: UInt64? = nil) {
+    public init(key: [UInt8], keyEnd: [UInt8]? = nil, value: Value = .none, timeoutMilliseconds: UInt64? = nil) {
         self.key = key
+        self.keyEnd = keyEnd
         self.value = value
         self.timeoutMilliseconds = timeoutMilliseconds
     }

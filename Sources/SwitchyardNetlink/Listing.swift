@@ -125,6 +125,11 @@ extension NetfilterSocket {
             if isSet(NFTNL_SET_USERDATA), let data = nftnl_set_get_data(object, attribute(NFTNL_SET_USERDATA), &length) {
                 set.userData = Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
             }
+            // Field lengths of a concatenation with ranges (what Lowering sets for those only).
+            if set.flags & 0x80 != 0, isSet(NFTNL_SET_DESC_CONCAT),
+               let data = nftnl_set_get_data(object, attribute(NFTNL_SET_DESC_CONCAT), &length) {
+                set.concatLengths = Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
+            }
             sets[set.name] = set
         })
         ruleset.sets = sets
@@ -163,6 +168,7 @@ extension NetfilterSocket {
             return Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
         }
         var element = KernelElement(key: bytes(NFTNL_SET_ELEM_KEY))
+        if nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_KEY_END)) { element.keyEnd = bytes(NFTNL_SET_ELEM_KEY_END) }
         if nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_VERDICT)) {
             let chain = nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_CHAIN)) ? String(cString: nftnl_set_elem_get_str(e, UInt16(NFTNL_SET_ELEM_CHAIN))) : ""
             switch Int32(bitPattern: nftnl_set_elem_get_u32(e, UInt16(NFTNL_SET_ELEM_VERDICT))) {

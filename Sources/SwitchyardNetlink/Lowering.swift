@@ -40,10 +40,14 @@ public enum Lowering {
             case .dynamic: flags |= 0x20
             }
         }
+        // Ranges in a concatenation (pipapo) need NFT_SET_CONCAT and the field lengths, as nft sends them.
+        let rangedConcatenation = key.isConcatenation && flags & 0x4 != 0
+        if rangedConcatenation { flags |= 0x80 }
         var lowered = KernelSet(
             family: family(set.table.family), table: set.table.name, name: set.name, flags: flags,
             keyType: key.type, keyLength: UInt32(key.length),
             timeoutMilliseconds: set.timeout.map { UInt64($0) * 1000 })
+        if rangedConcatenation { lowered.concatLengths = key.fields.map { UInt8(clamping: $0.length) } }
         var userData: [UInt8]
         switch set.data {
         case nil:
@@ -66,8 +70,13 @@ public enum Lowering {
 
     public static func element(_ element: Element, of set: NamedSet) throws(LoweringError) -> KernelElement {
         let object = "element \(element) of \(set.kind) \(set.name)"
-        let key = try KeyLayout(set.key).bytes(of: element.key, in: object)
+        let layout = try KeyLayout(set.key)
+        let key = try layout.bytes(of: element.key, in: object)
         var lowered = KernelElement(key: key, timeoutMilliseconds: element.timeout.map { UInt64($0) * 1000 })
+        // A prefix inside a concatenation is a range: the key holds its first address, key-end its last.
+        if layout.isConcatenation, element.key.contains(where: { if case .prefix = $0 { true } else { false } }) {
+            lowered.keyEnd = try layout.bytes(of: element.key, in: object, rangeEnd: true)
+        }
         switch (element.data, set.data) {
         case (nil, nil):
             break

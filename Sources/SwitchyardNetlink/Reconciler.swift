@@ -100,14 +100,15 @@ public enum Reconciler {
 
     /// Elements to delete (absent or different in `wanted`) and to add (absent or different in `current`).
     private static func elementDifference(_ current: [KernelElement], _ wanted: [KernelElement]) -> (removed: [KernelElement], added: [KernelElement]) {
+        // A range key's identity is its start and end.
         var have: [[UInt8]: KernelElement.Value] = [:]
         have.reserveCapacity(current.count)
-        for element in current { have[element.key] = element.value }
+        for element in current { have[element.key + (element.keyEnd ?? [])] = element.value }
         var want: [[UInt8]: KernelElement.Value] = [:]
         want.reserveCapacity(wanted.count)
-        for element in wanted { want[element.key] = element.value }
-        let removed = current.filter { want[$0.key] != $0.value }.map { KernelElement(key: $0.key) }
-        let added = wanted.filter { have[$0.key] != $0.value }
+        for element in wanted { want[element.key + (element.keyEnd ?? [])] = element.value }
+        let removed = current.filter { want[$0.key + ($0.keyEnd ?? [])] != $0.value }.map { KernelElement(key: $0.key, keyEnd: $0.keyEnd) }
+        let added = wanted.filter { have[$0.key + ($0.keyEnd ?? [])] != $0.value }
         return (removed, added)
     }
 
