@@ -78,7 +78,8 @@ public enum Lowering {
             lowered.keyEnd = try layout.bytes(of: element.key, in: object, rangeEnd: true)
         }
         switch (element.data, set.data) {
-        case (nil, nil):
+        case (nil, _):
+            // A set element, or a map element named by its key alone (what a delete carries).
             break
         case (.verdict(let verdict), .verdict?):
             lowered.value = .verdict(Self.verdict(verdict))
