@@ -116,7 +116,15 @@ let package = Package(
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
         .testTarget(
             name: "SwitchyardRulesTests",
-            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+            dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "SwitchyardEndToEndTests",
+            dependencies: [
+                "SwitchyardSandbox", "SwitchyardNetlink", "SwitchyardRules", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+            ]
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),

@@ -100,8 +100,12 @@ public final class DaemonMetrics: Sendable {
         for latency in report.networkProgrammingLatencies { networkProgramming.record(latency) }
         for (policy, count) in report.noLocalEndpoints { noLocalEndpoints(policy).record(count) }
         CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "service_ports")], factory: factory).record(report.servicePorts)
-        CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "elements")], factory: factory).record(report.elements)
-        CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "rules")], factory: factory).record(report.rules)
+        if let elements = report.elements {
+            CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "elements")], factory: factory).record(elements)
+        }
+        if let rules = report.rules {
+            CoreMetrics.Gauge(label: "switchyard_programmed_objects", dimensions: [("kind", "rules")], factory: factory).record(rules)
+        }
     }
 
     /// A sync failed.

@@ -10,14 +10,16 @@ public struct SyncReport: Sendable {
     public var endpointChanges: Int = 0
     /// Services re-planned (all of them for a full sync).
     public var replannedServices: Int = 0
-    /// Phase name → duration, in the order run (plan, compile, diff, program, conntrack).
+    /// Phase name → duration, in the order run (plan, compile, program, conntrack).
     public var phases: [(name: String, duration: Duration)] = []
     public var programming = ProgrammingReport(operations: 0)
     public var conntrackDeleted = 0
-    /// Objects in the wanted ruleset.
+    /// Service ports programmed.
     public var servicePorts = 0
-    public var elements = 0
-    public var rules = 0
+    /// Set elements and rules in the wanted ruleset, counted on full syncs (nil for incremental ones,
+    /// which do not rebuild the whole ruleset).
+    public var elements: Int?
+    public var rules: Int?
     /// Service ports with a Local traffic policy and no local endpoint, by kube-proxy's
     /// `traffic_policy` label value (`internal`, `external`).
     public var noLocalEndpoints: [String: Int] = [:]

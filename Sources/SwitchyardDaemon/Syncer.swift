@@ -3,8 +3,8 @@ import SwitchyardModel
 import SwitchyardNFT
 import SwitchyardRules
 
-/// One sync, as separate phases: plan (policy), compile (rules), diff, program (backend I/O),
-/// conntrack. It neither schedules nor logs nor counts metrics; it reports what it did.
+/// One sync, as separate phases: plan (policy), compile (rules and, for an incremental sync, the
+/// transaction), program (backend I/O), conntrack. It neither schedules nor logs nor counts metrics; it reports what it did.
 public struct Syncer<Backend: SyncBackend>: Sendable {
     public var backend: Backend
     public var config: ProxyConfig
@@ -26,38 +26,38 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.serviceChanges = changes.services.count
         report.endpointChanges = changes.endpoints.count
 
-        // Plan.
+        // Plan, compile and diff: incrementally from the last programmed state, or everything.
         let snapshot = state.store.snapshot
-        let plan: ClusterPlan
+        let compiler: IncrementalCompiler
         /// The services whose plans may differ (nil: any).
         var replanned: Set<ObjectKey>?
-        if kind == .incremental, var current = state.plan {
+        if kind == .incremental, var current = state.compiler {
             let update = Planner.plan(changes: changes, snapshot: snapshot, config: config)
-            current.apply(update)
-            plan = current
-            replanned = update.isFull ? nil : Set(update.services.keys)
             report.replannedServices = update.services.count
-        } else {
-            plan = Planner.plan(snapshot: snapshot, config: config)
-            report.replannedServices = snapshot.services.count
-        }
-        report.phases.append(("plan", stopwatch.lap()))
-
-        // Compile.
-        let wanted = Compiler.compile(plan, config: config)
-        report.phases.append(("compile", stopwatch.lap()))
-
-        // Diff and program.
-        if kind == .incremental, state.plan != nil {
-            let transaction = Differ.diff(from: state.programmed, to: wanted)
-            report.phases.append(("diff", stopwatch.lap()))
+            replanned = update.isFull ? nil : Set(update.services.keys)
+            report.phases.append(("plan", stopwatch.lap()))
+            let transaction = current.apply(update)
+            compiler = current
+            report.phases.append(("compile", stopwatch.lap()))
             report.programming = transaction.isEmpty
                 ? ProgrammingReport(operations: 0)
                 : try await backend.commit(transaction, programmed: state.programmed)
+            report.phases.append(("program", stopwatch.lap()))
+            state.programmed.followSetDefinitions(of: transaction)
         } else {
+            let plan = Planner.plan(snapshot: snapshot, config: config)
+            report.replannedServices = snapshot.services.count
+            report.phases.append(("plan", stopwatch.lap()))
+            compiler = IncrementalCompiler(config: config, plan: plan)
+            let wanted = compiler.ruleset()
+            report.phases.append(("compile", stopwatch.lap()))
             report.programming = try await backend.reconcile(to: wanted)
+            report.phases.append(("program", stopwatch.lap()))
+            state.programmed = wanted
+            report.elements = wanted.elementCount
+            report.rules = wanted.ruleCount
         }
-        report.phases.append(("program", stopwatch.lap()))
+        let plan = compiler.plan
 
         // Stale UDP flows.
         let filters = ConntrackCleanup.filters(old: state.plan, new: plan, services: replanned)
@@ -72,12 +72,9 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         }
         let ports = plan.servicePorts
         report.servicePorts = ports.count
-        report.elements = wanted.elementCount
-        report.rules = wanted.ruleCount
         report.noLocalEndpoints = Self.noLocalEndpoints(ports)
         report.healthChecks = Self.healthChecks(plan)
-        state.plan = plan
-        state.programmed = wanted
+        state.compiler = compiler
         return report
     }
 

@@ -92,11 +92,22 @@ public enum TraceOutcome: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// One rule that matched while tracing.
+public struct TraceStep: Sendable, Hashable {
+    public var table: TableRef
+    public var chain: String
+    /// Position of the rule in its chain.
+    public var index: Int
+    public var rule: Rule
+}
+
 /// One traced packet: the outcome and the rules that matched on the way, for failure messages.
 public struct Trace: Sendable, Hashable, CustomStringConvertible {
     public var outcome: TraceOutcome
-    /// `table chain #index: rule` for each rule that matched.
-    public var path: [String]
+    public var steps: [TraceStep]
+
+    /// `table chain #index: rule` for each rule that matched (rendered on demand).
+    public var path: [String] { steps.map { "\($0.table) \($0.chain) #\($0.index): \($0.rule.body)" } }
 
     public var description: String { "\(outcome)\n" + path.map { "  " + $0 }.joined(separator: "\n") }
 }

@@ -7,6 +7,8 @@ struct Chooser {
     var counts: [UInt32] = []
     var taken: [UInt32] = []
 
+    var isForced: Bool { if case .forced = mode { true } else { false } }
+
     mutating func choose(_ modulus: UInt32, kind: NumgenMode?, hashInput: [Value], seed: UInt32,
                          rule: FakeNetfilter.RuleID, counters: inout [FakeNetfilter.RuleID: UInt32]) -> UInt32 {
         guard modulus > 0 else { return 0 }
@@ -97,7 +99,7 @@ struct Walker {
     var ruleset: Ruleset
     let environment: TraceEnvironment
     var counters: [FakeNetfilter.RuleID: UInt32]
-    var path: [String] = []
+    var steps: [TraceStep] = []
 
     init(ruleset: Ruleset, environment: TraceEnvironment, counters: [FakeNetfilter.RuleID: UInt32]) {
         self.ruleset = ruleset
@@ -109,16 +111,16 @@ struct Walker {
         var state = PacketState(packet: packet, originalDestination: packet.destination, mark: packet.mark)
         let first: [Hook] = packet.origin == .localProcess ? [.output, .postrouting] : [.prerouting]
         for hook in first {
-            if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, path: path) }
+            if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, steps: steps) }
         }
         let local = environment.isLocal(state.packet.destination)
         let rest: [Hook] = packet.origin == .localProcess ? (local ? [.input] : []) : (local ? [.input] : [.forward, .postrouting])
         for hook in rest {
-            if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, path: path) }
+            if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, steps: steps) }
         }
         let delivery = Delivery(address: state.packet.destination, port: state.packet.destinationPort,
                                 masqueraded: state.masqueraded, local: local)
-        return Trace(outcome: .accepted(delivery), path: path)
+        return Trace(outcome: .accepted(delivery), steps: steps)
     }
 
     /// Runs the base chains of `hook` in priority order; returns an outcome if the packet stops here.
@@ -190,7 +192,7 @@ struct Walker {
     }
 
     mutating func record(_ table: TableRef, _ chain: String, _ index: Int, _ rule: Rule) {
-        path.append("\(table) \(chain) #\(index): \(rule.body)")
+        steps.append(TraceStep(table: table, chain: chain, index: index, rule: rule))
     }
 
     // MARK: Statements
@@ -198,6 +200,14 @@ struct Walker {
     mutating func evaluate(_ statement: Statement, table: TableRef, rule: FakeNetfilter.RuleID,
                            _ state: inout PacketState, _ chooser: inout Chooser) -> StatementResult {
         switch statement {
+        case .match(.numgen(let mode, let modulus, let offset), let relation, .value(let pattern)) where chooser.isForced:
+            // Exploring: only "equal" and "not equal" matter, not every value (keeps cascades linear).
+            guard let target = Self.number(pattern), target >= offset, target - offset < modulus else {
+                return relation == .notEqual ? .next : .breakRule
+            }
+            let equal = modulus == 1
+                || chooser.choose(2, kind: mode, hashInput: [], seed: 0, rule: rule, counters: &counters) == 0
+            return equal == (relation == .equal) ? .next : .breakRule
         case .match(let left, let relation, let right):
             guard let actual = value(left, rule, &state, &chooser), actual.count == 1 else { return .breakRule }
             let hit: Bool
@@ -352,6 +362,8 @@ struct Walker {
     func lookup(_ table: TableRef, _ name: String, _ key: [Value]) -> Element? {
         guard let set = ruleset.tables[table]?.sets[name] else { return nil }
         if let element = set.elements[key], live(set, key) { return element }
+        // Only interval sets (prefixes) need matching beyond the exact key.
+        guard set.definition.flags.contains(.interval) else { return nil }
         for (elementKey, element) in set.elements where elementKey.count == key.count && live(set, elementKey) {
             if zip(key, elementKey).allSatisfy({ Self.matches($0, $1) }) { return element }
         }

@@ -6,6 +6,11 @@ public struct ReconcileSummary: Sendable, Hashable {
     public var operations: Int
     /// The commit, when there was anything to commit.
     public var commit: CommitSummary?
+    /// What each operation was (for logs: drift that was repaired).
+    public var labels: [String] = []
+    /// Objects added, and deleted or flushed (an element counts as one object).
+    public var added = 0
+    public var removed = 0
 }
 
 /// Programs typed rulesets into the kernel of one network namespace: the incremental path (a
@@ -66,7 +71,16 @@ public final class NetfilterProgrammer {
         }
         guard !operations.isEmpty else { return ReconcileSummary(operations: 0, commit: nil) }
         do {
-            return ReconcileSummary(operations: operations.count, commit: try socket.apply(operations))
+            var summary = ReconcileSummary(operations: operations.count, commit: try socket.apply(operations), labels: operations.map(\.label))
+            for operation in operations {
+                switch operation.kind {
+                case .addElements(_, let elements, _): summary.added += elements.count
+                case .deleteElements(_, let elements, _): summary.removed += elements.count
+                case .addTable, .addChain, .addRule, .insertRule, .replaceRule, .addSet: summary.added += 1
+                case .deleteTable, .flushTable, .deleteChain, .flushChain, .deleteRule, .deleteSet, .flushSet: summary.removed += 1
+                }
+            }
+            return summary
         } catch {
             throw .kernel(error)
         }

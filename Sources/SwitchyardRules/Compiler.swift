@@ -17,9 +17,54 @@ public enum Compiler {
         for family in IPFamily.allCases {
             var builder = TableBuilder(family: family, node: node, config: config)
             for plan in plans where plan.family == family { builder.add(plan) }
-            builder.finish(into: &ruleset)
+            builder.skeleton(moduli: builder.contribution.moduli, into: &ruleset)
+            builder.contribution.merge(into: &ruleset, table: builder.table, addressType: builder.addressType)
         }
         return ruleset
+    }
+
+    /// What one plan adds to its family's table (elements, per-service chains, affinity sets, moduli).
+    static func contribution(of plan: ServicePortPlan, node: NodeContext, config: ProxyConfig) -> Contribution {
+        var builder = TableBuilder(family: plan.family, node: node, config: config)
+        builder.add(plan)
+        return builder.contribution
+    }
+
+    /// The fixed part of one family's table for the given dispatch sizes.
+    static func skeleton(family: IPFamily, node: NodeContext, config: ProxyConfig, moduli: [DispatchNames: Swift.Set<Int>], into ruleset: inout Ruleset) {
+        TableBuilder(family: family, node: node, config: config).skeleton(moduli: moduli, into: &ruleset)
+    }
+}
+
+/// What service ports put into one family's table beyond the fixed layout. Sums of contributions are
+/// the whole dynamic part, so an incremental compiler can add and remove them per Service.
+struct Contribution: Sendable, Hashable {
+    /// Set name → elements (may repeat keys across plans: hairpin pairs, ClusterIPs of multi-port services).
+    var elements: [String: [Element]] = [:]
+    /// Distinct dispatch-table sizes per key kind and view: one rule and one set each.
+    var moduli: [DispatchNames: Swift.Set<Int>] = [:]
+    /// Per-service chains (`chains` dispatch, session affinity) with their rules.
+    var serviceChains: [String: [Rule]] = [:]
+    /// Dynamic affinity sets and their timeouts.
+    var affinitySets: [String: Int] = [:]
+
+    mutating func merge(_ other: Contribution) {
+        for (name, list) in other.elements { elements[name, default: []] += list }
+        for (names, sizes) in other.moduli { moduli[names, default: []].formUnion(sizes) }
+        serviceChains.merge(other.serviceChains) { a, _ in a }
+        affinitySets.merge(other.affinitySets) { a, _ in a }
+    }
+
+    /// Adds the chains, affinity sets and elements to `ruleset` (whose skeleton declares the sets).
+    func merge(into ruleset: inout Ruleset, table: TableRef, addressType: DataType) {
+        for (name, timeout) in affinitySets {
+            ruleset.add(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout))
+        }
+        for (name, rules) in serviceChains {
+            ruleset.add(Chain(table, name))
+            for rule in rules { ruleset.append(rule) }
+        }
+        for (name, list) in elements { ruleset.add(Elements(table, name, list)) }
     }
 }
 
@@ -35,14 +80,7 @@ struct TableBuilder {
     let daddr: Expression
     let addressType: DataType
 
-    /// Set name → elements.
-    var elements: [String: [Element]] = [:]
-    /// Distinct table sizes per dispatch names.
-    var moduli: [DispatchNames: Swift.Set<Int>] = [:]
-    /// Per-service chains and the dynamic affinity sets.
-    var serviceChains: [String: [Rule]] = [:]
-    var affinitySets: [String: Int] = [:]
-    var hairpin: Swift.Set<Address> = []
+    var contribution = Contribution()
 
     init(family ipFamily: IPFamily, node: NodeContext, config: ProxyConfig) {
         self.ipFamily = ipFamily
@@ -94,7 +132,9 @@ struct TableBuilder {
                 for range in plan.loadBalancerSourceRanges { append(Layout.firewallAllow, Element(key + [.prefix(Prefix(range))])) }
             }
         }
-        for endpoint in plan.reachableEndpoints { hairpin.insert(Address(endpoint.ip)) }
+        for endpoint in plan.reachableEndpoints {
+            append(Layout.hairpin, Element([.address(Address(endpoint.ip)), .address(Address(endpoint.ip))]))
+        }
     }
 
     /// Sends `key` to `set`: slots (or a per-service chain) when it has endpoints, else reject/drop.
@@ -112,7 +152,7 @@ struct TableBuilder {
             return
         }
         let size = set.table.size
-        moduli[names, default: []].insert(size)
+        contribution.moduli[names, default: []].insert(size)
         append(names.modulus(size), Element(key))
         for slot in 0..<size {
             guard let endpoint = set.endpoint(inSlot: slot) else { continue }
@@ -123,7 +163,7 @@ struct TableBuilder {
 
     /// The iptables-style cascade over `set`, with ClientIP affinity sets in front when configured.
     mutating func buildServiceChain(_ name: String, _ set: EndpointSet, _ plan: ServicePortPlan) {
-        guard serviceChains[name] == nil else { return }
+        guard contribution.serviceChains[name] == nil else { return }
         let proto = L4Proto(plan.protocol)
         var rules: [Rule] = []
         func dnat(_ endpoint: EndpointAddress) -> [Statement] {
@@ -132,7 +172,7 @@ struct TableBuilder {
         if let timeout = plan.sessionAffinityTimeout {
             for endpoint in set.endpoints {
                 let affinity = Names.affinitySet(plan.name, endpoint)
-                affinitySets[affinity] = timeout
+                contribution.affinitySets[affinity] = timeout
                 rules.append(Rule(table, name, [.inSet(saddr, affinity), .setUpdate(.update, set: affinity, key: saddr, timeout: nil, data: nil)] + dnat(endpoint)))
             }
         }
@@ -148,11 +188,11 @@ struct TableBuilder {
             }
             rules.append(Rule(table, name, statements + dnat(endpoint)))
         }
-        serviceChains[name] = rules
+        contribution.serviceChains[name] = rules
     }
 
     mutating func append(_ set: String, _ element: Element) {
-        elements[set, default: []].append(element)
+        contribution.elements[set, default: []].append(element)
     }
 
     // MARK: The fixed layout
@@ -182,13 +222,10 @@ struct TableBuilder {
         kind == .nodeport ? [.inSet(daddr, Layout.nodePortIPs)] : []
     }
 
-    mutating func finish(into ruleset: inout Ruleset) {
+    /// The fixed layout for `moduli`: table, sets (with the node's addresses and cluster CIDRs), base and
+    /// helper chains with their rules.
+    func skeleton(moduli: [DispatchNames: Swift.Set<Int>], into ruleset: inout Ruleset) {
         ruleset.add(Table(table, comment: "rules for Kubernetes services"))
-        // Node and cluster addresses.
-        for ip in node.nodePortAddresses(of: ipFamily) { append(Layout.nodePortIPs, Element([.address(Address(ip))])) }
-        for cidr in config.clusterCIDRs(of: ipFamily) { append(Layout.clusterCIDRs, Element([.prefix(Prefix(cidr))])) }
-        for address in hairpin { append(Layout.hairpin, Element([.address(address), .address(address)])) }
-
         var sets: [NamedSet] = [
             NamedSet(table, Layout.clusterIPs, key: .types([addressType]), comment: "every ClusterIP"),
             NamedSet(table, Layout.nodePortIPs, key: .types([addressType]), comment: "addresses that accept NodePorts"),
@@ -210,12 +247,10 @@ struct TableBuilder {
                 for size in (moduli[names] ?? []).sorted() { sets.append(NamedSet(table, names.modulus(size), key: keyTypes(kind))) }
             }
         }
-        for (name, timeout) in affinitySets {
-            sets.append(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout))
-        }
         for set in sets { ruleset.add(set) }
+        ruleset.add(Elements(table, Layout.nodePortIPs, node.nodePortAddresses(of: ipFamily).map { Element([.address(Address($0))]) }))
+        ruleset.add(Elements(table, Layout.clusterCIDRs, config.clusterCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
 
-        // Chains: base chains, helpers, dispatch chains, per-service chains.
         for base in Layout.baseChains {
             ruleset.add(Chain(table, base.name, base: base.spec))
             ruleset.append(Rule(table, base.name, (base.newOnly ? [.ctState(.new)] : []) + [.jump(base.jumpsTo)]))
@@ -224,18 +259,10 @@ struct TableBuilder {
             + FrontendKind.allCases.map({ DispatchNames(kind: $0, view: .shortcut).dispatchChain }) {
             ruleset.add(Chain(table, name))
         }
-        for name in serviceChains.keys.sorted() {
-            ruleset.add(Chain(table, name))
-            for rule in serviceChains[name] ?? [] { ruleset.append(rule) }
-        }
-        for rule in fixedRules() { ruleset.append(rule) }
-
-        for (name, list) in elements {
-            ruleset.add(Elements(table, name, list))
-        }
+        for rule in fixedRules(moduli: moduli) { ruleset.append(rule) }
     }
 
-    func fixedRules() -> [Rule] {
+    func fixedRules(moduli: [DispatchNames: Swift.Set<Int>]) -> [Rule] {
         var rules: [Rule] = []
         func add(_ chain: String, _ statements: [Statement], _ comment: String? = nil) {
             rules.append(Rule(table, chain, statements, comment: comment))

@@ -88,6 +88,9 @@ struct IptablesTests {
             let text = IptablesRenderer.render(world.plans, family: family, node: world.context, config: world.config)
             let result = try Netns.inNamespace([tool, "--test"], input: text)
             #expect(result.status == 0, "\(tool): \(result.output)\n\(text)")
+            // A real load into the throwaway namespace also checks that every jump target exists.
+            let load = try Netns.inNamespace([tool], input: text)
+            #expect(load.status == 0, "\(tool): \(load.output)")
         }
         let (plan, config) = Self.referencePlan()
         let reference = IptablesRenderer.render([plan], family: .ipv4, node: NodeContext(name: "node"), config: config)

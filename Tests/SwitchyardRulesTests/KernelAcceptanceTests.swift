@@ -31,7 +31,42 @@ struct KernelAcceptanceTests {
         let text = Self.everyFeature(dispatch: dispatch).transaction.render()
         let check = try Netns.nftFile(text)
         #expect(check.status == 0, "\(check.output)")
-        let load = try Netns.nftFile(text, check: false)
+        let load = try Netns.nftFile(text, check: false, then: [["nft", "list", "ruleset"]])
         #expect(load.status == 0, "\(load.output)")
+        // What was programmed lists cleanly, and the listing loads again (nft can read back our objects).
+        let listing = try #require(load.extra.first)
+        #expect(listing.contains("table ip switchyard") && listing.contains("table ip6 switchyard"))
+        let reload = try Netns.nftFile(listing)
+        #expect(reload.status == 0, "\(reload.output)")
+    }
+
+    /// 1,000 services with 1–10 endpoints each, a mix of types and policies, both families.
+    static func generated(count: Int, dispatch: DispatchModel) -> World {
+        var world = World()
+        world.config.dispatch = dispatch
+        for index in 0..<count {
+            let octets = "\(index / 250).\(index % 250 + 1)"
+            let endpoints = (0..<(index % 10 + 1)).map { endpoint("10.245.\(index / 250 * 10 + $0).\(index % 250 + 1)", node: $0 == 0 ? World.nodeName : "node-b") }
+            let type: ServiceType = index % 3 == 0 ? .nodePort : (index % 7 == 0 ? .loadBalancer : .clusterIP)
+            var ports = [ServicePort(name: "http", port: 80), ServicePort(name: "dns", protocol: .udp, port: 53)]
+            if type != .clusterIP { ports = ports.enumerated().map { ServicePort(name: $1.name, protocol: $1.protocol, port: $1.port, nodePort: 30000 + index * 2 + $0) } }
+            world.add(service("svc-\(index)", namespace: "ns-\(index % 17)", clusterIP: "10.96.\(octets)", ports: ports, type: type,
+                              externalIPs: index % 11 == 0 ? ["198.51.\(octets)"] : [],
+                              loadBalancer: type == .loadBalancer ? [LoadBalancerIngress(ip: ip("203.0.\(octets)"))] : [],
+                              sourceRanges: index % 14 == 0 ? ["192.0.2.0/24"] : [],
+                              affinity: index % 13 == 0 ? .clientIP(timeoutSeconds: 10800) : .none,
+                              etp: index % 5 == 0 ? .local : .cluster, itp: index % 19 == 0 ? .local : .cluster),
+                      endpoints: index % 23 == 0 ? [] : endpoints)
+        }
+        return world
+    }
+
+    @Test("a generated 1,000-service cluster: nft -c -f accepts the full sync", .enabled(if: Netns.available, "needs root, ip and nft"),
+          arguments: [DispatchModel.random, .chains])
+    func thousandServices(dispatch: DispatchModel) throws {
+        let world = Self.generated(count: 1000, dispatch: dispatch)
+        let text = world.transaction.render()
+        let check = try Netns.nftFile(text)
+        #expect(check.status == 0, "\(check.output.prefix(2000))")
     }
 }

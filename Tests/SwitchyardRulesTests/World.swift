@@ -48,6 +48,24 @@ struct World {
     }
 
     var context: NodeContext { NodeContext(config: config, node: node) }
+
+    /// The plans grouped per Service, as the planner hands them out.
+    var clusterPlan: ClusterPlan {
+        var services: [ObjectKey: [ServicePortPlan]] = [:]
+        for plan in plans { services[plan.name.service, default: []].append(plan) }
+        return ClusterPlan(node: context, services: services)
+    }
+
+    /// A non-full update replacing the named Services with their plans in this world (empty when gone).
+    func update(_ names: [String], namespace: String = "default") -> PlanUpdate {
+        let current = clusterPlan.services
+        var services: [ObjectKey: [ServicePortPlan]] = [:]
+        for name in names {
+            let key = ObjectKey(namespace: namespace, name: name)
+            services[key] = current[key] ?? []
+        }
+        return PlanUpdate(node: context, isFull: false, services: services)
+    }
     var ruleset: Ruleset { Compiler.compile(plans, node: context, config: config) }
     var transaction: Transaction { Differ.diff(from: Ruleset(), to: ruleset) }
 

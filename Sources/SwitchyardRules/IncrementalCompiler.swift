@@ -1,0 +1,199 @@
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardNFT
+
+/// Keeps what was compiled between syncs, so that re-planned Services cost O(their size), not
+/// O(cluster): each Service's contribution (elements, per-service chains, affinity sets, table
+/// sizes) is reference-counted, and `apply` diffs only what the changed Services touched.
+///
+/// ```
+/// var rules = IncrementalCompiler(config: config, plan: Planner.plan(snapshot: s, config: config))
+/// commit(Differ.diff(from: Ruleset(), to: rules.ruleset()))        // first (full) sync
+/// commit(rules.apply(Planner.plan(changes: c, snapshot: s2, config: config)))   // later syncs
+/// ```
+public struct IncrementalCompiler: Sendable {
+    public let config: ProxyConfig
+    /// The plan the current state was compiled from.
+    public private(set) var plan: ClusterPlan
+
+    struct Counted<Value: Sendable & Hashable>: Sendable, Hashable {
+        var value: Value
+        var count: Int
+    }
+
+    var contributions: [ObjectKey: [IPFamily: Contribution]] = [:]
+    var elements: [TableRef: [String: [[Value]: Counted<Element>]]] = [:]
+    var moduli: [TableRef: [DispatchNames: [Int: Int]]] = [:]
+    var chains: [TableRef: [String: Counted<[Rule]>]] = [:]
+    var affinity: [TableRef: [String: Counted<Int>]] = [:]
+
+    /// The state for `plan`.
+    public init(config: ProxyConfig, plan: ClusterPlan) {
+        self.config = config
+        self.plan = plan
+        var ignored = Touched()
+        for (key, ports) in plan.services {
+            let contribution = Self.contributions(of: ports, node: plan.node, config: config)
+            contributions[key] = contribution
+            for (family, part) in contribution { add(part, family, sign: 1, touched: &ignored) }
+        }
+    }
+
+    /// The whole wanted ruleset (what `Compiler.compile(plan, config:)` returns).
+    public func ruleset() -> Ruleset {
+        var ruleset = Ruleset()
+        for family in IPFamily.allCases {
+            let table = Self.table(family)
+            Compiler.skeleton(family: family, node: plan.node, config: config, moduli: liveModuli(table), into: &ruleset)
+            let addressType: DataType = family == .ipv4 ? .ipv4Address : .ipv6Address
+            for (name, timeout) in affinity[table] ?? [:] {
+                ruleset.add(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout.value))
+            }
+            for (name, rules) in chains[table] ?? [:] {
+                ruleset.add(Chain(table, name))
+                for rule in rules.value { ruleset.append(rule) }
+            }
+            for (set, members) in elements[table] ?? [:] {
+                ruleset.add(Elements(table, set, members.values.map(\.value)))
+            }
+        }
+        return ruleset
+    }
+
+    /// Applies re-planned Services and returns the transaction for exactly what changed. A full update
+    /// (or a new node context) falls back to a full diff.
+    public mutating func apply(_ update: PlanUpdate) -> Transaction {
+        if update.isFull || update.node != plan.node {
+            let before = ruleset()
+            var next = plan
+            next.apply(update)
+            self = IncrementalCompiler(config: config, plan: next)
+            return Differ.diff(from: before, to: ruleset())
+        }
+        var touched = Touched()
+        for (key, ports) in update.services {
+            let old = contributions[key] ?? [:]
+            let new = Self.contributions(of: ports, node: plan.node, config: config)
+            guard old != new else { continue }
+            for (family, part) in old { add(part, family, sign: -1, touched: &touched) }
+            for (family, part) in new { add(part, family, sign: 1, touched: &touched) }
+            contributions[key] = new.isEmpty ? nil : new
+        }
+        plan.apply(update)
+        return transaction(for: touched)
+    }
+
+    // MARK: Bookkeeping
+
+    /// What a batch of changes touched, with the values before the first change.
+    struct Touched {
+        var elements: [TableRef: [String: [[Value]: Element?]]] = [:]
+        var moduli: [TableRef: [DispatchNames: Swift.Set<Int>]] = [:]
+        var chains: [TableRef: [String: [Rule]?]] = [:]
+        var affinity: [TableRef: [String: Int?]] = [:]
+
+        var tables: Swift.Set<TableRef> {
+            Swift.Set(elements.keys).union(moduli.keys).union(chains.keys).union(affinity.keys)
+        }
+    }
+
+    static func table(_ family: IPFamily) -> TableRef { TableRef(Family(family), Names.table) }
+
+    static func contributions(of ports: [ServicePortPlan], node: NodeContext, config: ProxyConfig) -> [IPFamily: Contribution] {
+        var result: [IPFamily: Contribution] = [:]
+        for port in ports { result[port.family, default: Contribution()].merge(Compiler.contribution(of: port, node: node, config: config)) }
+        return result
+    }
+
+    func liveModuli(_ table: TableRef) -> [DispatchNames: Swift.Set<Int>] {
+        (moduli[table] ?? [:]).mapValues { Swift.Set($0.filter { $0.value > 0 }.keys) }.filter { !$0.value.isEmpty }
+    }
+
+    mutating func add(_ part: Contribution, _ family: IPFamily, sign: Int, touched: inout Touched) {
+        let table = Self.table(family)
+        for (set, list) in part.elements {
+            for element in list {
+                let current = elements[table]?[set]?[element.key]
+                if touched.elements[table]?[set]?[element.key] == nil {
+                    touched.elements[table, default: [:]][set, default: [:]][element.key] = .some(current?.value)
+                }
+                let count = (current?.count ?? 0) + sign
+                if count <= 0 {
+                    elements[table]?[set]?[element.key] = nil
+                } else {
+                    elements[table, default: [:]][set, default: [:]][element.key] = Counted(value: sign > 0 ? element : (current?.value ?? element), count: count)
+                }
+            }
+        }
+        if !part.moduli.isEmpty, touched.moduli[table] == nil { touched.moduli[table] = liveModuli(table) }
+        for (names, sizes) in part.moduli {
+            for size in sizes { moduli[table, default: [:]][names, default: [:]][size, default: 0] += sign }
+        }
+        for (name, rules) in part.serviceChains {
+            let current = chains[table]?[name]
+            if touched.chains[table]?[name] == nil { touched.chains[table, default: [:]][name] = .some(current?.value) }
+            let count = (current?.count ?? 0) + sign
+            chains[table, default: [:]][name] = count <= 0 ? nil : Counted(value: sign > 0 ? rules : (current?.value ?? rules), count: count)
+        }
+        for (name, timeout) in part.affinitySets {
+            let current = affinity[table]?[name]
+            if touched.affinity[table]?[name] == nil { touched.affinity[table, default: [:]][name] = .some(current?.value) }
+            let count = (current?.count ?? 0) + sign
+            affinity[table, default: [:]][name] = count <= 0 ? nil : Counted(value: sign > 0 ? timeout : (current?.value ?? timeout), count: count)
+        }
+    }
+
+    /// Two small rulesets holding only what was touched, before and after; their diff is the update.
+    func transaction(for touched: Touched) -> Transaction {
+        var before = Ruleset()
+        var after = Ruleset()
+        for table in touched.tables.sorted() {
+            let family: IPFamily = table.family == .ip ? .ipv4 : .ipv6
+            let addressType: DataType = family == .ipv4 ? .ipv4Address : .ipv6Address
+            let oldModuli = touched.moduli[table] ?? liveModuli(table)
+            let newModuli = liveModuli(table)
+            var oldSkeleton = Ruleset()
+            Compiler.skeleton(family: family, node: plan.node, config: config, moduli: oldModuli, into: &oldSkeleton)
+            var newSkeleton = oldSkeleton
+            if oldModuli != newModuli {
+                newSkeleton = Ruleset()
+                Compiler.skeleton(family: family, node: plan.node, config: config, moduli: newModuli, into: &newSkeleton)
+            }
+            guard let oldTable = oldSkeleton.tables[table], let newTable = newSkeleton.tables[table] else { continue }
+            before.add(oldTable.table)
+            after.add(newTable.table)
+            if oldModuli != newModuli {
+                // New or retired table sizes: the dispatch chains' rules and the modulus sets change.
+                for name in [Layout.servicesChain] + FrontendKind.allCases.map({ DispatchNames(kind: $0, view: .shortcut).dispatchChain }) {
+                    if let chain = oldTable.chains[name] { before.tables[table]?.chains[name] = chain }
+                    if let chain = newTable.chains[name] { after.tables[table]?.chains[name] = chain }
+                }
+                for (name, set) in oldTable.sets where name.contains("-mod-") { before.add(set.definition) }
+                for (name, set) in newTable.sets where name.contains("-mod-") { after.add(set.definition) }
+            }
+            for (name, old) in touched.affinity[table] ?? [:] {
+                if let old { before.add(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: old)) }
+                if let new = affinity[table]?[name] {
+                    after.add(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: new.value))
+                }
+            }
+            for (name, old) in touched.chains[table] ?? [:] {
+                if let old {
+                    before.add(Chain(table, name))
+                    for rule in old { before.append(rule) }
+                }
+                if let new = chains[table]?[name] {
+                    after.add(Chain(table, name))
+                    for rule in new.value { after.append(rule) }
+                }
+            }
+            for (set, keys) in touched.elements[table] ?? [:] {
+                if before.set(table, set) == nil, let definition = oldTable.sets[set]?.definition { before.add(definition) }
+                if after.set(table, set) == nil, let definition = newTable.sets[set]?.definition { after.add(definition) }
+                before.add(Elements(table, set, keys.values.compactMap { $0 }))
+                after.add(Elements(table, set, keys.keys.compactMap { elements[table]?[set]?[$0]?.value }))
+            }
+        }
+        return Differ.diff(from: before, to: after)
+    }
+}
