@@ -14,20 +14,22 @@ struct LoopHarness {
     let input: AsyncStream<[ClusterEvent]>.Continuation
     var minSyncPeriod: Duration = .seconds(1)
     var syncPeriod: Duration = .seconds(30)
+    var outputs: SyncOutputs
 
     init(minSyncPeriod: Duration = .seconds(1), syncPeriod: Duration = .seconds(30)) {
         (updates, input) = AsyncStream<[ClusterEvent]>.makeStream()
         self.minSyncPeriod = minSyncPeriod
         self.syncPeriod = syncPeriod
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        outputs = SyncOutputs(logger: logger, progress: progress)
     }
 
     var loop: SyncLoop<ManualClock, FakeBackend> {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return SyncLoop(
+        SyncLoop(
             updates: updates, clock: clock,
             syncer: Syncer(backend: backend, config: ProxyConfig(nodeName: "node-a"), wallClock: { 1_800_000_000 }),
-            minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, outputs: SyncOutputs(logger: logger, progress: progress))
+            minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, outputs: outputs)
     }
 
     /// Runs `body` while the loop runs; stops the loop afterwards.
@@ -95,6 +97,33 @@ struct SyncLoopTests {
             #expect(listing.contains("10.244.0.12"))
             #expect(!listing.contains("10.244.0.11 "))
             #expect(!listing.contains("10.244.0.2 "))
+            // The removed UDP endpoint's flows to the ClusterIP are flushed.
+            let requests = await h.backend.conntrackRequests
+            #expect(requests.contains { $0.destination == [10, 96, 0, 10] && $0.port == 53 && $0.replySource == [10, 244, 0, 2] })
+        }
+    }
+
+    @Test("a failing backend shows in health and metrics, and recovers")
+    func failuresAreVisible() async throws {
+        let wall = TestWallClock()
+        let health = HealthState(timeout: 60, now: wall.now)
+        let metrics = DaemonMetrics()
+        var harness = LoopHarness()
+        harness.outputs.health = health
+        harness.outputs.metrics = metrics
+        try await harness.run { h in
+            await h.backend.failNext(1)
+            h.input.yield(try Fixtures.initialBatch())
+            #expect(await eventually { h.progress.failures == 1 })
+            #expect(health.report().consecutiveFailures == 1)
+            #expect(health.report().lastError == "injected backend failure")
+            wall.advance(61)
+            #expect(!health.isHealthy, "unhealthy once the failure outlasts the timeout")
+            #expect(metrics.render().contains("kubeproxy_sync_proxy_rules_nftables_sync_failures_total 1"))
+            await h.settle(batches: 1)
+            h.clock.advance(by: .seconds(1))
+            #expect(await eventually { h.progress.syncs == 1 })
+            #expect(health.isHealthy)
         }
     }
 
