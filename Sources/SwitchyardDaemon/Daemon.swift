@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchyardLB
 import SwitchyardModel
 import SwitchyardSources
 
@@ -42,7 +43,7 @@ public struct Daemon: Sendable {
         let backend = try KernelBackend(namespace: config.namespace, logger: logger)
 
         let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
-        let (healthChecks, healthChecksInput) = AsyncStream<[HealthCheckEntry]>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
         services.append(.init(

@@ -1,6 +1,7 @@
 import Logging
 import NIOHTTP1
 import ServiceLifecycle
+import SwitchyardLB
 import SwitchyardModel
 import Synchronization
 
@@ -10,13 +11,13 @@ import Synchronization
 /// otherwise. Follows the entries the sync loop publishes after each sync; a port that cannot be
 /// bound is logged and skipped (the rules still work; only the load balancer's probe fails).
 public struct HealthCheckNodePorts: ServiceLifecycle.Service {
-    public var entries: AsyncStream<[HealthCheckEntry]>
+    public var entries: AsyncStream<[ServiceHealthCheck]>
     /// The namespace file to bind in (`/var/run/netns/NAME`); nil for the daemon's own.
     public var namespacePath: String?
     public var health: HealthState
     public var logger: Logger
 
-    public init(entries: AsyncStream<[HealthCheckEntry]>, namespacePath: String?, health: HealthState, logger: Logger) {
+    public init(entries: AsyncStream<[ServiceHealthCheck]>, namespacePath: String?, health: HealthState, logger: Logger) {
         self.entries = entries
         self.namespacePath = namespacePath
         self.health = health
@@ -28,7 +29,7 @@ public struct HealthCheckNodePorts: ServiceLifecycle.Service {
         var servers: [Int: (service: ObjectKey, server: HTTPServer)] = [:]
         for await wanted in entries.cancelOnGracefulShutdown() {
             counts.replace(with: wanted)
-            let byPort = Dictionary(wanted.map { ($0.port, $0.service) }, uniquingKeysWith: { first, _ in first })
+            let byPort = Dictionary(wanted.map { ($0.nodePort, $0.service) }, uniquingKeysWith: { first, _ in first })
             for (port, running) in servers.sorted(by: { $0.key < $1.key }) where byPort[port] != running.service {
                 await running.server.close()
                 servers[port] = nil
@@ -73,7 +74,7 @@ public struct HealthCheckNodePorts: ServiceLifecycle.Service {
 final class LocalEndpointCounts: Sendable {
     private let counts = Mutex<[ObjectKey: Int]>([:])
 
-    func replace(with entries: [HealthCheckEntry]) {
+    func replace(with entries: [ServiceHealthCheck]) {
         let new = Dictionary(entries.map { ($0.service, $0.localEndpoints) }, uniquingKeysWith: max)
         counts.withLock { $0 = new }
     }

@@ -11,7 +11,7 @@ public struct SyncOutputs: Sendable {
     public var metrics: DaemonMetrics?
     public var health: HealthState?
     /// Receives the health-check node ports after each successful sync.
-    public var healthChecks: AsyncStream<[HealthCheckEntry]>.Continuation?
+    public var healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation?
     /// Receives the cluster snapshot after each applied batch (the DNS zone's input).
     public var snapshots: AsyncStream<ClusterSnapshot>.Continuation?
     /// Counters for tests and debugging.
@@ -19,7 +19,7 @@ public struct SyncOutputs: Sendable {
 
     public init(
         logger: Logger, metrics: DaemonMetrics? = nil, health: HealthState? = nil,
-        healthChecks: AsyncStream<[HealthCheckEntry]>.Continuation? = nil,
+        healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation? = nil,
         snapshots: AsyncStream<ClusterSnapshot>.Continuation? = nil, progress: SyncProgress? = nil
     ) {
         self.logger = logger

@@ -1,3 +1,4 @@
+import SwitchyardLB
 import SwitchyardModel
 
 /// What one sync did and how long each phase took: the input of the sync's log line, metrics,
@@ -26,27 +27,10 @@ public struct SyncReport: Sendable {
     /// Seconds from each changed EndpointSlice's last-change trigger time to the end of this sync.
     public var networkProgrammingLatencies: [Double] = []
     /// The health-check node ports wanted after this sync.
-    public var healthChecks: [HealthCheckEntry] = []
+    public var healthChecks: [ServiceHealthCheck] = []
 
     public init(kind: SyncKind) { self.kind = kind }
 
     /// The sum of all phases.
     public var total: Duration { phases.reduce(.zero) { $0 + $1.duration } }
-}
-
-/// One `externalTrafficPolicy: Local` service's health-check node port and its local endpoints.
-public struct HealthCheckEntry: Sendable, Hashable, Comparable {
-    public var service: ObjectKey
-    public var port: Int
-    public var localEndpoints: Int
-
-    public init(service: ObjectKey, port: Int, localEndpoints: Int) {
-        self.service = service
-        self.port = port
-        self.localEndpoints = localEndpoints
-    }
-
-    public static func < (lhs: HealthCheckEntry, rhs: HealthCheckEntry) -> Bool {
-        (lhs.port, lhs.service) < (rhs.port, rhs.service)
-    }
 }

@@ -73,7 +73,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         let ports = plan.servicePorts
         report.servicePorts = ports.count
         report.noLocalEndpoints = Self.noLocalEndpoints(ports)
-        report.healthChecks = Self.healthChecks(plan)
+        report.healthChecks = plan.healthChecks
         state.compiler = compiler
         return report
     }
@@ -87,19 +87,6 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
             if plan.externalTrafficPolicy == .local, plan.isExternallyAccessible { counts["external", default: 0] += 1 }
         }
         return counts
-    }
-
-    /// One entry per Service with a health-check node port (its largest local endpoint count over
-    /// its ports and families).
-    static func healthChecks(_ plan: ClusterPlan) -> [HealthCheckEntry] {
-        var entries: [ObjectKey: HealthCheckEntry] = [:]
-        for (key, ports) in plan.services {
-            for port in ports where port.healthCheckNodePort != 0 && port.externalTrafficPolicy == .local {
-                let count = max(entries[key]?.localEndpoints ?? 0, port.localEndpointCount)
-                entries[key] = HealthCheckEntry(service: key, port: port.healthCheckNodePort, localEndpoints: count)
-            }
-        }
-        return entries.values.sorted()
     }
 }
 

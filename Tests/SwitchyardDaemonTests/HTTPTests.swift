@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardLB
 import SwitchyardModel
 import SwitchyardTestSupport
 import Synchronization
@@ -91,12 +92,12 @@ struct HTTPTests {
           arguments: zip([2, 0], [200, 503]))
     func healthCheckNodePort(localEndpoints: Int, status: Int) async throws {
         let health = HealthState(timeout: 60, now: TestWallClock().now)
-        let (entries, input) = AsyncStream<[HealthCheckEntry]>.makeStream()
+        let (entries, input) = AsyncStream<[ServiceHealthCheck]>.makeStream()
         let port = try freePort()
         let service = HealthCheckNodePorts(entries: entries, namespacePath: nil, health: health, logger: .init(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
-            input.yield([HealthCheckEntry(service: ObjectKey(namespace: "shop", name: "gateway"), port: port, localEndpoints: localEndpoints)])
+            input.yield([ServiceHealthCheck(service: ObjectKey(namespace: "shop", name: "gateway"), nodePort: port, localEndpoints: localEndpoints)])
             _ = await eventually { ((try? fetch("http://127.0.0.1:\(port)/"))?.status ?? 0) != 0 }
             let response = try fetch("http://127.0.0.1:\(port)/")
             #expect(response.status == status)
