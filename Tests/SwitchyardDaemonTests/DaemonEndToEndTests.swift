@@ -21,7 +21,7 @@ struct DaemonEndToEndTests {
         endpoints: [{addresses: [10.244.0.99], conditions: {ready: true}, nodeName: node-1}]
         """
 
-    @Test("programs the namespace, follows a manifest change within ~1s, serves health, exits 0 on SIGTERM")
+    @Test("programs the namespace, follows a manifest change within ~1s, serves health, exits 0 on SIGTERM, restarts without changes")
     func daemonInNamespace() async throws {
         if let reason = TestNamespace.unavailableReason {
             print("skipped: \(reason)")
@@ -84,6 +84,31 @@ struct DaemonEndToEndTests {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
             #expect(try namespace.run(["nft", "list", "table", "ip", "switchyard"]).status == 0, "rules stay programmed on exit")
+
+            // A restart with an unchanged cluster adopts the rules: its first (full) sync sends nothing.
+            let logFile = directory.appendingPathComponent("restart.log")
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            let restarted = Process()
+            restarted.executableURL = URL(fileURLWithPath: binary)
+            restarted.arguments = [
+                "run", directory.path, "--netns", namespace.name, "--node", "node-1", "--no-dns", "--log-format", "json",
+                "--healthz-bind-address", "", "--metrics-bind-address", "",
+            ]
+            let handle = try FileHandle(forWritingTo: logFile)
+            restarted.standardError = handle
+            restarted.standardOutput = handle
+            try restarted.run()
+            defer { if restarted.isRunning { restarted.terminate(); restarted.waitUntilExit() } }
+            let synced: @Sendable () -> String? = {
+                let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").first { $0.contains(#""msg":"synced""#) }.map(String.init)
+            }
+            #expect(await eventually(timeout: .seconds(10)) { synced() != nil })
+            let line = synced() ?? ""
+            #expect(line.contains(#""kind":"full""#) && line.contains(#""operations":"0""#), "first sync after restart: \(line)")
+            restarted.terminate()
+            restarted.waitUntilExit()
+            #expect(restarted.terminationStatus == 0)
         }
     }
 }
