@@ -76,7 +76,7 @@ TOUR=(
   "NodePort: shop on the node's address, port 30080|ip netns exec $CLIENT_NS curl -s --max-time 2 http://192.168.50.10:30080/|shop-"
   "UDP: kube-dns's ClusterIP on port 53|ip netns exec $CLIENT_NS $BIN probe --udp 10.96.0.10 53|coredns-"
   "Health: kube-proxy's /healthz|curl -s http://$HEALTHZ/healthz|\"nodeEligible\": true"
-  "Metrics: when the rules were last synced|curl -s http://$METRICS/metrics|kubeproxy_sync_proxy_rules_last_timestamp_seconds"
+  "Metrics: when the rules were last synced|curl -s http://$METRICS/metrics | grep ^kubeproxy_sync_proxy_rules_last_timestamp|kubeproxy_sync_proxy_rules_last_timestamp_seconds"
   "The rules, in the node namespace|ip netns exec $NODE_NS nft list table ip switchyard|table ip switchyard"
 )
 
@@ -131,7 +131,7 @@ case "$MODE" in
     [ "$failures" -eq 0 ] || { echo "--- switchyard log ---"; tail -n 40 "$LOG"; exit 1; }
     ;;
   *)
-    cat "$WORK/sandbox.txt"
+    sed '/^Try:/,$d' "$WORK/sandbox.txt"
     echo
     echo "switchyard run is programming $NODE_NS (log: $LOG). Try:"
     for entry in "${TOUR[@]}"; do
