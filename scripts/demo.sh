@@ -68,22 +68,22 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-# The tour: each entry is "what it shows|command|what the answer must contain".
+# The tour: each entry is "what it shows~command~what the answer must contain".
 TOUR=(
-  "DNS: a Service name resolves to its ClusterIP|dig @127.0.0.1 -p $DNS_PORT +short web.default.svc.cluster.local|10.96.0.20"
-  "DNS: a headless Service lists its pods|dig @127.0.0.1 -p $DNS_PORT +short db.default.svc.cluster.local|10.244.0.50"
-  "ClusterIP: the client reaches a web pod through 10.96.0.20|ip netns exec $CLIENT_NS curl -s --max-time 2 http://10.96.0.20/|web-"
-  "NodePort: shop on the node's address, port 30080|ip netns exec $CLIENT_NS curl -s --max-time 2 http://192.168.50.10:30080/|shop-"
-  "UDP: kube-dns's ClusterIP on port 53|ip netns exec $CLIENT_NS $BIN probe --udp 10.96.0.10 53|coredns-"
-  "Health: kube-proxy's /healthz|curl -s http://$HEALTHZ/healthz|\"nodeEligible\": true"
-  "Metrics: when the rules were last synced|curl -s http://$METRICS/metrics | grep ^kubeproxy_sync_proxy_rules_last_timestamp|kubeproxy_sync_proxy_rules_last_timestamp_seconds"
-  "The rules, in the node namespace|ip netns exec $NODE_NS nft list table ip switchyard|table ip switchyard"
+  "DNS: a Service name resolves to its ClusterIP~dig @127.0.0.1 -p $DNS_PORT +short web.default.svc.cluster.local~10.96.0.20"
+  "DNS: a headless Service lists its pods~dig @127.0.0.1 -p $DNS_PORT +short db.default.svc.cluster.local~10.244.0.50"
+  "ClusterIP: the client reaches a web pod through 10.96.0.20~ip netns exec $CLIENT_NS curl -s --max-time 2 http://10.96.0.20/~web-"
+  "NodePort: shop on the node's address, port 30080~ip netns exec $CLIENT_NS curl -s --max-time 2 http://192.168.50.10:30080/~shop-"
+  "UDP: kube-dns's ClusterIP on port 53~ip netns exec $CLIENT_NS $BIN probe --udp 10.96.0.10 53~coredns-"
+  "Health: kube-proxy's /healthz~curl -s http://$HEALTHZ/healthz~\"nodeEligible\": true"
+  "Metrics: when the rules were last synced~curl -s http://$METRICS/metrics | grep ^kubeproxy_sync_proxy_rules_last_timestamp~kubeproxy_sync_proxy_rules_last_timestamp_seconds"
+  "The rules, in the node namespace~ip netns exec $NODE_NS nft list table ip switchyard~table ip switchyard"
 )
 
 failures=0
 run_tour() {
   for entry in "${TOUR[@]}"; do
-    IFS='|' read -r what command expect <<<"$entry"
+    IFS='~' read -r what command expect <<<"$entry"
     output=$(bash -c "$command" 2>&1 || true)
     if grep -qF -- "$expect" <<<"$output"; then
       echo "ok   $what"
@@ -135,7 +135,7 @@ case "$MODE" in
     echo
     echo "switchyard run is programming $NODE_NS (log: $LOG). Try:"
     for entry in "${TOUR[@]}"; do
-      IFS='|' read -r what command _ <<<"$entry"
+      IFS='~' read -r what command _ <<<"$entry"
       echo "  # $what"
       echo "  $command"
     done
