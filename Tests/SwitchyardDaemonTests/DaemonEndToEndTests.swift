@@ -55,7 +55,7 @@ struct DaemonEndToEndTests {
             defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
 
             #expect(await eventually(timeout: .seconds(10)) {
-                (try? namespace.run(["nft", "list", "table", "ip", "switchyard"]))?.status == 0
+                (try? await offPool { try namespace.run(["nft", "list", "table", "ip", "switchyard"]) })?.status == 0
             }, "the daemon programs table ip switchyard in the namespace")
             let first = try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"])
             #expect(first.contains("10.96.0.20"))
@@ -66,22 +66,22 @@ struct DaemonEndToEndTests {
             let start = clock.now
             try Self.extraService.write(to: directory.appendingPathComponent("99-extra.yaml"), atomically: true, encoding: .utf8)
             #expect(await eventually(timeout: .seconds(5)) {
-                (try? namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]))?.contains("10.96.0.99") ?? false
+                (try? await offPool { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) })?.contains("10.96.0.99") ?? false
             })
             let elapsed = start.duration(to: clock.now)
             #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
 
             // Health, metrics and the health-check node port inside the namespace.
-            let health = try fetch("http://127.0.0.1:\(healthPort)/healthz")
+            let health = try await fetch("http://127.0.0.1:\(healthPort)/healthz")
             #expect(health.status == 200)
-            let metrics = try fetch("http://127.0.0.1:\(metricsPort)/metrics")
+            let metrics = try await fetch("http://127.0.0.1:\(metricsPort)/metrics")
             #expect(metrics.body.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
             #expect(metrics.body.contains("switchyard_netlink_operations_total"))
-            let probe = try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"])
+            let probe = try await offPool { try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"]) }
             #expect(probe.output == "200", "gateway's healthCheckNodePort reports its node-1 endpoint")
 
             process.terminate()
-            process.waitUntilExit()
+            try await offPool { process.waitUntilExit() }
             #expect(process.terminationStatus == 0)
             #expect(try namespace.run(["nft", "list", "table", "ip", "switchyard"]).status == 0, "rules stay programmed on exit")
 
@@ -107,7 +107,7 @@ struct DaemonEndToEndTests {
             let line = synced() ?? ""
             #expect(line.contains(#""kind":"full""#) && line.contains(#""operations":"0""#), "first sync after restart: \(line)")
             restarted.terminate()
-            restarted.waitUntilExit()
+            try await offPool { restarted.waitUntilExit() }
             #expect(restarted.terminationStatus == 0)
         }
     }

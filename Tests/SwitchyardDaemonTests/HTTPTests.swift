@@ -13,8 +13,12 @@ final class TestWallClock: Sendable {
     func advance(_ by: Double) { seconds.withLock { $0 += by } }
 }
 
-/// `curl -s -i URL` → (status, body).
-func fetch(_ url: String) throws -> (status: Int, headers: String, body: String) {
+/// `curl -s -i URL` → (status, headers, body), run off the cooperative pool.
+func fetch(_ url: String) async throws -> (status: Int, headers: String, body: String) {
+    try await offPool { try fetchBlocking(url) }
+}
+
+func fetchBlocking(_ url: String) throws -> (status: Int, headers: String, body: String) {
     let result = try Shell.run(["curl", "-s", "-i", "--max-time", "5", url])
     let parts = result.output.components(separatedBy: "\r\n\r\n")
     let head = parts.first ?? ""
@@ -33,26 +37,26 @@ struct HTTPTests {
         defer { Task { await server.close() } }
         let base = "http://127.0.0.1:\(server.port)"
 
-        let ok = try fetch("\(base)/healthz")
+        let ok = try await fetch("\(base)/healthz")
         #expect(ok.status == 200)
         #expect(ok.headers.contains("Content-Type: application/json"))
         #expect(ok.body == #"{"lastUpdated": "2027-01-15 08:00:00 +0000 UTC","currentTime": "2027-01-15 08:00:00 +0000 UTC", "nodeEligible": true}"#)
-        #expect(try fetch("\(base)/livez").body == #"{"lastUpdated": "2027-01-15 08:00:00 +0000 UTC","currentTime": "2027-01-15 08:00:00 +0000 UTC"}"#)
+        #expect(try await fetch("\(base)/livez").body == #"{"lastUpdated": "2027-01-15 08:00:00 +0000 UTC","currentTime": "2027-01-15 08:00:00 +0000 UTC"}"#)
 
         health.updated()
         clock.advance(10)
         health.failed("kernel said no")
         clock.advance(59)
-        #expect(try fetch("\(base)/healthz").status == 200, "failing, but not for longer than the timeout yet")
+        #expect(try await fetch("\(base)/healthz").status == 200, "failing, but not for longer than the timeout yet")
         clock.advance(2)
-        let failing = try fetch("\(base)/healthz")
+        let failing = try await fetch("\(base)/healthz")
         #expect(failing.status == 503)
         #expect(failing.body.hasPrefix(#"{"lastUpdated": "2027-01-15 08:00:00 +0000 UTC","currentTime": "2027-01-15 08:01:11 +0000 UTC""#))
-        #expect(try fetch("\(base)/livez").status == 503)
-        #expect(try fetch("\(base)/other").status == 404)
+        #expect(try await fetch("\(base)/livez").status == 503)
+        #expect(try await fetch("\(base)/other").status == 404)
 
         health.updated()
-        #expect(try fetch("\(base)/healthz").status == 200)
+        #expect(try await fetch("\(base)/healthz").status == 200)
         #expect(metrics.render().contains(#"kubeproxy_proxy_healthz_total{code="503"} 1"#))
     }
 
@@ -71,7 +75,7 @@ struct HTTPTests {
         let server = try await HTTPServer.bind(host: "127.0.0.1", port: 0, responder: HealthEndpoints.metricsResponder(health: health, metrics: metrics))
         defer { Task { await server.close() } }
 
-        let response = try fetch("http://127.0.0.1:\(server.port)/metrics")
+        let response = try await fetch("http://127.0.0.1:\(server.port)/metrics")
         #expect(response.status == 200)
         for line in [
             "kubeproxy_sync_proxy_rules_service_changes_total 2",
@@ -98,15 +102,16 @@ struct HTTPTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             input.yield([ServiceHealthCheck(service: ObjectKey(namespace: "shop", name: "gateway"), nodePort: port, localEndpoints: localEndpoints)])
-            _ = await eventually { ((try? fetch("http://127.0.0.1:\(port)/"))?.status ?? 0) != 0 }
-            let response = try fetch("http://127.0.0.1:\(port)/")
+            _ = await eventually { ((try? await fetch("http://127.0.0.1:\(port)/"))?.status ?? 0) != 0 }
+            let response = try await fetch("http://127.0.0.1:\(port)/")
             #expect(response.status == status)
             #expect(response.headers.contains("X-Load-Balancing-Endpoint-Weight: \(localEndpoints)"))
             #expect(response.body == "{\n\t\"service\": {\n\t\t\"namespace\": \"shop\",\n\t\t\"name\": \"gateway\"\n\t},\n\t\"localEndpoints\": \(localEndpoints),\n\t\"serviceProxyHealthy\": true\n}")
             input.finish()
             try await group.waitForAll()
         }
-        #expect((try? fetch("http://127.0.0.1:\(port)/"))?.status ?? 0 == 0, "closed when the service ends")
+        let after = (try? await fetch("http://127.0.0.1:\(port)/"))?.status ?? 0
+        #expect(after == 0, "closed when the service ends")
     }
 }
 

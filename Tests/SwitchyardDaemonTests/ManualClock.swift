@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// A clock that moves only when a test says so. Sleepers wake when ``advance(by:)`` passes their
@@ -67,7 +68,7 @@ final class ManualClock: Clock, Sendable {
 }
 
 /// Polls `condition` (real time) until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let end = clock.now.advanced(by: timeout)
     while clock.now < end {
@@ -75,4 +76,12 @@ func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async
         try? await Task.sleep(for: .milliseconds(5))
     }
     return await condition()
+}
+
+/// Runs blocking work (a child process, `curl`, waiting for an exit) on a Dispatch thread, so it
+/// never holds one of the few cooperative threads the other tests need.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
 }
