@@ -69,7 +69,7 @@ struct DaemonEndToEndTests {
                 (try? await offPool { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) })?.contains("10.96.0.99") ?? false
             })
             let elapsed = start.duration(to: clock.now)
-            #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
+            #expect(elapsed < .seconds(3), "took \(elapsed) (poll interval 100ms + min sync period 100ms; the margin is for a busy test machine)")
 
             // Health, metrics and the health-check node port inside the namespace.
             let health = try await fetch("http://127.0.0.1:\(healthPort)/healthz")

@@ -67,8 +67,10 @@ final class ManualClock: Clock, Sendable {
     }
 }
 
-/// Polls `condition` (real time) until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async -> Bool {
+/// Polls `condition` (real time) until it holds or `timeout` passes; returns whether it held. The
+/// timeout is generous because the whole package's tests share two cooperative threads, and some
+/// of them block for seconds.
+func eventually(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let end = clock.now.advanced(by: timeout)
     while clock.now < end {
