@@ -12,7 +12,7 @@ enum Fixtures {
             """
         }.joined(separator: "\n")
         let spec = externalLocal
-            ? "  type: NodePort\n  externalTrafficPolicy: Local\n  healthCheckNodePort: 30100\n"
+            ? "  type: LoadBalancer\n  externalTrafficPolicy: Local\n  healthCheckNodePort: 30100\n"
             : ""
         return """
             apiVersion: v1
@@ -34,8 +34,7 @@ enum Fixtures {
             ports:
             - {name: dns, port: 5353, protocol: UDP}
             - {name: web, port: 8080, protocol: TCP}
-            endpoints:
-            \(members.isEmpty ? "[]" : "\n" + members)
+            endpoints:\(members.isEmpty ? " []" : "\n" + members)
             """
     }
 

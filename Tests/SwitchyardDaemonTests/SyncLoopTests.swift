@@ -2,6 +2,7 @@ import Logging
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNFT
+import SwitchyardRules
 import Testing
 @testable import SwitchyardDaemon
 
@@ -124,6 +125,31 @@ struct SyncLoopTests {
             h.clock.advance(by: .seconds(1))
             #expect(await eventually { h.progress.syncs == 1 })
             #expect(health.isHealthy)
+        }
+    }
+
+    @Test("after incremental syncs the backend holds exactly what a full compile of the same state gives")
+    func incrementalEqualsFull() async throws {
+        try await LoopHarness().run { h in
+            var store = ClusterStore()
+            let batches: [[ClusterEvent]] = [
+                try Fixtures.initialBatch(endpoints: [1, 2, 3]),
+                try Fixtures.sliceUpdate(endpoints: [2, 3, 4]),
+                try Fixtures.objects(endpoints: [5], externalLocal: true).map(ClusterEvent.updated),
+                try Fixtures.sliceUpdate(endpoints: []),
+                try Fixtures.sliceUpdate(endpoints: [6, 7]),
+            ]
+            for (index, batch) in batches.enumerated() {
+                store.apply(batch)
+                h.input.yield(batch)
+                await h.settle(batches: index + 1)
+                h.clock.advance(by: .seconds(1))
+                #expect(await eventually { h.progress.syncs == index + 1 })
+            }
+            #expect(await h.writes() == ["reconcile", "commit", "commit", "commit", "commit"])
+            let config = ProxyConfig(nodeName: "node-a")
+            let full = Compiler.compile(Planner.plan(snapshot: store.snapshot, config: config), config: config)
+            #expect(await h.backend.ruleset.listing() == full.listing())
         }
     }
 
