@@ -4,7 +4,8 @@ import SwitchyardNFT
 import SwitchyardRules
 
 /// One sync, as separate phases: plan (policy), compile (rules and, for an incremental sync, the
-/// transaction), program (backend I/O), conntrack. It neither schedules nor logs nor counts metrics; it reports what it did.
+/// transaction), program (backend I/O), conntrack. It neither schedules nor logs nor counts
+/// metrics; it reports what it did.
 public struct Syncer<Backend: SyncBackend>: Sendable {
     public var backend: Backend
     public var config: ProxyConfig
@@ -29,7 +30,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         // Plan, compile and diff: incrementally from the last programmed state, or everything.
         let snapshot = state.store.snapshot
         let compiler: IncrementalCompiler
-        /// The services whose plans may differ (nil: any).
+        // The services whose plans may differ (nil: any).
         var replanned: Set<ObjectKey>?
         if kind == .incremental, var current = state.compiler {
             let update = Planner.plan(changes: changes, snapshot: snapshot, config: config)
@@ -70,8 +71,9 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.networkProgrammingLatencies = state.plan == nil ? [] : changes.endpoints.sorted().flatMap { key in
             (snapshot.endpointSlicesByService[key] ?? [:]).values.compactMap(\.lastChangeTriggerTime).map { max(0, now - $0) }
         }
-        let ports = plan.servicePorts
-        report.servicePorts = ports.count
+        // Gauges over the whole plan: one pass, no sorting.
+        let ports = plan.services.values.joined()
+        report.servicePorts = plan.services.values.reduce(0) { $0 + $1.count }
         report.noLocalEndpoints = Self.noLocalEndpoints(ports)
         report.healthChecks = plan.healthChecks
         state.compiler = compiler
@@ -80,7 +82,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
 
     /// kube-proxy's `sync_proxy_rules_no_local_endpoints_total` gauge: service ports whose Local
     /// policy finds no local endpoint while endpoints exist elsewhere.
-    static func noLocalEndpoints(_ ports: [ServicePortPlan]) -> [String: Int] {
+    static func noLocalEndpoints(_ ports: some Sequence<ServicePortPlan>) -> [String: Int] {
         var counts = ["internal": 0, "external": 0]
         for plan in ports where plan.hasEndpoints && plan.local.isEmpty {
             if plan.internalTrafficPolicy == .local { counts["internal", default: 0] += 1 }
