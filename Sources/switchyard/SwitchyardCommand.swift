@@ -12,6 +12,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
             ValidateCommand.self,
             RunCommand.self,
             RulesCommand.self,
+            DNSCommand.self,
             CleanupCommand.self,
             // Hidden helpers for the sandbox (end-to-end tests and `make run`).
             EchoServerCommand.self,
