@@ -141,7 +141,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         do {
-            try await Daemon(config: resolved, logger: logger, makeDNS: DNSWiring.make).run()
+            try await Daemon(config: resolved, logger: logger, makeDNS: SwitchyardDNSFrontend.make).run()
         } catch {
             logger.critical("switchyard run stopped: \(error)")
             throw ExitCode.failure
