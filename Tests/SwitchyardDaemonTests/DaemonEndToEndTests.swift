@@ -21,7 +21,7 @@ struct DaemonEndToEndTests {
         endpoints: [{addresses: [10.244.0.99], conditions: {ready: true}, nodeName: node-1}]
         """
 
-    @Test("programs the namespace, follows a manifest change within ~1s, serves health, exits 0 on SIGTERM, restarts without changes")
+    @Test("programs the namespace, follows a manifest change within ~1s, serves DNS and health, exits 0 on SIGTERM, restarts without changes")
     func daemonInNamespace() async throws {
         if let reason = TestNamespace.unavailableReason {
             print("skipped: \(reason)")
@@ -38,6 +38,7 @@ struct DaemonEndToEndTests {
         try FileManager.default.copyItem(at: examples, to: directory)
         let healthPort = try freePort()
         let metricsPort = try freePort()
+        let dnsPort = try freePort()
 
         try await TestNamespace.with("daemon") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
@@ -45,7 +46,7 @@ struct DaemonEndToEndTests {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = [
                 "run", directory.path, "--netns", namespace.name, "--node", "node-1",
-                "--min-sync-period", "100ms", "--poll-interval", "100ms", "--no-dns",
+                "--min-sync-period", "100ms", "--poll-interval", "100ms", "--dns-listen", "127.0.0.1:\(dnsPort)",
                 "--healthz-bind-address", "127.0.0.1:\(healthPort)", "--metrics-bind-address", "127.0.0.1:\(metricsPort)",
             ]
             let log = Pipe()
@@ -70,6 +71,15 @@ struct DaemonEndToEndTests {
             })
             let elapsed = start.duration(to: clock.now)
             #expect(elapsed < .seconds(3), "took \(elapsed) (poll interval 100ms + min sync period 100ms; the margin is for a busy test machine)")
+
+            // DNS from the same store: the new Service's name resolves too.
+            if Shell.has("dig") {
+                let dig = { @Sendable (name: String) async throws -> String in
+                    try await offPool { try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=2", "+tries=1", name]).output }
+                }
+                #expect(try await dig("web.default.svc.cluster.local").contains("10.96.0.20"))
+                #expect(await eventually { ((try? await dig("extra.default.svc.cluster.local")) ?? "").contains("10.96.0.99") })
+            }
 
             // Health, metrics and the health-check node port inside the namespace.
             let health = try await fetch("http://127.0.0.1:\(healthPort)/healthz")
