@@ -87,6 +87,10 @@ struct DaemonEndToEndTests {
             let metrics = try await fetch("http://127.0.0.1:\(metricsPort)/metrics")
             #expect(metrics.body.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
             #expect(metrics.body.contains("switchyard_netlink_operations_total"))
+            if Shell.has("dig") {
+                #expect(!metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"} 0"#), "DNS replies are counted by rcode")
+                #expect(metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"}"#))
+            }
             let probe = try await offPool { try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"]) }
             #expect(probe.output == "200", "gateway's healthCheckNodePort reports its node-1 endpoint")
 
