@@ -14,8 +14,8 @@ enum BatchEncoder {
     static func encode(_ operation: KernelOperation, into batch: NetlinkBatch) {
         let label = operation.label
         switch operation.kind {
-        case .addTable(let family, let name):
-            batch.append(label) { buffer, seq in table(buffer, seq, NFT_MSG_NEWTABLE, family, name, flags: NLM_F_CREATE) }
+        case .addTable(let family, let name, let comment):
+            batch.append(label) { buffer, seq in table(buffer, seq, NFT_MSG_NEWTABLE, family, name, flags: NLM_F_CREATE, comment: comment) }
         case .deleteTable(let family, let name):
             batch.append(label) { buffer, seq in table(buffer, seq, NFT_MSG_DELTABLE, family, name, flags: 0) }
         case .flushTable(let family, let name):
@@ -76,11 +76,17 @@ enum BatchEncoder {
 
     private static func table(
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
-        _ family: KernelFamily, _ name: String, flags: Int32
+        _ family: KernelFamily, _ name: String, flags: Int32, comment: String? = nil
     ) -> UnsafeMutablePointer<nlmsghdr>? {
         let table = nftnl_table_alloc()!
         defer { nftnl_table_free(table) }
         nftnl_table_set_str(table, UInt16(NFTNL_TABLE_NAME.rawValue), name)
+        if let comment {
+            let data = UserData.ruleComment(comment) // NFTNL_UDATA_TABLE_COMMENT is type 0 too
+            data.withUnsafeBytes { bytes in
+                _ = nftnl_table_set_data(table, UInt16(NFTNL_TABLE_USERDATA.rawValue), bytes.baseAddress, UInt32(bytes.count))
+            }
+        }
         let header = nftnl_nlmsg_build_hdr(buffer, UInt16(type.rawValue), family.rawValue, UInt16(flags), seq)
         nftnl_table_nlmsg_build_payload(header, table)
         return header
@@ -172,7 +178,7 @@ enum BatchEncoder {
         _ set: KernelSet, _ elements: [KernelElement], _ labels: [String], operation: String,
         type: nf_tables_msg_types, flags: Int32, into batch: NetlinkBatch
     ) {
-        let chunk = elementsPerMessage(keyLength: Int(set.keyLength), dataLength: Int(set.dataLength ?? 0))
+        let chunk = elementsPerMessage(keyLength: Int(set.keyLength) * 2, dataLength: Int(set.dataLength ?? 0))
         var start = 0
         while start < elements.count {
             let end = min(start + chunk, elements.count)
@@ -195,6 +201,12 @@ enum BatchEncoder {
         element.key.withUnsafeBytes { bytes in
             _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
         }
+        if let keyEnd = element.keyEnd {
+            keyEnd.withUnsafeBytes { bytes in
+                _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY_END), bytes.baseAddress, UInt32(bytes.count))
+            }
+        }
+        if element.flags != 0 { nftnl_set_elem_set_u32(object, UInt16(NFTNL_SET_ELEM_FLAGS), element.flags) }
         switch element.value {
         case .none:
             break

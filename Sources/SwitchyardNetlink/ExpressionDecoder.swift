@@ -58,7 +58,9 @@ enum ExpressionDecoder {
             return .reject(tcpReset: u32(e, NFTNL_EXPR_REJECT_TYPE) == 1, family: family)
         case "dynset":
             guard u32(e, NFTNL_EXPR_DYNSET_OP) == 1 else { return nil }
-            let timeout: UInt64? = has(e, NFTNL_EXPR_DYNSET_TIMEOUT) ? nftnl_expr_get_u64(e, UInt16(NFTNL_EXPR_DYNSET_TIMEOUT)) : nil
+            // The kernel lists 0 for "no timeout of its own" (the set's default applies).
+            let listed: UInt64 = has(e, NFTNL_EXPR_DYNSET_TIMEOUT) ? nftnl_expr_get_u64(e, UInt16(NFTNL_EXPR_DYNSET_TIMEOUT)) : 0
+            let timeout: UInt64? = listed == 0 ? nil : listed
             return .dynsetUpdate(set: string(e, NFTNL_EXPR_DYNSET_SET_NAME), key: register(NFTNL_EXPR_DYNSET_SREG_KEY), timeoutMilliseconds: timeout)
         case "counter":
             return .counter

@@ -52,10 +52,11 @@ struct FieldLayout: Hashable {
             case .ip6Daddr: self = .ipv6.with(.ip6Daddr)
             case .thSport: self = .service.with(.payload(descriptor: 11, field: 1))
             case .thDport: self = .service.with(.thDport)
-            case .tcpSport: self = .service.with(.payload(descriptor: 9, field: 1))
-            case .tcpDport: self = .service.with(.payload(descriptor: 9, field: 2))
-            case .udpSport: self = .service.with(.payload(descriptor: 7, field: 1))
-            case .udpDport: self = .service.with(.payload(descriptor: 7, field: 2))
+            // nft's protocol descriptor ids: udp 6, tcp 8, th 11 (verified against nft's listing).
+            case .tcpSport: self = .service.with(.payload(descriptor: 8, field: 1))
+            case .tcpDport: self = .service.with(.payload(descriptor: 8, field: 2))
+            case .udpSport: self = .service.with(.payload(descriptor: 6, field: 1))
+            case .udpDport: self = .service.with(.payload(descriptor: 6, field: 2))
             }
         case .meta(.l4proto): self = .proto.with(.l4proto)
         case .meta(.mark): self = .mark.with(.meta(key: 3))
@@ -69,6 +70,24 @@ struct FieldLayout: Hashable {
         var copy = self
         copy.typeof = typeof
         return copy
+    }
+
+    /// The first and last (inclusive) bytes of a value that may be a range (a prefix); a plain value
+    /// is a range of one.
+    func range(of value: Value, in object: @autoclosure () -> String) throws(LoweringError) -> (start: [UInt8], end: [UInt8]) {
+        guard case .prefix(let prefix) = value else {
+            let bytes = try bytes(of: value, in: object())
+            return (bytes, bytes)
+        }
+        guard (type == 7 && prefix.address.family == .ip) || (type == 8 && prefix.address.family == .ip6) else {
+            throw LoweringError(object: object(), reason: "prefix \(prefix) does not fit a field of type \(type)")
+        }
+        let start = prefix.address.bytes
+        let end = start.enumerated().map { index, byte -> UInt8 in
+            let bits = max(0, min(8, prefix.length - index * 8))
+            return byte | (bits == 8 ? 0 : UInt8(0xff) >> UInt8(bits))
+        }
+        return (start, end)
     }
 
     /// The bytes of one value of this field (unpadded).
@@ -121,6 +140,21 @@ struct KeyLayout: Hashable {
         let parts = fields.compactMap(\.typeof)
         guard parts.count == fields.count, !parts.isEmpty else { return nil }
         return parts.count == 1 ? parts[0] : .concat(parts)
+    }
+
+    /// The first and last keys of a tuple whose fields may be ranges, each field padded.
+    func range(of values: [Value], in object: @autoclosure () -> String) throws(LoweringError) -> (start: [UInt8], end: [UInt8]) {
+        guard values.count == fields.count else {
+            throw LoweringError(object: object(), reason: "\(values.count) values for \(fields.count) fields")
+        }
+        var start: [UInt8] = [], end: [UInt8] = []
+        for (field, value) in zip(fields, values) {
+            let (first, last) = try field.range(of: value, in: object())
+            let padding = isConcatenation ? field.paddedLength - first.count : 0
+            start += first + repeatElement(0, count: padding)
+            end += last + repeatElement(0, count: padding)
+        }
+        return (start, end)
     }
 
     /// The bytes of a key or data tuple, each field padded in concatenations.

@@ -213,20 +213,29 @@ public struct KernelElement: Sendable, Hashable {
     }
 
     public var key: [UInt8]
+    /// The inclusive end of a range, in sets of concatenations with intervals.
+    public var keyEnd: [UInt8]?
+    /// `NFT_SET_ELEM_INTERVAL_END` (1) marks where a range of a single-field interval set stops.
+    public var flags: UInt32
     public var value: Value
     public var timeoutMilliseconds: UInt64?
 
-    public init(key: [UInt8], value: Value = .none, timeoutMilliseconds: UInt64? = nil) {
+    public init(key: [UInt8], keyEnd: [UInt8]? = nil, flags: UInt32 = 0, value: Value = .none, timeoutMilliseconds: UInt64? = nil) {
         self.key = key
+        self.keyEnd = keyEnd
+        self.flags = flags
         self.value = value
         self.timeoutMilliseconds = timeoutMilliseconds
     }
+
+    /// Identifies the element within its set (a range's end marker shares no identity with a start).
+    var identity: [UInt8] { key + (keyEnd ?? []) + [UInt8(truncatingIfNeeded: flags)] }
 }
 
 /// One operation of a transaction, with a description that names the object for error messages.
 public struct KernelOperation: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
-        case addTable(KernelFamily, String)
+        case addTable(KernelFamily, String, comment: String? = nil)
         case deleteTable(KernelFamily, String)
         case flushTable(KernelFamily, String)
         case addChain(KernelChain)

@@ -5,6 +5,8 @@ public struct KernelRuleset: Sendable, Hashable {
     public var table: String
     /// Whether the table exists at all.
     public var exists: Bool
+    /// The table's comment (nft user data).
+    public var comment: String?
     public var chains: [String: KernelChain] = [:]
     /// Each chain's rules, in order.
     public var rules: [String: [KernelRule]] = [:]

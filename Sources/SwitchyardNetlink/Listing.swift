@@ -12,6 +12,7 @@ extension NetfilterSocket {
             ruleset.exists = false
             return ruleset
         }
+        ruleset.comment = try tableComment(family: family, table: table)
         try listChains(into: &ruleset)
         try listRules(into: &ruleset)
         try listSets(into: &ruleset)
@@ -20,6 +21,24 @@ extension NetfilterSocket {
             ruleset.elements[name] = try listElements(of: set)
         }
         return ruleset
+    }
+
+    private func tableComment(family: KernelFamily, table: String) throws(NetlinkError) -> String? {
+        var comment: String?
+        try dump("table \(family.name) \(table)", build: { buffer, seq in
+            nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETTABLE.rawValue), family.rawValue, UInt16(NLM_F_DUMP), seq)
+        }, each: { message throws(NetlinkError) in
+            guard let object = nftnl_table_alloc() else { throw .malformedReply("cannot allocate a table") }
+            defer { nftnl_table_free(object) }
+            guard nftnl_table_nlmsg_parse(message, object) >= 0 else { throw .malformedReply("NEWTABLE message") }
+            guard String(cString: nftnl_table_get_str(object, UInt16(NFTNL_TABLE_NAME.rawValue))) == table else { return }
+            var length: UInt32 = 0
+            if nftnl_table_is_set(object, UInt16(NFTNL_TABLE_USERDATA.rawValue)),
+               let data = nftnl_table_get_data(object, UInt16(NFTNL_TABLE_USERDATA.rawValue), &length) {
+                comment = UserData.comment(in: Array(UnsafeRawBufferPointer(start: data, count: Int(length))))
+            }
+        })
+        return comment
     }
 
     private func listChains(into ruleset: inout KernelRuleset) throws(NetlinkError) {
@@ -125,6 +144,9 @@ extension NetfilterSocket {
             if isSet(NFTNL_SET_USERDATA), let data = nftnl_set_get_data(object, attribute(NFTNL_SET_USERDATA), &length) {
                 set.userData = Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
             }
+            if isSet(NFTNL_SET_DESC_CONCAT), let data = nftnl_set_get_data(object, attribute(NFTNL_SET_DESC_CONCAT), &length), length > 1 {
+                set.concatLengths = Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
+            }
             sets[set.name] = set
         })
         ruleset.sets = sets
@@ -163,6 +185,11 @@ extension NetfilterSocket {
             return Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
         }
         var element = KernelElement(key: bytes(NFTNL_SET_ELEM_KEY))
+        let end = bytes(NFTNL_SET_ELEM_KEY_END)
+        if !end.isEmpty { element.keyEnd = end }
+        if nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_FLAGS)) {
+            element.flags = nftnl_set_elem_get_u32(e, UInt16(NFTNL_SET_ELEM_FLAGS))
+        }
         if nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_VERDICT)) {
             let chain = nftnl_set_elem_is_set(e, UInt16(NFTNL_SET_ELEM_CHAIN)) ? String(cString: nftnl_set_elem_get_str(e, UInt16(NFTNL_SET_ELEM_CHAIN))) : ""
             switch Int32(bitPattern: nftnl_set_elem_get_u32(e, UInt16(NFTNL_SET_ELEM_VERDICT))) {

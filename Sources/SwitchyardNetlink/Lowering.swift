@@ -40,10 +40,12 @@ public enum Lowering {
             case .dynamic: flags |= 0x20
             }
         }
+        if flags & 0x4 != 0 && key.isConcatenation { flags |= 0x80 } // NFT_SET_CONCAT: ranges over concatenations
         var lowered = KernelSet(
             family: family(set.table.family), table: set.table.name, name: set.name, flags: flags,
             keyType: key.type, keyLength: UInt32(key.length),
-            timeoutMilliseconds: set.timeout.map { UInt64($0) * 1000 })
+            timeoutMilliseconds: set.timeout.map { UInt64($0) * 1000 },
+            concatLengths: flags & 0x80 != 0 ? key.fields.map { UInt8($0.length) } : [])
         var userData: [UInt8]
         switch set.data {
         case nil:
@@ -64,9 +66,74 @@ public enum Lowering {
         return lowered
     }
 
+    /// The kernel elements of typed elements. Sets with intervals store ranges: a concatenation as
+    /// start and inclusive end in one element; a single field as a start element and an end marker
+    /// (`NFT_SET_ELEM_INTERVAL_END`) just past the range, overlapping and touching ranges merged.
+    public static func elements(_ elements: [Element], of set: NamedSet) throws(LoweringError) -> [KernelElement] {
+        guard set.flags.contains(.interval) else {
+            var lowered: [KernelElement] = []
+            lowered.reserveCapacity(elements.count)
+            for typed in elements { lowered.append(try element(typed, of: set)) }
+            return lowered
+        }
+        let key = try KeyLayout(set.key)
+        var ranges: [(start: [UInt8], end: [UInt8], element: Element)] = []
+        for typed in elements {
+            let (start, end) = try key.range(of: typed.key, in: "element \(typed) of \(set.kind) \(set.name)")
+            ranges.append((start, end, typed))
+        }
+        if key.isConcatenation {
+            var lowered: [KernelElement] = []
+            for range in ranges {
+                var element = try element(range.element, of: set, keyOverride: range.start)
+                element.keyEnd = range.end
+                lowered.append(element)
+            }
+            return lowered
+        }
+        // Single field: merge, then start + end-marker pairs in address order.
+        ranges.sort { $0.start.lexicographicallyPrecedes($1.start) }
+        var merged: [(start: [UInt8], end: [UInt8])] = []
+        for range in ranges {
+            if let last = merged.last, let next = successor(last.end), !range.start.lexicographicallyPrecedes(last.start),
+               !next.lexicographicallyPrecedes(range.start) {
+                if last.end.lexicographicallyPrecedes(range.end) { merged[merged.count - 1].end = range.end }
+            } else if let last = merged.last, successor(last.end) == nil {
+                continue // the previous range runs to the last address
+            } else {
+                merged.append((range.start, range.end))
+            }
+        }
+        var lowered: [KernelElement] = []
+        for range in merged {
+            lowered.append(KernelElement(key: range.start))
+            if let end = successor(range.end) { lowered.append(KernelElement(key: end, flags: 1)) }
+        }
+        return lowered
+    }
+
+    /// The address after `bytes` (big-endian), or nil past the last one.
+    private static func successor(_ bytes: [UInt8]) -> [UInt8]? {
+        var next = bytes
+        for index in next.indices.reversed() {
+            if next[index] == 0xff {
+                next[index] = 0
+            } else {
+                next[index] += 1
+                return next
+            }
+        }
+        return nil
+    }
+
     public static func element(_ element: Element, of set: NamedSet) throws(LoweringError) -> KernelElement {
+        try self.element(element, of: set, keyOverride: nil)
+    }
+
+    private static func element(_ element: Element, of set: NamedSet, keyOverride: [UInt8]?) throws(LoweringError) -> KernelElement {
         let object = "element \(element) of \(set.kind) \(set.name)"
-        let key = try KeyLayout(set.key).bytes(of: element.key, in: object)
+        let key: [UInt8]
+        if let keyOverride { key = keyOverride } else { key = try KeyLayout(set.key).bytes(of: element.key, in: object) }
         var lowered = KernelElement(key: key, timeoutMilliseconds: element.timeout.map { UInt64($0) * 1000 })
         switch (element.data, set.data) {
         case (nil, nil):
@@ -98,6 +165,7 @@ public enum Lowering {
             lowered.exists = false
             return lowered
         }
+        lowered.comment = state.table.comment
         for (name, chainState) in state.chains {
             lowered.chains[name] = chain(chainState.definition)
             var rules: [KernelRule] = []
@@ -110,10 +178,7 @@ public enum Lowering {
         }
         for (name, setState) in state.sets {
             lowered.sets[name] = try set(setState.definition)
-            var elements: [KernelElement] = []
-            elements.reserveCapacity(setState.elements.count)
-            for typed in setState.elements.values { elements.append(try element(typed, of: setState.definition)) }
-            lowered.elements[name] = elements
+            lowered.elements[name] = try elements(setState.sortedElements, of: setState.definition)
         }
         return lowered
     }
@@ -130,7 +195,7 @@ public enum Lowering {
             let label = operation.description
             switch (operation.verb, operation.object) {
             case (.add, .table(let table)), (.create, .table(let table)):
-                result.append(KernelOperation(.addTable(family(table.ref.family), table.ref.name), label: label))
+                result.append(KernelOperation(.addTable(family(table.ref.family), table.ref.name, comment: table.comment), label: label))
             case (.delete, .table(let table)):
                 result.append(KernelOperation(.deleteTable(family(table.ref.family), table.ref.name), label: label))
             case (.flush, .table(let table)):
@@ -161,10 +226,16 @@ public enum Lowering {
                     throw LoweringError(object: "\(batch.table) \(batch.set)", reason: "elements for a set that is not defined")
                 }
                 let kernelSet = try set(definition)
-                var elements: [KernelElement] = []
-                elements.reserveCapacity(batch.elements.count)
-                for typed in batch.elements { elements.append(try element(typed, of: definition)) }
-                let labels = batch.elements.map { $0.comment ?? $0.description }
+                // A delete names elements by key alone; the data is not needed.
+                var keyed = batch.elements
+                if operation.verb == .delete { keyed = keyed.map { Element($0.key) } }
+                var definitionForKeys = definition
+                if operation.verb == .delete, definition.data != nil { definitionForKeys.data = nil }
+                let elements = try Self.elements(keyed, of: definitionForKeys)
+                // Ranges of single-field interval sets become two kernel elements each.
+                let labels = elements.count == batch.elements.count
+                    ? batch.elements.map { $0.comment ?? $0.description }
+                    : batch.elements.flatMap { element in [element.description, "end of \(element)"] }
                 let kind: KernelOperation.Kind = operation.verb == .delete
                     ? .deleteElements(kernelSet, elements, labels: labels)
                     : .addElements(kernelSet, elements, labels: labels)
@@ -270,12 +341,18 @@ public enum Lowering {
                     .bitwise(source: .one, into: .one, mask: mask, xor: Array(repeating: 0, count: full)),
                     .cmp(comparison, .one, prefix.address.bytes)]
         }
-        // Flags (`ct state new,established`): any of the bits.
-        if case .ct(.state) = left, case .value(.ctState(let states)) = right {
-            let bits = states.reduce(UInt32(0)) { $0 | ctStateBit($1) }
-            return [.ct(key: 0, into: .one),
-                    .bitwise(source: .one, into: .one, mask: littleEndian(bits), xor: littleEndian(0)),
-                    .cmp(relation == .equal ? .neq : .eq, .one, littleEndian(0))]
+        // Flags (`ct state new,established`, `ct status dnat`): any of the bits.
+        if case .ct(let key) = left {
+            let flags: (key: UInt32, bits: UInt32)? = switch (key, right) {
+            case (.state, .value(.ctState(let states))): (0, states.reduce(UInt32(0)) { $0 | ctStateBit($1) })
+            case (.status, .value(.ctStatus(let statuses))): (2, statuses.reduce(UInt32(0)) { $0 | ctStatusBit($1) })
+            default: nil
+            }
+            if let flags {
+                return [.ct(key: flags.key, into: .one),
+                        .bitwise(source: .one, into: .one, mask: littleEndian(flags.bits), xor: littleEndian(0)),
+                        .cmp(relation == .equal ? .neq : .eq, .one, littleEndian(0))]
+            }
         }
         guard case .value(let value) = right else {
             throw LoweringError(object: object, reason: "matching against \(right) is not encoded (only constants and prefixes)")
@@ -292,6 +369,18 @@ public enum Lowering {
         case .related: 4
         case .new: 8
         case .untracked: 64
+        }
+    }
+
+    private static func ctStatusBit(_ status: CtStatus) -> UInt32 {
+        switch status {
+        case .expected: 0x1
+        case .seenReply: 0x2
+        case .assured: 0x4
+        case .confirmed: 0x8
+        case .snat: 0x10
+        case .dnat: 0x20
+        case .dying: 0x200
         }
     }
 
@@ -357,6 +446,8 @@ public enum Lowering {
             return ([.meta(key: number, into: register)], width, [])
         case .ct(.state):
             return ([.ct(key: 0, into: register)], 4, [])
+        case .ct(.status):
+            return ([.ct(key: 2, into: register)], 4, [])
         case .fib(let key):
             return ([.fib(flags: key == .destinationType ? 2 : 1, result: 3, into: register)], 4, [])
         case .numgen(let mode, let modulus, let offset):
@@ -364,17 +455,17 @@ public enum Lowering {
             return ([.numgen(into: register, modulus: modulus, incremental: mode == .inc)], 4, [])
         case .jhash(let input, let modulus, let seed, let offset):
             guard offset == 0 else { throw LoweringError(object: object, reason: "jhash offset is not encoded") }
-            // The hashed input goes to a scratch register past any key (register 4 = words 12-15).
+            // The hashed input goes to scratch registers past any key (register 3 on: words 8-13).
             var inputLoads: [KernelExpression] = []
             var length = 0
-            var scratchWord = 12
+            var scratchWord = 8
             for part in input.fields {
                 let (loaded, partWidth, _) = try loadField(part, into: .word(scratchWord), in: object)
                 inputLoads += loaded
                 length += (partWidth + 3) & ~3
                 scratchWord += (partWidth + 3) / 4
             }
-            let source = KernelRegister.word(12)
+            let source = KernelRegister.word(8)
             let single = input.fields.count == 1
             if single, case .payload(let payload) = input {
                 length = Int(try payloadLocation(payload, in: object).2)

@@ -10,7 +10,8 @@ public enum Reconciler {
         guard current.exists else { return build(wanted, tableLabel: tableLabel) }
         // A chain's hook or a set's definition cannot be changed in place; rebuild the table inside
         // the same transaction (atomic: packets see the old table or the new one).
-        let incompatible = wanted.chains.contains { name, chain in current.chains[name].map { $0 != chain } ?? false }
+        let incompatible = current.comment != wanted.comment
+            || wanted.chains.contains { name, chain in current.chains[name].map { $0 != chain } ?? false }
             || wanted.sets.contains { name, set in current.sets[name].map { $0 != set } ?? false }
         if incompatible {
             return [KernelOperation(.deleteTable(current.family, current.table), label: "delete table \(tableLabel) (to rebuild it)")]
@@ -67,7 +68,7 @@ public enum Reconciler {
 
     /// Everything in `wanted`, from nothing.
     static func build(_ wanted: KernelRuleset, tableLabel: String) -> [KernelOperation] {
-        var operations = [KernelOperation(.addTable(wanted.family, wanted.table), label: "add table \(tableLabel)")]
+        var operations = [KernelOperation(.addTable(wanted.family, wanted.table, comment: wanted.comment), label: "add table \(tableLabel)")]
         for name in wanted.chains.keys.sorted() {
             guard let chain = wanted.chains[name] else { continue }
             operations.append(KernelOperation(.addChain(chain), label: "add chain \(tableLabel) \(name)"))
@@ -102,12 +103,13 @@ public enum Reconciler {
     private static func elementDifference(_ current: [KernelElement], _ wanted: [KernelElement]) -> (removed: [KernelElement], added: [KernelElement]) {
         var have: [[UInt8]: KernelElement.Value] = [:]
         have.reserveCapacity(current.count)
-        for element in current { have[element.key] = element.value }
+        for element in current { have[element.identity] = element.value }
         var want: [[UInt8]: KernelElement.Value] = [:]
         want.reserveCapacity(wanted.count)
-        for element in wanted { want[element.key] = element.value }
-        let removed = current.filter { want[$0.key] != $0.value }.map { KernelElement(key: $0.key) }
-        let added = wanted.filter { have[$0.key] != $0.value }
+        for element in wanted { want[element.identity] = element.value }
+        let removed = current.filter { want[$0.identity] != $0.value }
+            .map { KernelElement(key: $0.key, keyEnd: $0.keyEnd, flags: $0.flags) }
+        let added = wanted.filter { have[$0.identity] != $0.value }
         return (removed, added)
     }
 

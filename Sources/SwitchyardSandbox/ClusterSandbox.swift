@@ -97,9 +97,9 @@ public final class ClusterSandbox: Sendable {
     /// One request from `namespace` to `address`:`port`, classified (reply, refused, unreachable, timed out).
     public func request(
         from namespace: String, to address: IPAddress, port: Int, proto: TransportProtocol = .tcp,
-        source: IPAddress? = nil, timeout: Duration = .seconds(1)
+        source: IPAddress? = nil, sourcePort: Int? = nil, timeout: Duration = .seconds(1)
     ) -> ProbeResult {
-        Probe.request(to: address, port: port, proto: proto, source: source, timeout: timeout, namespace: namespace)
+        Probe.request(to: address, port: port, proto: proto, source: source, sourcePort: sourcePort, timeout: timeout, namespace: namespace)
     }
 
     /// `count` requests, each a new connection (TCP) or a new socket (UDP), so each is balanced anew.

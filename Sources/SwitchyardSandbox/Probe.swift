@@ -12,18 +12,19 @@ public enum Probe {
     /// Sends one request to `address`:`port` and classifies what comes back.
     /// - Parameters:
     ///   - source: a local address to send from (must exist in the namespace), or nil for the default.
+    ///   - sourcePort: a fixed local port (e.g. to resend a UDP "flow" with the same 5-tuple), or nil.
     ///   - namespace: an `ip netns` name to send from, or nil for the caller's namespace.
     public static func request(
-        to address: IPAddress, port: Int, proto: TransportProtocol, source: IPAddress? = nil,
+        to address: IPAddress, port: Int, proto: TransportProtocol, source: IPAddress? = nil, sourcePort: Int? = nil,
         timeout: Duration = .seconds(1), namespace: String? = nil
     ) -> ProbeResult {
         let deadline = ContinuousClock.now + timeout
         do {
             switch proto {
             case .udp:
-                return try udp(to: address, port: port, source: source, deadline: deadline, namespace: namespace)
+                return try udp(to: address, port: port, source: source, sourcePort: sourcePort, deadline: deadline, namespace: namespace)
             case .tcp:
-                let fd = try connectTCP(to: address, port: port, source: source, deadline: deadline, namespace: namespace)
+                let fd = try connectTCP(to: address, port: port, source: source, sourcePort: sourcePort, deadline: deadline, namespace: namespace)
                 guard case .connected(let fd) = fd else { return fd.failure ?? .failed("connect") }
                 defer { close(fd) }
                 guard sendAll(fd, hello) else { return .failed("send: \(String(cString: strerror(errno)))") }
@@ -49,14 +50,14 @@ public enum Probe {
 
     /// Connects a TCP socket before `deadline`.
     static func connectTCP(
-        to address: IPAddress, port: Int, source: IPAddress?, deadline: ContinuousClock.Instant, namespace: String?
+        to address: IPAddress, port: Int, source: IPAddress?, sourcePort: Int? = nil, deadline: ContinuousClock.Instant, namespace: String?
     ) throws(SandboxError) -> Connect {
         let fd = try NamespaceSocket.make(
             family: SocketAddress.family(of: address), type: Int32(SOCK_STREAM.rawValue), namespace: namespace)
         var keep = false
         defer { if !keep { close(fd) } }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        if let source { try bind(fd, source) }
+        try bind(fd, source, port: sourcePort, family: address.family)
         var (storage, length) = SocketAddress.make(address, port: port)
         let status = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
@@ -74,13 +75,13 @@ public enum Probe {
     }
 
     private static func udp(
-        to address: IPAddress, port: Int, source: IPAddress?, deadline: ContinuousClock.Instant, namespace: String?
+        to address: IPAddress, port: Int, source: IPAddress?, sourcePort: Int?, deadline: ContinuousClock.Instant, namespace: String?
     ) throws(SandboxError) -> ProbeResult {
         let fd = try NamespaceSocket.make(
             family: SocketAddress.family(of: address), type: Int32(SOCK_DGRAM.rawValue), namespace: namespace)
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        if let source { try bind(fd, source) }
+        try bind(fd, source, port: sourcePort, family: address.family)
         var (storage, length) = SocketAddress.make(address, port: port)
         let status = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
@@ -169,12 +170,17 @@ public enum Probe {
         }
     }
 
-    private static func bind(_ fd: Int32, _ source: IPAddress) throws(SandboxError) {
-        var (storage, length) = SocketAddress.make(source, port: 0)
+    /// Binds to `source` and/or `port` when either is given (any address of `family` otherwise).
+    private static func bind(_ fd: Int32, _ source: IPAddress?, port: Int?, family: IPFamily) throws(SandboxError) {
+        guard source != nil || port != nil else { return }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        let local = source ?? (family == .ipv4 ? IPAddress.v4(IPv4Address(0)) : IPAddress.v6(IPv6Address(high: 0, low: 0)))
+        var (storage, length) = SocketAddress.make(local, port: port ?? 0)
         let status = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
         }
-        guard status == 0 else { throw .socket(call: "bind", address: source.description, errno: errno) }
+        guard status == 0 else { throw .socket(call: "bind", address: "\(local):\(port ?? 0)", errno: errno) }
     }
 
     /// Maps a socket errno to an outcome.

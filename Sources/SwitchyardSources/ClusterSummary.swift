@@ -2,19 +2,27 @@ import SwitchyardModel
 
 /// Counts of a set of objects, as `switchyard validate` prints them.
 public struct ClusterSummary: Sendable, Hashable, CustomStringConvertible {
+    /// Namespace names, sorted.
     public var namespaces: [String] = []
+    /// Node names, sorted.
     public var nodes: [String] = []
+    /// Services per `spec.type` (headless ones count as ClusterIP).
     public var servicesByType: [ServiceType: Int] = [:]
+    /// Services with `clusterIP: None`.
     public var headlessServices = 0
+    /// EndpointSlices, and below per address type.
     public var endpointSlices = 0
     public var endpointSlicesByAddressType: [EndpointAddressType: Int] = [:]
+    /// Endpoints over all slices, and below per condition (with the API's meaning of missing values).
     public var endpoints = 0
     public var readyEndpoints = 0
     public var servingEndpoints = 0
     public var terminatingEndpoints = 0
+    /// Pods, and below per phase (`Unknown` when none is given).
     public var pods = 0
     public var podsByPhase: [String: Int] = [:]
 
+    /// Counts `objects`.
     public init(_ objects: [ClusterObject]) {
         for object in objects {
             switch object {
@@ -41,6 +49,7 @@ public struct ClusterSummary: Sendable, Hashable, CustomStringConvertible {
         nodes.sort()
     }
 
+    /// All Services.
     public var services: Int { servicesByType.values.reduce(0, +) }
 
     /// Several lines, deterministic.

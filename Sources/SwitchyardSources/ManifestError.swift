@@ -15,6 +15,7 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
     public var object: String?
     /// The field path inside the document, e.g. `spec.ports[0].port` or `items[2].spec.clusterIP`.
     public var field: String?
+    /// What is wrong, e.g. `70000 is out of range 1-65535`.
     public var message: String
 
     public init(
@@ -49,6 +50,7 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// A load that failed: every problem found, in file and document order. Nothing of it was applied.
 public struct ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Every problem, in file and document order (fields in order within an object).
     public var problems: [ManifestProblem]
 
     public init(problems: [ManifestProblem]) {

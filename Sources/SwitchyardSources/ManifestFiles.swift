@@ -23,14 +23,18 @@ enum ManifestFiles {
                 problems.append(ManifestProblem(file: path, message: "no such file or directory"))
                 continue
             }
-            let found = isDirectory.boolValue ? walk(path) : [path]
+            var visited: Set<String> = []
+            let found = isDirectory.boolValue ? walk(path, visited: &visited) : [path]
             for file in found where seen.insert(file).inserted { files.append(file) }
         }
         return (files, problems)
     }
 
-    private static func walk(_ directory: String) -> [String] {
+    /// `visited` holds the real paths of directories already walked, so symlink cycles end.
+    private static func walk(_ directory: String, visited: inout Set<String>) -> [String] {
         let manager = FileManager.default
+        let real = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
+        guard visited.insert(real).inserted else { return [] }
         guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return [] }
         var result: [String] = []
         for name in names.sorted() where !name.hasPrefix(".") {
@@ -38,7 +42,7 @@ enum ManifestFiles {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                result += walk(path)
+                result += walk(path, visited: &visited)
             } else if let ext = name.split(separator: ".").last, name.contains("."),
                       extensions.contains(ext.lowercased()) {
                 result.append(path)

@@ -5,7 +5,9 @@ import SwitchyardModel
 /// Loads kubectl-style manifests (YAML, multi-document, `kind: List`, or JSON) into model objects.
 /// A load gives all objects or, when anything is wrong, a `ManifestError` with every problem.
 public struct ManifestLoader: Sendable {
+    /// Converts and validates each object; holds the node port range.
     public var converter: ObjectConverter
+    /// Receives skipped kinds (debug) and, in `ManifestSource`, failed reloads (error).
     public var logger: Logger
 
     /// - Parameters:
@@ -42,7 +44,7 @@ public struct ManifestLoader: Sendable {
             }
             let (documents, syntaxError) = YAMLDocuments.parse(text)
             for document in documents {
-                for (prefix, value) in Self.items(of: document.value) {
+                for (prefix, value) in ObjectConverter.items(of: document.value) {
                     let place = Place(file: file.path, document: document.index, prefix: prefix)
                     switch converter.convert(value) {
                     case .object(let object):
@@ -73,20 +75,6 @@ public struct ManifestLoader: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(problems: problems) }
         return objects
-    }
-
-    /// A document's objects with their field prefix: itself, or the items of a `List` (`kind: List`,
-    /// or a typed list such as `ServiceList` whose items may omit kind and apiVersion).
-    static func items(of value: APIValue) -> [(prefix: String, value: APIValue)] {
-        guard case .string(let kind)? = value["kind"], kind.hasSuffix("List"), case .array(let items)? = value["items"]
-        else { return [("", value)] }
-        let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
-        return items.enumerated().map { index, item in
-            guard let itemKind, case .object(var pairs) = item else { return ("items[\(index)].", item) }
-            if item["kind"] == nil { pairs.insert(("kind", .string(itemKind)), at: 0) }
-            if item["apiVersion"] == nil, let version = value["apiVersion"] { pairs.insert(("apiVersion", version), at: 0) }
-            return ("items[\(index)].", .object(pairs))
-        }
     }
 
     private struct Place {

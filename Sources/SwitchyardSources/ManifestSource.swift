@@ -15,19 +15,25 @@ import SwitchyardModel
 /// when the task is cancelled. Polling compares file contents, so edits within one mtime tick and
 /// atomic renames are both seen.
 public struct ManifestSource: AsyncSequence, Sendable {
+    /// One batch per load: the initial objects, then the differences of each good reload.
     public typealias Element = [ClusterEvent]
+    /// Only the first load throws.
     public typealias Failure = ManifestError
 
+    /// Files and directories, as for `ManifestLoader.load(paths:)`.
     public var paths: [String]
     public var loader: ManifestLoader
+    /// How often the files are re-read and compared.
     public var pollInterval: Duration
 
+    /// Nothing happens until iteration starts; no task is started here.
     public init(paths: [String], loader: ManifestLoader = ManifestLoader(), pollInterval: Duration = .milliseconds(500)) {
         self.paths = paths
         self.loader = loader
         self.pollInterval = pollInterval
     }
 
+    /// A fresh iterator: its first `next()` loads.
     public func makeAsyncIterator() -> Iterator {
         Iterator(source: self)
     }
@@ -45,6 +51,7 @@ public struct ManifestSource: AsyncSequence, Sendable {
             self.source = source
         }
 
+        /// The initial `added` batch, then the next non-empty difference; nil once the task is cancelled.
         public mutating func next() async throws(ManifestError) -> [ClusterEvent]? {
             if !started {
                 started = true

@@ -2,6 +2,7 @@
 public struct ObjectProblem: Sendable, Hashable, CustomStringConvertible {
     /// A path such as `spec.ports[0].port` or `metadata.labels["app"]`; empty for the whole object.
     public var field: String
+    /// What is wrong with the field.
     public var message: String
 
     public init(field: String, message: String) {

@@ -20,7 +20,7 @@ enum YAMLDocuments {
     static func parse(_ text: String) -> (documents: [ParsedDocument], error: SyntaxError?) {
         var documents: [ParsedDocument] = []
         do {
-            var sequence = try Yams.compose_all(yaml: text)
+            var sequence = try Yams.compose_all(yaml: text, Resolver.basic)
             var index = 0
             while let node = sequence.next() {
                 index += 1
@@ -51,17 +51,17 @@ enum YAMLDocuments {
         }
     }
 
-    /// Scalars become typed by their resolved YAML tag (quoted scalars stay strings).
+    /// Plain scalars are typed as YAML 1.1 (as Kubernetes' go-yaml reads them): null, booleans
+    /// (`true`, `yes`, `on`, …), integers (decimal, `0x`, `0o`/leading-zero octal, `0b`) and floats;
+    /// quoted and block scalars stay strings. Done here rather than by Yams' regular-expression
+    /// resolver, which dominated the load time of large manifests.
     static func convert(_ node: Node) -> APIValue {
         switch node {
         case .scalar(let scalar):
-            switch node.tag.description {
-            case Tag.Name.null.rawValue: return .null
-            case Tag.Name.bool.rawValue: return Bool.construct(from: scalar).map(APIValue.bool) ?? .string(scalar.string)
-            case Tag.Name.int.rawValue: return Int.construct(from: scalar).map(APIValue.int) ?? .string(scalar.string)
-            case Tag.Name.float.rawValue: return Double.construct(from: scalar).map(APIValue.double) ?? .string(scalar.string)
-            default: return .string(scalar.string)
-            }
+            guard scalar.style == .plain || scalar.style == .any,
+                  scalar.tag.description != Tag.Name.str.rawValue  // explicit `!!str`
+            else { return .string(scalar.string) }
+            return PlainScalar.value(scalar.string)
         case .mapping(let mapping):
             return .object(mapping.map { (key: $0.key.string ?? "\($0.key)", value: convert($0.value)) })
         case .sequence(let sequence):

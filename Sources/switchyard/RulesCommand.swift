@@ -1,6 +1,8 @@
 import ArgumentParser
 import SwitchyardLB
 import SwitchyardModel
+import SwitchyardNetlink
+import SwitchyardNFT
 import SwitchyardRules
 import SwitchyardSources
 
@@ -37,7 +39,14 @@ struct RulesCommand: ParsableCommand {
     @Flag(name: .customLong("masquerade-all"), help: "Masquerade all traffic to ClusterIPs.")
     var masqueradeAll = false
 
+    @Flag(help: "Commit the full sync to the kernel (over netlink, one transaction, reconciling with what is there) and print a summary.")
+    var apply = false
+
+    @Option(help: "With --apply: the network namespace to program (a name under /var/run/netns, or a path).")
+    var netns: String?
+
     func validate() throws {
+        if netns != nil && !apply { throw ValidationError("--netns needs --apply") }
         _ = try parsedCIDRs()
         do {
             _ = try DispatchModel(parsing: dispatch)
@@ -78,6 +87,10 @@ struct RulesCommand: ParsableCommand {
         )
         try config.validate()
         let result = RulesPipeline.sync(snapshot: snapshot, config: config)
+        if apply {
+            try commit(result.ruleset)
+            return
+        }
         switch format {
         case .nft:
             print(result.transaction.render(), terminator: "")
@@ -88,6 +101,27 @@ struct RulesCommand: ParsableCommand {
             }
         case .plan:
             print(PlanText.render(result.plan), terminator: "")
+        }
+    }
+}
+
+extension RulesCommand {
+    /// Programs `ruleset` (both families' tables) and prints one line: what changed and how long it took.
+    func commit(_ ruleset: Ruleset) throws {
+        let namespace = NetworkNamespace(netns)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let programmer = try NetfilterProgrammer(namespace: namespace)
+        let tables = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
+        let summary = try programmer.reconcile(to: ruleset, tables: tables)
+        let elapsed = clock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let time = String(Int(milliseconds * 10) / 10) + "." + String(Int(milliseconds * 10) % 10) + " ms"
+        if let commit = summary.commit {
+            print("applied to \(namespace): \(summary.added) objects added, \(summary.removed) deleted or flushed, "
+                  + "\(summary.operations) operations in one transaction (\(commit.messages) netlink messages, \(commit.bytes) bytes), \(time)")
+        } else {
+            print("applied to \(namespace): already up to date, nothing sent (\(time))")
         }
     }
 }

@@ -42,6 +42,9 @@ struct LoweringTests {
             NamedSet(table, "service-ips", key: .types([addressType, .inetProto, .inetService]), data: .verdict),
             NamedSet(table, "nodeports", key: .types([.inetProto, .inetService]), data: .verdict),
             NamedSet(table, "cluster-ips", key: .types([addressType])),
+            NamedSet(table, "hairpin", key: .types([addressType, addressType])),
+            NamedSet(table, "pod-cidrs", key: .types([addressType]), flags: [.interval]),
+            NamedSet(table, "allowed-sources", key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval]),
             NamedSet(table, "affinity", key: .typeOf([saddr, daddr, .meta(.l4proto), .payload(.thDport)]),
                      flags: [.dynamic, .timeout], timeout: 10800),
         ]
@@ -65,6 +68,7 @@ struct LoweringTests {
             Rule(table, "filter-input", [.ctState(.new), .inSet(daddr, "cluster-ips"), .reject(.tcpReset)]),
             Rule(table, "filter-forward", [.ctState(.new), .match(saddr, .equal, .value(.address(pod(5)))), .verdict(.drop)]),
             Rule(table, "nat-postrouting", [.match(.bitwise(.meta(.mark), .and, 0x4000), .equal, .value(.mark(0))), .verdict(.return)]),
+            Rule(table, "nat-postrouting", [.match(.ct(.status), .equal, .value(.ctStatus([.dnat]))), .inSet(.concat([saddr, daddr]), "hairpin"), .markOr(0x4000)]),
             Rule(table, "nat-postrouting", [.markXor(0x4000)]),
             Rule(table, "nat-postrouting", [.masquerade(fullyRandom: true)]),
         ]
@@ -77,6 +81,11 @@ struct LoweringTests {
         try tx.add(.elements(Elements(table, "service-ips", [Element([.address(vip), .proto(.udp), .port(53)], .verdict(.goto("reject-chain")))])))
         try tx.add(.elements(Elements(table, "nodeports", [Element([.proto(.tcp), .port(30080)], .verdict(.goto("reject-chain")))])))
         try tx.add(.elements(Elements(table, "cluster-ips", [Element([.address(vip)])])))
+        try tx.add(.elements(Elements(table, "pod-cidrs", [Element([.prefix(podPrefix)]), Element([.prefix(loopback)])])))
+        try tx.add(.elements(Elements(table, "allowed-sources", [
+            Element([.address(vip), .proto(.tcp), .port(80), .prefix(oddPrefix)]),
+            Element([.address(vip), .proto(.tcp), .port(443), .address(pod(7))]),
+        ])))
         return tx
     }
 

@@ -221,6 +221,39 @@ struct DecodingTests {
         #expect(RFC3339.secondsSince1970(text) == nil)
     }
 
+    @Test("plain scalars are typed as YAML 1.1; quoted ones stay strings", arguments: [
+        ("port: 80", APIValue.int(80)),
+        ("port: -7", .int(-7)),
+        ("port: 0x1F", .int(31)),
+        ("port: 0o17", .int(15)),
+        ("port: 017", .int(15)),
+        ("port: 1_000", .int(1000)),
+        ("port: 2.5", .double(2.5)),
+        ("port: 1e3", .double(1000)),
+        ("port: true", .bool(true)),
+        ("port: yes", .bool(true)),
+        ("port: Off", .bool(false)),
+        ("port: ~", .null),
+        ("port: null", .null),
+        ("port:", .null),
+        ("port: \"80\"", .string("80")),
+        ("port: '80'", .string("80")),
+        ("port: !!str 80", .string("80")),
+        ("port: 10.96.0.1", .string("10.96.0.1")),
+        ("port: fd00::1", .string("fd00::1")),
+        ("port: 2026-11-25T08:00:41Z", .string("2026-11-25T08:00:41Z")),
+        ("port: 80-8080", .string("80-8080")),
+        ("port: 1.2.3", .string("1.2.3")),
+        ("port: -x", .string("-x")),
+        ("port: .5", .double(0.5)),
+        ("port: |\n  80\n", .string("80\n")),
+    ])
+    func plainScalars(yaml: String, expected: APIValue) {
+        let parsed = YAMLDocuments.parse(yaml)
+        #expect(parsed.error == nil)
+        #expect(parsed.documents.first?.value["port"] == expected)
+    }
+
     @Test("APIValue decodes from Foundation's JSONDecoder for the API source")
     func apiValueFromJSONDecoder() throws {
         let data = Data(#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"ns1","labels":{"a":"b"}},"n":[1,2.5,true,null]}"#.utf8)

@@ -313,3 +313,27 @@ struct ValidationTests {
         #expect(error.problems.allSatisfy { $0.file == path && $0.field != nil })
     }
 }
+
+@Suite("Finding manifest files")
+struct ManifestFilesTests {
+    @Test("directories recursively, sorted; other extensions, hidden entries and symlink cycles are skipped")
+    func walk() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let manager = FileManager.default
+        for sub in ["/b", "/a", "/.hidden", "/..2026_11_25"] {
+            try manager.createDirectory(atPath: dir + sub, withIntermediateDirectories: true)
+        }
+        let files = ["/b/one.yaml": "ns-b1", "/a/two.YML": "ns-a2", "/a/one.json": "ns-a1", "/z.yaml": "ns-z",
+                     "/.hidden/x.yaml": "hidden", "/..2026_11_25/y.yaml": "mounted", "/a/readme.md": "readme"]
+        for (path, name) in files {
+            let text = path.hasSuffix(".json")
+                ? #"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "\#(name)"}}"#
+                : "apiVersion: v1\nkind: Namespace\nmetadata: {name: \(name)}\n"
+            try text.write(toFile: dir + path, atomically: true, encoding: .utf8)
+        }
+        try manager.createSymbolicLink(atPath: dir + "/a/loop", withDestinationPath: dir)
+        let objects = try ManifestLoader().load(paths: [dir])
+        #expect(objects.map(\.key.name) == ["ns-a1", "ns-a2", "ns-b1", "ns-z"])
+    }
+}

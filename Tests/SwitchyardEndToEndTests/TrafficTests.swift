@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardNetlink
+import SwitchyardNFT
+import SwitchyardSandbox
+import SwitchyardTestSupport
+
+/// Real TCP and UDP from a client namespace (and from pods) through the rules Switchyard programs
+/// into a sandbox node over netlink. Each test builds its own sandbox of examples/cluster.
+@Suite("End to end: real traffic through programmed rules", .serialized,
+       .enabled(if: endToEndUnavailable == nil, "skipped: \(endToEndUnavailable ?? "")"))
+struct TrafficTests {
+    static let web = ExampleCluster.address("10.96.0.20")
+    static let dns = ExampleCluster.address("10.96.0.10")
+    static let nodeIP = ExampleCluster.address("192.168.50.10")
+    static let readyWebPods: Set<String> = ["web-7c9d8f6b5-2x8kq", "web-7c9d8f6b5-9hv4m", "web-7c9d8f6b5-tq7lp"]
+
+    /// A sandbox of examples/cluster with its node programmed; torn down afterwards.
+    static func withProgrammedSandbox(
+        _ tag: String, dispatch: DispatchModel = .random, store: ClusterStore? = nil,
+        _ body: (ClusterSandbox, ProgrammedNode) async throws -> Void
+    ) async throws {
+        let store = try store ?? ExampleCluster.store()
+        let configuration = SandboxConfiguration(snapshot: store.snapshot, tag: tag)
+        try await ClusterSandbox.with(configuration, echoServer: Shell.switchyardBinary) { sandbox in
+            let node = try ProgrammedNode(store: store, namespace: sandbox.nodeNamespace, dispatch: dispatch)
+            try await body(sandbox, node)
+        }
+    }
+
+    static func names(_ results: [ProbeResult]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for result in results { counts[result.name ?? "\(result)", default: 0] += 1 }
+        return counts
+    }
+
+    @Test("ClusterIP TCP and UDP reach every ready endpoint, roughly evenly", arguments: [DispatchModel.random, .roundrobin, .chains])
+    func clusterIPSpreads(dispatch: DispatchModel) async throws {
+        try await Self.withProgrammedSandbox("e2e\(dispatch.rawValue.prefix(3))", dispatch: dispatch) { sandbox, _ in
+            let tcp = Self.names(sandbox.requests(90, from: sandbox.clientNamespace, to: Self.web, port: 80))
+            #expect(Set(tcp.keys) == Self.readyWebPods, "\(tcp)")
+            #expect(tcp.values.allSatisfy { $0 >= 15 }, "uneven: \(tcp)")
+            let udp = Self.names(sandbox.requests(60, from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp))
+            #expect(udp.count == 2 && udp.values.allSatisfy { $0 >= 12 }, "\(udp)")
+        }
+    }
+
+    @Test("hash-based dispatch reaches only ready endpoints and keeps a source on one endpoint", arguments: [DispatchModel.sourcehash, .maglev])
+    func hashDispatch(dispatch: DispatchModel) async throws {
+        try await Self.withProgrammedSandbox("e2e\(dispatch.rawValue.prefix(3))", dispatch: dispatch) { sandbox, _ in
+            let tcp = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: Self.web, port: 80))
+            #expect(Set(tcp.keys).isSubset(of: Self.readyWebPods) && !tcp.isEmpty, "\(tcp)")
+            if dispatch == .sourcehash {
+                #expect(tcp.count == 1, "sourcehash: one client address, one endpoint: \(tcp)")
+            } else {
+                #expect(tcp.count > 1, "maglev hashes the whole flow (address and port): \(tcp)")
+            }
+        }
+    }
+
+    @Test("NodePort from the outside client reaches the service's endpoints")
+    func nodePort() async throws {
+        try await Self.withProgrammedSandbox("e2enp") { sandbox, _ in
+            let results = sandbox.requests(20, from: sandbox.clientNamespace, to: Self.nodeIP, port: 30080)
+            let names = Self.names(results)
+            #expect(!names.isEmpty && names.keys.allSatisfy { $0.hasPrefix("shop-") }, "\(names)")
+        }
+    }
+
+    @Test("LoadBalancer IP: allowed sources reach the local endpoint with their address kept; others are dropped")
+    func loadBalancerSourceRanges() async throws {
+        try await Self.withProgrammedSandbox("e2elb") { sandbox, _ in
+            let lb = ExampleCluster.address("192.168.50.240")
+            let allowed = try #require(sandbox.configuration.extraClientAddresses.first { $0.description.hasPrefix("203.0.113.") })
+            let results = sandbox.requests(10, from: sandbox.clientNamespace, to: lb, port: 80, source: allowed)
+            for result in results {
+                let reply = try #require(result.reply, "\(result)")
+                #expect(reply.sourceAddress == allowed, "externalTrafficPolicy Local keeps the client address")
+                #expect(reply.name.hasPrefix("gateway-"), "\(reply)")
+            }
+            #expect(Set(results.compactMap(\.name)).count == 1, "only the one local endpoint serves external traffic")
+            let denied = sandbox.request(from: sandbox.clientNamespace, to: lb, port: 80, timeout: .milliseconds(500))
+            #expect(denied == .timedOut, "a source outside loadBalancerSourceRanges is dropped: \(denied)")
+        }
+    }
+
+    @Test("hairpin: a pod reaching its own service can land on itself")
+    func hairpin() async throws {
+        try await Self.withProgrammedSandbox("e2ehp") { sandbox, node in
+            let pod = try #require(node.store.snapshot.pods.values.first { $0.name == "web-7c9d8f6b5-2x8kq" })
+            let namespace = try #require(sandbox.namespace(of: pod.key))
+            let results = sandbox.requests(40, from: namespace, to: Self.web, port: 80)
+            let toSelf = results.compactMap(\.reply).filter { $0.name == pod.name }
+            #expect(!toSelf.isEmpty, "\(Self.names(results))")
+            #expect(toSelf.allSatisfy { $0.sourceAddress != pod.podIPs[0] }, "hairpin traffic is masqueraded")
+        }
+    }
+
+    @Test("session affinity keeps one client on one endpoint")
+    func sessionAffinity() async throws {
+        try await Self.withProgrammedSandbox("e2esa") { sandbox, _ in
+            let cart = ExampleCluster.address("10.96.0.80")
+            let names = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: cart, port: 80))
+            #expect(names.count == 1 && names.keys.allSatisfy { $0.hasPrefix("cart-") }, "\(names)")
+        }
+    }
+
+    @Test("a service without endpoints refuses at once, TCP and UDP")
+    func noEndpointsRefuses() async throws {
+        var store = try ExampleCluster.store()
+        let empty = Service(namespace: "default", name: "empty", clusterIPs: [ExampleCluster.address("10.96.0.99")],
+                            ports: [ServicePort(name: "http", port: 80), ServicePort(name: "dns", protocol: .udp, port: 53)])
+        store.apply(.added(.service(empty)))
+        try await Self.withProgrammedSandbox("e2ene", store: store) { sandbox, _ in
+            let start = ContinuousClock.now
+            let tcp = sandbox.request(from: sandbox.clientNamespace, to: empty.clusterIPs[0], port: 80, timeout: .seconds(2))
+            #expect(tcp == .refused, "\(tcp)")
+            #expect(ContinuousClock.now - start < .milliseconds(500))
+            let udp = sandbox.request(from: sandbox.clientNamespace, to: empty.clusterIPs[0], port: 53, proto: .udp, timeout: .seconds(2))
+            #expect(udp == .refused, "\(udp)")
+            let unserved = sandbox.request(from: sandbox.clientNamespace, to: Self.web, port: 8081, timeout: .seconds(2))
+            #expect(unserved == .refused, "a ClusterIP port the service does not serve is rejected: \(unserved)")
+        }
+    }
+
+    @Test("removing an endpoint: new connections avoid it, and a UDP flow moves to a live endpoint")
+    func removedEndpoint() async throws {
+        try await Self.withProgrammedSandbox("e2erm") { sandbox, node in
+            // A UDP "flow": the same source port every time, so the same conntrack entry.
+            let first = try #require(sandbox.request(from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp, sourcePort: 40053).reply)
+            let again = sandbox.request(from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp, sourcePort: 40053)
+            #expect(again.name == first.name, "a UDP flow sticks to its endpoint while it lives")
+            let victim = try #require(node.store.snapshot.pods.values.first { $0.name == first.name })
+            var slice = try #require(node.store.snapshot.endpointSlices(of: ObjectKey(namespace: "kube-system", name: "kube-dns")).first)
+            slice.endpoints.removeAll { $0.addresses.contains(victim.podIPs[0]) }
+            try node.apply([.updated(.endpointSlice(slice))])
+            #expect(node.conntrackDeletions >= 1)
+            let moved = sandbox.request(from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp, sourcePort: 40053)
+            #expect(moved.name != nil && moved.name != first.name, "the flow's next datagram reaches a live endpoint: \(moved)")
+            let fresh = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp))
+            #expect(fresh[victim.name] == nil, "\(fresh)")
+        }
+    }
+
+    @Test("an incremental change to one service leaves a long-lived connection to another up")
+    func longLivedConnectionSurvives() async throws {
+        try await Self.withProgrammedSandbox("e2ell") { sandbox, node in
+            let held = try sandbox.hold(from: sandbox.clientNamespace, to: Self.web, port: 80)
+            defer { held.close() }
+            var shop = try #require(node.store.snapshot.services[ObjectKey(namespace: "default", name: "shop")])
+            shop.ports.append(ServicePort(name: "admin", port: 81, targetPort: .number(8080)))
+            // The EndpointSlice controller publishes the new port on the slices too.
+            var slice = try #require(node.store.snapshot.endpointSlices(of: shop.key).first)
+            slice.ports.append(EndpointPort(name: "admin", port: 8080))
+            try node.apply([.updated(.service(shop)), .updated(.endpointSlice(slice))])
+            #expect((node.lastCommit?.messages ?? 0) > 0)
+            #expect(held.isAlive(), "the connection to web survives a change to shop")
+            let reached = sandbox.request(from: sandbox.clientNamespace, to: ExampleCluster.address("10.96.0.30"), port: 81)
+            #expect(reached.name?.hasPrefix("shop-") == true, "\(reached)")
+        }
+    }
+
+    @Test("a restart reconciles against the kernel: no changes sent, no connection dropped")
+    func restartSendsNothing() async throws {
+        try await Self.withProgrammedSandbox("e2ers") { sandbox, node in
+            let held = try sandbox.hold(from: sandbox.clientNamespace, to: Self.web, port: 80)
+            defer { held.close() }
+            let restarted = try NetfilterProgrammer(namespace: .named(sandbox.nodeNamespace))
+            let tables = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
+            let summary = try restarted.reconcile(to: node.programmed, tables: tables)
+            #expect(summary.operations == 0, "\(summary.labels)")
+            #expect(held.isAlive())
+            #expect(sandbox.request(from: sandbox.clientNamespace, to: Self.web, port: 80).name != nil)
+        }
+    }
+
+    @Test("dual-stack: the IPv6 ClusterIP reaches the IPv6 endpoints")
+    func dualStack() async throws {
+        try await Self.withProgrammedSandbox("e2eds") { sandbox, _ in
+            let names = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: ExampleCluster.address("fd00:10:96::70"), port: 80))
+            #expect(names.count == 2 && names.keys.allSatisfy { $0.hasPrefix("api-") }, "\(names)")
+        }
+    }
+}
