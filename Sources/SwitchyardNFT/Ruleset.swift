@@ -35,7 +35,7 @@ public struct Ruleset: Sendable, Hashable {
 
         /// Elements in key order.
         public var sortedElements: [Element] {
-            elements.keys.sorted(by: lexicographicallyPrecedes).compactMap { elements[$0] }
+            elements.values.sorted { lexicographicallyPrecedes($0.key, $1.key) }
         }
     }
 
