@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // Slim Sendable values and the ClusterStore. No I/O.
@@ -70,6 +73,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The composition root: every part a Service in one ServiceGroup; sync loop, metrics, health.
+        .target(
+            name: "SwitchyardDaemon",
+            dependencies: [
+                "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "CSwitchyardNetfilter",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Network namespaces shaped like one node with pods, echo servers and a probe client, for
         // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
         .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
@@ -81,7 +101,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +133,16 @@ let package = Package(
             dependencies: [
                 "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchyardDaemonTests",
+            dependencies: [
+                "SwitchyardDaemon", "SwitchyardModel", "SwitchyardNFT", "SwitchyardRules", "SwitchyardLB",
+                "SwitchyardSources", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

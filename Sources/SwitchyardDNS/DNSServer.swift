@@ -35,6 +35,10 @@ public enum DNSServerError: Error, CustomStringConvertible {
     }
 }
 
+/// Told about every reply sent: its rcode (the header's low 4 bits) and the nanoseconds from the
+/// query's arrival to the reply. Runs on the query's event loop; keep it cheap.
+public typealias DNSReplyObserver = @Sendable (_ rcode: UInt8, _ nanoseconds: Int64) -> Void
+
 /// What became of one query.
 enum QueryOutcome {
     /// Nothing is sent.
@@ -51,9 +55,31 @@ struct QueryEngine: Sendable {
     let zones: ZoneHolder
     let forwarder: Forwarder?
     let logger: Logger
+    var observer: DNSReplyObserver? = nil
+
+    /// Answers one query and tells the observer, if any, the reply's rcode and how long it took.
+    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
+        guard let observer else { return answer(bytes, maxSize: maxSize, eventLoop: eventLoop) }
+        let start = NIODeadline.now()
+        let report = { @Sendable (reply: [UInt8]) in
+            guard reply.count > 3 else { return }
+            observer(reply[3] & 0x0f, (NIODeadline.now() - start).nanoseconds)
+        }
+        switch answer(bytes, maxSize: maxSize, eventLoop: eventLoop) {
+        case .drop: return .drop
+        case .reply(let reply):
+            report(reply)
+            return .reply(reply)
+        case .pending(let future):
+            return .pending(future.map { reply in
+                report(reply)
+                return reply
+            })
+        }
+    }
 
     /// Answers one query. `maxSize` nil means UDP (the limit comes from the query's EDNS).
-    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
+    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
         let request: Request
         switch Request.parse(bytes) {
         case .drop: return .drop
@@ -107,14 +133,14 @@ public final class DNSServer: Sendable {
     private let bound = Mutex<[SocketAddress]>([])
 
     /// A server that will answer from `zone` until another is published. `forwarder` nil means
-    /// out-of-zone names are REFUSED.
+    /// out-of-zone names are REFUSED. `observer` (e.g. metrics) hears of every reply.
     public init(
         configuration: DNSServerConfiguration, zone: DNSZone, forwarder: Forwarder? = nil,
-        group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns")
+        group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns"), observer: DNSReplyObserver? = nil
     ) {
         self.configuration = configuration
         self.zones = ZoneHolder(zone)
-        self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger)
+        self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer)
         self.group = group
         self.logger = logger
     }

@@ -10,6 +10,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
         subcommands: [
             // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
             ValidateCommand.self,
+            RunCommand.self,
             RulesCommand.self,
             DNSCommand.self,
             CleanupCommand.self,
