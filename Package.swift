@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
         .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
+        .library(name: "SwitchyardBench", targets: ["SwitchyardBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +74,12 @@ let package = Package(
         // Network namespaces shaped like one node with pods, echo servers and a probe client, for
         // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
         .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
+        // `switchyard bench`: the seeded synthetic cluster, kube-proxy's nftables and iptables layouts for
+        // comparison, and the runner that times each path in private network namespaces.
+        .target(
+            name: "SwitchyardBench",
+            dependencies: ["SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink"]
+        ),
         .target(
             name: "SwitchyardTestSupport",
             dependencies: ["SwitchyardModel"]
@@ -81,7 +88,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,6 +115,10 @@ let package = Package(
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(
+            name: "SwitchyardBenchTests",
+            dependencies: ["SwitchyardBench", "SwitchyardRules", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
+        ),
         .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

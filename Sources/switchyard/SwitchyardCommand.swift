@@ -11,6 +11,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
             // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
             ValidateCommand.self,
             RulesCommand.self,
+            BenchCommand.self,
             CleanupCommand.self,
             // Hidden helpers for the sandbox (end-to-end tests and `make run`).
             EchoServerCommand.self,
