@@ -78,7 +78,9 @@ let package = Package(
         // comparison, and the runner that times each path in private network namespaces.
         .target(
             name: "SwitchyardBench",
-            dependencies: ["SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink"]
+            dependencies: [
+                "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink", "CSwitchyardNetfilter",
+            ]
         ),
         .target(
             name: "SwitchyardTestSupport",

@@ -99,6 +99,7 @@ public struct BenchRunner {
         var steps: [Step] = []
         var wanted = result.ruleset
         if !wantedPhases.isEmpty || options.phases.contains(.restart) {
+            progress("bench: computing \(wantedPhases.count * options.runs) incremental changes")
             var rules = IncrementalCompiler(config: config, plan: result.plan)
             var plan = result.plan
             for phase in wantedPhases {
@@ -131,6 +132,7 @@ public struct BenchRunner {
         report.peakRSSBytes = SystemProbe.peakRSSBytes()
 
         if options.paths.contains(.nftSame) {
+            progress("bench: nft-same: rendering the same transactions as nft -f text")
             let tables = result.ruleset.tables.keys.sorted().map { "delete table \($0)" }.joined(separator: "\n") + "\n"
             report.rows += runCommands(CommandPath(
                 path: .nftSame, load: ["nft", "-f"], full: result.transaction.render(),
@@ -139,6 +141,7 @@ public struct BenchRunner {
             ))
         }
         if options.paths.contains(.nftKubeProxy) {
+            progress("bench: nft-kube-proxy: generating kube-proxy's nftables-mode ruleset")
             let layout = KubeProxyNFTLayout(family: .ipv4, node: result.plan.node, config: config)
             let (text, counts) = layout.fullSync(result.plan.servicePorts)
             report.rows += runCommands(CommandPath(
@@ -148,6 +151,7 @@ public struct BenchRunner {
             ))
         }
         if options.paths.contains(.iptablesRestore) {
+            progress("bench: iptables-restore: generating kube-proxy's iptables-mode ruleset")
             report.rows += runIptables(full: result, steps: steps, config: config)
         }
         report.rows.sort { ($0.phase, $0.path) < ($1.phase, $1.path) }

@@ -133,10 +133,11 @@ public struct KubeProxyNFTLayout: Sendable {
         let oldIPs = Set(oldPlans.map(\.clusterIP)), newIPs = Set(newPlans.map(\.clusterIP))
         for ip in oldIPs.subtracting(newIPs).sorted() { out.line("delete element \(table) cluster-ips { \(ip) }") }
         for ip in newIPs.subtracting(oldIPs).sorted() { out.element("add element \(table) cluster-ips { \(ip) }") }
-        for name in oldChains.keys.sorted() where !newChainNames.contains(name) {
-            out.line("flush chain \(table) \(name)")
-            out.line("delete chain \(table) \(name)")
-        }
+        // Stale chains: flush them all first (the service chain's vmap still names the endpoint
+        // chains), then delete them.
+        let stale = oldChains.keys.sorted().filter { !newChainNames.contains($0) }
+        for name in stale { out.line("flush chain \(table) \(name)") }
+        for name in stale { out.line("delete chain \(table) \(name)") }
         return out.text
     }
 

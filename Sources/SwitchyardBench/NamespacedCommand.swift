@@ -1,3 +1,4 @@
+import CSwitchyardNetfilter
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,8 +36,6 @@ public enum CommandError: Error, Sendable, CustomStringConvertible {
 /// exit and killed (SIGKILL) when it runs past its timeout. The namespace is entered by the calling
 /// thread only for the `posix_spawn` (the child inherits it), so the timing has no `ip netns exec` in it.
 public enum NamespacedCommand {
-    static let cloneNewNet: Int32 = 0x4000_0000
-
     /// Runs `arguments` (looked up on PATH) in `namespace` (an `ip netns` name; nil: the current one).
     public static func run(
         _ arguments: [String], namespace: String?, input: String? = nil, timeout: Double
@@ -99,9 +98,9 @@ public enum NamespacedCommand {
         let target = open("/var/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
         guard target >= 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
         defer { close(target) }
-        guard setns(target, cloneNewNet) == 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
+        guard setns(target, switchyard_clone_newnet) == 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
         defer {
-            if setns(original, cloneNewNet) != 0 { fatalError("cannot return to the original network namespace") }
+            if setns(original, switchyard_clone_newnet) != 0 { fatalError("cannot return to the original network namespace") }
         }
         return try body()
     }

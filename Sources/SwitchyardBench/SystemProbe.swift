@@ -7,7 +7,7 @@ public enum SystemProbe {
     /// getrusage(RUSAGE_SELF).ru_maxrss in bytes (Linux reports kilobytes).
     public static func peakRSSBytes() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss) * 1024
     }
 
@@ -53,20 +53,22 @@ public enum SystemProbe {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var utf8 = Array(text.utf8)
+        let utf8 = Array(text.utf8)
         var offset = 0
         while offset < utf8.count {
-            let written = utf8.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = utf8.withUnsafeBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return -1 }
+                return write(fd, base + offset, bytes.count - offset)
+            }
             if written <= 0 { return false }
             offset += written
         }
-        utf8.removeAll()
         return true
     }
 
     /// Whether `program` is an executable on PATH.
     public static func has(_ program: String) -> Bool {
-        let path = String(cString: getenv("PATH") ?? strdup("/usr/sbin:/usr/bin:/sbin:/bin"))
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin"
         return path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
     }
 }
