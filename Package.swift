@@ -102,7 +102,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SwitchyardLBTests", dependencies: ["SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT"]),
+        .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT", "SwitchyardTestSupport"]),
         .testTarget(
             name: "SwitchyardRulesTests",
             dependencies: ["SwitchyardRules", "SwitchyardNFT", "SwitchyardLB", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport"],
