@@ -40,7 +40,7 @@ struct LayoutTests {
         #expect(text.contains("add table ip kube-proxy"))
         #expect(text.contains("numgen random mod 3 vmap { 0 : goto endpoint-"))
         #expect(text.contains("add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict"))
-        let serviceChains = text.split(separator: "\n").filter { $0.hasPrefix("add chain ip kube-proxy service-") }
+        let serviceChains = text.split(separator: "\n").filter { $0.hasPrefix("add chain ip kube-proxy service-") && $0.contains("/") }
         let endpointChains = text.split(separator: "\n").filter { $0.hasPrefix("add chain ip kube-proxy endpoint-") }
         #expect(serviceChains.count == 10)
         #expect(endpointChains.count == 30)

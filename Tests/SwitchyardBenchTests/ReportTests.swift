@@ -36,7 +36,7 @@ struct ReportTests {
         #expect(json["kernel_objects"] as? Int == 56)
     }
 
-    @Test("medians, and a table with one line per row", arguments: [([1.0], 1.0), ([5, 1, 3], 3), ([4, 1, 2, 3], 2.5)])
+    @Test("medians of odd and even counts", arguments: [([1.0], 1.0), ([5.0, 1, 3], 3.0), ([4.0, 1, 2, 3], 2.5)] as [([Double], Double)])
     func median(values: [Double], expected: Double) {
         #expect(Statistics.median(values) == expected)
     }
