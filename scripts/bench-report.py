@@ -84,9 +84,21 @@ def cell(r):
     return text + (" — " + ", ".join(notes) if notes else "")
 
 
-def ratio(a, b):
-    if a is None or b is None or a <= 0:
+def timeout_ms(report, path, phase):
+    """The timeout a timed-out row ran into, in ms (a lower bound for its time), else None."""
+    r = row(report, path, phase)
+    if r and r.get("timed_out"):
+        match = re.search(r"after (\d+) s", r.get("error", ""))
+        if match:
+            return float(match.group(1)) * 1000
+    return None
+
+
+def ratio(a, b, bound=None):
+    if a is None or a <= 0:
         return "-"
+    if b is None:
+        return f"> {bound / a:,.0f}× (timed out)" if bound else "-"
     return f"{b / a:,.1f}×"
 
 
@@ -113,7 +125,7 @@ def tables(reports):
         sy = full_sync(report, "switchyard")
         ec = median(report, "switchyard", "endpoint-change")
         lines.append(f"Full sync, Switchyard compute + commit = {fmt(sy)} ms: "
-                     + ", ".join(f"{p} {ratio(sy, full_sync(report, p))} slower" for p in PATHS[1:]) + ".")
+                     + ", ".join(f"{p} {ratio(sy, full_sync(report, p), timeout_ms(report, p, 'full'))} slower" for p in PATHS[1:]) + ".")
         lines.append(f"Endpoint change, Switchyard end to end = {fmt(ec)} ms: "
                      + ", ".join(f"{p} {ratio(ec, median(report, p, 'endpoint-change'))} slower" for p in PATHS[1:]) + ".")
         lines.append("")
@@ -142,8 +154,13 @@ def plot(reports, png):
                 if value is not None:
                     xs.append(report["services"])
                     ys.append(value)
-            if xs:
-                axis.plot(xs, ys, marker="o", label=path)
+            line = axis.plot(xs, ys, marker="o", label=path) if xs else axis.plot([], [], marker="o", label=path)
+            phase = "full" if axis is axes[0] else "endpoint-change"
+            bounds = [(rep["services"], timeout_ms(rep, path, "full")) for rep in curve if getter(rep, path) is None]
+            bounds = [(x, y) for x, y in bounds if y]
+            if bounds:
+                axis.scatter([x for x, _ in bounds], [y for _, y in bounds], marker="^", s=70,
+                             color=line[0].get_color(), label=f"{path}: timed out ({phase}), ≥ this")
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("services (× 10 endpoints)")

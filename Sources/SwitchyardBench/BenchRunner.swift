@@ -390,7 +390,8 @@ public struct BenchRunner {
         func fullMedian(_ rows: [BenchRow]) -> Double { rows.first { $0.phase == .full }?.median ?? .infinity }
         let best = results.min { fullMedian($0.1) < fullMedian($1.1) } ?? results[0]
         let others = results.filter { $0.0 != best.0 }.map { label, rows in
-            "\(label) full \(fullMedian(rows).isFinite ? Format.milliseconds(fullMedian(rows)) + " ms" : "failed")"
+            let full = rows.first { $0.phase == .full }
+            return "\(label) full " + (full?.median.map { Format.milliseconds($0) + " ms" } ?? (full?.error ?? "not measured"))
         }
         return best.1.map { row in
             var row = row
