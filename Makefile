@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN = .build/$(CONFIG)/switchyard
 
-.PHONY: all deps build run demo-check test release clean
+.PHONY: all deps build run demo-check test release bench clean
 
 all: build
 
@@ -31,6 +31,11 @@ demo-check: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Rule sync at scale vs kube-proxy's paths, and the rules micro-benchmarks → docs/benchmarks.md (root).
+bench: deps
+	$(SWIFT) build -c release --product switchyard
+	./scripts/bench.sh
 
 clean:
 	rm -rf .build

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SwitchyardNetlink", targets: ["SwitchyardNetlink"]),
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
         .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
+        .library(name: "SwitchyardBench", targets: ["SwitchyardBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -93,6 +94,14 @@ let package = Package(
         // Network namespaces shaped like one node with pods, echo servers and a probe client, for
         // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
         .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
+        // `switchyard bench`: the seeded synthetic cluster, kube-proxy's nftables and iptables layouts for
+        // comparison, and the runner that times each path in private network namespaces.
+        .target(
+            name: "SwitchyardBench",
+            dependencies: [
+                "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink", "CSwitchyardNetfilter",
+            ]
+        ),
         .target(
             name: "SwitchyardTestSupport",
             dependencies: ["SwitchyardModel"]
@@ -102,6 +111,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
                 "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
+                "SwitchyardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -144,6 +154,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "SwitchyardBenchTests",
+            dependencies: ["SwitchyardBench", "SwitchyardRules", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

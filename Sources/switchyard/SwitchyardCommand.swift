@@ -13,6 +13,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
             RunCommand.self,
             RulesCommand.self,
             DNSCommand.self,
+            BenchCommand.self,
             CleanupCommand.self,
             // Hidden helpers for the sandbox (end-to-end tests and `make run`).
             EchoServerCommand.self,

@@ -1,0 +1,91 @@
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardRules
+
+/// kube-proxy's iptables mode for the same plans (reference kube-proxy.md §c): the full
+/// `iptables-restore` input from ``IptablesRenderer`` plus the jumps from the built-in chains, and
+/// the partial restore its `MinimizeIPTablesRestore` sync sends (`--noflush`): the top-level chains
+/// written whole (so O(services) every time), the changed Services' chains, stale chains deleted.
+public enum KubeProxyIptablesLayout {
+    /// Top-level nat chains kube-proxy always rewrites.
+    static let natTopLevel: Set<String> = ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]
+
+    /// The full sync from empty, for `iptables-restore --noflush`.
+    public static func fullSync(_ plans: [ServicePortPlan], node: NodeContext, config: ProxyConfig) -> String {
+        let text = IptablesRenderer.render(plans, family: .ipv4, node: node, config: config)
+        let filterJumps = [
+            "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL",
+            "-A INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS",
+            "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES",
+            "-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD",
+            "-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+        ]
+        let natJumps = [
+            "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING",
+        ]
+        var lines: [String] = []
+        var section = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("*") { section = line }
+            if line == "COMMIT" { lines += section == "*filter" ? filterJumps : natJumps }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The chains kube-proxy may have for a service port.
+    static func candidateChains(_ plan: ServicePortPlan) -> Set<String> {
+        var names: Set<String> = [
+            Names.iptablesServiceChain(plan.name), Names.iptablesLocalChain(plan.name),
+            Names.iptablesExternalChain(plan.name), Names.iptablesFirewallChain(plan.name),
+        ]
+        for endpoint in plan.cluster.endpoints + plan.local.endpoints { names.insert(Names.iptablesEndpointChain(plan.name, endpoint)) }
+        return names
+    }
+
+    /// The partial restore after the Services whose plans went from `old` to `new` changed.
+    /// `full` is the new full text (``IptablesRenderer`` over every plan).
+    public static func partialSync(full: String, old: [ServicePortPlan], new: [ServicePortPlan]) -> String {
+        let newCandidates = new.reduce(into: Set<String>()) { $0.formUnion(candidateChains($1)) }
+        let oldCandidates = old.reduce(into: Set<String>()) { $0.formUnion(candidateChains($1)) }
+        var output: [String] = []
+        var declared: Set<String> = []
+        var section = ""
+        for line in full.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("*") {
+                section = line
+                output.append(line)
+                continue
+            }
+            if line == "COMMIT" {
+                if section == "*nat" {
+                    for chain in oldCandidates.subtracting(declared).sorted() { output.append(":\(chain) - [0:0]") }
+                    for chain in oldCandidates.subtracting(declared).sorted() { output.append("-X \(chain)") }
+                }
+                output.append(line)
+                continue
+            }
+            if section == "*filter" {
+                output.append(line)
+                continue
+            }
+            let chain: Substring
+            if line.hasPrefix(":") {
+                chain = line.dropFirst().prefix { $0 != " " }
+            } else if line.hasPrefix("-A ") {
+                chain = line.dropFirst(3).prefix { $0 != " " }
+            } else {
+                output.append(line)
+                continue
+            }
+            let name = String(chain)
+            guard natTopLevel.contains(name) || newCandidates.contains(name) else { continue }
+            if line.hasPrefix(":") { declared.insert(name) }
+            output.append(line)
+        }
+        return output.joined(separator: "\n") + "\n"
+    }
+}

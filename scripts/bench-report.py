@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Turns `switchyard bench --output json` files (and the ordo-one/benchmark text output) into the
+generated part of docs/benchmarks.md and a PNG plot.
+
+usage: bench-report.py OUT_DIR DOC.md PLOT.png
+
+Everything between <!-- BEGIN GENERATED --> and <!-- END GENERATED --> in DOC.md is replaced; the
+prose around it is kept.
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+PATHS = ["switchyard", "nft-same", "nft-kube-proxy", "iptables-restore"]
+PHASES = ["compute", "full", "endpoint-change", "service-add", "service-remove", "restart", "cleanup"]
+BEGIN, END = "<!-- BEGIN GENERATED -->", "<!-- END GENERATED -->"
+
+
+def fmt(ms):
+    if ms is None:
+        return "-"
+    if ms < 10:
+        return f"{ms:.3f}"
+    if ms < 1000:
+        return f"{ms:.1f}"
+    return f"{ms:,.0f}"
+
+
+def load(out_dir):
+    reports = []
+    for path in glob.glob(os.path.join(out_dir, "bench-*.json")):
+        with open(path) as handle:
+            report = json.load(handle)
+        rows = report["rows"]
+        if not rows:
+            continue
+        report["services"] = rows[0]["services"]
+        report["endpoints"] = rows[0]["endpoints_per_service"]
+        reports.append(report)
+    return sorted(reports, key=lambda r: (r["endpoints"], r["services"]))
+
+
+def row(report, path, phase):
+    for r in report["rows"]:
+        if r["path"] == path and r["phase"] == phase:
+            return r
+    return None
+
+
+def median(report, path, phase):
+    r = row(report, path, phase)
+    return r["median_ms"] if r else None
+
+
+def full_sync(report, path):
+    """Full sync as the targets count it: Switchyard's compute + commit; the others' load."""
+    full = median(report, path, "full")
+    if full is None:
+        return None
+    if path == "switchyard":
+        compute = median(report, "switchyard", "compute")
+        return full + (compute or 0)
+    return full
+
+
+def cell(r):
+    if r is None:
+        return "-"
+    if r.get("error"):
+        reason = r["error"].replace("|", "\\|")
+        return ("timed out" if r.get("timed_out") else "error") + f": {reason[:160]}"
+    text = f"{fmt(r['median_ms'])} ({fmt(r['min_ms'])}–{fmt(r['max_ms'])})"
+    notes = []
+    if r.get("operations") is not None and r["phase"] in ("restart",):
+        notes.append(f"{r['operations']} ops sent")
+    if r.get("compute_ms") is not None:
+        notes.append(f"compute {fmt(r['compute_ms'])}")
+    if r.get("kernel_memory_bytes") is not None:
+        notes.append(f"kmem {r['kernel_memory_bytes'] / 1048576:.1f} MiB")
+    if r.get("detail"):
+        notes.append(r["detail"])
+    return text + (" — " + ", ".join(notes) if notes else "")
+
+
+def timeout_ms(report, path, phase):
+    """The timeout a timed-out row ran into, in ms (a lower bound for its time), else None."""
+    r = row(report, path, phase)
+    if r and r.get("timed_out"):
+        match = re.search(r"after (\d+) s", r.get("error", ""))
+        if match:
+            return float(match.group(1)) * 1000
+    return None
+
+
+def ratio(a, b, bound=None):
+    if a is None or a <= 0:
+        return "-"
+    if b is None:
+        return f"> {bound / a:,.0f}× (timed out)" if bound else "-"
+    return f"{b / a:,.1f}×"
+
+
+def tables(reports):
+    lines = []
+    for report in reports:
+        lines.append(f"### {report['services']:,} services × {report['endpoints']} endpoints")
+        lines.append("")
+        lines.append(f"Load average at start: {report.get('load_average', '?')}; peak RSS of the bench process "
+                     f"{report['peak_rss_bytes'] / 1048576:.0f} MiB; Switchyard kernel objects {report['kernel_objects']:,}"
+                     + (f"; Switchyard ruleset kernel memory ≈ {report['kernel_memory_bytes'] / 1048576:.1f} MiB"
+                        if report.get("kernel_memory_bytes") is not None else "") + ".")
+        lines.append("")
+        lines.append("Milliseconds, median (min–max) of the runs.")
+        lines.append("")
+        lines.append("| phase | " + " | ".join(PATHS) + " |")
+        lines.append("|---|" + "---|" * len(PATHS))
+        for phase in PHASES:
+            cells = [cell(row(report, path, phase)) for path in PATHS]
+            if all(c == "-" for c in cells):
+                continue
+            lines.append(f"| {phase} | " + " | ".join(cells) + " |")
+        lines.append("")
+        sy = full_sync(report, "switchyard")
+        ec = median(report, "switchyard", "endpoint-change")
+        lines.append(f"Full sync, Switchyard compute + commit = {fmt(sy)} ms: "
+                     + ", ".join(f"{p} {ratio(sy, full_sync(report, p), timeout_ms(report, p, 'full'))} slower" for p in PATHS[1:]) + ".")
+        lines.append(f"Endpoint change, Switchyard end to end = {fmt(ec)} ms: "
+                     + ", ".join(f"{p} {ratio(ec, median(report, p, 'endpoint-change'))} slower" for p in PATHS[1:]) + ".")
+        lines.append("")
+    return lines
+
+
+def plot(reports, png):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    curve = [r for r in reports if r["endpoints"] == 10]
+    if not curve:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for axis, (title, getter) in zip(axes, [
+        ("full sync from empty (Switchyard: compute + commit)", full_sync),
+        ("one endpoint change, end to end", lambda rep, p: median(rep, p, "endpoint-change")),
+    ]):
+        for path in PATHS:
+            xs, ys = [], []
+            for report in curve:
+                value = getter(report, path)
+                if value is not None:
+                    xs.append(report["services"])
+                    ys.append(value)
+            line = axis.plot(xs, ys, marker="o", label=path) if xs else axis.plot([], [], marker="o", label=path)
+            phase = "full" if axis is axes[0] else "endpoint-change"
+            bounds = [(rep["services"], timeout_ms(rep, path, "full")) for rep in curve if getter(rep, path) is None]
+            bounds = [(x, y) for x, y in bounds if y]
+            if bounds:
+                axis.scatter([x for x, _ in bounds], [y for _, y in bounds], marker="^", s=70,
+                             color=line[0].get_color(), label=f"{path}: timed out ({phase}), ≥ this")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("services (× 10 endpoints)")
+        axis.set_ylabel("milliseconds (median)")
+        axis.set_title(title, fontsize=10)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    return True
+
+
+def micro(out_dir):
+    path = os.path.join(out_dir, "micro.txt")
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        text = handle.read()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()
+    return ["### Issue 3 micro-benchmarks (ordo-one/benchmark, release)", "", "```", text, "```", ""]
+
+
+def main():
+    out_dir, doc, png = sys.argv[1:4]
+    reports = load(out_dir)
+    lines = [BEGIN, ""]
+    if plot(reports, png):
+        lines += [f"![full and incremental sync time vs services]({os.path.basename(png)})", ""]
+    lines += tables(reports) + micro(out_dir) + [END]
+    generated = "\n".join(lines)
+    text = open(doc).read() if os.path.exists(doc) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + generated + tail
+    else:
+        text = text.rstrip() + "\n\n" + generated + "\n"
+    with open(doc, "w") as handle:
+        handle.write(text)
+    print(f"bench-report: wrote {doc}" + (f" and {png}" if os.path.exists(png) else ""))
+
+
+if __name__ == "__main__":
+    main()

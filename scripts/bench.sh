@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make bench`: the scaling curve of issue 8 and the micro-benchmarks of issue 3, written to
+# docs/benchmarks.md (+ docs/benchmarks.png). Needs root (private network namespaces) and a release
+# build of switchyard. Knobs (environment): BENCH_SIZES, BENCH_ENDPOINTS, BENCH_RUNS, BENCH_TIMEOUT,
+# BENCH_LARGE (1: also 10,000 × 100), BENCH_MICRO (0: skip the ordo-one/benchmark suite).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-.build/release/switchyard}
+SIZES=${BENCH_SIZES:-"1000 5000 10000 30000"}
+ENDPOINTS=${BENCH_ENDPOINTS:-10}
+RUNS=${BENCH_RUNS:-3}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+LARGE=${BENCH_LARGE:-1}
+MICRO=${BENCH_MICRO:-1}
+OUT=bench-out
+mkdir -p "$OUT"
+
+run() {  # services endpoints runs
+  local name="bench-$1x$2"
+  echo "bench: $1 services × $2 endpoints, $3 runs (progress in $OUT/$name.log)" >&2
+  if "$BIN" bench --services "$1" --endpoints-per-service "$2" --runs "$3" --path-timeout "$TIMEOUT" \
+      --output json >"$OUT/$name.json.tmp" 2>"$OUT/$name.log"; then
+    mv "$OUT/$name.json.tmp" "$OUT/$name.json"
+  else
+    echo "bench: $1 × $2 failed, see $OUT/$name.log" >&2
+    rm -f "$OUT/$name.json.tmp"
+  fi
+}
+
+for n in $SIZES; do run "$n" "$ENDPOINTS" "$RUNS"; done
+if [ "$LARGE" = 1 ]; then run 10000 100 1; fi
+
+if [ "$MICRO" = 1 ]; then
+  echo "bench: issue 3 micro-benchmarks (Benchmarks/, release; the first build takes minutes)" >&2
+  (cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --no-progress --format text) \
+    >"$OUT/micro.txt" 2>"$OUT/micro.log" || echo "bench: micro-benchmarks failed, see $OUT/micro.log" >&2
+fi
+
+python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install --quiet matplotlib \
+  || echo "bench: matplotlib unavailable, no plot" >&2
+python3 scripts/bench-report.py "$OUT" docs/benchmarks.md docs/benchmarks.png
