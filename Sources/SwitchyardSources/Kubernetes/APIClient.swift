@@ -112,7 +112,7 @@ struct APIClient: Sendable {
 
     /// The Status object in an error answer, or one made from the HTTP status line.
     static func status(_ body: ByteBuffer, _ status: HTTPResponseStatus) -> APIStatus {
-        let value = try? JSONDecoder().decode(APIValue.self, from: Data(body.readableBytesView))
+        let value = try? JSONParser.parse(body)
         var result = APIStatus(value?["kind"]?.stringValue == "Status" ? value : nil, fallbackCode: Int(status.code))
         if result.message.isEmpty { result.message = status.reasonPhrase }
         return result

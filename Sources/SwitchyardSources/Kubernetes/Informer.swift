@@ -109,7 +109,7 @@ struct Informer: Sendable {
     func decodePage(_ body: ByteBuffer) throws(KubernetesAPIError) -> (objects: [ClusterObject], resourceVersion: String, continueToken: String?) {
         let page: APIValue
         do {
-            page = try JSONDecoder().decode(APIValue.self, from: Data(body.readableBytesView))
+            page = try JSONParser.parse(body)
         } catch {
             throw .malformed(resource: resource.path, request: "LIST", message: "not JSON: \(error)")
         }

@@ -18,7 +18,7 @@ struct WatchEvent: Sendable {
     static func decode(_ line: ByteBuffer) -> Result<WatchEvent, DecodeFailure> {
         let value: APIValue
         do {
-            value = try JSONDecoder().decode(APIValue.self, from: Data(line.readableBytesView))
+            value = try JSONParser.parse(line)
         } catch {
             return .failure(DecodeFailure(message: "not JSON", excerpt: excerpt(line)))
         }
