@@ -116,4 +116,17 @@ struct ConnectionConfigTests {
             try KubernetesConnection.inCluster(environment: [:], directory: directory.path)
         }
     }
+
+    @Test("the run command's flags: exactly one of --kubeconfig and --in-cluster")
+    func flags() throws {
+        #expect(throws: KubernetesConfigError.conflictingFlags("--kubeconfig and --in-cluster exclude each other")) {
+            try KubernetesConnection.resolve(kubeconfig: "/x", context: nil, inCluster: true)
+        }
+        #expect(throws: KubernetesConfigError.conflictingFlags("follow the API with --kubeconfig FILE or --in-cluster")) {
+            try KubernetesConnection.resolve(kubeconfig: nil, context: nil, inCluster: false)
+        }
+        #expect(throws: KubernetesConfigError.notInCluster(missing: "KUBERNETES_SERVICE_HOST")) {
+            try KubernetesConnection.resolve(kubeconfig: nil, context: nil, inCluster: true, environment: [:])
+        }
+    }
 }

@@ -160,6 +160,21 @@ struct KubernetesSourceTests {
         #expect(log.contains("malformed watch event; relisting to resync"))
     }
 
+    @Test("an expired continue token restarts the list from the beginning")
+    func expiredContinueToken() async throws {
+        let server = try await Self.seeded()
+        defer { Task { await server.stop() } }
+        server.expireContinueTokens(true)
+        let log = LogCapture()
+        try await withSource(server, log: log) { recorder, _ in
+            #expect(await recorder.wait { _ in log.contains("410 Expired: The provided continue parameter is too old") })
+            #expect(recorder.batches.isEmpty, "not synced on half a list")
+            server.expireContinueTokens(false)
+            #expect(await recorder.waitForEqual(server, resources: Self.resources))
+            #expect(recorder.violations.isEmpty)
+        }
+    }
+
     @Test("RBAC 403 is logged and retried; the sync completes once access is granted")
     func forbiddenThenGranted() async throws {
         let server = try await Self.seeded()

@@ -33,3 +33,24 @@ extension KubernetesConnection {
         )
     }
 }
+
+extension KubernetesConnection {
+    /// The connection `switchyard run` flags ask for: `--kubeconfig FILE [--context NAME]` or
+    /// `--in-cluster` (exactly one of the two).
+    public static func resolve(
+        kubeconfig: String?, context: String?, inCluster: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(KubernetesConfigError) -> KubernetesConnection {
+        switch (kubeconfig, inCluster) {
+        case (let path?, false):
+            return try .kubeconfig(path: path, context: context)
+        case (nil, true):
+            guard context == nil else { throw .conflictingFlags("--context needs --kubeconfig, not --in-cluster") }
+            return try .inCluster(environment: environment)
+        case (_?, true):
+            throw .conflictingFlags("--kubeconfig and --in-cluster exclude each other")
+        case (nil, false):
+            throw .conflictingFlags("follow the API with --kubeconfig FILE or --in-cluster")
+        }
+    }
+}

@@ -11,6 +11,8 @@ public enum KubernetesConfigError: Error, Sendable, Hashable, CustomStringConver
     case noCurrentContext(path: String)
     /// In-cluster configuration was asked for outside a pod: the variable or file is missing.
     case notInCluster(missing: String)
+    /// The command line asks for two connections, or for none.
+    case conflictingFlags(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum KubernetesConfigError: Error, Sendable, Hashable, CustomStringConver
         case .contextNotFound(let path, let context): "\(path): no context named '\(context)'"
         case .noCurrentContext(let path): "\(path): no current-context; pass --context NAME"
         case .notInCluster(let missing): "not running in a cluster: \(missing) is missing"
+        case .conflictingFlags(let message): message
         }
     }
 }
