@@ -2,6 +2,7 @@ import SwitchyardModel
 
 /// The plans of every proxied Service of a snapshot, plus the node context they were made for.
 public struct ClusterPlan: Sendable, Hashable {
+    /// The node the plans were made for (zone, NodePort addresses).
     public var node: NodeContext
     /// Per Service: its port plans, sorted (``ServicePortPlan`` order). Services that are not proxied
     /// (headless, ExternalName, no ClusterIP, another proxy's) are absent.
@@ -30,11 +31,13 @@ public struct ClusterPlan: Sendable, Hashable {
 /// The re-planned services after some changes: ``services`` holds exactly the Services to replace;
 /// an empty list means the Service is gone or no longer proxied (delete its rules).
 public struct PlanUpdate: Sendable, Hashable {
+    /// The node context now (it may have changed when ``isFull``).
     public var node: NodeContext
     /// True when everything was re-planned (this node's Node object changed: zone or primary IPs may
     /// differ, so every plan may change). Then ``services`` lists every proxied Service, and a Service
     /// missing from it must be deleted.
     public var isFull: Bool
+    /// Per re-planned Service: its new port plans; empty when it is gone or no longer proxied.
     public var services: [ObjectKey: [ServicePortPlan]]
 
     public init(node: NodeContext, isFull: Bool, services: [ObjectKey: [ServicePortPlan]]) {

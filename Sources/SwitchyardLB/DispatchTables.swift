@@ -15,7 +15,7 @@ public enum DispatchTables {
             return DispatchTable(model: model, slots: Array(endpoints.indices))
         case .maglev:
             let size = maglevSizing.tableSize(for: endpoints.count)
-            return DispatchTable(model: model, slots: Maglev.table(for: endpoints.map(\.description), size: size))
+            return DispatchTable(model: model, slots: Maglev.table(for: endpoints, size: size))
         }
     }
 

@@ -1,56 +1,87 @@
 import SwitchyardModel
 
-/// An endpoint resolved for one service port and family, with the topology hints selection reads.
+/// An endpoint resolved for one service port and family, with what selection reads besides the address.
 struct Candidate: Sendable, Hashable {
     var address: EndpointAddress
+    var zone: String?
     var hints: EndpointHints?
 }
 
 /// Resolves a Service port to the endpoints of one family, as kube-proxy's EndpointSliceCache does.
 enum EndpointResolution {
-    /// For each slice of the family (sorted by name): the slice port with the Service port's name and
-    /// protocol gives the port number (slices without it, or with no number, contribute nothing); each
-    /// endpoint contributes its first address when that is of the family. The same `ip:port` from several
-    /// slices counts once: the first seen wins, unless a later copy is local and the kept one is not
-    /// (kube-proxy's rule). Returns the candidates sorted by address, then port.
+    /// For each slice of the family (in the given order, by name): the slice port with the Service
+    /// port's name and protocol gives the port number (slices without it, or with no number, contribute
+    /// nothing); each endpoint contributes its first address when that is of the family. The same
+    /// `ip:port` seen several times counts once: the first seen wins, unless a later copy is local and
+    /// the kept one is not (kube-proxy's rule). Returns the candidates sorted by address, then port.
     static func endpoints(
         for servicePort: ServicePort, family: IPFamily, slices: [EndpointSlice], nodeName: String
     ) -> [Candidate] {
         var result: [Candidate] = []
-        var indexByTarget: [Target: Int] = [:]
-        for slice in slices {
-            guard slice.addressType.family == family,
-                  let slicePort = slice.ports.first(where: {
+        for slice in slices where slice.addressType.family == family {
+            guard let slicePort = slice.ports.first(where: {
                       $0.name == servicePort.name && $0.protocol == servicePort.protocol
                   }),
                   let number = slicePort.port, (1...65_535).contains(number)
             else { continue }
-            for endpoint in slice.endpoints {
-                guard let ip = endpoint.addresses.first, ip.family == family else { continue }
-                let conditions = endpoint.conditions
-                let candidate = Candidate(
+            result.reserveCapacity(result.count + slice.endpoints.count)
+            for index in slice.endpoints.indices {
+                guard let ip = slice.endpoints[index].addresses.first, ip.family == family else { continue }
+                let conditions = slice.endpoints[index].conditions
+                let node = slice.endpoints[index].nodeName
+                result.append(Candidate(
                     address: EndpointAddress(
-                        ip: ip, port: number, isLocal: endpoint.nodeName == nodeName, nodeName: endpoint.nodeName,
-                        zone: endpoint.zone, isReady: conditions.isReady, isServing: conditions.isServing,
+                        ip: ip, port: number, isLocal: node == nodeName, nodeName: node,
+                        isReady: conditions.isReady, isServing: conditions.isServing,
                         isTerminating: conditions.isTerminating
                     ),
-                    hints: endpoint.hints
-                )
-                let target = Target(ip: ip, port: number)
-                if let existing = indexByTarget[target] {
-                    if candidate.address.isLocal && !result[existing].address.isLocal { result[existing] = candidate }
-                } else {
-                    indexByTarget[target] = result.count
-                    result.append(candidate)
-                }
+                    zone: slice.endpoints[index].zone,
+                    hints: slice.endpoints[index].hints
+                ))
             }
         }
-        result.sort { $0.address < $1.address }
-        return result
+        return sortedUnique(result)
     }
 
-    private struct Target: Hashable {
+    /// Sorts by address and port and keeps one candidate per `ip:port`: the first local one if any,
+    /// else the first one. Sorts small plain keys, not the candidates, and returns the input untouched
+    /// when it is already sorted without duplicates (one slice listed in order, the common case).
+    private static func sortedUnique(_ candidates: [Candidate]) -> [Candidate] {
+        guard candidates.count > 1, !isStrictlyIncreasing(candidates) else { return candidates }
+        let order = candidates.indices.map { SortKey(ip: candidates[$0].address.ip, port: candidates[$0].address.port, index: $0) }
+            .sorted()
+        var unique: [Candidate] = []
+        unique.reserveCapacity(candidates.count)
+        var previous: SortKey?
+        for key in order {
+            let candidate = candidates[key.index]
+            if let previous, previous.ip == key.ip, previous.port == key.port {
+                if candidate.address.isLocal && !unique[unique.count - 1].address.isLocal { unique[unique.count - 1] = candidate }
+            } else {
+                unique.append(candidate)
+            }
+            previous = key
+        }
+        return unique
+    }
+
+    /// Address, port, then position in the input (so equal targets keep their input order).
+    private struct SortKey: Comparable {
         var ip: IPAddress
         var port: Int
+        var index: Int
+
+        static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+            if lhs.ip != rhs.ip { return lhs.ip < rhs.ip }
+            if lhs.port != rhs.port { return lhs.port < rhs.port }
+            return lhs.index < rhs.index
+        }
+    }
+
+    private static func isStrictlyIncreasing(_ candidates: [Candidate]) -> Bool {
+        for index in candidates.indices.dropFirst() where !(candidates[index - 1].address < candidates[index].address) {
+            return false
+        }
+        return true
     }
 }

@@ -44,7 +44,18 @@ struct EndpointSelection {
         self.cluster = cluster.isEmpty ? servingTerminating : cluster
         self.local = localReady.isEmpty ? localServingTerminating : localReady
         hasEndpoints = !self.cluster.isEmpty
-        localReadyAddressCount = Set(localReady.map(\.ip)).count
+        localReadyAddressCount = Self.distinctAddresses(localReady)
+    }
+
+    /// Distinct addresses in a list sorted by address (the same address may serve several ports).
+    static func distinctAddresses(_ sorted: [EndpointAddress]) -> Int {
+        var count = 0
+        var previous: IPAddress?
+        for address in sorted where address.ip != previous {
+            count += 1
+            previous = address.ip
+        }
+        return count
     }
 
     /// The candidates with the hints selection should read (see the type's note on implied hints).
@@ -54,7 +65,7 @@ struct EndpointSelection {
         }
         return candidates.map { candidate in
             var implied = candidate
-            let zones = candidate.address.zone.map { [$0] } ?? []
+            let zones = candidate.zone.map { [$0] } ?? []
             switch trafficDistribution {
             case .preferClose, .preferSameZone:
                 implied.hints = EndpointHints(forZones: zones)

@@ -23,8 +23,15 @@ public struct EndpointSet: Sendable, Hashable {
         self.ifEmpty = ifEmpty
     }
 
+    /// No endpoint: new flows get ``ifEmpty``.
     public var isEmpty: Bool { endpoints.isEmpty }
+    /// The number of endpoints (not slots).
     public var count: Int { endpoints.count }
+
+    /// The endpoint of every slot, in slot order: the values of the slot map (`slot → address . port`).
+    /// Key slot elements by slot and value them by address, so a table change rewrites only the slots
+    /// whose endpoint changed (Maglev keeps most of them).
+    public var slotEndpoints: [EndpointAddress] { table.slots.map { endpoints[$0] } }
 
     /// The endpoint in slot `slot` of the table (nil for `chains` or an out-of-range slot).
     public func endpoint(inSlot slot: Int) -> EndpointAddress? {
@@ -40,6 +47,7 @@ public struct EndpointSet: Sendable, Hashable {
 /// - `chains`: no slots; endpoint i is taken with ``ProbabilityCascade/probability(index:of:)``.
 /// An empty endpoint set has no slots in every model.
 public struct DispatchTable: Sendable, Hashable {
+    /// The model the table was built for.
     public var model: DispatchModel
     /// Slot → endpoint index. Its count is the modulus of `numgen` / `jhash`.
     public var slots: [Int]

@@ -9,12 +9,12 @@ struct Frontends {
     var restrictsSources: Bool
 
     init(service: Service, family: IPFamily, node: NodeContext) {
-        externalIPs = Array(Set(service.externalIPs.filter { $0.family == family })).sorted()
-        let lbIPs = service.loadBalancerIngress.compactMap { ingress -> IPAddress? in
+        externalIPs = uniqueSorted(service.externalIPs.filter { $0.family == family })
+        let lbIPs = service.loadBalancerIngress.isEmpty ? [] : service.loadBalancerIngress.compactMap { ingress -> IPAddress? in
             guard let ip = ingress.ip, ip.family == family, ingress.ipMode != .proxy else { return nil }
             return ip
         }
-        loadBalancerIPs = Array(Set(lbIPs)).sorted()
+        loadBalancerIPs = uniqueSorted(lbIPs)
         restrictsSources = !service.loadBalancerSourceRanges.isEmpty && !loadBalancerIPs.isEmpty
         guard restrictsSources else {
             sourceRanges = []
@@ -25,6 +25,15 @@ struct Frontends {
         if ranges.contains(where: { range in nodeIPs.contains { range.contains($0) } }) {
             ranges += loadBalancerIPs.map { CIDR(host: $0) }
         }
-        sourceRanges = Array(Set(ranges)).sorted()
+        sourceRanges = uniqueSorted(ranges)
     }
+}
+
+/// Sorted without duplicates; no allocation for the common empty and single-element cases.
+func uniqueSorted<T: Comparable>(_ values: [T]) -> [T] {
+    guard values.count > 1 else { return values }
+    var result: [T] = []
+    result.reserveCapacity(values.count)
+    for value in values.sorted() where result.last != value { result.append(value) }
+    return result
 }

@@ -22,23 +22,24 @@ public enum Planner {
         service: Service, slices: [EndpointSlice], config: ProxyConfig, context: NodeContext
     ) -> [ServicePortPlan] {
         guard service.isProxied else { return [] }
-        let sortedSlices = slices.sorted { $0.name < $1.name }
+        let sortedSlices = slices.count > 1 ? slices.sorted { $0.name < $1.name } : slices
         var plans: [ServicePortPlan] = []
         for family in IPFamily.allCases {
             guard let clusterIP = service.clusterIP(of: family) else { continue }
-            let familySlices = sortedSlices.filter { $0.addressType.family == family }
             let frontends = Frontends(service: service, family: family, node: context)
             for port in service.ports {
                 let candidates = EndpointResolution.endpoints(
-                    for: port, family: family, slices: familySlices, nodeName: context.name
+                    for: port, family: family, slices: sortedSlices, nodeName: context.name
                 )
                 let selection = EndpointSelection(
                     endpoints: candidates, trafficDistribution: service.trafficDistribution, node: context
                 )
                 let cluster = DispatchTables.set(selection.cluster, ifEmpty: .reject, config: config)
-                let local = DispatchTables.set(
-                    selection.local, ifEmpty: selection.hasEndpoints ? .drop : .reject, config: config
-                )
+                let localIfEmpty: NoEndpointsVerdict = selection.hasEndpoints ? .drop : .reject
+                // Every endpoint local (a one-node cluster): share the table rather than build it twice.
+                let local = selection.local == selection.cluster
+                    ? EndpointSet(endpoints: cluster.endpoints, table: cluster.table, ifEmpty: localIfEmpty)
+                    : DispatchTables.set(selection.local, ifEmpty: localIfEmpty, config: config)
                 plans.append(ServicePortPlan(
                     name: service.portName(port), family: family, port: port.port, clusterIP: clusterIP,
                     nodePort: port.nodePort, externalIPs: frontends.externalIPs,
@@ -49,12 +50,13 @@ public enum Planner {
                     internalTrafficPolicy: service.internalTrafficPolicy,
                     externalTrafficPolicy: service.externalTrafficPolicy,
                     cluster: cluster, local: local, hasEndpoints: selection.hasEndpoints,
-                    healthCheckNodePort: service.healthCheckNodePort,
+                    healthCheckNodePort: service.needsHealthCheck ? service.healthCheckNodePort : 0,
                     localEndpointCount: selection.localReadyAddressCount
                 ))
             }
         }
-        return plans.sorted()
+        if plans.count > 1 { plans.sort() }
+        return plans
     }
 
     /// Plans every Service of a snapshot (a full sync).
@@ -106,6 +108,12 @@ public enum Planner {
         guard let byName = snapshot.endpointSlicesByService[key] else { return [] }
         return Array(byName.values)
     }
+}
+
+extension Service {
+    /// kube-proxy's `NeedsHealthCheck`: only LoadBalancer Services with `externalTrafficPolicy: Local`
+    /// get a health-check node port served.
+    var needsHealthCheck: Bool { type == .loadBalancer && externalTrafficPolicy == .local }
 }
 
 extension SessionAffinity {

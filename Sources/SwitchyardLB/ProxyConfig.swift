@@ -50,8 +50,11 @@ public enum NodePortAddresses: Sendable, Hashable, CustomStringConvertible {
 /// most 1/`slotsPerEndpoint`. Every slot is one kernel map element; see docs/load-balancing.md for the
 /// cost at 10k services. `minimumSize == maximumSize` gives one fixed M for every service (Cilium style).
 public struct MaglevSizing: Sendable, Hashable {
+    /// The least M/N wanted (the share error is at most its inverse).
     public var slotsPerEndpoint: Int
+    /// The smallest M, rounded up to a rung of ``ladder``.
     public var minimumSize: Int
+    /// The largest M: the largest rung of ``ladder`` not above it.
     public var maximumSize: Int
 
     /// At least 8 slots per endpoint (≤ 12.5% share error), M between 31 and 65,521.

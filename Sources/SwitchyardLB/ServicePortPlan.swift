@@ -37,7 +37,9 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var restrictsLoadBalancerSources: Bool
     /// ClientIP session affinity timeout in seconds; nil without affinity.
     public var sessionAffinityTimeout: Int?
+    /// Chooses ``internal``: Local means ClusterIP traffic only goes to ``local``.
     public var internalTrafficPolicy: TrafficPolicy
+    /// Chooses ``external``: Local means external traffic only goes to ``local`` and keeps its source IP.
     public var externalTrafficPolicy: TrafficPolicy
     /// Cluster-policy endpoints: ready ones (topology-filtered), or, when none is ready anywhere,
     /// serving and terminating ones. Empty only when there is no usable endpoint anywhere (→ reject).
@@ -47,7 +49,8 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var local: EndpointSet
     /// Whether any usable (ready, or serving and terminating) endpoint exists anywhere.
     public var hasEndpoints: Bool
-    /// `spec.healthCheckNodePort`; 0 when none.
+    /// `spec.healthCheckNodePort` of a LoadBalancer Service with `externalTrafficPolicy: Local`; 0 otherwise
+    /// (kube-proxy serves none for other Services, whatever the field says).
     public var healthCheckNodePort: Int
     /// Distinct addresses of this node's ready endpoints (what the health-check node port reports).
     public var localEndpointCount: Int
@@ -86,6 +89,7 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var `internal`: EndpointSet { internalTrafficPolicy == .local ? local : cluster }
 
     /// The set NodePort, externalIP and LB traffic is spread over (see the type's note on short-circuits).
+    /// Unused when the port is not ``isExternallyAccessible``.
     public var external: EndpointSet { externalTrafficPolicy == .local ? local : cluster }
 
     /// Whether the port has any frontend besides the ClusterIP.

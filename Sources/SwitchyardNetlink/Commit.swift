@@ -11,9 +11,12 @@ public struct CommitSummary: Sendable, Hashable {
 extension NetfilterSocket {
     /// Commits `operations` as one atomic transaction. On refusal nothing is committed and the
     /// error lists every refused operation by name.
+    ///
+    /// - Parameter expectedGeneration: commit only if the ruleset generation is still this one
+    ///   (throws `NetlinkError.generationChanged` otherwise).
     @discardableResult
-    public func apply(_ operations: [KernelOperation]) throws(NetlinkError) -> CommitSummary {
-        let batch = makeBatch()
+    public func apply(_ operations: [KernelOperation], expectedGeneration: UInt32? = nil) throws(NetlinkError) -> CommitSummary {
+        let batch = makeBatch(expectedGeneration: expectedGeneration)
         for operation in operations { BatchEncoder.encode(operation, into: batch) }
         let messages = batch.count
         let generation = try commit(batch)

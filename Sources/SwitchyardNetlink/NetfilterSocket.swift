@@ -40,9 +40,8 @@ public final class NetfilterSocket {
     private var fd: Int32 { mnl_socket_get_fd(socket) }
 
     /// Starts a batch whose sequence numbers continue this socket's.
-    func makeBatch() -> NetlinkBatch {
-        let batch = NetlinkBatch(firstSequence: sequence)
-        return batch
+    func makeBatch(expectedGeneration: UInt32? = nil) -> NetlinkBatch {
+        NetlinkBatch(firstSequence: sequence, expectedGeneration: expectedGeneration)
     }
 
     /// Sends a batch as one transaction and waits for the kernel's verdict. Without per-message
@@ -58,12 +57,16 @@ public final class NetfilterSocket {
             throw .system(call: "sendto", context: "sending a batch of \(batch.count) operations (\(bytes.count) bytes)", errno: errno)
         }
         var rejected: [RejectedOperation] = []
+        var generationChanged = false
         let generation = try requestGeneration { message in
-            if let refusal = Self.refusal(in: message),
-               let label = batch.describeRefusal(sequence: refusal.sequence, offset: refusal.offset) {
+            guard let refusal = Self.refusal(in: message), refusal.errno != 0 else { return }
+            if let label = batch.describeRefusal(sequence: refusal.sequence, offset: refusal.offset) {
                 rejected.append(RejectedOperation(operation: label, errno: refusal.errno, kernelMessage: refusal.text, attributeOffset: refusal.offset))
+            } else if refusal.errno == ERESTART {
+                generationChanged = true // refused at BATCH_BEGIN: the generation moved
             }
         }
+        if generationChanged { throw .generationChanged }
         if !rejected.isEmpty { throw .rejected(rejected) }
         return generation
     }
@@ -221,8 +224,10 @@ public final class NetfilterSocket {
         return refusal
     }
 
+    /// Socket-level buffer sizes (SOL_SOCKET; mnl_socket_setsockopt would set SOL_NETLINK options).
+    /// The FORCE variants need CAP_NET_ADMIN, which programming netfilter needs anyway.
     private func setBufferSize(_ option: Int32, _ size: Int) {
         var value = Int32(clamping: size)
-        _ = mnl_socket_setsockopt(socket, option, &value, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 }

@@ -29,11 +29,19 @@ final class NetlinkBatch {
     /// No single message is larger than this (libnftnl writes without bounds checks).
     static let maximumMessageSize = 1 << 16
 
-    init(firstSequence: UInt32) {
+    /// - Parameter expectedGeneration: when given, the kernel refuses the whole batch (ERESTART) if
+    ///   the ruleset generation is no longer this one — someone changed the ruleset since it was read.
+    init(firstSequence: UInt32, expectedGeneration: UInt32? = nil) {
         capacity = 1 << 20
         storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         nextSequence = firstSequence
-        appendRaw { buffer, sequence in nftnl_batch_begin(buffer, sequence) }
+        appendRaw { buffer, sequence in
+            let header = nftnl_batch_begin(buffer, sequence)
+            if let header, let expectedGeneration {
+                mnl_attr_put_u32(header, UInt16(NFNL_BATCH_GENID.rawValue), expectedGeneration.bigEndian)
+            }
+            return header
+        }
     }
 
     deinit { storage.deallocate() }

@@ -31,6 +31,9 @@ public enum NetlinkError: Error, Sendable, CustomStringConvertible {
     case rejected([RejectedOperation])
     /// A reply the kernel sent could not be understood.
     case malformedReply(String)
+    /// The ruleset changed between reading it and committing (the batch named the generation it was
+    /// computed against); nothing was committed, read again and retry.
+    case generationChanged
 
     public var description: String {
         switch self {
@@ -44,6 +47,8 @@ public enum NetlinkError: Error, Sendable, CustomStringConvertible {
                 + operations.map { "  - \($0)" }.joined(separator: "\n")
         case .malformedReply(let what):
             "malformed netlink reply: \(what)"
+        case .generationChanged:
+            "the ruleset changed while the transaction was computed; nothing was committed"
         }
     }
 

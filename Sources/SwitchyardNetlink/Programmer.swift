@@ -47,8 +47,28 @@ public final class NetfilterProgrammer {
     /// Makes the kernel's tables `tables` equal to `wanted` with the fewest operations, in one
     /// transaction; tables absent from `wanted` are left alone unless listed in `tables`, in which
     /// case they are created.
+    ///
+    /// The read and the commit are tied by the ruleset generation: if anything changes the ruleset
+    /// in between, the kernel refuses the commit and the reconciliation starts over (a few times).
     @discardableResult
     public func reconcile(to wanted: Ruleset, tables: [TableRef]) throws(ProgrammingError) -> ReconcileSummary {
+        var attempt = 0
+        while true {
+            do {
+                return try reconcileOnce(to: wanted, tables: tables)
+            } catch .kernel(.generationChanged) where attempt < 4 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func reconcileOnce(to wanted: Ruleset, tables: [TableRef]) throws(ProgrammingError) -> ReconcileSummary {
+        let generation: UInt32
+        do {
+            generation = try socket.generation()
+        } catch {
+            throw .kernel(error)
+        }
         var operations: [KernelOperation] = []
         for table in tables {
             do {
@@ -71,7 +91,8 @@ public final class NetfilterProgrammer {
         }
         guard !operations.isEmpty else { return ReconcileSummary(operations: 0, commit: nil) }
         do {
-            var summary = ReconcileSummary(operations: operations.count, commit: try socket.apply(operations), labels: operations.map(\.label))
+            var summary = ReconcileSummary(operations: operations.count, commit: try socket.apply(operations, expectedGeneration: generation),
+                                           labels: operations.map(\.label))
             for operation in operations {
                 switch operation.kind {
                 case .addElements(_, let elements, _): summary.added += elements.count

@@ -208,9 +208,9 @@ struct TableBuilder {
     }
 
     func slotMap(_ names: DispatchNames) -> NamedSet {
-        let keyFields: [Expression] = names.kind == .service ? [daddr, .meta(.l4proto), .payload(.tcpDport)] : [.meta(.l4proto), .payload(.tcpDport)]
+        let keyFields: [Expression] = names.kind == .service ? [daddr, .meta(.l4proto), .payload(.thDport)] : [.meta(.l4proto), .payload(.thDport)]
         return NamedSet(table, names.slots, key: .typeOf(keyFields + [.numgen(.random, modulus: 1)]),
-                        data: .data(.typeOf([daddr, .payload(.tcpDport)])))
+                        data: .data(.typeOf([daddr, .payload(.thDport)])))
     }
 
     func keyTypes(_ kind: FrontendKind) -> KeySpec {

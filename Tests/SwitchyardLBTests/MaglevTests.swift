@@ -4,38 +4,41 @@ import Testing
 /// Maglev properties: determinism, balance, and minimal disruption.
 @Suite("Maglev")
 struct MaglevTests {
-    static func names(_ n: Int) -> [String] { (0..<n).map { "10.244.\($0 / 250).\($0 % 250 + 1):8080" } }
+    /// N endpoints (the key Maglev hashes in plans is the endpoint's address and port).
+    static func endpoints(_ n: Int) -> [EndpointAddress] {
+        (0..<n).map { EndpointAddress(ip: Fixture.ip("10.244.\($0 / 250).\($0 % 250 + 1)"), port: 8080) }
+    }
     static let counts = [2, 3, 5, 10, 20, 50, 100]
 
     /// The backend name in each slot.
-    static func owners(_ backends: [String], size: Int) -> [String] {
+    static func owners(_ backends: [EndpointAddress], size: Int) -> [EndpointAddress] {
         Maglev.table(for: backends, size: size).map { backends[$0] }
     }
 
     @Test("same input, same table", arguments: counts)
     func deterministic(n: Int) {
         let size = MaglevSizing.default.tableSize(for: n)
-        #expect(Maglev.table(for: Self.names(n), size: size) == Maglev.table(for: Self.names(n), size: size))
-        #expect(Maglev.table(for: Self.names(n), size: size).count == size)
+        #expect(Maglev.table(for: Self.endpoints(n), size: size) == Maglev.table(for: Self.endpoints(n), size: size))
+        #expect(Maglev.table(for: Self.endpoints(n), size: size).count == size)
     }
 
     @Test("every backend gets ⌊M/N⌋ or ⌈M/N⌉ slots", arguments: counts)
     func balanced(n: Int) {
         let size = MaglevSizing.default.tableSize(for: n)
         var shares = [Int](repeating: 0, count: n)
-        for backend in Maglev.table(for: Self.names(n), size: size) { shares[backend] += 1 }
+        for backend in Maglev.table(for: Self.endpoints(n), size: size) { shares[backend] += 1 }
         #expect(shares.allSatisfy { $0 == size / n || $0 == size / n + 1 }, "M \(size) shares \(shares)")
     }
 
     /// Fraction of slots whose backend differs between two tables of the same size.
-    static func movedFraction(_ a: [String], _ b: [String]) -> Double {
+    static func movedFraction(_ a: [EndpointAddress], _ b: [EndpointAddress]) -> Double {
         Double(zip(a, b).filter { $0 != $1 }.count) / Double(a.count)
     }
 
     @Test("removing one of N backends moves about 1/N of the table; adding it back restores it",
           arguments: [3, 5, 10, 20, 50, 100])
     func disruption(n: Int) {
-        let all = Self.names(n)
+        let all = Self.endpoints(n)
         let sizing = MaglevSizing.default
         let size = sizing.tableSize(for: n)
         // The size ladder keeps M when N changes by one (away from a rung), so slots compare one to one.
@@ -65,9 +68,9 @@ struct MaglevTests {
     @Test("adding a backend takes about M/N slots and moves about 1/N of the table", arguments: [4, 9, 19, 49, 99])
     func addition(n: Int) {
         let size = MaglevSizing.default.tableSize(for: n + 1)
-        let before = Self.owners(Self.names(n), size: size)
-        let after = Self.owners(Self.names(n + 1), size: size)
-        let newcomer = Self.names(n + 1)[n]
+        let before = Self.owners(Self.endpoints(n), size: size)
+        let after = Self.owners(Self.endpoints(n + 1), size: size)
+        let newcomer = Self.endpoints(n + 1)[n]
         let taken = after.filter { $0 == newcomer }.count
         #expect(taken == size / (n + 1) || taken == size / (n + 1) + 1)
         #expect(Self.movedFraction(before, after) <= 1 / Double(n + 1) + 0.3)
@@ -105,9 +108,27 @@ struct MaglevTests {
         #expect([1, 10, 5000].map(fixed.tableSize(for:)) == [16381, 16381, 16381])
     }
 
+    @Test("backends named by strings: deterministic and balanced too")
+    func stringKeys() {
+        let names = (1...10).map { "backend-\($0)" }
+        let table = Maglev.table(for: names, size: 127)
+        #expect(table == Maglev.table(for: names, size: 127))
+        let shares = Dictionary(grouping: table, by: { $0 }).mapValues(\.count)
+        #expect(shares.count == 10 && shares.values.allSatisfy { $0 == 12 || $0 == 13 })
+    }
+
+    @Test("IPv6 endpoints and ports are part of the key")
+    func keys() {
+        let v6 = [EndpointAddress(ip: Fixture.ip("fd00::1"), port: 80), EndpointAddress(ip: Fixture.ip("fd00::1"), port: 81)]
+        let table = Maglev.table(for: v6, size: 31)
+        #expect(Set(table) == [0, 1])
+        let other = [EndpointAddress(ip: Fixture.ip("fd00::1"), port: 80), EndpointAddress(ip: Fixture.ip("fd00::2"), port: 81)]
+        #expect(Maglev.table(for: other, size: 31) != table)
+    }
+
     @Test("a non-prime size still fills every slot")
     func nonPrime() {
-        let table = Maglev.table(for: Self.names(3), size: 12)
+        let table = Maglev.table(for: Self.endpoints(3), size: 12)
         #expect(table.count == 12 && !table.contains(-1))
     }
 }

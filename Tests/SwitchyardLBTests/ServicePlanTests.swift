@@ -82,6 +82,7 @@ struct ServicePlanTests {
     @Test("session affinity timeout, policies and health-check port are carried")
     func carriedFields() throws {
         let service = F.service {
+            $0.type = .loadBalancer
             $0.sessionAffinity = .clientIP(timeoutSeconds: 600)
             $0.externalTrafficPolicy = .local
             $0.healthCheckNodePort = 32000
@@ -94,6 +95,18 @@ struct ServicePlanTests {
         #expect(plan.externalTrafficPolicy == .local)
         #expect(plan.healthCheckNodePort == 32000)
         #expect(plan.localEndpointCount == 2)
+    }
+
+    @Test("the health-check node port is served only for LoadBalancer Services with policy Local", arguments: zip(
+        [(ServiceType.loadBalancer, TrafficPolicy.local), (.loadBalancer, .cluster), (.nodePort, .local)], [32000, 0, 0]
+    ))
+    func healthCheckNodePort(kind: (ServiceType, TrafficPolicy), expected: Int) throws {
+        let service = F.service {
+            $0.type = kind.0
+            $0.externalTrafficPolicy = kind.1
+            $0.healthCheckNodePort = 32000
+        }
+        #expect(try #require(F.plan(service, Self.endpoints).first).healthCheckNodePort == expected)
     }
 
     @Test("plans are deterministic whatever the slice and endpoint order")
@@ -174,5 +187,68 @@ struct ProxyConfigTests {
         #expect(throws: ProxyConfigError.emptyNodeName) { try ProxyConfig(nodeName: "").validate() }
         #expect(throws: ProxyConfigError.unknownDispatchModel("wrr")) { try DispatchModel(parsing: "wrr") }
         #expect(try DispatchModel(parsing: "Maglev") == .maglev)
+    }
+}
+
+@Suite("Health checks")
+struct HealthCheckTests {
+    typealias F = Fixture
+
+    @Test("local ready endpoints are counted once per address across ports and families")
+    func localCount() throws {
+        let service = F.service(clusterIPs: ["10.96.0.10", "fd00:96::10"], ports: [
+            ServicePort(name: "http", port: 80), ServicePort(name: "https", port: 443),
+        ]) {
+            $0.type = .loadBalancer
+            $0.externalTrafficPolicy = .local
+            $0.healthCheckNodePort = 32000
+        }
+        let ports = [EndpointPort(name: "http", port: 8080), EndpointPort(name: "https", port: 8443)]
+        let plans = F.plan(service, [
+            F.slice("v4", ports: ports, endpoints: [
+                F.endpoint("10.244.0.1", node: F.nodeName), F.endpoint("10.244.0.2", node: F.nodeName),
+                F.endpoint("10.244.0.3", node: F.nodeName, ready: false, serving: true, terminating: true),
+                F.endpoint("10.244.0.4"),
+            ]),
+            F.slice("v6", family: .ipv6, ports: ports, endpoints: [F.endpoint("fd00:244::1", node: F.nodeName)]),
+        ])
+        #expect(plans.count == 4)
+        let check = try #require(ServiceHealthCheck(service: service.key, plans: plans))
+        #expect(check.nodePort == 32000)
+        #expect(check.localEndpoints == 3)
+        #expect(ServiceHealthCheck(service: service.key, plans: F.plan(F.service(), [])) == nil)
+    }
+}
+
+@Suite("Endpoint sets")
+struct EndpointSetTests {
+    typealias F = Fixture
+
+    @Test("slot endpoints follow the table", arguments: [DispatchModel.random, .maglev])
+    func slotEndpoints(model: DispatchModel) throws {
+        var config = F.config
+        config.dispatch = model
+        let plan = try #require(F.plan(F.service(), [F.slice("s1", endpoints: [F.endpoint("10.244.0.2"), F.endpoint("10.244.0.1")])], config: config).first)
+        let set = plan.cluster
+        #expect(set.slotEndpoints.count == set.table.size)
+        #expect(Set(set.slotEndpoints) == Set(set.endpoints))
+        #expect(set.endpoint(inSlot: 0) == set.slotEndpoints.first)
+        #expect(set.endpoint(inSlot: set.table.size) == nil)
+    }
+
+    @Test("reachable endpoints: the union of the sets the policies use", arguments: zip(
+        [(TrafficPolicy.cluster, TrafficPolicy.cluster, 0), (.local, .cluster, 0), (.local, .local, 30080), (.cluster, .local, 30080)],
+        [["10.244.0.1:8080", "10.244.0.2:8080"], ["10.244.0.1:8080"], ["10.244.0.1:8080", "10.244.0.2:8080"],
+         ["10.244.0.1:8080", "10.244.0.2:8080"]]
+    ))
+    func reachable(policies: (TrafficPolicy, TrafficPolicy, Int), expected: [String]) throws {
+        let service = F.service(ports: [ServicePort(name: "http", port: 80, nodePort: policies.2)]) {
+            $0.internalTrafficPolicy = policies.0
+            $0.externalTrafficPolicy = policies.1
+        }
+        let plan = try #require(F.plan(service, [F.slice("s1", endpoints: [
+            F.endpoint("10.244.0.1", node: F.nodeName), F.endpoint("10.244.0.2"),
+        ])]).first)
+        #expect(plan.reachableEndpoints.map(\.description) == expected)
     }
 }

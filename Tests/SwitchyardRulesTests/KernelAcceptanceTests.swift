@@ -1,3 +1,4 @@
+import SwitchyardTestSupport
 import Testing
 import SwitchyardLB
 import SwitchyardModel

@@ -1,30 +1,46 @@
 import Foundation
 
-/// Runs `nft` inside a throwaway network namespace (never the machine's own).
-enum Netns {
-    static let nft = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { FileManager.default.isExecutableFile(atPath: $0) }
+/// Runs `nft` (and other tools) inside throwaway network namespaces, never the machine's own.
+public enum Netns {
+    public static let nft = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Root and nft present: the namespace tests can run.
-    static var available: Bool {
+    public static var available: Bool {
         getuid() == 0 && nft != nil && ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     @discardableResult
-    static func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        if let input {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("sy-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try input.write(to: file, atomically: true, encoding: .utf8)
+            process.standardInput = try FileHandle(forReadingFrom: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            try process.run()
+        } else {
+            try process.run()
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs `command` inside a fresh namespace, with `input` on standard input.
+    public static func inNamespace(_ command: [String], input: String) throws -> (status: Int32, output: String) {
+        let name = "sy-rules-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try run(["ip", "netns", "add", name])
+        defer { _ = try? run(["ip", "netns", "delete", name]) }
+        return try run(["ip", "netns", "exec", name] + command, input: input)
+    }
+
     /// Writes `text` to a file and runs `nft [-c] -f FILE` in a new namespace; returns status and output.
-    static func nftFile(_ text: String, check: Bool = true, then commands: [[String]] = []) throws -> (status: Int32, output: String, extra: [String]) {
+    public static func nftFile(_ text: String, check: Bool = true, then commands: [[String]] = []) throws -> (status: Int32, output: String, extra: [String]) {
         let name = "sy-nft-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).nft")
         try text.write(to: file, atomically: true, encoding: .utf8)
