@@ -275,7 +275,7 @@ struct KubernetesSourceTests {
             clientKeyPEM: withoutClientCertificate ? nil : Array(certificates.clientKeyPEM.utf8))
         let log = LogCapture()
         try await withSource(server, connection: connection, log: log) { recorder, _ in
-            #expect(await recorder.wait(timeout: .milliseconds(500)) { _ in log.contains("list failed; retrying") })
+            #expect(await recorder.wait { _ in log.contains("list failed; retrying") })
             #expect(recorder.batches.isEmpty)
         }
         #expect(server.requests.isEmpty, "no request got through")
