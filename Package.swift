@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardKubernetesTests",
             dependencies: [
-                "SwitchyardSources", "SwitchyardModel",
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
