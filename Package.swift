@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // The Kubernetes API client (HTTP/1.1 keep-alive, TLS through swift-nio-ssl).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        // Tests only: a test CA and client certificates for the TLS tests of the Kubernetes source.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
         // Slim Sendable values and the ClusterStore. No I/O.
@@ -42,6 +47,10 @@ let package = Package(
                 "SwitchyardModel",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The pure load-balancing core: endpoint selection and dispatch models.
@@ -121,6 +130,20 @@ let package = Package(
             name: "SwitchyardSourcesTests",
             dependencies: ["SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        // KubernetesSource against an in-process API server (NIO HTTP/1.1, optional TLS).
+        .testTarget(
+            name: "SwitchyardKubernetesTests",
+            dependencies: [
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "SwitchyardLBTests", dependencies: ["SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT", "SwitchyardTestSupport"]),

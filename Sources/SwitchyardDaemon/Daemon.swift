@@ -45,12 +45,19 @@ public struct Daemon: Sendable {
         let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
         let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
-        services.append(.init(
-            service: ManifestSourceService(
-                source: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
-                output: updatesInput, logger: logger),
-            serviceName: "manifests"))
+        if var kubernetes = config.kubernetes {
+            kubernetes.logger = logger
+            services.append(.init(
+                service: KubernetesSourceService(source: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
+                serviceName: "kubernetes"))
+        } else {
+            let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
+            services.append(.init(
+                service: ManifestSourceService(
+                    source: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
+                    output: updatesInput, logger: logger),
+                serviceName: "manifests"))
+        }
 
         var snapshotsInput: AsyncStream<ClusterSnapshot>.Continuation?
         var dnsService: DNSService?

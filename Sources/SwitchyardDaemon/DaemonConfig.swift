@@ -1,11 +1,14 @@
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
+import SwitchyardSources
 
 /// Everything `switchyard run` needs, resolved: defaults, then the config file, then flags.
 public struct DaemonConfig: Sendable {
-    /// Manifest files and directories to follow.
+    /// Manifest files and directories to follow (empty when following the API server).
     public var paths: [String]
+    /// Follow this API server instead of manifests (`--kubeconfig` / `--in-cluster`).
+    public var kubernetes: KubernetesSource.Configuration?
     /// Node name, NodePort addresses, cluster CIDRs, masquerade settings, dispatch model.
     public var proxy: ProxyConfig
     /// Full resync against the kernel (repairs drift); also 1/2 of the health timeout.
@@ -34,9 +37,13 @@ public struct DaemonConfig: Sendable {
     /// Resolves `layer` (file overridden by flags) with the defaults; `hostname` is the default node name.
     public init(
         paths: [String], layer: ConfigLayer, hostname: String, namespace: NetworkNamespace = .current,
-        pollInterval: Duration = .milliseconds(500), nodePortRange: ClosedRange<Int> = 30000...32767
+        pollInterval: Duration = .milliseconds(500), nodePortRange: ClosedRange<Int> = 30000...32767,
+        kubernetes: KubernetesConnection? = nil, watchPods: Bool = true
     ) throws(DaemonConfigError) {
-        guard !paths.isEmpty else { throw .noManifests }
+        guard !paths.isEmpty || kubernetes != nil else { throw .noManifests }
+        guard paths.isEmpty || kubernetes == nil else {
+            throw .invalid("follow either manifests or the API server (--kubeconfig / --in-cluster), not both")
+        }
         self.paths = paths
         let nodePortAddresses: NodePortAddresses
         do {
@@ -66,6 +73,9 @@ public struct DaemonConfig: Sendable {
         self.namespace = namespace
         self.pollInterval = pollInterval
         self.nodePortRange = nodePortRange
+        self.kubernetes = kubernetes.map {
+            KubernetesSource.Configuration(connection: $0, nodeName: proxy.nodeName, watchPods: watchPods, nodePortRange: nodePortRange)
+        }
     }
 
     private static func address(_ text: String, _ what: String) throws(DaemonConfigError) -> BindAddress? {
@@ -86,7 +96,7 @@ public enum DaemonConfigError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noManifests: "give at least one manifest file or directory to follow"
+        case .noManifests: "give at least one manifest file or directory to follow, or --kubeconfig FILE / --in-cluster"
         case .proxy(let error): error.description
         case .invalid(let message): message
         }

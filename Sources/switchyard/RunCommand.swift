@@ -5,8 +5,10 @@ import SwitchyardDaemon
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
+import SwitchyardSources
 
-/// `switchyard run PATH…`: the node daemon (kube-proxy + cluster DNS) on manifests.
+/// `switchyard run PATH…` (manifests) or `switchyard run --kubeconfig FILE | --in-cluster` (the API
+/// server): the node daemon (kube-proxy + cluster DNS).
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -18,8 +20,24 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Manifest files or directories to follow (reloaded on change).")
-    var paths: [String]
+    @Argument(help: "Manifest files or directories to follow (reloaded on change); or use --kubeconfig / --in-cluster.")
+    var paths: [String] = []
+
+    @Option(help: "Follow the API server of this kubeconfig instead of manifests.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use (default: its current-context).")
+    var context: String?
+
+    @Flag(help: "Follow the API server as a pod does: KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA.")
+    var inCluster = false
+
+    @Option(help: "Follow Pods (DNS pod records) from the API server: enabled or disabled (default enabled).")
+    var pods: PodsMode = .enabled
+
+    enum PodsMode: String, ExpressibleByArgument, CaseIterable {
+        case enabled, disabled
+    }
 
     @Option(help: "A KubeProxyConfiguration YAML file; flags override its fields.")
     var config: String?
@@ -112,6 +130,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if noDns, dnsListen != nil { throw ValidationError("--no-dns and --dns-listen contradict each other") }
+        let followsAPI = kubeconfig != nil || inCluster
+        if kubeconfig != nil, inCluster { throw ValidationError("--kubeconfig and --in-cluster exclude each other") }
+        if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
+        if followsAPI, !paths.isEmpty { throw ValidationError("follow either manifest paths or the API server, not both") }
+        if !followsAPI, paths.isEmpty { throw ValidationError("give manifest paths, --kubeconfig FILE or --in-cluster") }
     }
 
     func run() async throws {
@@ -132,10 +155,12 @@ struct RunCommand: AsyncParsableCommand {
         let resolved: DaemonConfig
         do {
             let file = try config.map { path throws(ConfigFileError) in try ConfigFile.load(path: path) } ?? ConfigLayer()
+            let connection = kubeconfig != nil || inCluster
+                ? try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: context, inCluster: inCluster) : nil
             resolved = try DaemonConfig(
                 paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
-                nodePortRange: nodePortRange)
+                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)
         } catch {
             print("switchyard run: \(error)", to: &standardError)
             throw ExitCode(2)
