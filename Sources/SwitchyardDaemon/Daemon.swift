@@ -48,13 +48,13 @@ public struct Daemon: Sendable {
         if var kubernetes = config.kubernetes {
             kubernetes.logger = logger
             services.append(.init(
-                service: KubernetesSourceService(source: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
+                service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
                 serviceName: "kubernetes"))
         } else {
             let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
             services.append(.init(
-                service: ManifestSourceService(
-                    source: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
+                service: EventSourceService(
+                    manifests: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
                     output: updatesInput, logger: logger),
                 serviceName: "manifests"))
         }
