@@ -175,7 +175,7 @@ enum BatchEncoder {
     }
 
     private static func elementMessages(
-        _ set: KernelSet, _ elements: [KernelElement], _ labels: [String], operation: String,
+        _ set: KernelSet, _ elements: [KernelElement], _ labels: ElementLabels, operation: String,
         type: nf_tables_msg_types, flags: Int32, into batch: NetlinkBatch
     ) {
         let chunk = elementsPerMessage(keyLength: Int(set.keyLength) * 2, dataLength: Int(set.dataLength ?? 0))
@@ -183,7 +183,7 @@ enum BatchEncoder {
         while start < elements.count {
             let end = min(start + chunk, elements.count)
             let slice = elements[start..<end]
-            let sliceLabels = Array(labels[min(start, labels.count)..<min(end, labels.count)])
+            let sliceLabels = labels.slice(min(start, labels.count)..<min(end, labels.count))
             batch.append(.elements(operation: operation, elements: sliceLabels)) { buffer, seq in
                 let object = setObject(set, full: false)
                 defer { nftnl_set_free(object) }

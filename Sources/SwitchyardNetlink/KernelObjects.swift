@@ -232,6 +232,41 @@ public struct KernelElement: Sendable, Hashable {
     var identity: [UInt8] { key + (keyEnd ?? []) + [UInt8(truncatingIfNeeded: flags)] }
 }
 
+/// Describes the elements of one element operation, for error messages only: the description is
+/// made when the kernel refuses an element, never on the way to the kernel (formatting 200,000
+/// element labels costs more than sending them).
+public struct ElementLabels: Sendable, Hashable, ExpressibleByArrayLiteral {
+    public let count: Int
+    private let describe: @Sendable (Int) -> String
+
+    /// Labels made on demand from the element's index.
+    public init(count: Int, describe: @escaping @Sendable (Int) -> String) {
+        self.count = count
+        self.describe = describe
+    }
+
+    public init(_ labels: [String]) {
+        self.init(count: labels.count) { labels[$0] }
+    }
+
+    public init(arrayLiteral labels: String...) {
+        self.init(labels)
+    }
+
+    /// The label of element `index`.
+    public subscript(index: Int) -> String { describe(index) }
+
+    /// Labels `range` of these.
+    func slice(_ range: Range<Int>) -> ElementLabels {
+        let describe = self.describe
+        return ElementLabels(count: range.count) { describe(range.lowerBound + $0) }
+    }
+
+    // Labels never decide what is programmed: any two are equal.
+    public static func == (lhs: ElementLabels, rhs: ElementLabels) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
+}
+
 /// One operation of a transaction, with a description that names the object for error messages.
 public struct KernelOperation: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
@@ -249,8 +284,8 @@ public struct KernelOperation: Sendable, Hashable {
         case deleteSet(KernelSet)
         case flushSet(KernelSet)
         /// Elements with a description each (e.g. the service they belong to).
-        case addElements(KernelSet, [KernelElement], labels: [String])
-        case deleteElements(KernelSet, [KernelElement], labels: [String])
+        case addElements(KernelSet, [KernelElement], labels: ElementLabels)
+        case deleteElements(KernelSet, [KernelElement], labels: ElementLabels)
     }
 
     public var kind: Kind

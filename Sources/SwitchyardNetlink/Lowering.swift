@@ -178,7 +178,9 @@ public enum Lowering {
         }
         for (name, setState) in state.sets {
             lowered.sets[name] = try set(setState.definition)
-            lowered.elements[name] = try elements(setState.sortedElements, of: setState.definition)
+            // Only interval sets of concatenations list in insertion order; sort just those.
+            let typed = setState.definition.flags.contains(.interval) ? setState.sortedElements : Array(setState.elements.values)
+            lowered.elements[name] = try elements(typed, of: setState.definition)
         }
         return lowered
     }
@@ -232,10 +234,15 @@ public enum Lowering {
                 var definitionForKeys = definition
                 if operation.verb == .delete, definition.data != nil { definitionForKeys.data = nil }
                 let elements = try Self.elements(keyed, of: definitionForKeys)
-                // Ranges of single-field interval sets become two kernel elements each.
-                let labels = elements.count == batch.elements.count
-                    ? batch.elements.map { $0.comment ?? $0.description }
-                    : batch.elements.flatMap { element in [element.description, "end of \(element)"] }
+                // Ranges of single-field interval sets become two kernel elements each. Labels are
+                // only formatted if the kernel refuses an element.
+                let typed = batch.elements
+                let labels = elements.count == typed.count
+                    ? ElementLabels(count: typed.count) { typed[$0].comment ?? typed[$0].description }
+                    : ElementLabels(count: elements.count) { index in
+                        let element = typed[min(index / 2, typed.count - 1)]
+                        return index % 2 == 0 ? element.description : "end of \(element)"
+                    }
                 let kind: KernelOperation.Kind = operation.verb == .delete
                     ? .deleteElements(kernelSet, elements, labels: labels)
                     : .addElements(kernelSet, elements, labels: labels)

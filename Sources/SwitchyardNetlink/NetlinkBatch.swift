@@ -7,7 +7,7 @@ import CSwitchyardNetfilter
 enum MessageLabel {
     case operation(String)
     /// One message holding many elements, each with its own description.
-    case elements(operation: String, elements: [String])
+    case elements(operation: String, elements: ElementLabels)
 }
 
 final class NetlinkBatch {
@@ -82,7 +82,7 @@ final class NetlinkBatch {
                let index = elementIndex(messageStart: start, offset: Int(offset)), index < elements.count {
                 return "\(operation) \(elements[index])"
             }
-            let shown = elements.prefix(3).joined(separator: ", ")
+            let shown = (0..<min(3, elements.count)).map { elements[$0] }.joined(separator: ", ")
             return "\(operation) (one of \(elements.count): \(shown)\(elements.count > 3 ? ", …" : ""))"
         }
     }

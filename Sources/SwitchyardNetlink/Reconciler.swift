@@ -33,10 +33,10 @@ public enum Reconciler {
             guard let set = wanted.sets[name], let existing = current.sets[name], !set.isDynamic else { continue }
             let (removed, added) = elementDifference(current.elements[name] ?? [], wanted.elements[name] ?? [])
             if !removed.isEmpty {
-                operations.append(KernelOperation(.deleteElements(existing, removed, labels: removed.map(describe)), label: "delete element from \(kind(set)) \(name)"))
+                operations.append(KernelOperation(.deleteElements(existing, removed, labels: labels(removed)), label: "delete element from \(kind(set)) \(name)"))
             }
             if !added.isEmpty {
-                additions.append(KernelOperation(.addElements(set, added, labels: added.map(describe)), label: "add element to \(kind(set)) \(name)"))
+                additions.append(KernelOperation(.addElements(set, added, labels: labels(added)), label: "add element to \(kind(set)) \(name)"))
             }
         }
         for name in staleSets {
@@ -56,7 +56,7 @@ public enum Reconciler {
             operations.append(KernelOperation(.addSet(set), label: "add \(kind(set)) \(tableLabel) \(name)"))
             let elements = wanted.elements[name] ?? []
             if !elements.isEmpty {
-                additions.append(KernelOperation(.addElements(set, elements, labels: elements.map(describe)), label: "add element to \(kind(set)) \(name)"))
+                additions.append(KernelOperation(.addElements(set, elements, labels: labels(elements)), label: "add element to \(kind(set)) \(name)"))
             }
         }
         operations += additions
@@ -79,7 +79,7 @@ public enum Reconciler {
         }
         for name in wanted.sets.keys.sorted() {
             guard let set = wanted.sets[name], let elements = wanted.elements[name], !elements.isEmpty else { continue }
-            operations.append(KernelOperation(.addElements(set, elements, labels: elements.map(describe)), label: "add element to \(kind(set)) \(name)"))
+            operations.append(KernelOperation(.addElements(set, elements, labels: labels(elements)), label: "add element to \(kind(set)) \(name)"))
         }
         for name in wanted.chains.keys.sorted() {
             operations += addRules(wanted.rules[name] ?? [], tableLabel: tableLabel)
@@ -114,6 +114,10 @@ public enum Reconciler {
     }
 
     private static func kind(_ set: KernelSet) -> String { set.dataType == nil ? "set" : "map" }
+
+    private static func labels(_ elements: [KernelElement]) -> ElementLabels {
+        ElementLabels(count: elements.count) { describe(elements[$0]) }
+    }
 
     private static func describe(_ element: KernelElement) -> String {
         "key " + element.key.map { byte in
