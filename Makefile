@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN = .build/$(CONFIG)/switchyard
 
-.PHONY: all deps build run test release bench clean
+.PHONY: all deps build run demo-check test release bench clean
 
 all: build
 
@@ -17,9 +17,15 @@ build: deps
 release:
 	$(MAKE) build CONFIG=release
 
-## The main job on the embedded default cluster.
+## The main job: a sandbox of network namespaces for examples/cluster, `switchyard run` programming
+## its node namespace and serving DNS on 127.0.0.1:5353, a printed tour; Ctrl-C tears it down.
 run: build
 	$(BIN) validate examples/cluster
+	BIN=$(BIN) ./scripts/demo.sh
+
+## Runs the tour's commands non-interactively and checks their answers (plus a failover).
+demo-check: build
+	BIN=$(BIN) ./scripts/demo.sh check
 
 ## The whole test suite (end-to-end tests that need root skip with a message otherwise).
 test: deps

@@ -25,6 +25,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // The Kubernetes API client (HTTP/1.1 keep-alive, TLS through swift-nio-ssl).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        // Tests only: a test CA and client certificates for the TLS tests of the Kubernetes source.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
         // Slim Sendable values and the ClusterStore. No I/O.
@@ -39,6 +47,10 @@ let package = Package(
                 "SwitchyardModel",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The pure load-balancing core: endpoint selection and dispatch models.
@@ -71,6 +83,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The composition root: every part a Service in one ServiceGroup; sync loop, metrics, health.
+        .target(
+            name: "SwitchyardDaemon",
+            dependencies: [
+                "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
+                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "CSwitchyardNetfilter",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Network namespaces shaped like one node with pods, echo servers and a probe client, for
         // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
         .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
@@ -90,7 +119,8 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardBench",
+                "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
+                "SwitchyardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -100,6 +130,20 @@ let package = Package(
             name: "SwitchyardSourcesTests",
             dependencies: ["SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        // KubernetesSource against an in-process API server (NIO HTTP/1.1, optional TLS).
+        .testTarget(
+            name: "SwitchyardKubernetesTests",
+            dependencies: [
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "SwitchyardLBTests", dependencies: ["SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardNFTTests", dependencies: ["SwitchyardNFT", "SwitchyardTestSupport"]),
@@ -118,10 +162,26 @@ let package = Package(
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),
         .testTarget(name: "SwitchyardSandboxTests", dependencies: ["SwitchyardSandbox", "SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(
+            name: "SwitchyardDNSTests",
+            dependencies: [
+                "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchyardDaemonTests",
+            dependencies: [
+                "SwitchyardDaemon", "SwitchyardModel", "SwitchyardNFT", "SwitchyardRules", "SwitchyardLB",
+                "SwitchyardSources", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "SwitchyardBenchTests",
             dependencies: ["SwitchyardBench", "SwitchyardRules", "SwitchyardLB", "SwitchyardModel", "SwitchyardTestSupport"]
         ),
-        .testTarget(name: "SwitchyardDNSTests", dependencies: ["SwitchyardDNS", "SwitchyardModel", "SwitchyardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,7 +35,7 @@ public struct Ruleset: Sendable, Hashable {
 
         /// Elements in key order.
         public var sortedElements: [Element] {
-            elements.keys.sorted(by: lexicographicallyPrecedes).compactMap { elements[$0] }
+            elements.values.sorted { lexicographicallyPrecedes($0.key, $1.key) }
         }
     }
 
@@ -78,7 +78,14 @@ public struct Ruleset: Sendable, Hashable {
 
     /// Adds elements to an existing set or map (ignored if the set is missing).
     public mutating func add(_ batch: Elements) {
-        for element in batch.elements { tables[batch.table]?.sets[batch.set]?.elements[element.key] = element }
+        guard !batch.elements.isEmpty, var table = tables[batch.table], var set = table.sets[batch.set] else { return }
+        // Take the set out so that it is uniquely referenced while it grows (no copy-on-write per element).
+        tables[batch.table] = nil
+        table.sets[batch.set] = nil
+        set.elements.reserveCapacity(set.elements.count + batch.elements.count)
+        for element in batch.elements { set.elements[element.key] = element }
+        table.sets[batch.set] = set
+        tables[batch.table] = table
     }
 
     /// The chain named `name` in `table`.

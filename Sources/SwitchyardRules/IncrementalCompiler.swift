@@ -26,6 +26,8 @@ public struct IncrementalCompiler: Sendable {
     var moduli: [TableRef: [DispatchNames: [Int: Int]]] = [:]
     var chains: [TableRef: [String: Counted<[Rule]>]] = [:]
     var affinity: [TableRef: [String: Counted<Int>]] = [:]
+    /// The fixed layout of each table for the current table sizes, rebuilt only when those change.
+    var skeletons: [TableRef: Ruleset.TableState] = [:]
 
     /// The state for `plan`.
     public init(config: ProxyConfig, plan: ClusterPlan) {
@@ -37,6 +39,16 @@ public struct IncrementalCompiler: Sendable {
             contributions[key] = contribution
             for (family, part) in contribution { add(part, family, sign: 1, touched: &ignored) }
         }
+        for family in IPFamily.allCases {
+            let table = Self.table(family)
+            skeletons[table] = skeleton(table, moduli: liveModuli(table))
+        }
+    }
+
+    func skeleton(_ table: TableRef, moduli: [DispatchNames: Swift.Set<Int>]) -> Ruleset.TableState {
+        var ruleset = Ruleset()
+        Compiler.skeleton(family: table.family == .ip ? .ipv4 : .ipv6, node: plan.node, config: config, moduli: moduli, into: &ruleset)
+        return ruleset.tables[table] ?? Ruleset.TableState(table: Table(table))
     }
 
     /// The whole wanted ruleset (what `Compiler.compile(plan, config:)` returns).
@@ -44,7 +56,7 @@ public struct IncrementalCompiler: Sendable {
         var ruleset = Ruleset()
         for family in IPFamily.allCases {
             let table = Self.table(family)
-            Compiler.skeleton(family: family, node: plan.node, config: config, moduli: liveModuli(table), into: &ruleset)
+            ruleset.tables[table] = skeletons[table] ?? skeleton(table, moduli: liveModuli(table))
             let addressType: DataType = family == .ipv4 ? .ipv4Address : .ipv6Address
             for (name, timeout) in affinity[table] ?? [:] {
                 ruleset.add(NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout.value))
@@ -144,7 +156,7 @@ public struct IncrementalCompiler: Sendable {
     }
 
     /// Two small rulesets holding only what was touched, before and after; their diff is the update.
-    func transaction(for touched: Touched) -> Transaction {
+    mutating func transaction(for touched: Touched) -> Transaction {
         var before = Ruleset()
         var after = Ruleset()
         for table in touched.tables.sorted() {
@@ -152,14 +164,12 @@ public struct IncrementalCompiler: Sendable {
             let addressType: DataType = family == .ipv4 ? .ipv4Address : .ipv6Address
             let oldModuli = touched.moduli[table] ?? liveModuli(table)
             let newModuli = liveModuli(table)
-            var oldSkeleton = Ruleset()
-            Compiler.skeleton(family: family, node: plan.node, config: config, moduli: oldModuli, into: &oldSkeleton)
-            var newSkeleton = oldSkeleton
+            let oldTable = skeletons[table] ?? skeleton(table, moduli: oldModuli)
+            var newTable = oldTable
             if oldModuli != newModuli {
-                newSkeleton = Ruleset()
-                Compiler.skeleton(family: family, node: plan.node, config: config, moduli: newModuli, into: &newSkeleton)
+                newTable = skeleton(table, moduli: newModuli)
+                skeletons[table] = newTable
             }
-            guard let oldTable = oldSkeleton.tables[table], let newTable = newSkeleton.tables[table] else { continue }
             before.add(oldTable.table)
             after.add(newTable.table)
             if oldModuli != newModuli {

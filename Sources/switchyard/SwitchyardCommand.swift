@@ -10,7 +10,9 @@ struct SwitchyardCommand: AsyncParsableCommand {
         subcommands: [
             // Subcommands: one line each, kept in this order: validate, rules, dns, run, bench, cleanup.
             ValidateCommand.self,
+            RunCommand.self,
             RulesCommand.self,
+            DNSCommand.self,
             BenchCommand.self,
             CleanupCommand.self,
             // Hidden helpers for the sandbox (end-to-end tests and `make run`).

@@ -90,3 +90,36 @@ struct DifferTests {
         #expect(fake.dump() == end.ruleset.listing())
     }
 }
+
+@Suite("Layout invariants")
+struct LayoutInvariantTests {
+    @Test("slot maps key on th dport: with tcp dport, nft's text path would silently restrict them to TCP")
+    func slotMapsUseTransportHeader() {
+        let ruleset = KernelAcceptanceTests.everyFeature(dispatch: .random).ruleset
+        for table in ruleset.tables.values {
+            for set in table.sets.values where set.definition.name.hasSuffix("-slots") {
+                guard case .typeOf(let key) = set.definition.key, case .data(.typeOf(let data))? = set.definition.data else {
+                    Issue.record("\(set.definition.name) is not a typeof map")
+                    continue
+                }
+                #expect(!(key + data).contains(.payload(.tcpDport)), "\(set.definition.name)")
+                #expect(key.contains(.payload(.thDport)) && data.contains(.payload(.thDport)), "\(set.definition.name)")
+            }
+        }
+    }
+
+    @Test("the fixed chains do not depend on the cluster: same skeleton for one service or a thousand")
+    func fixedChains() {
+        let small = KernelAcceptanceTests.generated(count: 3, dispatch: .random).ruleset
+        let large = KernelAcceptanceTests.generated(count: 300, dispatch: .random).ruleset
+        for table in small.tables.keys {
+            let fixed = Swift.Set(Layout.baseChains.map(\.name) + [Layout.firewallChain, Layout.endpointsChain, Layout.rejectChain, Layout.masqueradingChain])
+            for name in fixed {
+                #expect(small.chain(table, name)?.rules == large.chain(table, name)?.rules, "\(table) \(name)")
+            }
+            // Only per-service chains for affinity services grow with the cluster, never one per endpoint.
+            let perService = large.tables[table]?.chains.keys.filter { $0.hasPrefix("service-") || $0.hasPrefix("local-") } ?? []
+            #expect(perService.count < 60, "\(perService.count)")
+        }
+    }
+}

@@ -36,6 +36,9 @@ struct ScaleProbe {
         start = clock.now
         let text = full.render()
         let render = clock.now - start
+        if let directory = ProcessInfo.processInfo.environment["SWITCHYARD_PERF_DUMP"] {
+            try? text.write(toFile: "\(directory)/probe-\(services).nft", atomically: true, encoding: .utf8)
+        }
         start = clock.now
         var rules = IncrementalCompiler(config: config, plan: clusterPlan)
         let state = clock.now - start

@@ -1,0 +1,125 @@
+/// A precomputed response body for one name and type: the answer records followed by the additional
+/// records, in wire form, laid out for a response whose question name has the length of this node's
+/// name (which is always the case: the question is echoed byte for byte). Names inside point into the
+/// question (owner names and the zone suffix), so replies echo the query's case without rewriting.
+///
+/// Stored in a node's byte blob as:
+/// `type u16 · answers u16 · additional u16 · records u16 · end u16 × records · length u16 · body`.
+public struct Answer: Sendable {
+    let storage: [UInt8]
+    let start: Int
+
+    init(storage: [UInt8], start: Int) {
+        self.storage = storage
+        self.start = start
+    }
+
+    @inline(__always) private func u16(_ at: Int) -> Int {
+        Int(storage[start + at]) << 8 | Int(storage[start + at + 1])
+    }
+
+    var type: UInt16 { UInt16(u16(0)) }
+    public var answerCount: Int { u16(2) }
+    public var additionalCount: Int { u16(4) }
+    var recordCount: Int { u16(6) }
+    /// Where record `i` ends, relative to the body.
+    func recordEnd(_ i: Int) -> Int { u16(8 + 2 * i) }
+    var bodyLength: Int { u16(8 + 2 * recordCount) }
+    var bodyStart: Int { start + 10 + 2 * recordCount }
+    /// Total bytes of this entry in the blob.
+    var entryLength: Int { 10 + 2 * recordCount + bodyLength }
+
+    /// Encodes one entry. `questionName` is the lowercased query name; `zoneLength` the wire length
+    /// of the zone it ends with (its suffixes are used for compression).
+    static func encodeEntry(
+        type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord], questionName: [UInt8],
+        zoneLength: Int
+    ) -> [UInt8] {
+        let questionEnd = 12 + questionName.count + 4
+        var w = WireWriter(base: questionEnd, capacity: 64 * (answers.count + additional.count) + 16)
+        w.questionName = questionName
+        let zoneOffset = questionName.count - zoneLength
+        if zoneOffset >= 0 {
+            w.seed(name: Array(questionName[zoneOffset...]), at: 12 + zoneOffset)
+        }
+        // A reply cannot exceed 65535 bytes: records past that are left out (offsets stay 16-bit).
+        let budget = DNSLimits.maxMessageSize - questionEnd
+        var ends: [Int] = []
+        var answerCount = 0
+        for rr in answers {
+            let before = w.count
+            w.record(rr, ownerMayBeQuestion: true)
+            if w.count > budget { w.bytes.removeSubrange(before...); break }
+            ends.append(w.count)
+            answerCount += 1
+        }
+        var additionalCount = 0
+        for rr in additional where w.count < budget {
+            let before = w.count
+            w.record(rr)
+            if w.count > budget { w.bytes.removeSubrange(before...); break }
+            ends.append(w.count)
+            additionalCount += 1
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(10 + 2 * ends.count + w.count)
+        func put(_ v: Int) {
+            out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v))
+        }
+        put(Int(type.rawValue))
+        put(answerCount)
+        put(additionalCount)
+        put(ends.count)
+        for e in ends { put(e) }
+        put(w.count)
+        out.append(contentsOf: w.bytes)
+        return out
+    }
+
+    /// A standalone answer (for names answered at query time, such as pod names).
+    static func make(
+        type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord] = [], questionName: [UInt8],
+        zoneLength: Int
+    ) -> Answer {
+        Answer(
+            storage: encodeEntry(
+                type: type, answers: answers, additional: additional, questionName: questionName,
+                zoneLength: zoneLength),
+            start: 0)
+    }
+}
+
+/// The zone's SOA record as it appears in the authority section of NXDOMAIN / NODATA replies, with
+/// three pointers (owner, and the zone inside MNAME and RNAME) patched to where the zone sits in the
+/// question.
+struct SOATemplate: Sendable {
+    let bytes: [UInt8]
+    static let pointerPositions = [0, 19, 32]
+
+    init(soa: SOAData, ttl: UInt32) {
+        var w = WireWriter(capacity: 64)
+        w.u16(0xC000)
+        w.u16(RecordType.soa.rawValue)
+        w.u16(RecordClass.internet.rawValue)
+        w.u32(ttl)
+        w.u16(7 + 2 + 11 + 2 + 20)
+        w.bytes.append(contentsOf: [2, 110, 115, 3, 100, 110, 115])  // "ns.dns"
+        w.u16(0xC000)
+        w.bytes.append(10)
+        w.bytes.append(contentsOf: Array("hostmaster".utf8))
+        w.u16(0xC000)
+        w.u32(soa.serial); w.u32(soa.refresh); w.u32(soa.retry); w.u32(soa.expire); w.u32(soa.minimum)
+        bytes = w.bytes
+    }
+
+    /// Appends the record with its pointers aimed at `zoneOffset`.
+    func write(into out: inout [UInt8], zoneOffset: Int) {
+        let base = out.count
+        out.append(contentsOf: bytes)
+        for p in Self.pointerPositions {
+            out[base + p] = UInt8(0xC0 | (zoneOffset >> 8))
+            out[base + p + 1] = UInt8(truncatingIfNeeded: zoneOffset)
+        }
+    }
+}

@@ -1,0 +1,338 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Where and how the server listens.
+public struct DNSServerConfiguration: Sendable {
+    /// Addresses to serve UDP and TCP on. Port 0 picks a free port (the same for UDP and TCP).
+    public var listen: [SocketAddress]
+    /// UDP sockets per address (SO_REUSEPORT), so several event loops can read in parallel.
+    public var udpSocketsPerAddress: Int
+    /// Idle TCP connections are closed after this long.
+    public var tcpIdleTimeout: TimeAmount
+
+    public init(listen: [SocketAddress], udpSocketsPerAddress: Int = 1, tcpIdleTimeout: TimeAmount = .seconds(10)) {
+        self.listen = listen
+        self.udpSocketsPerAddress = max(1, udpSocketsPerAddress)
+        self.tcpIdleTimeout = tcpIdleTimeout
+    }
+}
+
+/// Why the server could not start.
+public enum DNSServerError: Error, CustomStringConvertible {
+    case bindFailed(address: String, transport: String, underlying: any Error)
+    case alreadyStarted
+
+    public var description: String {
+        switch self {
+        case .bindFailed(let address, let transport, let error): "cannot listen on \(address)/\(transport): \(error)"
+        case .alreadyStarted: "the DNS server is already running"
+        }
+    }
+}
+
+/// Told about every reply sent: its rcode (the header's low 4 bits) and the nanoseconds from the
+/// query's arrival to the reply. Runs on the query's event loop; keep it cheap.
+public typealias DNSReplyObserver = @Sendable (_ rcode: UInt8, _ nanoseconds: Int64) -> Void
+
+/// What became of one query.
+enum QueryOutcome {
+    /// Nothing is sent.
+    case drop
+    /// Send these bytes now.
+    case reply([UInt8])
+    /// The reply needs the upstream; it completes on the query's event loop.
+    case pending(EventLoopFuture<[UInt8]>)
+}
+
+/// Answers from the zone held in `zones`, forwarding out-of-zone names when a forwarder is set.
+/// Shared by every channel handler.
+struct QueryEngine: Sendable {
+    let zones: ZoneHolder
+    let forwarder: Forwarder?
+    let logger: Logger
+    var observer: DNSReplyObserver? = nil
+
+    /// Answers one query and tells the observer, if any, the reply's rcode and how long it took.
+    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
+        guard let observer else { return answer(bytes, maxSize: maxSize, eventLoop: eventLoop) }
+        let start = NIODeadline.now()
+        let report = { @Sendable (reply: [UInt8]) in
+            guard reply.count > 3 else { return }
+            observer(reply[3] & 0x0f, (NIODeadline.now() - start).nanoseconds)
+        }
+        switch answer(bytes, maxSize: maxSize, eventLoop: eventLoop) {
+        case .drop: return .drop
+        case .reply(let reply):
+            report(reply)
+            return .reply(reply)
+        case .pending(let future):
+            return .pending(future.map { reply in
+                report(reply)
+                return reply
+            })
+        }
+    }
+
+    /// Answers one query. `maxSize` nil means UDP (the limit comes from the query's EDNS).
+    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
+        let request: Request
+        switch Request.parse(bytes) {
+        case .drop: return .drop
+        case .reply(let bytes): return .reply(bytes)
+        case .request(let parsed): request = parsed
+        }
+        let limit = maxSize ?? request.udpLimit
+        let zone = zones.current
+        let resolution = Resolver.resolve(request.question, in: zone)
+        switch resolution {
+        case .forward:
+            guard let forwarder else {
+                return .reply(Responder.reply(to: request, resolution: .refused, zone: zone, maxSize: limit))
+            }
+            let logger = self.logger
+            let future = forwarder.resolve(request.question, dnssecOK: request.edns?.dnssecOK ?? false, on: eventLoop)
+                .map { upstream in Responder.relay(upstream, to: request, maxSize: limit) }
+                .recover { error in
+                    logger.debug("forward failed", metadata: ["error": "\(error)"])
+                    return Responder.reply(to: request, rcode: .serverFailure, recursionAvailable: true)
+                }
+            return .pending(future)
+        case .externalName(let target, let origin):
+            guard let forwarder else {
+                return .reply(Responder.reply(
+                    to: request, externalTarget: target, origin: origin, upstream: DNSMessage(), zone: zone, maxSize: limit))
+            }
+            let question = Question(name: target, type: request.question.type)
+            let future = forwarder.resolve(question, on: eventLoop).map { Optional($0) }
+                .recover { _ in nil }
+                .map { upstream in
+                    Responder.reply(to: request, externalTarget: target, origin: origin, upstream: upstream, zone: zone,
+                                    maxSize: limit)
+                }
+            return .pending(future)
+        default:
+            return .reply(Responder.reply(to: request, resolution: resolution, zone: zone, maxSize: limit))
+        }
+    }
+}
+
+/// The cluster DNS server: UDP and TCP on every listen address, answering from an immutable zone
+/// that `publish(_:)` swaps atomically.
+public final class DNSServer: Sendable {
+    public let configuration: DNSServerConfiguration
+    private let zones: ZoneHolder
+    private let engine: QueryEngine
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let channels = Mutex<[any Channel]>([])
+    private let bound = Mutex<[SocketAddress]>([])
+
+    /// A server that will answer from `zone` until another is published. `forwarder` nil means
+    /// out-of-zone names are REFUSED. `observer` (e.g. metrics) hears of every reply.
+    public init(
+        configuration: DNSServerConfiguration, zone: DNSZone, forwarder: Forwarder? = nil,
+        group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns"), observer: DNSReplyObserver? = nil
+    ) {
+        self.configuration = configuration
+        self.zones = ZoneHolder(zone)
+        self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer)
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The zone currently served.
+    public var zone: DNSZone { zones.current }
+
+    /// Serves `zone` to every query that starts from now on.
+    public func publish(_ zone: DNSZone) {
+        zones.publish(zone)
+    }
+
+    /// The UDP addresses actually bound (with real ports when 0 was asked for).
+    public var boundAddresses: [SocketAddress] { bound.withLock { $0 } }
+
+    /// Binds every listen address (UDP then TCP on the same port). Returns the bound UDP addresses.
+    @discardableResult
+    public func start() async throws -> [SocketAddress] {
+        guard channels.withLock({ $0.isEmpty }) else { throw DNSServerError.alreadyStarted }
+        var opened: [any Channel] = []
+        var addresses: [SocketAddress] = []
+        do {
+            for address in configuration.listen {
+                var udpAddress = address
+                for index in 0..<configuration.udpSocketsPerAddress {
+                    let channel = try await bindUDP(udpAddress, reusePort: configuration.udpSocketsPerAddress > 1)
+                    opened.append(channel)
+                    if index == 0, let local = channel.localAddress {
+                        udpAddress = local
+                        addresses.append(local)
+                    }
+                }
+                opened.append(try await bindTCP(udpAddress))
+            }
+        } catch {
+            for channel in opened { try? await channel.close() }
+            throw error
+        }
+        channels.withLock { $0 = opened }
+        bound.withLock { $0 = addresses }
+        logger.info("DNS listening", metadata: ["udp+tcp": "\(addresses.map { "\($0)" })"])
+        return addresses
+    }
+
+    /// Closes every socket. Queries in flight on them are dropped.
+    public func stop() async throws {
+        let open = channels.withLock { channels in
+            defer { channels = [] }
+            return channels
+        }
+        for channel in open { try? await channel.close() }
+    }
+
+    private func bindUDP(_ address: SocketAddress, reusePort: Bool) async throws -> any Channel {
+        let engine = self.engine
+        var bootstrap = DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+            // One vector read (up to 32 datagrams) per read cycle: replies are flushed after each.
+            .channelOption(.maxMessagesPerRead, value: 1)
+            // Room for bursts while the event loop is busy (the kernel caps it at rmem_max unless forced).
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+        #if canImport(Glibc)
+        if reusePort {
+            bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+        }
+        #endif
+        do {
+            return try await bootstrap
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))
+                    }
+                }
+                .bind(to: address).get()
+        } catch {
+            throw DNSServerError.bindFailed(address: "\(address)", transport: "udp", underlying: error)
+        }
+    }
+
+    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
+        let engine = self.engine
+        let idle = configuration.tcpIdleTimeout
+        do {
+            return try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(engine: engine, idleTimeout: idle))
+                    }
+                }
+                .bind(to: address).get()
+        } catch {
+            throw DNSServerError.bindFailed(address: "\(address)", transport: "tcp", underlying: error)
+        }
+    }
+}
+
+/// One UDP socket: each datagram is a query; replies made at once are flushed once per read batch
+/// (NIO then sends them with sendmmsg); replies that wait for the upstream are flushed when ready.
+final class UDPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    let engine: QueryEngine
+
+    init(engine: QueryEngine) {
+        self.engine = engine
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        let remote = envelope.remoteAddress
+        let outcome = envelope.data.withUnsafeReadableBytes { raw in
+            engine.handle(raw, maxSize: nil, eventLoop: context.eventLoop)
+        }
+        switch outcome {
+        case .drop:
+            break
+        case .reply(let bytes):
+            let buffer = context.channel.allocator.buffer(bytes: bytes)
+            context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
+        case .pending(let future):
+            let channel = context.channel
+            future.whenSuccess { bytes in
+                let buffer = channel.allocator.buffer(bytes: bytes)
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A failed send to one client (ICMP unreachable and the like) must not close the socket.
+    }
+}
+
+/// One TCP connection: length-prefixed queries, any number per connection, replies in the order
+/// they complete. Closed after an idle period.
+final class TCPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let engine: QueryEngine
+    let idleTimeout: TimeAmount
+    private var idleTimer: Scheduled<Void>?
+
+    init(engine: QueryEngine, idleTimeout: TimeAmount) {
+        self.engine = engine
+        self.idleTimeout = idleTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let channel = context.channel
+        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        armIdleTimer(context: context)
+        let frame = Self.unwrapInboundIn(data)
+        let channel = context.channel
+        let outcome = frame.withUnsafeReadableBytes { raw in
+            engine.handle(raw, maxSize: DNSLimits.maxMessageSize, eventLoop: context.eventLoop)
+        }
+        switch outcome {
+        case .drop:
+            break
+        case .reply(let bytes):
+            context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.framed(bytes)), promise: nil)
+        case .pending(let future):
+            future.whenSuccess { bytes in channel.writeAndFlush(channel.allocator.framed(bytes), promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,102 @@
+/// Every name of a zone and its answers in one byte arena, found through an open-addressing table of
+/// arena offsets. Per name this costs the name's bytes, its answers' bytes, a few header bytes and
+/// two table slots — no object per name.
+///
+/// Node layout at an offset: `name length u8 · lowercased wire name · origin u8 · answers length u32
+/// · Answer entries`.
+struct NodeTable: Sendable {
+    private(set) var storage: [UInt8] = []
+    private var slots: [UInt32] = []
+    private(set) var count = 0
+    /// ExternalName targets outside the cluster zones, by node offset.
+    private(set) var externalTargets: [Int: DNSName] = [:]
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: 0, count: size)
+    }
+
+    /// FNV-1a over the bytes.
+    @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+        }
+        return h
+    }
+
+    /// Adds a name (must be new) with its answers blob.
+    mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
+        let offset = storage.count
+        storage.append(UInt8(name.count))
+        storage.append(contentsOf: name)
+        storage.append(UInt8(origin))
+        let length = UInt32(blob.count)
+        storage.append(contentsOf: [UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+                                    UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)])
+        storage.append(contentsOf: blob)
+        if let externalTarget { externalTargets[offset] = externalTarget }
+        let mask = slots.count - 1
+        var i = name.withUnsafeBufferPointer { Int(truncatingIfNeeded: Self.hash($0)) & mask }
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = UInt32(offset + 1)
+        count += 1
+    }
+
+    /// The node of a lowercased wire name.
+    func find(_ name: [UInt8]) -> ZoneNode? {
+        name.withUnsafeBufferPointer { query -> ZoneNode? in
+            storage.withUnsafeBufferPointer { arena -> ZoneNode? in
+                let mask = slots.count - 1
+                var i = Int(truncatingIfNeeded: Self.hash(query)) & mask
+                while true {
+                    let slot = slots[i]
+                    if slot == 0 { return nil }
+                    let offset = Int(slot - 1)
+                    if Int(arena[offset]) == query.count, Self.equal(arena, at: offset + 1, query) {
+                        let after = offset + 1 + query.count
+                        let length = Int(arena[after + 1]) << 24 | Int(arena[after + 2]) << 16
+                            | Int(arena[after + 3]) << 8 | Int(arena[after + 4])
+                        return ZoneNode(
+                            storage: storage, offset: offset, origin: arena[after], blobStart: after + 5,
+                            blobEnd: after + 5 + length)
+                    }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+    }
+
+    @inline(__always) private static func equal(
+        _ arena: UnsafeBufferPointer<UInt8>, at start: Int, _ query: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        for i in 0..<query.count where arena[start + i] != query[i] { return false }
+        return true
+    }
+
+    func externalTarget(of node: ZoneNode) -> DNSName? {
+        externalTargets.isEmpty ? nil : externalTargets[node.offset]
+    }
+}
+
+
+/// One name found in a zone: where its answers are in the arena.
+struct ZoneNode {
+    let storage: [UInt8]
+    let offset: Int
+    /// Index into `DNSZone.origins`.
+    let origin: UInt8
+    let blobStart: Int
+    let blobEnd: Int
+
+    func answer(for type: RecordType) -> Answer? {
+        var start = blobStart
+        while start < blobEnd {
+            let answer = Answer(storage: storage, start: start)
+            if answer.type == type.rawValue { return answer }
+            start += answer.entryLength
+        }
+        return nil
+    }
+}

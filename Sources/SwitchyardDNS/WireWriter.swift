@@ -1,0 +1,191 @@
+import SwitchyardModel
+
+/// Appends DNS wire data, compressing names (RFC 1035 §4.1.4).
+///
+/// `base` is the absolute message offset of `bytes[0]`, so the writer can build a fragment (an answer
+/// template) that is later placed after a header and question of known length. The compression table
+/// is keyed by lowercased suffix and may be seeded with suffixes already present before `base`.
+struct WireWriter {
+    var bytes: [UInt8] = []
+    let base: Int
+    /// Lowercased wire suffix → absolute offset of its first byte.
+    private var compression: [SuffixKey: UInt16] = [:]
+    /// Owner names equal to this (lowercased) name are written as a pointer to the question (offset 12).
+    var questionName: [UInt8]?
+
+    init(base: Int = 0, capacity: Int = 512) {
+        self.base = base
+        bytes.reserveCapacity(capacity)
+    }
+
+    var count: Int { bytes.count }
+    var absoluteOffset: Int { base + bytes.count }
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) {
+        bytes.append(UInt8(v >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+    mutating func u32(_ v: UInt32) {
+        bytes.append(UInt8(v >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+    mutating func patch16(at index: Int, _ v: UInt16) {
+        bytes[index] = UInt8(v >> 8)
+        bytes[index + 1] = UInt8(truncatingIfNeeded: v)
+    }
+
+    /// Makes every suffix of `name` (lowercased wire bytes) found at absolute `offset` available for
+    /// compression.
+    mutating func seed(name: [UInt8], at offset: Int) {
+        var i = 0
+        while i < name.count, name[i] != 0, offset + i < 0x3FFF {
+            compression[SuffixKey(name[i...])] = UInt16(offset + i)
+            i += 1 + Int(name[i])
+        }
+    }
+
+    /// Writes a name, compressed against what was written (or seeded) before unless `compress` is false.
+    mutating func name(_ name: DNSName, compress: Bool = true) {
+        let wire = name.wire
+        let lower = DNSName.lowercase(wire)
+        var i = 0
+        while i < wire.count, wire[i] != 0 {
+            if compress, let pointer = compression[SuffixKey(lower[i...])] {
+                u16(0xC000 | pointer)
+                return
+            }
+            // Uncompressed names (SRV targets) may still be pointed at by later names.
+            let here = absoluteOffset
+            if here < 0x3FFF, compression[SuffixKey(lower[i...])] == nil { compression[SuffixKey(lower[i...])] = UInt16(here) }
+            let length = Int(wire[i])
+            bytes.append(contentsOf: wire[i...(i + length)])
+            i += 1 + length
+        }
+        bytes.append(0)
+    }
+
+    /// Writes one record. In the answer section an owner equal to `questionName` becomes a pointer to
+    /// the question, which echoes the query's case.
+    mutating func record(_ rr: ResourceRecord, ownerMayBeQuestion: Bool = false) {
+        if ownerMayBeQuestion, let q = questionName, rr.name.wire.count == q.count,
+           DNSName.lowercase(rr.name.wire) == q {
+            u16(0xC00C)
+        } else {
+            name(rr.name)
+        }
+        u16(rr.type.rawValue)
+        u16(rr.recordClass.rawValue)
+        u32(rr.ttl)
+        let lengthAt = bytes.count
+        u16(0)
+        rdata(rr.data)
+        patch16(at: lengthAt, UInt16(bytes.count - lengthAt - 2))
+    }
+
+    private mutating func rdata(_ data: RData) {
+        switch data {
+        case .a(let a): u32(a.value)
+        case .aaaa(let a):
+            u32(UInt32(a.high >> 32)); u32(UInt32(truncatingIfNeeded: a.high))
+            u32(UInt32(a.low >> 32)); u32(UInt32(truncatingIfNeeded: a.low))
+        case .cname(let n), .ptr(let n), .ns(let n): name(n)
+        case .srv(let priority, let weight, let port, let target):
+            u16(priority); u16(weight); u16(port)
+            // RFC 2782: the target is not compressed.
+            name(target, compress: false)
+        case .txt(let strings):
+            for s in strings {
+                let chunk = s.prefix(255)
+                u8(UInt8(chunk.count))
+                bytes.append(contentsOf: chunk)
+            }
+        case .soa(let soa):
+            name(soa.mname); name(soa.rname)
+            u32(soa.serial); u32(soa.refresh); u32(soa.retry); u32(soa.expire); u32(soa.minimum)
+        case .unknown(_, let raw): bytes.append(contentsOf: raw)
+        }
+    }
+
+    /// Writes an OPT pseudo-record.
+    mutating func opt(_ edns: EDNS, extendedRCode: UInt8) {
+        u8(0)
+        u16(RecordType.opt.rawValue)
+        u16(max(edns.udpPayloadSize, UInt16(DNSLimits.classicUDPSize)))
+        u32(UInt32(extendedRCode) << 24 | UInt32(edns.version) << 16 | (edns.dnssecOK ? 0x8000 : 0))
+        let lengthAt = bytes.count
+        u16(0)
+        for option in edns.options {
+            u16(option.code)
+            u16(UInt16(option.data.count))
+            bytes.append(contentsOf: option.data)
+        }
+        patch16(at: lengthAt, UInt16(bytes.count - lengthAt - 2))
+    }
+}
+
+extension DNSMessage {
+    /// Encodes the message with name compression. When it exceeds `maxSize`, records that do not fit
+    /// are dropped from the end (answers, then authority, then additional) and TC is set when answer
+    /// or authority records were dropped. The OPT record is always kept.
+    public func encoded(maxSize: Int = DNSLimits.maxMessageSize) -> [UInt8] {
+        var w = WireWriter(capacity: 512)
+        w.u16(id)
+        w.u16(0)  // flags, patched below
+        w.u16(UInt16(questions.count))
+        w.u16(0); w.u16(0); w.u16(0)
+        for q in questions {
+            w.name(q.name)
+            w.u16(q.type.rawValue)
+            w.u16(q.recordClass.rawValue)
+        }
+        var optBytes: [UInt8] = []
+        if let edns {
+            var o = WireWriter(capacity: 16)
+            o.opt(edns, extendedRCode: rcode.extendedBits)
+            optBytes = o.bytes
+        }
+        let limit = max(maxSize, DNSLimits.classicUDPSize) - optBytes.count
+        var counts = [0, 0, 0]
+        var dropped = [false, false, false]
+        var full = w.count > limit
+        for (index, section) in [answers, authority, additional].enumerated() {
+            for rr in section {
+                if full { dropped[index] = true; continue }
+                let before = w.count
+                w.record(rr)
+                if w.count > limit {
+                    // Compression entries left pointing past the end are never used: nothing more is written.
+                    w.bytes.removeSubrange(before...)
+                    full = true
+                    dropped[index] = true
+                } else {
+                    counts[index] += 1
+                }
+            }
+        }
+        var f = flags
+        if dropped[0] || dropped[1] { f.truncated = true }
+        w.patch16(at: 2, f.word(rcode: rcode))
+        w.patch16(at: 6, UInt16(counts[0]))
+        w.patch16(at: 8, UInt16(counts[1]))
+        w.patch16(at: 10, UInt16(counts[2] + (edns == nil ? 0 : 1)))
+        w.bytes.append(contentsOf: optBytes)
+        return w.bytes
+    }
+}
+
+/// A name suffix as a compression-table key, hashed as one block of bytes.
+struct SuffixKey: Hashable {
+    let bytes: ArraySlice<UInt8>
+
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (lhs: SuffixKey, rhs: SuffixKey) -> Bool { lhs.bytes.elementsEqual(rhs.bytes) }
+}

@@ -1,0 +1,431 @@
+import SwitchyardModel
+
+/// What a build produces; `DNSZone` wraps it.
+struct BuiltZone {
+    var options: DNSZoneOptions
+    var serial: UInt32
+    var nodes: NodeTable
+    var podIPs: [String: Set<IPAddress>]
+}
+
+/// Turns a snapshot into zone nodes. Records are first collected as values per name and type, then
+/// each (name, type) is encoded once into its wire template.
+struct ZoneBuilder {
+    let options: DNSZoneOptions
+    private let ttl: UInt32
+    private var drafts = DraftMap()
+
+    /// Records of one name while building.
+    struct Draft {
+        var origin: Int
+        var entries: [(type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord])] = []
+        var cnameTarget: DNSName?
+        /// Set once a ClusterIP has claimed this PTR name (CoreDNS answers the first Service only).
+        var clusterIPClaimed = false
+
+        init(origin: Int) { self.origin = origin }
+
+        mutating func add(_ type: RecordType, _ answers: [ResourceRecord], additional: [ResourceRecord] = []) {
+            if let i = entries.firstIndex(where: { $0.type == type }) {
+                for rr in answers where !entries[i].answers.contains(rr) { entries[i].answers.append(rr) }
+                for rr in additional where !entries[i].additional.contains(rr) { entries[i].additional.append(rr) }
+            } else {
+                entries.append((type, answers, additional))
+            }
+        }
+
+        func records(_ type: RecordType) -> [ResourceRecord]? {
+            entries.first { $0.type == type }?.answers
+        }
+    }
+
+    init(options: DNSZoneOptions) {
+        self.options = options
+        self.ttl = options.ttl
+    }
+
+    // MARK: - Names
+
+    /// A lowercased label from text; nil when it cannot be one label.
+    private static func label(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= DNSLimits.maxLabelLength, !bytes.contains(UInt8(ascii: ".")) else {
+            return nil
+        }
+        return DNSName.lowercase(bytes)
+    }
+
+    /// Labels followed by a wire suffix; nil when too long.
+    private static func name(_ labels: [[UInt8]], _ suffix: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(suffix.count + labels.reduce(0) { $0 + $1.count + 1 })
+        for l in labels {
+            out.append(UInt8(l.count))
+            out.append(contentsOf: l)
+        }
+        out.append(contentsOf: suffix)
+        return out.count <= DNSLimits.maxNameLength ? out : nil
+    }
+
+    private static let svcLabel = Array("svc".utf8)
+    private static let podLabel = Array("pod".utf8)
+
+    /// `d.c.b.a.in-addr.arpa.` or the ip6.arpa nibble name, lowercased wire.
+    static func reverseName(_ ip: IPAddress) -> [UInt8] {
+        var out: [UInt8] = []
+        switch ip {
+        case .v4(let a):
+            for byte in a.bytes.reversed() {
+                let text = Array(String(byte).utf8)
+                out.append(UInt8(text.count))
+                out.append(contentsOf: text)
+            }
+            out.append(contentsOf: DNSZone.inAddrArpa.wire)
+        case .v6(let a):
+            let hex = Array("0123456789abcdef".utf8)
+            for byte in a.bytes.reversed() {
+                out.append(1); out.append(hex[Int(byte & 0x0f)])
+                out.append(1); out.append(hex[Int(byte >> 4)])
+            }
+            out.append(contentsOf: DNSZone.ip6Arpa.wire)
+        }
+        return out
+    }
+
+    /// `10-1-2-3`, or the compressed IPv6 text with `:` as `-` (`fd00--1`).
+    static func dashed(_ ip: IPAddress) -> String {
+        switch ip {
+        case .v4: String(ip.description.map { $0 == "." ? "-" : $0 })
+        case .v6: String(ip.description.map { $0 == ":" ? "-" : $0 })
+        }
+    }
+
+    private func addressRecord(_ owner: [UInt8], _ ip: IPAddress) -> ResourceRecord {
+        switch ip {
+        case .v4(let a): ResourceRecord(name: DNSName(uncheckedWire: owner), ttl: ttl, data: .a(a))
+        case .v6(let a): ResourceRecord(name: DNSName(uncheckedWire: owner), ttl: ttl, data: .aaaa(a))
+        }
+    }
+
+    /// Makes sure the name exists (possibly without data).
+    private mutating func touch(_ name: [UInt8], origin: Int) {
+        if drafts[name] == nil { drafts[name] = Draft(origin: origin) }
+    }
+
+    private mutating func add(
+        _ name: [UInt8], origin: Int, _ type: RecordType, _ answers: [ResourceRecord],
+        additional: [ResourceRecord] = []
+    ) {
+        drafts[name, default: Draft(origin: origin)].add(type, answers, additional: additional)
+    }
+
+    private mutating func addAddresses(_ name: [UInt8], origin: Int, _ ips: [IPAddress]) {
+        let v4 = ips.filter { $0.family == .ipv4 }.map { addressRecord(name, $0) }
+        let v6 = ips.filter { $0.family == .ipv6 }.map { addressRecord(name, $0) }
+        touch(name, origin: origin)
+        if !v4.isEmpty { add(name, origin: origin, .a, v4) }
+        if !v6.isEmpty { add(name, origin: origin, .aaaa, v6) }
+    }
+
+    /// One SRV candidate before weighting and deduplication.
+    private struct SRVEntry {
+        var target: [UInt8]
+        var port: Int
+        var address: IPAddress
+    }
+
+    /// SRV answers with weight ⌊100/N⌋ (min 1) over all N entries, deduplicated on (target, port),
+    /// plus the targets' addresses deduplicated on (target, address).
+    private func srv(_ entries: [SRVEntry]) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
+        let weight = UInt16(max(1, 100 / max(1, entries.count)))
+        var answers: [ResourceRecord] = []
+        var additional: [ResourceRecord] = []
+        var seenSRV = Set<NameKey>()
+        var seenAddress = Set<NameKey>()
+        for e in entries {
+            let port = UInt16(clamping: e.port)
+            if seenSRV.insert(NameKey(e.target + [UInt8(port >> 8), UInt8(port & 0xff)])).inserted {
+                answers.append(ResourceRecord(
+                    name: .root, ttl: ttl,
+                    data: .srv(priority: 0, weight: weight, port: port, target: DNSName(uncheckedWire: e.target))))
+            }
+            if seenAddress.insert(NameKey(e.target + e.address.bytes)).inserted {
+                additional.append(addressRecord(e.target, e.address))
+            }
+        }
+        return (answers, additional)
+    }
+
+    private mutating func addSRV(_ name: [UInt8], origin: Int, _ entries: [SRVEntry]) {
+        guard !entries.isEmpty else { return }
+        var (answers, additional) = srv(entries)
+        for i in answers.indices { answers[i].name = DNSName(uncheckedWire: name) }
+        add(name, origin: origin, .srv, answers, additional: additional)
+    }
+
+    // MARK: - Building
+
+    /// One selected endpoint address with its DNS name label and the ports of its slice.
+    private struct EndpointAddress {
+        var label: [UInt8]
+        var address: IPAddress
+        var ports: [EndpointPort]
+    }
+
+    private func endpointLabel(_ endpoint: Endpoint, _ address: IPAddress) -> [UInt8]? {
+        if let hostname = endpoint.hostname, !hostname.isEmpty { return Self.label(hostname) }
+        if options.endpointPodNames, let ref = endpoint.targetRef, ref.kind == "Pod", ref.name.utf8.count < 64 {
+            return Self.label(ref.name)
+        }
+        return Self.label(Self.dashed(address))
+    }
+
+    private func endpoints(of service: Service, in snapshot: ClusterSnapshot, all: Bool) -> [EndpointAddress] {
+        var result: [EndpointAddress] = []
+        for slice in snapshot.endpointSlices(of: service.key) where slice.addressType != .fqdn {
+            for endpoint in slice.endpoints where all || endpoint.conditions.isReady {
+                for address in endpoint.addresses {
+                    guard let label = endpointLabel(endpoint, address) else { continue }
+                    result.append(EndpointAddress(label: label, address: address, ports: slice.ports))
+                }
+            }
+        }
+        return result
+    }
+
+    mutating func build(snapshot: ClusterSnapshot?) -> BuiltZone {
+        let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot?.generation ?? 0)
+        let zones = options.zones.map(\.wire)
+        for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
+        var podIPs: [String: Set<IPAddress>] = [:]
+        if let snapshot {
+            var namespaces = Set(snapshot.namespaces.keys)
+            let services = snapshot.services.values.sorted { $0.key < $1.key }
+            for service in services {
+                namespaces.insert(service.namespace)
+                addService(service, snapshot: snapshot, zones: zones)
+            }
+            for pod in snapshot.pods.values {
+                namespaces.insert(pod.namespace)
+                if options.pods == .verified { podIPs[pod.namespace, default: []].formUnion(pod.podIPs) }
+            }
+            for namespace in namespaces.sorted() {
+                guard let ns = Self.label(namespace) else { continue }
+                for (origin, zone) in zones.enumerated() {
+                    if let n = Self.name([ns, Self.svcLabel], zone) { touch(n, origin: origin) }
+                    if options.pods != .disabled, let n = Self.name([ns, Self.podLabel], zone) {
+                        touch(n, origin: origin)
+                    }
+                }
+            }
+        }
+        resolveCNAMEs(zones: zones)
+        return BuiltZone(options: options, serial: serial, nodes: encode(zones: zones), podIPs: podIPs)
+    }
+
+    private mutating func addApex(_ zone: [UInt8], origin: Int, serial: UInt32) {
+        let zoneName = DNSName(uncheckedWire: zone)
+        let soa = DNSZone.soaData(origin: zoneName, serial: serial, ttl: ttl)
+        let nsName = soa.mname
+        let glue = options.nameserverAddresses.map { addressRecord(nsName.wire, $0) }
+        add(zone, origin: origin, .soa, [ResourceRecord(name: zoneName, ttl: min(ttl, 300), data: .soa(soa))])
+        add(zone, origin: origin, .ns, [ResourceRecord(name: zoneName, ttl: ttl, data: .ns(nsName))], additional: glue)
+        addAddresses(nsName.wire, origin: origin, options.nameserverAddresses)
+        if let version = Self.name([Array("dns-version".utf8)], zone) {
+            let txt = ResourceRecord(name: DNSName(uncheckedWire: version), ttl: 28800, data: .txt([Array("1.1.0".utf8)]))
+            add(version, origin: origin, .txt, [txt])
+        }
+        if let n = Self.name([Self.svcLabel], zone) { touch(n, origin: origin) }
+        if let n = Self.name([Self.podLabel], zone) { touch(n, origin: origin) }
+    }
+
+    private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]]) {
+        guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
+        let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
+        let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses)
+        let reverseV4 = zones.count, reverseV6 = zones.count + 1
+        for (origin, zone) in zones.enumerated() {
+            guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
+            if service.type == .externalName {
+                guard let external = service.externalName, IPAddress(external) == nil,
+                      let target = DNSName(external), target.labelCount > 0 else { continue }
+                let cname = ResourceRecord(name: DNSName(uncheckedWire: base), ttl: ttl, data: .cname(target))
+                add(base, origin: origin, .cname, [cname])
+                drafts[base]?.cnameTarget = target
+                continue
+            }
+            if headless {
+                guard !selected.isEmpty else { continue }
+                addAddresses(base, origin: origin, selected.map(\.address))
+                addEndpointNames(selected, base: base, origin: origin)
+                // SRV: one entry per (address × slice port), target the endpoint's name.
+                func entries(_ matches: (EndpointPort) -> Bool) -> [SRVEntry] {
+                    selected.flatMap { ep -> [SRVEntry] in
+                        guard let target = Self.name([ep.label], base) else { return [] }
+                        return ep.ports.compactMap { p in
+                            guard let port = p.port, matches(p) else { return nil }
+                            return SRVEntry(target: target, port: port, address: ep.address)
+                        }
+                    }
+                }
+                addSRV(base, origin: origin, entries { _ in true })
+                var named: [(String, TransportProtocol)] = []
+                for ep in selected {
+                    for p in ep.ports where !p.name.isEmpty && p.port != nil && !named.contains(where: { $0 == (p.name, p.protocol) }) {
+                        named.append((p.name, p.protocol))
+                    }
+                }
+                for (portName, proto) in named {
+                    guard let n = portNode(portName, proto, base) else { continue }
+                    addSRV(n, origin: origin, entries { $0.name == portName && $0.protocol == proto })
+                }
+            } else {
+                if options.ignoreEmptyService && selected.isEmpty { continue }
+                addAddresses(base, origin: origin, service.clusterIPs)
+                addEndpointNames(selected, base: base, origin: origin)
+                func entries(_ matches: (ServicePort) -> Bool) -> [SRVEntry] {
+                    service.clusterIPs.flatMap { ip in
+                        service.ports.filter(matches).map { SRVEntry(target: base, port: $0.port, address: ip) }
+                    }
+                }
+                addSRV(base, origin: origin, entries { _ in true })
+                for port in service.ports where !port.name.isEmpty {
+                    guard let n = portNode(port.name, port.protocol, base) else { continue }
+                    addSRV(n, origin: origin, entries { $0.name == port.name && $0.protocol == port.protocol })
+                }
+            }
+            // PTRs live in the reverse zones and point at the primary zone's names.
+            guard origin == 0 else { continue }
+            if !headless {
+                for ip in service.clusterIPs {
+                    let reverse = Self.reverseName(ip)
+                    guard drafts[reverse]?.clusterIPClaimed != true else { continue }
+                    let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: base)))
+                    add(reverse, origin: ip.family == .ipv4 ? reverseV4 : reverseV6, .ptr, [ptr])
+                    drafts[reverse]?.clusterIPClaimed = true
+                }
+            }
+            for ep in selected {
+                guard let target = Self.name([ep.label], base) else { continue }
+                let reverse = Self.reverseName(ep.address)
+                let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: target)))
+                add(reverse, origin: ep.address.family == .ipv4 ? reverseV4 : reverseV6, .ptr, [ptr])
+            }
+        }
+    }
+
+    private func portNode(_ portName: String, _ proto: TransportProtocol, _ base: [UInt8]) -> [UInt8]? {
+        guard let port = Self.label("_" + portName), let p = Self.label("_" + proto.lowercased) else { return nil }
+        return Self.name([port, p], base)
+    }
+
+    private mutating func addEndpointNames(_ selected: [EndpointAddress], base: [UInt8], origin: Int) {
+        var byName: [NameKey: [IPAddress]] = [:]
+        var order: [[UInt8]] = []
+        for ep in selected {
+            guard let n = Self.name([ep.label], base) else { continue }
+            let key = NameKey(n)
+            if byName[key] == nil { order.append(n) }
+            if byName[key]?.contains(ep.address) != true { byName[key, default: []].append(ep.address) }
+        }
+        for n in order { addAddresses(n, origin: origin, byName[NameKey(n)] ?? []) }
+    }
+
+    /// ExternalName targets inside a cluster zone are chased now (at most 8 links, loops stop the
+    /// chase): A/AAAA/TXT answers become the CNAME chain followed by the target's records.
+    private mutating func resolveCNAMEs(zones: [[UInt8]]) {
+        let external = drafts.values.indices.filter { drafts.values[$0].cnameTarget != nil }
+        for index in external {
+            let name = drafts.names[index]
+            guard let target = drafts.values[index].cnameTarget else { continue }
+            let lower = DNSName.lowercase(target.wire)
+            guard zones.contains(where: { DNSZone.hasSuffix(lower, $0) }) else { continue }
+            var chain = drafts.values[index].records(.cname) ?? []
+            var current = lower
+            var visited: Set<NameKey> = [NameKey(name)]
+            var final: Draft?
+            for _ in 0..<8 {
+                guard visited.insert(NameKey(current)).inserted, let next = drafts[current] else { break }
+                if let nextTarget = next.cnameTarget {
+                    chain += next.records(.cname) ?? []
+                    current = DNSName.lowercase(nextTarget.wire)
+                } else {
+                    final = next
+                    break
+                }
+            }
+            drafts[name]?.cnameTarget = nil
+            for type in [RecordType.a, .aaaa, .txt] {
+                drafts[name]?.add(type, chain + (final?.records(type) ?? []))
+            }
+        }
+    }
+
+    private func encode(zones: [[UInt8]]) -> NodeTable {
+        var table = NodeTable(capacity: drafts.count)
+        let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
+        // Names in the order they were first made (Services sorted by key), so the same snapshot gives
+        // the same arena byte for byte.
+        for (name, draft) in zip(drafts.names, drafts.values) {
+            var blob: [UInt8] = []
+            for entry in draft.entries {
+                blob += Answer.encodeEntry(
+                    type: entry.type, answers: entry.answers, additional: entry.additional, questionName: name,
+                    zoneLength: origins[draft.origin].count)
+            }
+            table.insert(name: name, origin: draft.origin, blob: blob, externalTarget: draft.cnameTarget)
+        }
+        return table
+    }
+}
+
+/// A wire name as a hash key, hashed as one block of bytes (not byte by byte).
+struct NameKey: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// The drafts by name, remembering the order names were first made.
+private struct DraftMap {
+    private var index: [NameKey: Int] = [:]
+    private(set) var names: [[UInt8]] = []
+    var values: [ZoneBuilder.Draft] = []
+
+    subscript(_ name: [UInt8]) -> ZoneBuilder.Draft? {
+        get { index[NameKey(name)].map { values[$0] } }
+        set {
+            guard let newValue else { return }
+            if let i = index[NameKey(name)] {
+                values[i] = newValue
+            } else {
+                index[NameKey(name)] = values.count
+                names.append(name)
+                values.append(newValue)
+            }
+        }
+    }
+
+    subscript(_ name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft) -> ZoneBuilder.Draft {
+        get { self[name] ?? value() }
+        _modify {
+            let key = NameKey(name)
+            let i: Int
+            if let existing = index[key] {
+                i = existing
+            } else {
+                i = values.count
+                index[key] = i
+                names.append(name)
+                values.append(value())
+            }
+            yield &values[i]
+        }
+    }
+
+    var count: Int { values.count }
+}

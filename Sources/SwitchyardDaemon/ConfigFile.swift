@@ -1,0 +1,211 @@
+import Foundation
+import SwitchyardLB
+import SwitchyardModel
+import Yams
+
+/// A problem in the `--config` file, with the field path it is at.
+public struct ConfigFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    /// Dotted field path (`dns.listen`), empty for the document itself.
+    public var field: String
+    public var line: Int?
+    public var message: String
+
+    public var description: String {
+        "\(file)" + (line.map { ":\($0)" } ?? "") + (field.isEmpty ? "" : ": \(field)") + ": \(message)"
+    }
+}
+
+/// The `--config FILE`: a kube-proxy `KubeProxyConfiguration` (the fields Switchyard uses) plus
+/// Switchyard's `dispatch` and `dns` section. Unknown fields are errors, so a typo is not silently
+/// ignored.
+///
+/// ```yaml
+/// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+/// kind: KubeProxyConfiguration
+/// mode: nftables
+/// syncPeriod: 30s
+/// minSyncPeriod: 1s
+/// clusterCIDR: 10.244.0.0/16,fd00:10:244::/56
+/// nodePortAddresses: [primary]
+/// masqueradeBit: 14
+/// masqueradeAll: false
+/// hostnameOverride: node-a
+/// healthzBindAddress: 0.0.0.0:10256
+/// metricsBindAddress: 127.0.0.1:10249
+/// nftables: {syncPeriod: 30s, minSyncPeriod: 1s, masqueradeBit: 14, masqueradeAll: false}
+/// dispatch: maglev
+/// dns: {enabled: true, listen: 127.0.0.1:5353}
+/// ```
+public enum ConfigFile {
+    /// Reads and parses `path`.
+    public static func load(path: String) throws(ConfigFileError) -> ConfigLayer {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigFileError(file: path, field: "", line: nil, message: "cannot be read (missing, unreadable or not UTF-8)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses the YAML (or JSON) text of a config file.
+    public static func parse(_ text: String, file: String) throws(ConfigFileError) -> ConfigLayer {
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigFileError(file: file, field: "", line: nil, message: "is not valid YAML: \(error)")
+        }
+        guard let root else { return ConfigLayer() }
+        var reader = Reader(file: file)
+        return try reader.read(root)
+    }
+
+    struct Reader {
+        let file: String
+
+        func error(_ field: String, _ node: Yams.Node?, _ message: String) -> ConfigFileError {
+            ConfigFileError(file: file, field: field, line: node?.mark.map { $0.line }, message: message)
+        }
+
+        func fields(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [(String, Yams.Node)] {
+            guard let mapping = node.mapping else { throw error(path, node, "must be a mapping") }
+            var result: [(String, Yams.Node)] = []
+            for (key, value) in mapping {
+                guard let name = key.string else { throw error(path, key, "has a key that is not a string") }
+                result.append((name, value))
+            }
+            return result
+        }
+
+        func string(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {
+            guard let scalar = node.scalar else { throw error(path, node, "must be a string") }
+            return scalar.string
+        }
+
+        func int(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Int {
+            guard let value = node.int else { throw error(path, node, "must be an integer") }
+            return value
+        }
+
+        func bool(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Bool {
+            guard let value = node.bool else { throw error(path, node, "must be true or false") }
+            return value
+        }
+
+        func duration(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Duration {
+            let text = try string(node, path)
+            guard let value = GoDuration.parse(text), value >= .zero else {
+                throw error(path, node, "must be a duration such as 30s, 1m or 100ms, not '\(text)'")
+            }
+            return value
+        }
+
+        mutating func read(_ root: Yams.Node) throws(ConfigFileError) -> ConfigLayer {
+            var layer = ConfigLayer()
+            for (name, value) in try fields(root, "") {
+                switch name {
+                case "apiVersion":
+                    let version = try string(value, name)
+                    guard version.hasPrefix("kubeproxy.config.k8s.io/") else {
+                        throw error(name, value, "must be kubeproxy.config.k8s.io/v1alpha1, not '\(version)'")
+                    }
+                case "kind":
+                    guard try string(value, name) == "KubeProxyConfiguration" else {
+                        throw error(name, value, "must be KubeProxyConfiguration")
+                    }
+                case "mode":
+                    let mode = try string(value, name)
+                    guard mode.isEmpty || mode == "nftables" else {
+                        throw error(name, value, "Switchyard programs nftables; mode must be nftables or empty, not '\(mode)'")
+                    }
+                case "syncPeriod": layer.syncPeriod = try duration(value, name)
+                case "minSyncPeriod": layer.minSyncPeriod = try duration(value, name)
+                case "clusterCIDR": layer.clusterCIDRs = try cidrs(value, name)
+                case "nodePortAddresses":
+                    guard let items = value.sequence else { throw error(name, value, "must be a list of CIDRs or 'primary'") }
+                    var addresses: [String] = []
+                    for (index, item) in items.enumerated() { addresses.append(try string(item, "\(name)[\(index)]")) }
+                    do {
+                        _ = try NodePortAddresses(parsing: addresses)
+                    } catch {
+                        throw self.error(name, value, "\(error)")
+                    }
+                    layer.nodePortAddresses = addresses
+                case "masqueradeBit": layer.masqueradeBit = try int(value, name)
+                case "masqueradeAll": layer.masqueradeAll = try bool(value, name)
+                case "hostnameOverride": layer.hostnameOverride = try string(value, name)
+                case "healthzBindAddress": layer.healthzBindAddress = try bindAddress(value, name)
+                case "metricsBindAddress": layer.metricsBindAddress = try bindAddress(value, name)
+                case "nftables":
+                    for (field, item) in try fields(value, name) {
+                        let path = "\(name).\(field)"
+                        switch field {
+                        case "syncPeriod": layer.syncPeriod = try duration(item, path)
+                        case "minSyncPeriod": layer.minSyncPeriod = try duration(item, path)
+                        case "masqueradeBit": layer.masqueradeBit = try int(item, path)
+                        case "masqueradeAll": layer.masqueradeAll = try bool(item, path)
+                        default: throw error(path, item, "unknown field (known: syncPeriod, minSyncPeriod, masqueradeBit, masqueradeAll)")
+                        }
+                    }
+                case "dispatch":
+                    let text = try string(value, name)
+                    do {
+                        layer.dispatch = try DispatchModel(parsing: text)
+                    } catch {
+                        throw self.error(name, value, "\(error)")
+                    }
+                case "dns":
+                    for (field, item) in try fields(value, name) {
+                        let path = "\(name).\(field)"
+                        switch field {
+                        case "enabled": layer.dnsEnabled = try bool(item, path)
+                        case "listen": layer.dnsListen = try bindAddress(item, path)
+                        default: throw error(path, item, "unknown field (known: enabled, listen)")
+                        }
+                    }
+                default:
+                    throw error(name, value, "unknown field (Switchyard reads apiVersion, kind, mode, syncPeriod, minSyncPeriod, "
+                        + "clusterCIDR, nodePortAddresses, masqueradeBit, masqueradeAll, hostnameOverride, healthzBindAddress, "
+                        + "metricsBindAddress, nftables, dispatch, dns)")
+                }
+            }
+            return layer
+        }
+
+        func cidrs(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [CIDR] {
+            let text = try string(node, path)
+            var result: [CIDR] = []
+            for item in text.split(separator: ",") {
+                let trimmed = String(item).trimmingCharacters(in: " ")
+                guard let cidr = CIDR(trimmed) else { throw error(path, node, "'\(trimmed)' is not a CIDR") }
+                result.append(cidr)
+            }
+            return result
+        }
+
+        func bindAddress(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {
+            let text = try string(node, path)
+            guard text.isEmpty || BindAddress(text) != nil else {
+                throw error(path, node, "must be HOST:PORT such as 0.0.0.0:10256 (empty disables), not '\(text)'")
+            }
+            return text
+        }
+    }
+}
+
+/// `HOST:PORT` (`[::]:10256` for IPv6).
+public struct BindAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, IPAddress(host) != nil || host == "localhost" else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

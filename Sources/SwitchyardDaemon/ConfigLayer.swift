@@ -1,0 +1,40 @@
+import SwitchyardLB
+import SwitchyardModel
+
+/// One source of settings — the config file or the command line — with nil for "not said here".
+/// Layers merge field by field (``overriding(_:)``); what no layer says takes the default in
+/// ``DaemonConfig``.
+public struct ConfigLayer: Sendable, Hashable {
+    public var syncPeriod: Duration?
+    public var minSyncPeriod: Duration?
+    public var clusterCIDRs: [CIDR]?
+    public var nodePortAddresses: [String]?
+    public var masqueradeBit: Int?
+    public var masqueradeAll: Bool?
+    public var hostnameOverride: String?
+    public var healthzBindAddress: String?
+    public var metricsBindAddress: String?
+    public var dispatch: DispatchModel?
+    public var dnsEnabled: Bool?
+    public var dnsListen: String?
+
+    public init() {}
+
+    /// This layer with every field that `other` sets replaced by `other`'s (flags override the file).
+    public func overriding(_ other: ConfigLayer) -> ConfigLayer {
+        var merged = self
+        merged.syncPeriod = other.syncPeriod ?? syncPeriod
+        merged.minSyncPeriod = other.minSyncPeriod ?? minSyncPeriod
+        merged.clusterCIDRs = other.clusterCIDRs ?? clusterCIDRs
+        merged.nodePortAddresses = other.nodePortAddresses ?? nodePortAddresses
+        merged.masqueradeBit = other.masqueradeBit ?? masqueradeBit
+        merged.masqueradeAll = other.masqueradeAll ?? masqueradeAll
+        merged.hostnameOverride = other.hostnameOverride ?? hostnameOverride
+        merged.healthzBindAddress = other.healthzBindAddress ?? healthzBindAddress
+        merged.metricsBindAddress = other.metricsBindAddress ?? metricsBindAddress
+        merged.dispatch = other.dispatch ?? dispatch
+        merged.dnsEnabled = other.dnsEnabled ?? dnsEnabled
+        merged.dnsListen = other.dnsListen ?? dnsListen
+        return merged
+    }
+}

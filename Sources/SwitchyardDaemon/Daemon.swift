@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardSources
+
+/// The composition root of `switchyard run`: builds every part from a ``DaemonConfig`` and runs them
+/// as Services in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT (the rules stay
+/// programmed, as kube-proxy leaves them; `switchyard cleanup` removes them).
+///
+/// Parts: the manifest source → the sync loop (store, plan, rules; the one owner of proxy state) →
+/// the kernel; the DNS server fed from the same store; `/healthz` + `/livez`; `/metrics`; the
+/// health-check node ports of `externalTrafficPolicy: Local` services.
+public struct Daemon: Sendable {
+    public var config: DaemonConfig
+    public var logger: Logger
+    /// Makes the DNS server for a listen address (nil: DNS is not available in this build).
+    public var makeDNS: (@Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer)?
+
+    public init(
+        config: DaemonConfig, logger: Logger,
+        makeDNS: (@Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer)? = nil
+    ) {
+        self.config = config
+        self.logger = logger
+        self.makeDNS = makeDNS
+    }
+
+    /// Wall-clock seconds since 1970.
+    static let wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+
+    public func run() async throws {
+        let metrics = DaemonMetrics()
+        let health = HealthState(timeout: Double(config.healthTimeout.nanoseconds) / 1e9, now: Self.wallClock)
+        var servers: [HTTPServer] = []
+        if let address = config.healthzBindAddress {
+            servers.append(try await bind(address, "healthz", HealthEndpoints.healthResponder(health: health, metrics: metrics)))
+        }
+        if let address = config.metricsBindAddress {
+            servers.append(try await bind(address, "metrics", HealthEndpoints.metricsResponder(health: health, metrics: metrics)))
+        }
+        let backend = try KernelBackend(namespace: config.namespace, logger: logger)
+
+        let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
+        let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if var kubernetes = config.kubernetes {
+            kubernetes.logger = logger
+            services.append(.init(
+                service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
+                serviceName: "kubernetes"))
+        } else {
+            let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
+            services.append(.init(
+                service: EventSourceService(
+                    manifests: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
+                    output: updatesInput, logger: logger),
+                serviceName: "manifests"))
+        }
+
+        var snapshotsInput: AsyncStream<ClusterSnapshot>.Continuation?
+        var dnsService: DNSService?
+        if let listen = config.dnsListen {
+            if let makeDNS {
+                let (snapshots, input) = AsyncStream<ClusterSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(1))
+                snapshotsInput = input
+                dnsService = DNSService(server: try makeDNS(listen, metrics), snapshots: snapshots, logger: logger)
+            } else {
+                logger.warning("DNS is not available in this build; running without it (pass --no-dns to silence this)")
+            }
+        }
+
+        let loop = SyncLoop(
+            updates: updates, clock: ContinuousClock(),
+            syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
+            minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod,
+            outputs: SyncOutputs(
+                logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, snapshots: snapshotsInput))
+        services.append(.init(service: loop, serviceName: "sync"))
+        services.append(.init(service: HTTPServersService(servers: servers), serviceName: "http"))
+        services.append(.init(
+            service: HealthCheckNodePorts(entries: healthChecks, namespacePath: config.namespace.path, health: health, logger: logger),
+            serviceName: "health-check-node-ports"))
+        if let dnsService { services.append(.init(service: dnsService, serviceName: "dns")) }
+
+        logger.info("starting", metadata: [
+            "node": "\(config.proxy.nodeName)",
+            "namespace": "\(config.namespace)",
+            "dispatch": "\(config.proxy.dispatch)",
+            "min_sync_period": "\(GoDuration.format(config.minSyncPeriod))",
+            "sync_period": "\(GoDuration.format(config.syncPeriod))",
+            "healthz": "\(config.healthzBindAddress?.description ?? "off")",
+            "metrics": "\(config.metricsBindAddress?.description ?? "off")",
+            "dns": "\(dnsService == nil ? "off" : config.dnsListen?.description ?? "off")",
+        ])
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("stopped; the programmed rules stay in place (switchyard cleanup removes them)")
+    }
+
+    private func bind(_ address: BindAddress, _ what: String, _ responder: @escaping HTTPRequestResponder) async throws -> HTTPServer {
+        do {
+            let server = try await HTTPServer.bind(host: address.host, port: address.port, responder: responder)
+            logger.info("serving \(what)", metadata: ["address": "\(address)"])
+            return server
+        } catch {
+            throw DaemonStartError.bind(what: what, address: address, reason: "\(error)")
+        }
+    }
+}
+
+/// The daemon could not start.
+public enum DaemonStartError: Error, CustomStringConvertible {
+    case bind(what: String, address: BindAddress, reason: String)
+
+    public var description: String {
+        switch self {
+        case .bind(let what, let address, let reason):
+            "cannot serve \(what) on \(address): \(reason) — another process (kube-proxy?) may hold the port; "
+                + "choose another address or pass an empty one to disable it"
+        }
+    }
+}

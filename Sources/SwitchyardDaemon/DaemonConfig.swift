@@ -1,0 +1,104 @@
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardNetlink
+import SwitchyardSources
+
+/// Everything `switchyard run` needs, resolved: defaults, then the config file, then flags.
+public struct DaemonConfig: Sendable {
+    /// Manifest files and directories to follow (empty when following the API server).
+    public var paths: [String]
+    /// Follow this API server instead of manifests (`--kubeconfig` / `--in-cluster`).
+    public var kubernetes: KubernetesSource.Configuration?
+    /// Node name, NodePort addresses, cluster CIDRs, masquerade settings, dispatch model.
+    public var proxy: ProxyConfig
+    /// Full resync against the kernel (repairs drift); also 1/2 of the health timeout.
+    public var syncPeriod: Duration
+    /// Syncs start at most this often; changes in between are coalesced.
+    public var minSyncPeriod: Duration
+    /// `/healthz`, `/livez`; nil disables.
+    public var healthzBindAddress: BindAddress?
+    /// `/metrics`; nil disables.
+    public var metricsBindAddress: BindAddress?
+    /// The namespace programmed (and where health-check node ports listen).
+    public var namespace: NetworkNamespace
+    /// Where DNS listens; nil disables DNS.
+    public var dnsListen: BindAddress?
+    /// How often manifests are checked for changes.
+    public var pollInterval: Duration
+    /// The cluster's NodePort range (manifest validation).
+    public var nodePortRange: ClosedRange<Int>
+
+    public static let defaultSyncPeriod: Duration = .seconds(30)
+    public static let defaultMinSyncPeriod: Duration = .seconds(1)
+    public static let defaultHealthz = "0.0.0.0:10256"
+    public static let defaultMetrics = "127.0.0.1:10249"
+    public static let defaultDNSListen = "127.0.0.1:5353"
+
+    /// Resolves `layer` (file overridden by flags) with the defaults; `hostname` is the default node name.
+    public init(
+        paths: [String], layer: ConfigLayer, hostname: String, namespace: NetworkNamespace = .current,
+        pollInterval: Duration = .milliseconds(500), nodePortRange: ClosedRange<Int> = 30000...32767,
+        kubernetes: KubernetesConnection? = nil, watchPods: Bool = true
+    ) throws(DaemonConfigError) {
+        guard !paths.isEmpty || kubernetes != nil else { throw .noManifests }
+        guard paths.isEmpty || kubernetes == nil else {
+            throw .invalid("follow either manifests or the API server (--kubeconfig / --in-cluster), not both")
+        }
+        self.paths = paths
+        let nodePortAddresses: NodePortAddresses
+        do {
+            nodePortAddresses = try NodePortAddresses(parsing: layer.nodePortAddresses ?? [])
+        } catch {
+            throw .proxy(error)
+        }
+        let nodeName = (layer.hostnameOverride?.isEmpty == false ? layer.hostnameOverride : nil) ?? hostname
+        proxy = ProxyConfig(
+            nodeName: nodeName.lowercased(), nodePortAddresses: nodePortAddresses, clusterCIDRs: layer.clusterCIDRs ?? [],
+            masqueradeAll: layer.masqueradeAll ?? false, masqueradeBit: layer.masqueradeBit ?? 14,
+            dispatch: layer.dispatch ?? .default)
+        do {
+            try proxy.validate()
+        } catch {
+            throw .proxy(error)
+        }
+        syncPeriod = layer.syncPeriod ?? Self.defaultSyncPeriod
+        minSyncPeriod = layer.minSyncPeriod ?? Self.defaultMinSyncPeriod
+        guard syncPeriod > .zero else { throw .invalid("sync period must be positive") }
+        guard minSyncPeriod <= syncPeriod else {
+            throw .invalid("min sync period (\(GoDuration.format(minSyncPeriod))) must not exceed the sync period (\(GoDuration.format(syncPeriod)))")
+        }
+        healthzBindAddress = try Self.address(layer.healthzBindAddress ?? Self.defaultHealthz, "healthz bind address")
+        metricsBindAddress = try Self.address(layer.metricsBindAddress ?? Self.defaultMetrics, "metrics bind address")
+        dnsListen = (layer.dnsEnabled ?? true) ? try Self.address(layer.dnsListen ?? Self.defaultDNSListen, "DNS listen address") : nil
+        self.namespace = namespace
+        self.pollInterval = pollInterval
+        self.nodePortRange = nodePortRange
+        self.kubernetes = kubernetes.map {
+            KubernetesSource.Configuration(connection: $0, nodeName: proxy.nodeName, watchPods: watchPods, nodePortRange: nodePortRange)
+        }
+    }
+
+    private static func address(_ text: String, _ what: String) throws(DaemonConfigError) -> BindAddress? {
+        if text.isEmpty { return nil }
+        guard let address = BindAddress(text) else { throw .invalid("\(what) '\(text)' is not HOST:PORT") }
+        return address
+    }
+
+    /// The health timeout: syncs failing (or changes waiting) longer than this make /healthz 503.
+    public var healthTimeout: Duration { syncPeriod * 2 }
+}
+
+/// Settings that cannot be used.
+public enum DaemonConfigError: Error, Sendable, CustomStringConvertible {
+    case noManifests
+    case proxy(ProxyConfigError)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .noManifests: "give at least one manifest file or directory to follow, or --kubeconfig FILE / --in-cluster"
+        case .proxy(let error): error.description
+        case .invalid(let message): message
+        }
+    }
+}

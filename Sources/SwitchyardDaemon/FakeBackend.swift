@@ -1,0 +1,61 @@
+import SwitchyardNFT
+import SwitchyardNetlink
+import SwitchyardRules
+
+/// An in-memory backend over ``FakeNetfilter`` for tests and dry runs: transactions apply to the
+/// fake (which rejects invalid ones as the kernel would); `reconcile` compares with the fake's
+/// current ruleset, so drift made with ``mutate(_:)`` is repaired the way the kernel path repairs it.
+/// ``failNext(_:)`` makes the next writes throw, to exercise retries.
+public actor FakeBackend: SyncBackend {
+    public private(set) var netfilter = FakeNetfilter()
+    /// Every write that reached the fake, in order: "commit" or "reconcile", with its operation count.
+    public private(set) var writes: [(kind: String, operations: Int)] = []
+    /// Conntrack filters asked for, in order.
+    public private(set) var conntrackRequests: [ConntrackFilter] = []
+    private var failures = 0
+
+    /// A backend failure injected by ``failNext(_:)``.
+    public struct InjectedFailure: Error, CustomStringConvertible {
+        public var description: String { "injected backend failure" }
+    }
+
+    public init() {}
+
+    /// The fake's ruleset (what "the kernel" holds).
+    public var ruleset: Ruleset { netfilter.ruleset }
+
+    /// Makes the next `count` commits or reconciles throw.
+    public func failNext(_ count: Int) { failures += count }
+
+    /// Applies `transaction` behind the loop's back (drift: someone ran `nft`).
+    public func mutate(_ transaction: Transaction) throws {
+        try netfilter.apply(transaction)
+    }
+
+    public func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport {
+        try consumeFailure()
+        try netfilter.apply(transaction)
+        writes.append(("commit", transaction.count))
+        return ProgrammingReport(operations: transaction.count)
+    }
+
+    public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport {
+        try consumeFailure()
+        let transaction = Differ.diff(from: netfilter.ruleset, to: wanted)
+        try netfilter.apply(transaction)
+        writes.append(("reconcile", transaction.count))
+        return ProgrammingReport(operations: transaction.count)
+    }
+
+    public func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int {
+        conntrackRequests += filters
+        return 0
+    }
+
+    private func consumeFailure() throws {
+        if failures > 0 {
+            failures -= 1
+            throw InjectedFailure()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+
+/// One JSON object per line on standard error: `{"ts":…,"level":…,"logger":…,"msg":…, metadata…}`
+/// (`--log-format json`), for log collectors.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let write: @Sendable (String) -> Void
+
+    public init(label: String, level: Logger.Level = .info, write: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError) {
+        self.label = label
+        self.logLevel = level
+        self.write = write
+    }
+
+    public static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        write(Self.line(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged))
+    }
+
+    /// The JSON line (keys in a fixed order: ts, level, logger, msg, then metadata sorted by key).
+    public static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        var fields = [
+            "\"ts\":\(quote(iso8601(time)))", "\"level\":\(quote(level.rawValue))", "\"logger\":\(quote(label))",
+            "\"msg\":\(quote(message))",
+        ]
+        for key in metadata.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
+            if let value = metadata[key] { fields.append("\(quote(key)):\(json(value))") }
+        }
+        return "{" + fields.joined(separator: ",") + "}\n"
+    }
+
+    static func json(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text): quote(text)
+        case .stringConvertible(let value): quote(value.description)
+        case .array(let values): "[" + values.map(json).joined(separator: ",") + "]"
+        case .dictionary(let pairs): "{" + pairs.keys.sorted().compactMap { key in pairs[key].map { "\(quote(key)):\(json($0))" } }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,61 @@
+import Dispatch
+import Logging
+import SwitchyardNFT
+import SwitchyardNetlink
+
+/// The real backend: a ``NetfilterProgrammer`` in one network namespace, used only from one serial
+/// queue, so its blocking netlink calls never run on the Swift concurrency pool.
+public final class KernelBackend: SyncBackend, @unchecked Sendable {
+    // Safety: `programmer` is touched only on `queue` (serial), after `init`.
+    private let programmer: NetfilterProgrammer
+    private let queue: DispatchQueue
+    private let logger: Logger
+
+    /// Opens the netfilter socket in `namespace` (fails without CAP_NET_ADMIN or a missing namespace).
+    public init(namespace: NetworkNamespace, logger: Logger) throws(NetlinkError) {
+        programmer = try NetfilterProgrammer(namespace: namespace)
+        queue = DispatchQueue(label: "switchyard.netlink")
+        self.logger = logger
+    }
+
+    public func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport {
+        try await onQueue {
+            let summary = try $0.commit(transaction, programmed: programmed)
+            return ProgrammingReport(operations: transaction.count, messages: summary.messages, bytes: summary.bytes)
+        }
+    }
+
+    public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport {
+        try await onQueue {
+            let summary = try $0.reconcile(to: wanted, tables: OwnedTableRefs.all)
+            return ProgrammingReport(
+                operations: summary.operations, messages: summary.commit?.messages ?? 0, bytes: summary.commit?.bytes ?? 0)
+        }
+    }
+
+    public func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int {
+        guard !filters.isEmpty else { return 0 }
+        let logger = logger
+        return (try? await onQueue { programmer in
+            var deleted = 0
+            for filter in filters {
+                do {
+                    deleted += try programmer.deleteConntrack(matching: filter)
+                } catch {
+                    logger.warning("could not delete stale UDP conntrack entries; clients may keep hitting a removed endpoint until the entry times out", metadata: [
+                        "filter": "\(filter)", "error": "\(error)",
+                    ])
+                }
+            }
+            return deleted
+        }) ?? 0
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable (NetfilterProgrammer) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [self] in
+                continuation.resume(with: Result { try body(self.programmer) })
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import CSwitchyardNetfilter
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes a listening TCP socket inside another network namespace: the calling thread enters the
+/// namespace, creates and binds the socket, and returns (a socket keeps the namespace it was made in).
+/// Runs on a NIO thread-pool thread, never on the Swift concurrency pool, because `setns` changes
+/// the namespace of the whole thread.
+public enum NamespaceListener {
+    /// Why a socket could not be made.
+    public struct Failure: Error, CustomStringConvertible {
+        public var step: String
+        public var errno: Int32
+        public var description: String { "\(step): \(String(cString: strerror(errno)))" }
+    }
+
+    /// A listening socket on `0.0.0.0:port` in the namespace file `namespacePath` (nil: ours).
+    public static func listen(port: Int, namespacePath: String?) async throws -> Int32 {
+        try await NIOThreadPool.singleton.runIfActive {
+            try makeSocket(port: port, namespacePath: namespacePath)
+        }
+    }
+
+    static func makeSocket(port: Int, namespacePath: String?) throws -> Int32 {
+        guard let namespacePath else { return try bound(port: port) }
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else { throw Failure(step: "open /proc/thread-self/ns/net", errno: errno) }
+        defer { close(original) }
+        let target = open(namespacePath, O_RDONLY | O_CLOEXEC)
+        guard target >= 0 else { throw Failure(step: "open \(namespacePath)", errno: errno) }
+        defer { close(target) }
+        let newNet = switchyard_clone_newnet
+        guard setns(target, newNet) == 0 else { throw Failure(step: "setns \(namespacePath)", errno: errno) }
+        defer {
+            if setns(original, newNet) != 0 {
+                fatalError("cannot return to the daemon's own network namespace: errno \(errno)")
+            }
+        }
+        return try bound(port: port)
+    }
+
+    private static func bound(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw Failure(step: "socket", errno: errno) }
+        var on: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port)).bigEndian
+        address.sin_addr = in_addr(s_addr: INADDR_ANY)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw Failure(step: "bind 0.0.0.0:\(port)", errno: code)
+        }
+        guard Glibc.listen(fd, 128) == 0 else {
+            let code = errno
+            close(fd)
+            throw Failure(step: "listen on port \(port)", errno: code)
+        }
+        return fd
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardDNS
+import SwitchyardModel
+
+/// SwitchyardDNS's server behind ``ClusterDNSServer``: answers `cluster.local` from the zone built
+/// from the latest snapshot (SERVFAIL for cluster names until the first one), forwards other names
+/// to the resolv.conf nameservers.
+public final class SwitchyardDNSFrontend: ClusterDNSServer {
+    private let server: DNSServer
+    private let options: DNSZoneOptions
+
+    /// A server for `listen`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
+    public init(listen: BindAddress, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
+        let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
+        let upstreams = DNSAddress.nameservers(resolvConf: resolvConf)
+        options = try DNSZoneOptions(reverseFallthrough: !upstreams.isEmpty).validated()
+        let group = MultiThreadedEventLoopGroup.singleton
+        var observer: DNSReplyObserver?
+        if let metrics {
+            observer = { rcode, nanoseconds in metrics.dnsReply(rcode: rcode, nanoseconds: nanoseconds) }
+        }
+        server = DNSServer(
+            configuration: DNSServerConfiguration(listen: [address]), zone: DNSZone.notSynced(options: options),
+            forwarder: upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group), group: group, logger: logger,
+            observer: observer)
+    }
+
+    /// The factory `Daemon` takes.
+    public static let make: @Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer = { listen, metrics in
+        let resolvConf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        return try SwitchyardDNSFrontend(
+            listen: listen, resolvConf: resolvConf, logger: Logger(label: "switchyard.dns"), metrics: metrics)
+    }
+
+    public func start() async throws -> [String] {
+        try await server.start().map { "\($0)" }
+    }
+
+    public func publish(_ snapshot: ClusterSnapshot) {
+        server.publish(DNSZone(snapshot: snapshot, options: options))
+    }
+
+    public func stop() async throws {
+        try await server.stop()
+    }
+}

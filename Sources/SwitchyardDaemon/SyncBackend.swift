@@ -1,0 +1,36 @@
+import SwitchyardNFT
+import SwitchyardNetlink
+
+/// What one write to the backend did, for logs and metrics.
+public struct ProgrammingReport: Sendable, Hashable {
+    /// Operations in the transaction (0: nothing needed).
+    public var operations: Int
+    /// Netlink messages sent in the batch (0 for the fake, or when nothing was sent).
+    public var messages: Int
+    /// Bytes sent in the batch.
+    public var bytes: Int
+
+    public init(operations: Int, messages: Int = 0, bytes: Int = 0) {
+        self.operations = operations
+        self.messages = messages
+        self.bytes = bytes
+    }
+}
+
+/// Where the sync loop writes rules: the kernel (``KernelBackend``) or an in-memory fake
+/// (``FakeBackend``). Every call may block on I/O, so implementations run it off the cooperative pool.
+public protocol SyncBackend: Sendable {
+    /// Commits a differ's transaction from `programmed` (the state the loop believes is in place).
+    func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport
+    /// Reads the owned tables back and commits only the difference to `wanted` (start-up and resyncs:
+    /// an unchanged kernel gets nothing, drift is repaired).
+    func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport
+    /// Deletes the conntrack entries matching each filter; returns how many were deleted.
+    /// Failures are logged by the implementation and count as 0: stale flows are not worth a retry.
+    func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int
+}
+
+/// The tables Switchyard owns, one per family.
+public enum OwnedTableRefs {
+    public static let all: [TableRef] = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
+}

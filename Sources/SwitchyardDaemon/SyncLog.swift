@@ -1,0 +1,38 @@
+import Logging
+
+/// The sync loop's log lines: one per sync, saying what changed and how long each phase took, and
+/// warnings that say what happens next and what to check.
+enum SyncLog {
+    static func succeeded(_ report: SyncReport, logger: Logger) {
+        let phases = report.phases.map { "\($0.name)=\(milliseconds($0.duration))" }.joined(separator: " ")
+        let quiet = report.kind == .full && report.programming.operations == 0
+            && report.serviceChanges == 0 && report.endpointChanges == 0
+        logger.log(level: quiet ? .debug : .info, "synced", metadata: [
+            "kind": "\(report.kind.rawValue)",
+            "services_changed": "\(report.serviceChanges)",
+            "endpoints_changed": "\(report.endpointChanges)",
+            "replanned": "\(report.replannedServices)",
+            "operations": "\(report.programming.operations)",
+            "netlink_messages": "\(report.programming.messages)",
+            "netlink_bytes": "\(report.programming.bytes)",
+            "conntrack_deleted": "\(report.conntrackDeleted)",
+            "service_ports": "\(report.servicePorts)",
+            "phases": "\(phases)",
+            "total": "\(milliseconds(report.total))",
+        ])
+    }
+
+    static func failed(_ error: any Error, failures: Int, retryIn: Duration, healthTimeout: Duration, logger: Logger) {
+        logger.warning("sync failed; the rules programmed before stay in place. Retrying as a full sync (read back and repair) after a backoff. If it keeps failing, check that switchyard runs as root (CAP_NET_ADMIN), that the --netns namespace exists, and the kernel error below; /healthz turns 503 once syncs have failed for 2 × sync period", metadata: [
+            "error": "\(error)",
+            "consecutive_failures": "\(failures)",
+            "retry_in": "\(milliseconds(retryIn))",
+            "unhealthy_after": "\(milliseconds(healthTimeout))",
+        ])
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let ms = Double(duration.nanoseconds) / 1e6
+        return ms < 10 ? "\((ms * 100).rounded() / 100)ms" : "\(Int(ms.rounded()))ms"
+    }
+}

@@ -1,0 +1,160 @@
+import Logging
+import ServiceLifecycle
+import SwitchyardLB
+import SwitchyardModel
+import Synchronization
+
+/// Where a sync loop's results go besides the backend. Every field is optional so tests wire only
+/// what they look at.
+public struct SyncOutputs: Sendable {
+    public var logger: Logger
+    public var metrics: DaemonMetrics?
+    public var health: HealthState?
+    /// Receives the health-check node ports after each successful sync.
+    public var healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation?
+    /// Receives the cluster snapshot after each applied batch (the DNS zone's input).
+    public var snapshots: AsyncStream<ClusterSnapshot>.Continuation?
+    /// Counters for tests and debugging.
+    public var progress: SyncProgress?
+
+    public init(
+        logger: Logger, metrics: DaemonMetrics? = nil, health: HealthState? = nil,
+        healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation? = nil,
+        snapshots: AsyncStream<ClusterSnapshot>.Continuation? = nil, progress: SyncProgress? = nil
+    ) {
+        self.logger = logger
+        self.metrics = metrics
+        self.health = health
+        self.healthChecks = healthChecks
+        self.snapshots = snapshots
+        self.progress = progress
+    }
+}
+
+/// How far a sync loop got: batches applied, syncs that succeeded and failed.
+public final class SyncProgress: Sendable {
+    private let counts = Mutex((batches: 0, syncs: 0, failures: 0))
+
+    public init() {}
+
+    public var batches: Int { counts.withLock { $0.batches } }
+    public var syncs: Int { counts.withLock { $0.syncs } }
+    public var failures: Int { counts.withLock { $0.failures } }
+
+    func batchApplied() { counts.withLock { $0.batches += 1 } }
+    func synced() { counts.withLock { $0.syncs += 1 } }
+    func failed() { counts.withLock { $0.failures += 1 } }
+}
+
+/// The sync loop: the one owner of the proxy state (``ProxyState``: store, plan, programmed ruleset).
+/// It applies the sources' event batches as they come, and runs the syncs that ``SyncSchedule``
+/// says are due: the first once the sources delivered their initial state, then coalesced changes
+/// at most once per min sync period, a full resync every sync period, retries with backoff.
+///
+/// Generic over the clock (tests use a manual one) and the backend (tests use ``FakeBackend``).
+/// Ends on graceful shutdown, leaving the rules programmed.
+public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service where C.Duration == Duration {
+    public var updates: AsyncStream<[ClusterEvent]>
+    public var clock: C
+    public var syncer: Syncer<Backend>
+    public var minSyncPeriod: Duration
+    public var syncPeriod: Duration
+    public var outputs: SyncOutputs
+
+    public init(
+        updates: AsyncStream<[ClusterEvent]>, clock: C, syncer: Syncer<Backend>,
+        minSyncPeriod: Duration, syncPeriod: Duration, outputs: SyncOutputs
+    ) {
+        self.updates = updates
+        self.clock = clock
+        self.syncer = syncer
+        self.minSyncPeriod = minSyncPeriod
+        self.syncPeriod = syncPeriod
+        self.outputs = outputs
+    }
+
+    /// What wakes the loop.
+    enum Wakeup: Sendable {
+        case events([ClusterEvent])
+        case timer(C.Instant)
+        case sourcesEnded
+    }
+
+    public func run() async throws {
+        let (wakeups, wake) = AsyncStream<Wakeup>.makeStream()
+        let updates = updates
+        let clock = clock
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await batch in updates { wake.yield(.events(batch)) }
+                wake.yield(.sourcesEnded)
+            }
+            var state = ProxyState()
+            var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod)
+            var armed: Set<C.Instant> = []
+            for await wakeup in wakeups.cancelOnGracefulShutdown() {
+                switch wakeup {
+                case .events(let batch):
+                    apply(batch, to: &state, schedule: &schedule)
+                case .timer(let deadline):
+                    armed.remove(deadline)
+                case .sourcesEnded:
+                    outputs.logger.debug("sources ended; keeping the last state programmed")
+                }
+                if let kind = schedule.due(at: clock.now) {
+                    await sync(kind, state: &state, schedule: &schedule)
+                }
+                // One timer per distinct deadline; a timer that fires early or late is harmless,
+                // since due(at:) decides.
+                if let deadline = schedule.nextDeadline, !armed.contains(deadline),
+                   armed.allSatisfy({ $0 > deadline }) {
+                    armed.insert(deadline)
+                    group.addTask {
+                        try? await clock.sleep(until: deadline, tolerance: nil)
+                        wake.yield(.timer(deadline))
+                    }
+                }
+            }
+            wake.finish()
+            group.cancelAll()
+        }
+        outputs.healthChecks?.finish()
+        outputs.snapshots?.finish()
+    }
+
+    /// Applies one batch from the sources; the DNS zone sees it at once, the rules at the next sync.
+    private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) {
+        let generation = state.store.snapshot.generation
+        state.store.apply(batch)
+        outputs.progress?.batchApplied()
+        let first = !schedule.sourcesSynced
+        guard first || state.store.snapshot.generation != generation else { return }
+        schedule.changed(at: clock.now)
+        outputs.health?.queued()
+        outputs.metrics?.queued(at: syncer.wallClock())
+        outputs.snapshots?.yield(state.store.snapshot)
+        if first {
+            outputs.logger.info("sources synced; programming the initial state", metadata: ["objects": "\(batch.count)"])
+        }
+    }
+
+    private func sync(_ kind: SyncKind, state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) async {
+        let start = clock.now
+        do {
+            let report = try await syncer.sync(kind, state: &state)
+            schedule.succeeded(kind, startedAt: start)
+            outputs.health?.updated()
+            outputs.metrics?.record(report, at: syncer.wallClock())
+            outputs.healthChecks?.yield(report.healthChecks)
+            outputs.progress?.synced()
+            SyncLog.succeeded(report, logger: outputs.logger)
+        } catch {
+            schedule.failed(startedAt: start, at: clock.now)
+            outputs.health?.failed("\(error)")
+            outputs.metrics?.syncFailed()
+            outputs.progress?.failed()
+            SyncLog.failed(error, failures: schedule.failures, retryIn: schedule.backoff(afterFailures: schedule.failures),
+                           healthTimeout: syncPeriod * 2, logger: outputs.logger)
+        }
+    }
+}

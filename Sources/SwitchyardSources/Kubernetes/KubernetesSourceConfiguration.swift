@@ -1,0 +1,65 @@
+import Logging
+import SwitchyardModel
+
+extension KubernetesSource {
+    /// Everything a `KubernetesSource` needs: the connection, what to follow, and the informer
+    /// timings. A value; `switchyard run --kubeconfig FILE [--context NAME]` or `--in-cluster`
+    /// builds one.
+    public struct Configuration: Sendable {
+        public var connection: KubernetesConnection
+        /// This node's name: only its Node object is watched (`metadata.name=NODE`). nil watches all
+        /// nodes (small clusters, tests).
+        public var nodeName: String?
+        /// Follow Pods (DNS pod records). kube-proxy does not need them; off saves memory at scale.
+        public var watchPods: Bool
+        /// nil (default): follow Services and slices that no proxy claims, as kube-proxy does. A name:
+        /// follow only those labelled `service.kubernetes.io/service-proxy-name=NAME`, to run beside
+        /// kube-proxy and move Services over one at a time (DNS then sees only those).
+        public var serviceProxyName: String?
+        /// Objects per LIST page (`limit`).
+        public var pageSize: Int
+        /// The server closes each watch after this long (`timeoutSeconds`); it is then resumed.
+        public var watchTimeoutSeconds: Int
+        /// First retry delay after a failure; doubles up to `maximumBackoff`, jittered.
+        public var initialBackoff: Duration
+        public var maximumBackoff: Duration
+        /// The cluster's NodePort range, for validating Services.
+        public var nodePortRange: ClosedRange<Int>
+        /// Informer messages (lists, relists, failures) go here, with `resource` metadata.
+        public var logger: Logger
+
+        public init(
+            connection: KubernetesConnection,
+            nodeName: String? = nil,
+            watchPods: Bool = true,
+            serviceProxyName: String? = nil,
+            pageSize: Int = 500,
+            watchTimeoutSeconds: Int = 300,
+            initialBackoff: Duration = .milliseconds(200),
+            maximumBackoff: Duration = .seconds(30),
+            nodePortRange: ClosedRange<Int> = 30000...32767,
+            logger: Logger = Logger(label: "switchyard.kubernetes")
+        ) {
+            self.connection = connection
+            self.nodeName = nodeName
+            self.watchPods = watchPods
+            self.serviceProxyName = serviceProxyName
+            self.pageSize = pageSize
+            self.watchTimeoutSeconds = watchTimeoutSeconds
+            self.initialBackoff = initialBackoff
+            self.maximumBackoff = maximumBackoff
+            self.nodePortRange = nodePortRange
+            self.logger = logger
+        }
+
+        /// The collections followed, in the order the first batch lists them.
+        public var resources: [KubernetesResource] {
+            var resources: [KubernetesResource] = [
+                .namespaces, .nodes(named: nodeName),
+                .services(proxyName: serviceProxyName), .endpointSlices(proxyName: serviceProxyName),
+            ]
+            if watchPods { resources.append(.pods) }
+            return resources
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardDNS
+import SwitchyardModel
+import SwitchyardSources
+
+/// `switchyard dns`: serves cluster DNS (Service and Pod records as CoreDNS's kubernetes plugin
+/// answers them) for the objects in manifests, forwarding other names upstream.
+struct DNSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dns",
+        abstract: "Serve cluster DNS for the objects in manifests (files or directories) until SIGINT/SIGTERM."
+    )
+
+    @Argument(help: "Manifest files or directories (kubectl-style YAML/JSON).")
+    var paths: [String] = []
+
+    @Option(name: .customLong("listen"), help: "Address to serve UDP and TCP on (IP:PORT or [IPv6]:PORT); repeatable.")
+    var listen: [String] = ["127.0.0.1:5353"]
+
+    @Option(name: .customLong("zone"), help: "Cluster zone; repeatable (the first is used for PTR targets).")
+    var zones: [String] = ["cluster.local."]
+
+    @Option(help: "TTL of every record, 0-3600 (also the SOA minimum).")
+    var ttl: Int = 30
+
+    @Option(help: "Pod records: insecure, verified or disabled.")
+    var pods: String = "insecure"
+
+    @Flag(help: "Answer NXDOMAIN for ClusterIP Services without ready endpoints.")
+    var ignoreEmptyService = false
+
+    @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
+    var endpointPodNames = false
+
+    @Option(name: .customLong("upstream"), parsing: .upToNextOption,
+            help: "Upstream servers for other names (default: nameservers of /etc/resolv.conf); 'none' refuses them.")
+    var upstream: [String] = []
+
+    @Option(help: "Event-loop threads (each gets its own UDP socket per address).")
+    var threads: Int = 1
+
+    @Option(help: .hidden)
+    var benchmarkServices: Int = 0
+
+    @Option(help: .hidden)
+    var benchmarkPods: Int = 0
+
+    func validate() throws {
+        guard (0...3600).contains(ttl) else { throw ValidationError("--ttl must be within 0...3600, got \(ttl)") }
+        guard PodsMode(rawValue: pods) != nil else {
+            throw ValidationError("--pods must be insecure, verified or disabled, got '\(pods)'")
+        }
+        guard !paths.isEmpty || benchmarkServices > 0 else { throw ValidationError("give at least one manifest path") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        for zone in zones where DNSName(zone) == nil { throw ValidationError("--zone '\(zone)' is not a domain name") }
+        if upstream.contains("none"), upstream.count > 1 { throw ValidationError("--upstream none excludes other upstreams") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "switchyard.dns")
+        logger.logLevel = .info
+        let listenAddresses = try listen.map { try DNSAddress.parse($0) }
+        let upstreams: [SocketAddress]
+        if upstream == ["none"] {
+            upstreams = []
+        } else if upstream.isEmpty {
+            let text = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+            upstreams = DNSAddress.nameservers(resolvConf: text)
+        } else {
+            upstreams = try upstream.map { try DNSAddress.parse($0) }
+        }
+        let options = try DNSZoneOptions(
+            zones: zones.compactMap { DNSName($0) }, ttl: UInt32(ttl), pods: PodsMode(rawValue: pods) ?? .insecure,
+            ignoreEmptyService: ignoreEmptyService, endpointPodNames: endpointPodNames,
+            reverseFallthrough: !upstreams.isEmpty
+        ).validated()
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
+        let keepPods = options.pods == .verified
+        var store = ClusterStore()
+        var follow: Task<Void, Never>?
+        let zone: DNSZone
+        if benchmarkServices > 0 {
+            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
+                .lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
+            zone = Self.build(store.snapshot, options: options, logger: logger)
+            store = ClusterStore()  // nothing will change: the zone holds everything needed
+        } else {
+            var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
+            guard let first = try await events.next() else { return }
+            store.apply(first.filter { keepPods || $0.object.kind != .pod })
+            zone = Self.build(store.snapshot, options: options, logger: logger)
+        }
+        // Give the memory used while loading and building back to the system.
+        #if os(Linux)
+        _ = mallocTrim(0)
+        #endif
+
+        let server = DNSServer(
+            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads), zone: zone,
+            forwarder: forwarder, group: group, logger: logger)
+        let bound = try await server.start()
+        print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "
+              + "\(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
+              + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
+        fflush(nil)  // flush stdout: the bound address is what a supervisor or test waits for
+        if benchmarkServices == 0 {
+            // The zone follows the manifests: each good reload is applied and a new zone published.
+            let source = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger))
+            let initial = store
+            follow = Task {
+                var store = initial
+                var events = source.makeAsyncIterator()
+                do {
+                    // Each batch after the first is a difference; the first re-adds everything, which
+                    // changes the store only if the files changed since the load above.
+                    while let batch = try await events.next() {
+                        let generation = store.snapshot.generation
+                        store.apply(batch.filter { keepPods || $0.object.kind != .pod })
+                        guard store.snapshot.generation != generation else { continue }
+                        server.publish(Self.build(store.snapshot, options: options, logger: logger))
+                    }
+                } catch {
+                    logger.error("manifests no longer load; serving the last good zone", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        await Self.waitForTermination()
+        logger.info("shutting down")
+        follow?.cancel()
+        try await server.stop()
+        try await group.shutdownGracefully()
+    }
+
+    /// Builds a zone and logs its size.
+    static func build(_ snapshot: ClusterSnapshot, options: DNSZoneOptions, logger: Logger) -> DNSZone {
+        let started = ContinuousClock.now
+        let zone = DNSZone(snapshot: snapshot, options: options)
+        logger.info("zone built", metadata: [
+            "names": "\(zone.nameCount)", "bytes": "\(zone.storageBytes)", "serial": "\(zone.serial)",
+            "took": "\(ContinuousClock.now - started)",
+        ])
+        return zone
+    }
+
+    /// Resident memory from /proc/self/statm, in MB (0 when unavailable).
+    static func residentMegabytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * 4096 / 1_000_000
+    }
+
+    /// Returns on the first SIGINT or SIGTERM.
+    static func waitForTermination() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            return source
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
+    }
+}
+
+#if os(Linux)
+/// glibc's `malloc_trim` (not exported by the Glibc module): returns freed heap pages to the system.
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32
+#endif

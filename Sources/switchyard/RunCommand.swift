@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchyardDaemon
+import SwitchyardLB
+import SwitchyardModel
+import SwitchyardNetlink
+import SwitchyardSources
+
+/// `switchyard run PATH…` (manifests) or `switchyard run --kubeconfig FILE | --in-cluster` (the API
+/// server): the node daemon (kube-proxy + cluster DNS).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the node daemon: follow manifests, program nftables, serve DNS, health and metrics.",
+        discussion: """
+            Flags override the --config file (a kube-proxy KubeProxyConfiguration). SIGTERM or SIGINT \
+            stops the daemon and leaves the rules programmed; `switchyard cleanup` removes them. \
+            See docs/operations.md.
+            """
+    )
+
+    @Argument(help: "Manifest files or directories to follow (reloaded on change); or use --kubeconfig / --in-cluster.")
+    var paths: [String] = []
+
+    @Option(help: "Follow the API server of this kubeconfig instead of manifests.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use (default: its current-context).")
+    var context: String?
+
+    @Flag(help: "Follow the API server as a pod does: KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA.")
+    var inCluster = false
+
+    @Option(help: "Follow Pods (DNS pod records) from the API server: enabled or disabled (default enabled).")
+    var pods: PodsMode = .enabled
+
+    enum PodsMode: String, ExpressibleByArgument, CaseIterable {
+        case enabled, disabled
+    }
+
+    @Option(help: "A KubeProxyConfiguration YAML file; flags override its fields.")
+    var config: String?
+
+    @Option(help: "This node's name: endpoints with this nodeName are local (default: the hostname).")
+    var node: String?
+
+    @Option(help: "Program this network namespace (a name under /var/run/netns, or a path) instead of the current one.")
+    var netns: String?
+
+    @Option(help: "Full resync against the kernel, repairing drift (Go duration; default 30s).", transform: duration)
+    var syncPeriod: Duration?
+
+    @Option(help: "Start syncs at most this often; changes in between are coalesced (default 1s).", transform: duration)
+    var minSyncPeriod: Duration?
+
+    @Option(help: "Pod CIDRs, comma-separated: other sources reaching a ClusterIP are masqueraded.")
+    var clusterCidr: String?
+
+    @Option(help: "Addresses that accept NodePorts: 'primary' (default) or CIDRs, comma-separated.")
+    var nodeportAddresses: String?
+
+    @Option(help: "The packet-mark bit that requests masquerade (default 14).")
+    var masqueradeBit: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Masquerade all traffic to ClusterIPs.")
+    var masqueradeAll: Bool?
+
+    @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
+    var dispatch: String?
+
+    @Option(help: "HOST:PORT for /healthz and /livez (default 0.0.0.0:10256; empty disables).")
+    var healthzBindAddress: String?
+
+    @Option(help: "HOST:PORT for /metrics (default 127.0.0.1:10249; empty disables).")
+    var metricsBindAddress: String?
+
+    @Option(help: "HOST:PORT the DNS server listens on, UDP and TCP (default 127.0.0.1:5353).")
+    var dnsListen: String?
+
+    @Flag(help: "Do not serve DNS.")
+    var noDns = false
+
+    @Option(help: "How often manifests are checked for changes (default 500ms).", transform: duration)
+    var pollInterval: Duration?
+
+    @Option(help: "The cluster's NodePort range, as FIRST-LAST.", transform: NodePortRange.parse)
+    var nodePortRange: ClosedRange<Int> = 30000...32767
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "text or json (one JSON object per line).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    static func duration(_ text: String) throws -> Duration {
+        guard let value = GoDuration.parse(text), value >= .zero else {
+            throw ValidationError("'\(text)' is not a duration such as 30s, 1m or 100ms")
+        }
+        return value
+    }
+
+    /// The command line as a config layer (nil where a flag was not given).
+    func flagLayer() throws -> ConfigLayer {
+        var layer = ConfigLayer()
+        layer.syncPeriod = syncPeriod
+        layer.minSyncPeriod = minSyncPeriod
+        if let clusterCidr {
+            layer.clusterCIDRs = try clusterCidr.split(separator: ",").map { item in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                guard let cidr = CIDR(text) else { throw ValidationError("--cluster-cidr: '\(text)' is not a CIDR") }
+                return cidr
+            }
+        }
+        layer.nodePortAddresses = nodeportAddresses.map { [$0] }
+        layer.masqueradeBit = masqueradeBit
+        layer.masqueradeAll = masqueradeAll
+        layer.hostnameOverride = node
+        layer.healthzBindAddress = healthzBindAddress
+        layer.metricsBindAddress = metricsBindAddress
+        if let dispatch { layer.dispatch = try DispatchModel(parsing: dispatch) }
+        if noDns { layer.dnsEnabled = false }
+        layer.dnsListen = dnsListen
+        return layer
+    }
+
+    func validate() throws {
+        if noDns, dnsListen != nil { throw ValidationError("--no-dns and --dns-listen contradict each other") }
+        let followsAPI = kubeconfig != nil || inCluster
+        if kubeconfig != nil, inCluster { throw ValidationError("--kubeconfig and --in-cluster exclude each other") }
+        if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
+        if followsAPI, !paths.isEmpty { throw ValidationError("follow either manifest paths or the API server, not both") }
+        if !followsAPI, paths.isEmpty { throw ValidationError("give manifest paths, --kubeconfig FILE or --in-cluster") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .json:
+                return JSONLogHandler(label: label, level: level)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        let logger = Logger(label: "switchyard")
+        var standardError = StandardError()
+        let resolved: DaemonConfig
+        do {
+            let file = try config.map { path throws(ConfigFileError) in try ConfigFile.load(path: path) } ?? ConfigLayer()
+            let connection = kubeconfig != nil || inCluster
+                ? try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: context, inCluster: inCluster) : nil
+            resolved = try DaemonConfig(
+                paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),
+                namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
+                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)
+        } catch {
+            print("switchyard run: \(error)", to: &standardError)
+            throw ExitCode(2)
+        }
+        do {
+            try await Daemon(config: resolved, logger: logger, makeDNS: SwitchyardDNSFrontend.make).run()
+        } catch {
+            logger.critical("switchyard run stopped: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The hostname, lowercased, as kube-proxy's default node name.
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.lowercased()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,103 @@
+import SwitchyardLB
+import SwitchyardModel
+import Testing
+@testable import SwitchyardDaemon
+
+@Suite("Configuration: --config file and flags")
+struct ConfigTests {
+    static let file = """
+        apiVersion: kubeproxy.config.k8s.io/v1alpha1
+        kind: KubeProxyConfiguration
+        mode: nftables
+        syncPeriod: 1m
+        minSyncPeriod: 2s
+        clusterCIDR: 10.244.0.0/16,fd00:244::/48
+        nodePortAddresses: [192.168.0.0/16]
+        masqueradeBit: 12
+        masqueradeAll: true
+        hostnameOverride: Node-A
+        healthzBindAddress: 127.0.0.1:20256
+        metricsBindAddress: ""
+        dispatch: maglev
+        dns:
+          listen: 127.0.0.1:1053
+        """
+
+    @Test("every field of the file is read")
+    func parsesEveryField() throws {
+        let layer = try ConfigFile.parse(Self.file, file: "proxy.yaml")
+        let config = try DaemonConfig(paths: ["m"], layer: layer, hostname: "host")
+        #expect(config.syncPeriod == .seconds(60))
+        #expect(config.minSyncPeriod == .seconds(2))
+        #expect(config.proxy.clusterCIDRs.map(\.description) == ["10.244.0.0/16", "fd00:244::/48"])
+        #expect(config.proxy.nodePortAddresses == .cidrs([CIDR("192.168.0.0/16")!]))
+        #expect(config.proxy.masqueradeBit == 12)
+        #expect(config.proxy.masqueradeAll)
+        #expect(config.proxy.nodeName == "node-a")
+        #expect(config.proxy.dispatch == .maglev)
+        #expect(config.healthzBindAddress?.description == "127.0.0.1:20256")
+        #expect(config.metricsBindAddress == nil, "an empty address disables the server")
+        #expect(config.dnsListen?.description == "127.0.0.1:1053")
+    }
+
+    @Test("unknown fields are errors that name their path", arguments: zip(
+        ["syncPerod: 30s", "dns:\n  listn: 127.0.0.1:53", "nftables:\n  syncPeriod: 30s\n  foo: 1", "conntrack:\n  maxPerCore: 0"],
+        ["syncPerod", "dns.listn", "nftables.foo", "conntrack"]))
+    func unknownField(text: String, path: String) {
+        #expect {
+            try ConfigFile.parse("kind: KubeProxyConfiguration\n" + text, file: "proxy.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigFileError else { return false }
+            return error.field == path && error.message.hasPrefix("unknown field") && error.description.hasPrefix("proxy.yaml:")
+        }
+    }
+
+    @Test("bad values say which field and why", arguments: zip(
+        ["syncPeriod: soon", "masqueradeAll: 3", "clusterCIDR: 10.0.0.0/33", "dispatch: fastest", "healthzBindAddress: nowhere"],
+        ["syncPeriod", "masqueradeAll", "clusterCIDR", "dispatch", "healthzBindAddress"]))
+    func badValue(text: String, path: String) {
+        #expect {
+            try ConfigFile.parse(text, file: "proxy.yaml")
+        } throws: { error in
+            (error as? ConfigFileError)?.field == path
+        }
+    }
+
+    @Test("flags override the file field by field; defaults fill the rest")
+    func flagsOverride() throws {
+        let file = try ConfigFile.parse("syncPeriod: 10s\nminSyncPeriod: 2s\nmasqueradeBit: 12\n", file: "proxy.yaml")
+        var flags = ConfigLayer()
+        flags.syncPeriod = .seconds(5)
+        flags.hostnameOverride = "node-b"
+        let config = try DaemonConfig(paths: ["m"], layer: file.overriding(flags), hostname: "host")
+        #expect(config.syncPeriod == .seconds(5))
+        #expect(config.minSyncPeriod == .seconds(2))
+        #expect(config.proxy.masqueradeBit == 12)
+        #expect(config.proxy.nodeName == "node-b")
+        #expect(config.healthzBindAddress?.description == "0.0.0.0:10256")
+        #expect(config.metricsBindAddress?.description == "127.0.0.1:10249")
+        #expect(config.dnsListen?.description == "127.0.0.1:5353")
+        #expect(config.healthTimeout == .seconds(10))
+    }
+
+    @Test("defaults: node name is the hostname, kube-proxy's periods and addresses")
+    func defaults() throws {
+        let config = try DaemonConfig(paths: ["m"], layer: ConfigLayer(), hostname: "worker-1")
+        #expect(config.proxy.nodeName == "worker-1")
+        #expect(config.syncPeriod == .seconds(30))
+        #expect(config.minSyncPeriod == .seconds(1))
+        #expect(config.proxy.nodePortAddresses == .primary)
+    }
+
+    @Test("a min sync period above the sync period is refused")
+    func periodsChecked() {
+        var layer = ConfigLayer()
+        layer.minSyncPeriod = .seconds(60)
+        #expect(throws: DaemonConfigError.self) { try DaemonConfig(paths: ["m"], layer: layer, hostname: "h") }
+    }
+
+    @Test("Go durations", arguments: zip(["30s", "1m30s", "100ms", "1h", "0", "1.5s"], [30.0, 90, 0.1, 3600, 0, 1.5]))
+    func durations(text: String, seconds: Double) {
+        #expect(GoDuration.parse(text) == .nanoseconds(Int64((seconds * 1e9).rounded())))
+    }
+}

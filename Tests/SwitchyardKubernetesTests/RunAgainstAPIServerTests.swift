@@ -1,0 +1,83 @@
+import Foundation
+import SwitchyardTestSupport
+import Testing
+
+/// `switchyard run --kubeconfig K` as a process against the in-process API server, programming a
+/// network namespace the test makes: rules and DNS for the server's objects, then a change.
+@Suite("switchyard run --kubeconfig end to end (network namespace)", .serialized)
+struct RunAgainstAPIServerTests {
+    func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return (try? condition()) == true
+    }
+
+    @Test("programs the server's services, answers DNS for them, follows a change")
+    func runWithKubeconfig() async throws {
+        if let reason = TestNamespace.unavailableReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let binary = Shell.switchyardBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("switchyard binary not found at \(binary); build it first (swift build)")
+            return
+        }
+        let server = try await KubernetesSourceTests.seeded()
+        defer { Task { await server.stop() } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-kube-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: test, cluster: {server: "\(server.url)"}}]
+            users: [{name: test, user: {token: test-token}}]
+            contexts: [{name: test, context: {cluster: test, user: test}}]
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let dnsPort = Int.random(in: 20_000...60_000)
+
+        try await TestNamespace.with("kube") { namespace in
+            try namespace.runChecked(["ip", "link", "set", "lo", "up"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = [
+                "run", "--kubeconfig", kubeconfig, "--netns", namespace.name, "--node", "node-a",
+                "--min-sync-period", "100ms", "--dns-listen", "127.0.0.1:\(dnsPort)",
+                "--healthz-bind-address", "", "--metrics-bind-address", "",
+            ]
+            let log = Pipe()
+            process.standardError = log
+            process.standardOutput = log
+            try process.run()
+            defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+
+            let rules = { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) }
+            #expect(await eventually { try rules().contains("10.96.0.10") && rules().contains("10.96.0.30") },
+                    "the server's services are programmed")
+            #expect(try !rules().contains("10.96.0.99"), "a service claimed by another proxy is not")
+            server.put(.service("default", "api", clusterIP: "10.96.0.20"),
+                       .endpointSlice("default", "api-1", service: "api", addresses: ["10.244.2.1"]))
+            #expect(await eventually(timeout: .seconds(5)) { try rules().contains("10.96.0.20") }, "a change is followed")
+            if Shell.has("dig") {
+                let dig = { (name: String) throws -> String in
+                    try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=1", "+tries=1", name]).output
+                }
+                #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") })
+                #expect(await eventually { try dig("api.default.svc.cluster.local").contains("10.96.0.20") })
+            }
+            #expect(server.requests.allSatisfy { $0.authorization == "Bearer test-token" })
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            if process.terminationStatus != 0 {
+                print(String(decoding: log.fileHandleForReading.availableData, as: UTF8.self))
+            }
+        }
+    }
+}
