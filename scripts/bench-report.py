@@ -158,7 +158,7 @@ def plot(reports, png):
             phase = "full" if axis is axes[0] else "endpoint-change"
             bounds = [(rep["services"], timeout_ms(rep, path, "full")) for rep in curve if getter(rep, path) is None]
             bounds = [(x, y) for x, y in bounds if y]
-            if bounds:
+            if bounds and phase == "full":
                 axis.scatter([x for x, _ in bounds], [y for _, y in bounds], marker="^", s=70,
                              color=line[0].get_color(), label=f"{path}: timed out ({phase}), ≥ this")
         axis.set_xscale("log")
