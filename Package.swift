@@ -156,7 +156,8 @@ let package = Package(
             name: "SwitchyardEndToEndTests",
             dependencies: [
                 "SwitchyardSandbox", "SwitchyardNetlink", "SwitchyardRules", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport",
+                "SwitchyardSources", "SwitchyardModel", "SwitchyardTestSupport", "SwitchyardDaemon",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SwitchyardNetlinkTests", dependencies: ["SwitchyardNetlink", "SwitchyardNFT", "SwitchyardTestSupport", "CSwitchyardNetfilter"]),

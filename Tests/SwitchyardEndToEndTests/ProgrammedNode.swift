@@ -7,6 +7,8 @@ import SwitchyardRules
 import SwitchyardSandbox
 import SwitchyardSources
 import SwitchyardTestSupport
+import SwitchyardDaemon
+import Logging
 
 /// The repository's examples/cluster, loaded once.
 enum ExampleCluster {
@@ -29,46 +31,44 @@ enum ExampleCluster {
     }
 }
 
-/// A cluster programmed into a sandbox's node namespace the way a sync does it: plan, compile, diff,
-/// commit over netlink, then delete the conntrack entries the change left stale.
+/// A cluster programmed into a sandbox's node namespace by the daemon's own sync step (`Syncer`
+/// over the kernel backend): plan, compile, diff, commit over netlink, conntrack cleanup — so these
+/// tests exercise exactly what `switchyard run` does, minus the scheduling.
 final class ProgrammedNode {
-    private(set) var store: ClusterStore
+    private(set) var state = ProxyState()
     let config: ProxyConfig
-    let programmer: NetfilterProgrammer
-    private(set) var plan: ClusterPlan
-    private(set) var programmed = Ruleset()
-    private(set) var lastCommit: CommitSummary?
+    private let syncer: Syncer<KernelBackend>
+    private(set) var lastReport: SyncReport?
     private(set) var conntrackDeletions = 0
 
-    init(store: ClusterStore, namespace: String, dispatch: DispatchModel = .random) throws {
-        self.store = store
+    init(store: ClusterStore, namespace: String, dispatch: DispatchModel = .random) async throws {
         config = ProxyConfig(
             nodeName: "node-1",
             clusterCIDRs: [ExampleCluster.address("10.244.0.0").cidr(16), ExampleCluster.address("fd00:10:244::").cidr(56)],
             dispatch: dispatch)
-        programmer = try NetfilterProgrammer(namespace: .named(namespace))
-        plan = ClusterPlan(node: NodeContext(config: config, snapshot: store.snapshot), services: [:])
-        try sync(changed: Set(store.snapshot.services.keys))
+        var logger = Logger(label: "switchyard.e2e")
+        logger.logLevel = .warning
+        let backend = try KernelBackend(namespace: .named(namespace), logger: logger)
+        syncer = Syncer(backend: backend, config: config, wallClock: { 0 })
+        state.store = store
+        try await sync(.full)
     }
 
-    /// Applies events and syncs what changed.
-    func apply(_ events: [ClusterEvent]) throws {
-        store.apply(events)
-        try sync(changed: store.takeChanges().dirtyServices)
+    var store: ClusterStore { state.store }
+
+    /// The ruleset the node is programmed with.
+    var programmed: Ruleset { state.compiler?.ruleset() ?? Ruleset() }
+
+    /// Applies events and syncs what changed, incrementally.
+    func apply(_ events: [ClusterEvent]) async throws {
+        state.store.apply(events)
+        try await sync(.incremental)
     }
 
-    private func sync(changed: Set<ObjectKey>) throws {
-        let newPlan = Planner.plan(snapshot: store.snapshot, config: config)
-        let wanted = Compiler.compile(newPlan, config: config)
-        let transaction = Differ.diff(from: programmed, to: wanted)
-        lastCommit = try programmer.commit(transaction, programmed: programmed)
-        programmed = wanted
-        for flow in StaleFlows.between(old: plan, new: newPlan, services: changed) {
-            conntrackDeletions += try programmer.deleteConntrack(matching: ConntrackFilter(
-                destination: flow.frontend.bytes, port: UInt16(flow.port), protocol: flow.protocol.number,
-                replySource: flow.replySource.bytes))
-        }
-        plan = newPlan
+    private func sync(_ kind: SyncKind) async throws {
+        let report = try await syncer.sync(kind, state: &state)
+        conntrackDeletions += report.conntrackDeleted
+        lastReport = report
     }
 }
 

@@ -25,7 +25,7 @@ struct TrafficTests {
         let store = try store ?? ExampleCluster.store()
         let configuration = SandboxConfiguration(snapshot: store.snapshot, tag: tag)
         try await ClusterSandbox.with(configuration, echoServer: Shell.switchyardBinary) { sandbox in
-            let node = try ProgrammedNode(store: store, namespace: sandbox.nodeNamespace, dispatch: dispatch)
+            let node = try await ProgrammedNode(store: store, namespace: sandbox.nodeNamespace, dispatch: dispatch)
             try await body(sandbox, node)
         }
     }
@@ -135,7 +135,7 @@ struct TrafficTests {
             let victim = try #require(node.store.snapshot.pods.values.first { $0.name == first.name })
             var slice = try #require(node.store.snapshot.endpointSlices(of: ObjectKey(namespace: "kube-system", name: "kube-dns")).first)
             slice.endpoints.removeAll { $0.addresses.contains(victim.podIPs[0]) }
-            try node.apply([.updated(.endpointSlice(slice))])
+            try await node.apply([.updated(.endpointSlice(slice))])
             #expect(node.conntrackDeletions >= 1)
             let moved = sandbox.request(from: sandbox.clientNamespace, to: Self.dns, port: 53, proto: .udp, sourcePort: 40053)
             #expect(moved.name != nil && moved.name != first.name, "the flow's next datagram reaches a live endpoint: \(moved)")
@@ -154,8 +154,8 @@ struct TrafficTests {
             // The EndpointSlice controller publishes the new port on the slices too.
             var slice = try #require(node.store.snapshot.endpointSlices(of: shop.key).first)
             slice.ports.append(EndpointPort(name: "admin", port: 8080))
-            try node.apply([.updated(.service(shop)), .updated(.endpointSlice(slice))])
-            #expect((node.lastCommit?.messages ?? 0) > 0)
+            try await node.apply([.updated(.service(shop)), .updated(.endpointSlice(slice))])
+            #expect((node.lastReport?.programming.operations ?? 0) > 0)
             #expect(held.isAlive(), "the connection to web survives a change to shop")
             let reached = sandbox.request(from: sandbox.clientNamespace, to: ExampleCluster.address("10.96.0.30"), port: 81)
             #expect(reached.name?.hasPrefix("shop-") == true, "\(reached)")
