@@ -243,7 +243,7 @@ public struct NamedSet: Sendable, Hashable {
 /// A map element's value.
 public enum ElementData: Sendable, Hashable, CustomStringConvertible {
     case verdict(Verdict)
-    case values([Value])
+    case values(FieldTuple)
 
     public var description: String {
         switch self {
@@ -257,21 +257,26 @@ public enum ElementData: Sendable, Hashable, CustomStringConvertible {
 
 /// A set or map element: key fields, optional data, optional timeout in seconds.
 public struct Element: Sendable, Hashable, CustomStringConvertible {
-    public var key: [Value]
+    public var key: FieldTuple
     public var data: ElementData?
     public var timeout: Int?
     public var comment: String?
 
-    public init(_ key: [Value], _ data: ElementData? = nil, timeout: Int? = nil, comment: String? = nil) {
+    public init(_ key: FieldTuple, _ data: ElementData? = nil, timeout: Int? = nil, comment: String? = nil) {
         self.key = key
         self.data = data
         self.timeout = timeout
         self.comment = comment
     }
 
+    /// An element whose key fields are given as an array.
+    public init(_ key: [Value], _ data: ElementData? = nil, timeout: Int? = nil, comment: String? = nil) {
+        self.init(FieldTuple(key), data, timeout: timeout, comment: comment)
+    }
+
     /// `key [timeout Ns] [comment "…"] [: data]`.
     public var description: String {
-        var text = key.map(\.description).joined(separator: " . ")
+        var text = key.description
         if let timeout { text += " timeout \(timeout)s" }
         if let comment { text += " comment \"\(comment)\"" }
         if let data { text += " : \(data)" }

@@ -27,15 +27,15 @@ public struct Ruleset: Sendable, Hashable {
     /// A set or map and its elements by key.
     public struct SetState: Sendable, Hashable {
         public var definition: NamedSet
-        public var elements: [[Value]: Element] = [:]
+        public var elements: [FieldTuple: Element] = [:]
         /// Absolute expiry (trace clock seconds) of elements added with a timeout from the packet path.
-        public var expiry: [[Value]: Double] = [:]
+        public var expiry: [FieldTuple: Double] = [:]
 
         public init(definition: NamedSet) { self.definition = definition }
 
         /// Elements in key order.
         public var sortedElements: [Element] {
-            elements.values.sorted { lexicographicallyPrecedes($0.key, $1.key) }
+            elements.values.sorted { $0.key < $1.key }
         }
     }
 

@@ -263,23 +263,24 @@ struct Walker {
                 payload = resolved
             }
             guard var contents = ruleset.tables[table]?.sets[set] else { return .breakRule }
-            let present = lookupExact(contents, actual)
+            let key = FieldTuple(actual)
+            let present = lookupExact(contents, key)
             switch operation {
             case .delete:
-                contents.elements[actual] = nil
-                contents.expiry[actual] = nil
+                contents.elements[key] = nil
+                contents.expiry[key] = nil
             case .add where present:
                 break
             case .add, .update:
-                let element = Element(actual, payload.map { .values($0) })
+                let element = Element(key, payload.map { .values(FieldTuple($0)) })
                 if !present || operation == .update {
-                    if present, contents.elements[actual]?.data != nil, operation == .update {
+                    if present, contents.elements[key]?.data != nil, operation == .update {
                         // update refreshes the timeout only; the data stays
                     } else {
-                        contents.elements[actual] = element
+                        contents.elements[key] = element
                     }
                     if let seconds = timeout ?? contents.definition.timeout {
-                        contents.expiry[actual] = environment.now + Double(seconds)
+                        contents.expiry[key] = environment.now + Double(seconds)
                     }
                 }
             }
@@ -359,8 +360,9 @@ struct Walker {
 
     // MARK: Sets
 
-    func lookup(_ table: TableRef, _ name: String, _ key: [Value]) -> Element? {
+    func lookup(_ table: TableRef, _ name: String, _ values: [Value]) -> Element? {
         guard let set = ruleset.tables[table]?.sets[name] else { return nil }
+        let key = FieldTuple(values)
         if let element = set.elements[key], live(set, key) { return element }
         // Only interval sets (prefixes) need matching beyond the exact key.
         guard set.definition.flags.contains(.interval) else { return nil }
@@ -370,11 +372,11 @@ struct Walker {
         return nil
     }
 
-    func lookupExact(_ set: Ruleset.SetState, _ key: [Value]) -> Bool {
+    func lookupExact(_ set: Ruleset.SetState, _ key: FieldTuple) -> Bool {
         set.elements[key] != nil && live(set, key)
     }
 
-    func live(_ set: Ruleset.SetState, _ key: [Value]) -> Bool {
+    func live(_ set: Ruleset.SetState, _ key: FieldTuple) -> Bool {
         guard let expiry = set.expiry[key] else { return true }
         return environment.now < expiry
     }

@@ -195,6 +195,9 @@ public struct Transaction: Sendable, Hashable {
             try Self.checkName(batch.set, object: identity)
             guard !batch.elements.isEmpty else { throw .invalidExpression(object: identity, reason: "no elements") }
             for element in batch.elements {
+                if element.key.isTruncated || element.data.map({ if case .values(let values) = $0 { values.isTruncated } else { false } }) == true {
+                    throw .invalidExpression(object: identity, reason: "element \(element) has more than \(FieldTuple.capacity) fields or a string over 16 bytes")
+                }
                 for value in element.key {
                     if let family = value.addressFamily, !Self.compatible(family, with: batch.table.family) {
                         throw .familyMismatch(object: identity, table: batch.table.family, expression: family)

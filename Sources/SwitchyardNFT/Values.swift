@@ -78,7 +78,7 @@ public enum CtStatus: String, Sendable, Hashable, Comparable, CaseIterable {
 }
 
 /// `fib … type` results the model knows.
-public enum AddressType: String, Sendable, Hashable, Comparable {
+public enum AddressType: String, Sendable, Hashable, Comparable, CaseIterable {
     case unicast, local, broadcast, multicast
     public static func < (lhs: AddressType, rhs: AddressType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -179,10 +179,4 @@ public enum Value: Sendable, Hashable, Comparable, CustomStringConvertible {
         case .string: 10
         }
     }
-}
-
-/// Orders element keys field by field.
-func lexicographicallyPrecedes(_ lhs: [Value], _ rhs: [Value]) -> Bool {
-    for (a, b) in zip(lhs, rhs) where a != b { return a < b }
-    return lhs.count < rhs.count
 }

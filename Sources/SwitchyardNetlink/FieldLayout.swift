@@ -92,17 +92,39 @@ struct FieldLayout: Hashable {
 
     /// The bytes of one value of this field (unpadded).
     func bytes(of value: Value, in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try append(value, to: &bytes, in: object())
+        return bytes
+    }
+
+    /// Appends the bytes of one value of this field (unpadded) without building intermediate arrays:
+    /// this runs for every element of a full sync.
+    @inline(__always)
+    func append(_ value: Value, to bytes: inout [UInt8], in object: @autoclosure () -> String) throws(LoweringError) {
         switch (value, type) {
-        case (.address(let address), 7) where address.family == .ip, (.address(let address), 8) where address.family == .ip6:
-            return address.bytes
+        case (.address(.v4(let bits)), 7):
+            appendBigEndian(UInt64(bits), count: 4, to: &bytes)
+        case (.address(.v6(let high, let low)), 8):
+            appendBigEndian(high, count: 8, to: &bytes)
+            appendBigEndian(low, count: 8, to: &bytes)
         case (.proto(let proto), 12):
-            return [proto.rawValue]
+            bytes.append(proto.rawValue)
         case (.port(let port), 13):
-            return [UInt8(port >> 8), UInt8(port & 0xff)]
+            appendBigEndian(UInt64(port), count: 2, to: &bytes)
         case (.integer(let number), _) where length == 4, (.mark(let number), _) where length == 4:
-            return withUnsafeBytes(of: number.littleEndian) { Array($0) }
+            // Host byte order (numgen, jhash and meta mark results are host-endian registers).
+            withUnsafeBytes(of: number.littleEndian) { bytes.append(contentsOf: $0) }
         default:
             throw LoweringError(object: object(), reason: "value \(value) does not fit a field of type \(type)")
+        }
+    }
+
+    @inline(__always)
+    private func appendBigEndian(_ value: UInt64, count: Int, to bytes: inout [UInt8]) {
+        var shift = 8 * (count - 1)
+        while shift >= 0 {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            shift -= 8
         }
     }
 }
@@ -143,7 +165,7 @@ struct KeyLayout: Hashable {
     }
 
     /// The first and last keys of a tuple whose fields may be ranges, each field padded.
-    func range(of values: [Value], in object: @autoclosure () -> String) throws(LoweringError) -> (start: [UInt8], end: [UInt8]) {
+    func range(of values: FieldTuple, in object: @autoclosure () -> String) throws(LoweringError) -> (start: [UInt8], end: [UInt8]) {
         guard values.count == fields.count else {
             throw LoweringError(object: object(), reason: "\(values.count) values for \(fields.count) fields")
         }
@@ -158,16 +180,19 @@ struct KeyLayout: Hashable {
     }
 
     /// The bytes of a key or data tuple, each field padded in concatenations.
-    func bytes(of values: [Value], in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
+    func bytes(of values: FieldTuple, in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
         guard values.count == fields.count else {
             throw LoweringError(object: object(), reason: "\(values.count) values for \(fields.count) fields")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
-        for (field, value) in zip(fields, values) {
-            let raw = try field.bytes(of: value, in: object())
-            bytes += raw
-            if isConcatenation { bytes += repeatElement(0, count: field.paddedLength - raw.count) }
+        for index in fields.indices {
+            let field = fields[index]
+            let start = bytes.count
+            try field.append(values[index], to: &bytes, in: object())
+            if isConcatenation {
+                for _ in 0..<(field.paddedLength - (bytes.count - start)) { bytes.append(0) }
+            }
         }
         return bytes
     }

@@ -71,9 +71,10 @@ public enum Lowering {
     /// (`NFT_SET_ELEM_INTERVAL_END`) just past the range, overlapping and touching ranges merged.
     public static func elements(_ elements: [Element], of set: NamedSet) throws(LoweringError) -> [KernelElement] {
         guard set.flags.contains(.interval) else {
+            let layout = try ElementLayout(set)
             var lowered: [KernelElement] = []
             lowered.reserveCapacity(elements.count)
-            for typed in elements { lowered.append(try element(typed, of: set)) }
+            for typed in elements { lowered.append(try layout.element(typed, keyOverride: nil)) }
             return lowered
         }
         let key = try KeyLayout(set.key)
@@ -83,9 +84,10 @@ public enum Lowering {
             ranges.append((start, end, typed))
         }
         if key.isConcatenation {
+            let layout = try ElementLayout(set)
             var lowered: [KernelElement] = []
             for range in ranges {
-                var element = try element(range.element, of: set, keyOverride: range.start)
+                var element = try layout.element(range.element, keyOverride: range.start)
                 element.keyEnd = range.end
                 lowered.append(element)
             }
@@ -127,25 +129,40 @@ public enum Lowering {
     }
 
     public static func element(_ element: Element, of set: NamedSet) throws(LoweringError) -> KernelElement {
-        try self.element(element, of: set, keyOverride: nil)
+        try ElementLayout(set).element(element, keyOverride: nil)
     }
 
-    private static func element(_ element: Element, of set: NamedSet, keyOverride: [UInt8]?) throws(LoweringError) -> KernelElement {
-        let object = "element \(element) of \(set.kind) \(set.name)"
-        let key: [UInt8]
-        if let keyOverride { key = keyOverride } else { key = try KeyLayout(set.key).bytes(of: element.key, in: object) }
-        var lowered = KernelElement(key: key, timeoutMilliseconds: element.timeout.map { UInt64($0) * 1000 })
-        switch (element.data, set.data) {
-        case (nil, nil):
-            break
-        case (.verdict(let verdict), .verdict?):
-            lowered.value = .verdict(Self.verdict(verdict))
-        case (.values(let values), .data(let spec)?):
-            lowered.value = .data(try KeyLayout(spec).bytes(of: values, in: object))
-        default:
-            throw LoweringError(object: object, reason: "the element's data does not match the \(set.kind)'s")
+    /// A set's key and data layouts, worked out once per batch of elements.
+    private struct ElementLayout {
+        let set: NamedSet
+        let key: KeyLayout
+        let data: KeyLayout?
+
+        init(_ set: NamedSet) throws(LoweringError) {
+            self.set = set
+            key = try KeyLayout(set.key)
+            if case .data(let spec)? = set.data { data = try KeyLayout(spec) } else { data = nil }
         }
-        return lowered
+
+        /// One element; its description is only made for an error.
+        func element(_ element: Element, keyOverride: [UInt8]?) throws(LoweringError) -> KernelElement {
+            let set = self.set
+            let bytes: [UInt8]
+            if let keyOverride { bytes = keyOverride } else { bytes = try key.bytes(of: element.key, in: "element \(element) of \(set.kind) \(set.name)") }
+            var lowered = KernelElement(key: bytes, timeoutMilliseconds: element.timeout.map { UInt64($0) * 1000 })
+            switch (element.data, set.data) {
+            case (nil, nil):
+                break
+            case (.verdict(let verdict), .verdict?):
+                lowered.value = .verdict(Lowering.verdict(verdict))
+            case (.values(let values), .data?):
+                guard let data else { break }
+                lowered.value = .data(try data.bytes(of: values, in: "element \(element) of \(set.kind) \(set.name)"))
+            default:
+                throw LoweringError(object: "element \(element) of \(set.kind) \(set.name)", reason: "the element's data does not match the \(set.kind)'s")
+            }
+            return lowered
+        }
     }
 
     public static func rule(_ rule: Rule) throws(LoweringError) -> KernelRule {
@@ -194,7 +211,8 @@ public enum Lowering {
         }
         var result: [KernelOperation] = []
         for operation in transaction.operations {
-            let label = operation.description
+            // Element batches label themselves: their full text would be as long as the batch.
+            lazy var label = operation.description
             switch (operation.verb, operation.object) {
             case (.add, .table(let table)), (.create, .table(let table)):
                 result.append(KernelOperation(.addTable(family(table.ref.family), table.ref.name, comment: table.comment), label: label))

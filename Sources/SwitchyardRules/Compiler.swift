@@ -106,11 +106,11 @@ struct TableBuilder {
         let usesChains = config.dispatch == .chains || plan.sessionAffinityTimeout != nil
         append(Layout.clusterIPs, Element([.address(Address(plan.clusterIP))]))
 
-        let clusterKey: [Value] = [.address(Address(plan.clusterIP)), .proto(proto), .port(UInt16(clamping: plan.port))]
+        let clusterKey: FieldTuple = [.address(Address(plan.clusterIP)), .proto(proto), .port(UInt16(clamping: plan.port))]
         route(clusterKey, .service, plan.internal, plan, usesChains: usesChains)
         if config.masqueradeAll { append(DispatchNames.masquerade(.service), Element(clusterKey)) }
 
-        var external: [(FrontendKind, [Value])] = (plan.externalIPs + plan.loadBalancerIPs).map {
+        var external: [(FrontendKind, FieldTuple)] = (plan.externalIPs + plan.loadBalancerIPs).map {
             (.service, [.address(Address($0)), .proto(proto), .port(UInt16(clamping: plan.port))])
         }
         if plan.nodePort != 0, !node.nodePortAddresses(of: ipFamily).isEmpty {
@@ -127,9 +127,9 @@ struct TableBuilder {
         }
         if plan.restrictsLoadBalancerSources {
             for ip in plan.loadBalancerIPs {
-                let key: [Value] = [.address(Address(ip)), .proto(proto), .port(UInt16(clamping: plan.port))]
+                let key: FieldTuple = [.address(Address(ip)), .proto(proto), .port(UInt16(clamping: plan.port))]
                 append(Layout.firewallFrontends, Element(key))
-                for range in plan.loadBalancerSourceRanges { append(Layout.firewallAllow, Element(key + [.prefix(Prefix(range))])) }
+                for range in plan.loadBalancerSourceRanges { append(Layout.firewallAllow, Element(key.appending(.prefix(Prefix(range))))) }
             }
         }
         for endpoint in plan.reachableEndpoints {
@@ -138,7 +138,7 @@ struct TableBuilder {
     }
 
     /// Sends `key` to `set`: slots (or a per-service chain) when it has endpoints, else reject/drop.
-    mutating func route(_ key: [Value], _ kind: FrontendKind, _ set: EndpointSet, _ plan: ServicePortPlan,
+    mutating func route(_ key: FieldTuple, _ kind: FrontendKind, _ set: EndpointSet, _ plan: ServicePortPlan,
                         usesChains: Bool, view: DispatchView = .primary) {
         let names = DispatchNames(kind: kind, view: view)
         guard !set.isEmpty else {
@@ -156,7 +156,7 @@ struct TableBuilder {
         append(names.modulus(size), Element(key))
         for slot in 0..<size {
             guard let endpoint = set.endpoint(inSlot: slot) else { continue }
-            append(names.slots, Element(key + [.integer(UInt32(slot))],
+            append(names.slots, Element(key.appending(.integer(UInt32(slot))),
                                         .values([.address(Address(endpoint.ip)), .port(UInt16(clamping: endpoint.port))])))
         }
     }

@@ -101,7 +101,7 @@ public enum Differ {
             }
             for (key, element) in new.elements where old.elements[key] == nil { added.append(element) }
             let ref = new.definition.table
-            let order: (Element, Element) -> Bool = { lexicographicallyPrecedes($0.key, $1.key) }
+            let order: (Element, Element) -> Bool = { $0.key < $1.key }
             if !removed.isEmpty { deleteElements.append(Operation(.delete, .elements(Elements(ref, new.definition.name, removed.sorted(by: order))))) }
             if !added.isEmpty { addElements.append(Operation(.add, .elements(Elements(ref, new.definition.name, added.sorted(by: order))))) }
         }
@@ -127,12 +127,6 @@ public enum Differ {
             return transaction
         }
     }
-}
-
-/// Orders element keys field by field (exposed for the differ's deterministic output).
-func lexicographicallyPrecedes(_ lhs: [Value], _ rhs: [Value]) -> Bool {
-    for (a, b) in zip(lhs, rhs) where a != b { return a < b }
-    return lhs.count < rhs.count
 }
 
 extension Statement {

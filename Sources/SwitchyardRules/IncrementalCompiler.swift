@@ -22,7 +22,7 @@ public struct IncrementalCompiler: Sendable {
     }
 
     var contributions: [ObjectKey: [IPFamily: Contribution]] = [:]
-    var elements: [TableRef: [String: [[Value]: Counted<Element>]]] = [:]
+    var elements: [TableRef: [String: [FieldTuple: Counted<Element>]]] = [:]
     var moduli: [TableRef: [DispatchNames: [Int: Int]]] = [:]
     var chains: [TableRef: [String: Counted<[Rule]>]] = [:]
     var affinity: [TableRef: [String: Counted<Int>]] = [:]
@@ -99,7 +99,7 @@ public struct IncrementalCompiler: Sendable {
 
     /// What a batch of changes touched, with the values before the first change.
     struct Touched {
-        var elements: [TableRef: [String: [[Value]: Element?]]] = [:]
+        var elements: [TableRef: [String: [FieldTuple: Element?]]] = [:]
         var moduli: [TableRef: [DispatchNames: Swift.Set<Int>]] = [:]
         var chains: [TableRef: [String: [Rule]?]] = [:]
         var affinity: [TableRef: [String: Int?]] = [:]

@@ -1,0 +1,200 @@
+/// A set element's key or a map element's data: up to ``capacity`` values stored inline — no heap
+/// allocation, no reference counting — hashed and ordered as plain words.
+///
+/// Switchyard's tables hold hundreds of thousands of elements; as `[Value]` arrays each cost an
+/// allocation and enum-by-enum hashing and comparison, which dominated a full sync. A tuple reads as
+/// a collection of ``Value``s (decoded on access), so code that inspects elements is unchanged.
+///
+/// Every ``Value`` kind is representable: addresses and prefixes (IPv4/IPv6), protocols, ports,
+/// integers and marks, conntrack states and status bits (as flag sets), address types, families,
+/// and strings of at most 16 bytes (nft's interface names; `IFNAMSIZ`). A longer string or a fifth
+/// field cannot be held: the tuple is then marked ``isTruncated``, and a ``Transaction`` refuses it.
+public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// The most fields a tuple holds (Switchyard's widest key is `daddr . proto . port . saddr`).
+    public static let capacity = 4
+
+    /// Field kinds, 8 bits per field, field 0 in the low byte (``Kind``).
+    private var kinds: UInt32 = 0
+    /// Per field 8 bits: a prefix length or a string's byte count.
+    private var extras: UInt32 = 0
+    private var fieldCount: UInt8 = 0
+    /// True when a value could not be stored (see the type's documentation).
+    public private(set) var isTruncated = false
+    /// Per field two words: the high 64 bits (IPv6 and strings only) and the low 64 bits.
+    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+    /// Stored kinds, in ``Value``'s sort rank order so that ordering by kind matches ``Value``'s `<`.
+    enum Kind: UInt8 {
+        case address4 = 1, address6, prefix4, prefix6, proto, port, integer, mark, ctState, ctStatus, addressType, family, string
+    }
+
+    /// The empty tuple.
+    public init() {}
+
+    /// A tuple of `values` (see ``isTruncated`` for what does not fit).
+    public init(_ values: some Sequence<Value>) {
+        for value in values { append(value) }
+    }
+
+    public init(arrayLiteral values: Value...) { self.init(values) }
+
+    // MARK: Collection
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { Int(fieldCount) }
+
+    public subscript(position: Int) -> Value {
+        precondition(position >= 0 && position < Int(fieldCount), "field \(position) of a \(fieldCount)-field tuple")
+        let (high, low) = word(position)
+        let extra = Int(extras >> (8 * UInt32(position)) & 0xff)
+        switch Kind(rawValue: kind(position)) {
+        case .address4: return .address(.v4(UInt32(truncatingIfNeeded: low)))
+        case .address6: return .address(.v6(high: high, low: low))
+        case .prefix4: return .prefix(Prefix(.v4(UInt32(truncatingIfNeeded: low)), extra))
+        case .prefix6: return .prefix(Prefix(.v6(high: high, low: low), extra))
+        case .proto: return .proto(L4Proto(rawValue: UInt8(truncatingIfNeeded: low)) ?? .tcp)
+        case .port: return .port(UInt16(truncatingIfNeeded: low))
+        case .integer: return .integer(UInt32(truncatingIfNeeded: low))
+        case .mark: return .mark(UInt32(truncatingIfNeeded: low))
+        case .ctState: return .ctState(CtState.allCases.enumerated().filter { low & 1 << $0.offset != 0 }.map(\.element))
+        case .ctStatus: return .ctStatus(CtStatus.allCases.enumerated().filter { low & 1 << $0.offset != 0 }.map(\.element))
+        case .addressType: return .addressType(AddressType.allCases[Int(low)])
+        case .family: return .family(Family.allCases[Int(low)])
+        case .string, nil:
+            var bytes: [UInt8] = []
+            for index in 0..<extra { bytes.append(UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (56 - 8 * UInt64(index % 8)))) }
+            return .string(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    // MARK: Building
+
+    /// Appends `value` as the next field.
+    public mutating func append(_ value: Value) {
+        guard Int(fieldCount) < Self.capacity else {
+            isTruncated = true
+            return
+        }
+        let stored = Self.encode(value)
+        if stored.truncated { isTruncated = true }
+        let position = Int(fieldCount)
+        kinds |= UInt32(stored.kind.rawValue) << (8 * UInt32(position))
+        extras |= UInt32(stored.extra) << (8 * UInt32(position))
+        setWord(position, stored.high, stored.low)
+        fieldCount += 1
+    }
+
+    /// This tuple with `value` appended.
+    public func appending(_ value: Value) -> FieldTuple {
+        var copy = self
+        copy.append(value)
+        return copy
+    }
+
+    /// The first `count` fields.
+    public func prefix(fields count: Int) -> FieldTuple {
+        var copy = FieldTuple()
+        for position in 0..<Swift.min(count, Int(fieldCount)) { copy.append(self[position]) }
+        copy.isTruncated = isTruncated
+        return copy
+    }
+
+    private static func encode(_ value: Value) -> (kind: Kind, high: UInt64, low: UInt64, extra: UInt8, truncated: Bool) {
+        switch value {
+        case .address(.v4(let bits)): return (.address4, 0, UInt64(bits), 0, false)
+        case .address(.v6(let high, let low)): return (.address6, high, low, 0, false)
+        case .prefix(let prefix):
+            switch prefix.address {
+            case .v4(let bits): return (.prefix4, 0, UInt64(bits), UInt8(prefix.length), false)
+            case .v6(let high, let low): return (.prefix6, high, low, UInt8(prefix.length), false)
+            }
+        case .proto(let proto): return (.proto, 0, UInt64(proto.rawValue), 0, false)
+        case .port(let port): return (.port, 0, UInt64(port), 0, false)
+        case .integer(let number): return (.integer, 0, UInt64(number), 0, false)
+        case .mark(let number): return (.mark, 0, UInt64(number), 0, false)
+        case .ctState(let states):
+            return (.ctState, 0, states.reduce(0) { $0 | 1 << UInt64(CtState.allCases.firstIndex(of: $1) ?? 0) }, 0, false)
+        case .ctStatus(let bits):
+            return (.ctStatus, 0, bits.reduce(0) { $0 | 1 << UInt64(CtStatus.allCases.firstIndex(of: $1) ?? 0) }, 0, false)
+        case .addressType(let type): return (.addressType, 0, UInt64(AddressType.allCases.firstIndex(of: type) ?? 0), 0, false)
+        case .family(let family): return (.family, 0, UInt64(Family.allCases.firstIndex(of: family) ?? 0), 0, false)
+        case .string(let text):
+            let bytes = Array(text.utf8.prefix(16))
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for (index, byte) in bytes.enumerated() {
+                if index < 8 { high |= UInt64(byte) << (56 - 8 * UInt64(index)) } else { low |= UInt64(byte) << (56 - 8 * UInt64(index - 8)) }
+            }
+            return (.string, high, low, UInt8(bytes.count), text.utf8.count > 16)
+        }
+    }
+
+    // MARK: Raw access (for encoders)
+
+    func kind(_ position: Int) -> UInt8 { UInt8(truncatingIfNeeded: kinds >> (8 * UInt32(position))) }
+
+    /// The two words of field `position`: the high 64 bits (IPv6, strings) and the low 64 bits.
+    @inline(__always)
+    public func word(_ position: Int) -> (high: UInt64, low: UInt64) {
+        switch position {
+        case 0: (words.0, words.1)
+        case 1: (words.2, words.3)
+        case 2: (words.4, words.5)
+        default: (words.6, words.7)
+        }
+    }
+
+    private mutating func setWord(_ position: Int, _ high: UInt64, _ low: UInt64) {
+        switch position {
+        case 0: words.0 = high; words.1 = low
+        case 1: words.2 = high; words.3 = low
+        case 2: words.4 = high; words.5 = low
+        default: words.6 = high; words.7 = low
+        }
+    }
+
+    // MARK: Equality, hashing, order
+
+    public static func == (lhs: FieldTuple, rhs: FieldTuple) -> Bool {
+        lhs.kinds == rhs.kinds && lhs.extras == rhs.extras && lhs.fieldCount == rhs.fieldCount && lhs.isTruncated == rhs.isTruncated
+            && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+            && lhs.words.4 == rhs.words.4 && lhs.words.5 == rhs.words.5 && lhs.words.6 == rhs.words.6 && lhs.words.7 == rhs.words.7
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(kinds) | UInt64(extras) << 32)
+        hasher.combine(words.1)
+        if fieldCount > 1 { hasher.combine(words.3) }
+        if fieldCount > 2 { hasher.combine(words.5) }
+        if fieldCount > 3 { hasher.combine(words.7) }
+        // High words are zero but for IPv6 addresses and strings.
+        if words.0 | words.2 | words.4 | words.6 != 0 {
+            hasher.combine(words.0)
+            hasher.combine(words.2)
+            hasher.combine(words.4)
+            hasher.combine(words.6)
+        }
+    }
+
+    /// Field by field — kind, then value (numerically: addresses, ports, integers), then prefix
+    /// length — and a tuple that is a prefix of another first: the order ``Value``'s `<` gives.
+    public static func < (lhs: FieldTuple, rhs: FieldTuple) -> Bool {
+        let shared = Swift.min(lhs.fieldCount, rhs.fieldCount)
+        var position = 0
+        while position < shared {
+            let (leftKind, rightKind) = (lhs.kind(position), rhs.kind(position))
+            if leftKind != rightKind { return leftKind < rightKind }
+            let (leftWord, rightWord) = (lhs.word(position), rhs.word(position))
+            if leftWord.high != rightWord.high { return leftWord.high < rightWord.high }
+            if leftWord.low != rightWord.low { return leftWord.low < rightWord.low }
+            let shift = 8 * UInt32(position)
+            let (leftExtra, rightExtra) = (lhs.extras >> shift & 0xff, rhs.extras >> shift & 0xff)
+            if leftExtra != rightExtra { return leftExtra < rightExtra }
+            position += 1
+        }
+        return lhs.fieldCount < rhs.fieldCount
+    }
+
+    /// `a . b . c`, as nft writes a concatenation.
+    public var description: String { map(\.description).joined(separator: " . ") }
+}
