@@ -1,3 +1,5 @@
+import SwitchyardModel
+
 /// The four ways of programming the same cluster that the benchmark compares.
 public enum BenchPath: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Switchyard's own netlink batch (in process).
@@ -114,8 +116,8 @@ public struct BenchReport: Sendable {
         var out = "{\"rows\": ["
         out += rows.map { row in
             var fields = [
-                "\"path\": \(JSON.string(row.path.rawValue))",
-                "\"phase\": \(JSON.string(row.phase.rawValue))",
+                "\"path\": \(JSONText.quote(row.path.rawValue))",
+                "\"phase\": \(JSONText.quote(row.phase.rawValue))",
                 "\"services\": \(row.services)",
                 "\"endpoints_per_service\": \(row.endpointsPerService)",
                 "\"median_ms\": \(JSON.number(row.median))",
@@ -123,18 +125,18 @@ public struct BenchReport: Sendable {
                 "\"max_ms\": \(JSON.number(row.maximum))",
                 "\"runs\": \(row.samples.count)",
             ]
-            if let error = row.error { fields.append("\"error\": \(JSON.string(error))") }
+            if let error = row.error { fields.append("\"error\": \(JSONText.quote(error))") }
             if row.timedOut { fields.append("\"timed_out\": true") }
             if let operations = row.operations { fields.append("\"operations\": \(operations)") }
             if let compute = row.computeMilliseconds { fields.append("\"compute_ms\": \(JSON.number(compute))") }
             if let memory = row.kernelMemoryBytes { fields.append("\"kernel_memory_bytes\": \(memory)") }
             if let objects = row.kernelObjects { fields.append("\"kernel_objects\": \(objects)") }
-            if let detail = row.detail { fields.append("\"detail\": \(JSON.string(detail))") }
+            if let detail = row.detail { fields.append("\"detail\": \(JSONText.quote(detail))") }
             return "{" + fields.joined(separator: ", ") + "}"
         }.joined(separator: ", ")
         out += "], \"peak_rss_bytes\": \(peakRSSBytes), \"kernel_objects\": \(kernelObjects)"
         if let memory = kernelMemoryBytes { out += ", \"kernel_memory_bytes\": \(memory)" }
-        out += ", \"dispatch\": \(JSON.string(dispatch)), \"load_average\": \(JSON.string(loadAverage))}"
+        out += ", \"dispatch\": \(JSONText.quote(dispatch)), \"load_average\": \(JSONText.quote(loadAverage))}"
         return out
     }
 
@@ -206,27 +208,6 @@ public enum Format {
 }
 
 enum JSON {
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
     static func number(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "null" }
         return Format.fixed(value, 4)

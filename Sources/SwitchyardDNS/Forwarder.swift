@@ -77,8 +77,54 @@ public final class Forwarder: Sendable {
             }
     }
 
-    /// Checks that `reply` answers our query.
-    static func validate(_ bytes: ByteBuffer, id: UInt16, question: Question, server: SocketAddress) throws -> DNSMessage {
+    static func udpExchange(
+        _ query: [UInt8], id: UInt16, question: Question, server: SocketAddress, timeout: TimeAmount,
+        eventLoop: any EventLoop
+    ) -> EventLoopFuture<DNSMessage> {
+        let exchange = UpstreamExchange(id: id, question: question, server: server, promise: eventLoop.makePromise())
+        let bindHost = server.protocol == .inet6 ? "::" : "0.0.0.0"
+        let channel = DatagramBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UpstreamUDPHandler(exchange))
+                }
+            }
+            .bind(host: bindHost, port: 0)
+        return exchange.run(on: channel, timeout: timeout) { channel in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: channel.allocator.buffer(bytes: query)))
+        }
+    }
+
+    static func tcpExchange(
+        _ query: [UInt8], id: UInt16, question: Question, server: SocketAddress, timeout: TimeAmount,
+        eventLoop: any EventLoop
+    ) -> EventLoopFuture<DNSMessage> {
+        let exchange = UpstreamExchange(id: id, question: question, server: server, promise: eventLoop.makePromise())
+        let channel = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamTCPHandler(exchange))
+                }
+            }
+            .connect(to: server)
+        return exchange.run(on: channel, timeout: timeout) { channel in
+            channel.writeAndFlush(channel.allocator.framed(query))
+        }
+    }
+}
+
+/// One query to one upstream server and the promise its reply completes: what the UDP and TCP
+/// exchanges share. The transports differ only in how the query is written and the reply read.
+struct UpstreamExchange: Sendable {
+    let id: UInt16
+    let question: Question
+    let server: SocketAddress
+    let promise: EventLoopPromise<DNSMessage>
+
+    /// Checks that `bytes` are a reply to our query.
+    func validate(_ bytes: ByteBuffer) throws -> DNSMessage {
         let reply = try bytes.withUnsafeReadableBytes { raw in try DNSMessage(decoding: raw) }
         guard reply.id == id, reply.flags.isResponse else {
             throw ForwarderError.badReply(server: "\(server)", reason: "ID or QR mismatch")
@@ -89,56 +135,24 @@ public final class Forwarder: Sendable {
         return reply
     }
 
-    static func udpExchange(
-        _ query: [UInt8], id: UInt16, question: Question, server: SocketAddress, timeout: TimeAmount,
-        eventLoop: any EventLoop
+    /// Sends the query (with `send`) once `channel` is up; fails the exchange when that fails or after
+    /// `timeout`; closes the channel when the exchange completes either way.
+    func run(
+        on channel: EventLoopFuture<any Channel>, timeout: TimeAmount,
+        send: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<DNSMessage> {
-        let promise = eventLoop.makePromise(of: DNSMessage.self)
-        let bindHost = server.protocol == .inet6 ? "::" : "0.0.0.0"
-        let channelFuture = DatagramBootstrap(group: eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        UpstreamUDPHandler(id: id, question: question, server: server, promise: promise))
-                }
-            }
-            .bind(host: bindHost, port: 0)
-        channelFuture.whenSuccess { channel in
-            let buffer = channel.allocator.buffer(bytes: query)
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: buffer)).whenFailure { promise.fail($0) }
+        let promise = self.promise
+        let server = self.server
+        channel.whenSuccess { channel in
+            send(channel).whenFailure { promise.fail($0) }
         }
-        channelFuture.whenFailure { promise.fail($0) }
-        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(ForwarderError.timeout(server: "\(server)")) }
+        channel.whenFailure { promise.fail($0) }
+        let timer = promise.futureResult.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(ForwarderError.timeout(server: "\(server)"))
+        }
         promise.futureResult.whenComplete { _ in
             timer.cancel()
-            channelFuture.whenSuccess { $0.close(promise: nil) }
-        }
-        return promise.futureResult
-    }
-
-    static func tcpExchange(
-        _ query: [UInt8], id: UInt16, question: Question, server: SocketAddress, timeout: TimeAmount,
-        eventLoop: any EventLoop
-    ) -> EventLoopFuture<DNSMessage> {
-        let promise = eventLoop.makePromise(of: DNSMessage.self)
-        let channelFuture = ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(
-                        UpstreamTCPHandler(id: id, question: question, server: server, promise: promise))
-                }
-            }
-            .connect(to: server)
-        channelFuture.whenSuccess { channel in
-            channel.writeAndFlush(channel.allocator.framed(query)).whenFailure { promise.fail($0) }
-        }
-        channelFuture.whenFailure { promise.fail($0) }
-        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(ForwarderError.timeout(server: "\(server)")) }
-        promise.futureResult.whenComplete { _ in
-            timer.cancel()
-            channelFuture.whenSuccess { $0.close(promise: nil) }
+            channel.whenSuccess { $0.close(promise: nil) }
         }
         return promise.futureResult
     }
@@ -147,59 +161,45 @@ public final class Forwarder: Sendable {
 /// Waits for the one datagram answering our query; anything else is ignored (spoofing guard).
 private final class UpstreamUDPHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let id: UInt16
-    let question: Question
-    let server: SocketAddress
-    let promise: EventLoopPromise<DNSMessage>
+    let exchange: UpstreamExchange
 
-    init(id: UInt16, question: Question, server: SocketAddress, promise: EventLoopPromise<DNSMessage>) {
-        self.id = id
-        self.question = question
-        self.server = server
-        self.promise = promise
+    init(_ exchange: UpstreamExchange) {
+        self.exchange = exchange
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
-        guard envelope.remoteAddress == server,
-              let reply = try? Forwarder.validate(envelope.data, id: id, question: question, server: server)
-        else { return }
-        promise.succeed(reply)
+        guard envelope.remoteAddress == exchange.server, let reply = try? exchange.validate(envelope.data) else { return }
+        exchange.promise.succeed(reply)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
+        exchange.promise.fail(error)
     }
 }
 
 /// Reads the first framed reply of a TCP exchange.
 private final class UpstreamTCPHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    let id: UInt16
-    let question: Question
-    let server: SocketAddress
-    let promise: EventLoopPromise<DNSMessage>
+    let exchange: UpstreamExchange
 
-    init(id: UInt16, question: Question, server: SocketAddress, promise: EventLoopPromise<DNSMessage>) {
-        self.id = id
-        self.question = question
-        self.server = server
-        self.promise = promise
+    init(_ exchange: UpstreamExchange) {
+        self.exchange = exchange
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
-            promise.succeed(try Forwarder.validate(Self.unwrapInboundIn(data), id: id, question: question, server: server))
+            exchange.promise.succeed(try exchange.validate(Self.unwrapInboundIn(data)))
         } catch {
-            promise.fail(error)
+            exchange.promise.fail(error)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(ForwarderError.badReply(server: "\(server)", reason: "connection closed"))
+        exchange.promise.fail(ForwarderError.badReply(server: "\(exchange.server)", reason: "connection closed"))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
+        exchange.promise.fail(error)
     }
 }

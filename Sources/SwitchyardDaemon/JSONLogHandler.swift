@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchyardModel
 
 /// One JSON object per line on standard error: `{"ts":…,"level":…,"logger":…,"msg":…, metadata…}`
 /// (`--log-format json`), for log collectors.
@@ -35,40 +36,22 @@ public struct JSONLogHandler: LogHandler {
     /// The JSON line (keys in a fixed order: ts, level, logger, msg, then metadata sorted by key).
     public static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
         var fields = [
-            "\"ts\":\(quote(iso8601(time)))", "\"level\":\(quote(level.rawValue))", "\"logger\":\(quote(label))",
-            "\"msg\":\(quote(message))",
+            "\"ts\":\(JSONText.quote(iso8601(time)))", "\"level\":\(JSONText.quote(level.rawValue))", "\"logger\":\(JSONText.quote(label))",
+            "\"msg\":\(JSONText.quote(message))",
         ]
         for key in metadata.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
-            if let value = metadata[key] { fields.append("\(quote(key)):\(json(value))") }
+            if let value = metadata[key] { fields.append("\(JSONText.quote(key)):\(json(value))") }
         }
         return "{" + fields.joined(separator: ",") + "}\n"
     }
 
     static func json(_ value: Logger.MetadataValue) -> String {
         switch value {
-        case .string(let text): quote(text)
-        case .stringConvertible(let value): quote(value.description)
+        case .string(let text): JSONText.quote(text)
+        case .stringConvertible(let value): JSONText.quote(value.description)
         case .array(let values): "[" + values.map(json).joined(separator: ",") + "]"
-        case .dictionary(let pairs): "{" + pairs.keys.sorted().compactMap { key in pairs[key].map { "\(quote(key)):\(json($0))" } }.joined(separator: ",") + "}"
+        case .dictionary(let pairs): "{" + pairs.keys.sorted().compactMap { key in pairs[key].map { "\(JSONText.quote(key)):\(json($0))" } }.joined(separator: ",") + "}"
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     static func iso8601(_ date: Date) -> String {

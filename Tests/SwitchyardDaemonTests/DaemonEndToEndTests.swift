@@ -27,11 +27,6 @@ struct DaemonEndToEndTests {
             print("skipped: \(reason)")
             return
         }
-        let binary = Shell.switchyardBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("switchyard binary not found at \(binary); build it first (swift build)")
-            return
-        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-daemon-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/cluster").standardized
@@ -42,87 +37,67 @@ struct DaemonEndToEndTests {
 
         try await TestNamespace.with("daemon") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [
+            try await SwitchyardProcess.with([
                 "run", directory.path, "--netns", namespace.name, "--node", "node-1",
                 "--min-sync-period", "100ms", "--poll-interval", "100ms", "--dns-listen", "127.0.0.1:\(dnsPort)",
                 "--healthz-bind-address", "127.0.0.1:\(healthPort)", "--metrics-bind-address", "127.0.0.1:\(metricsPort)",
-            ]
-            let log = Pipe()
-            process.standardError = log
-            process.standardOutput = log
-            try process.run()
-            defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+            ]) { daemon in
+                #expect(await eventually(timeout: .seconds(10)) {
+                    (try? await offPool { try namespace.run(["nft", "list", "table", "ip", "switchyard"]) })?.status == 0
+                }, "the daemon programs table ip switchyard in the namespace")
+                let first = try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"])
+                #expect(first.contains("10.96.0.20"))
+                #expect(!first.contains("10.96.0.99"))
 
-            #expect(await eventually(timeout: .seconds(10)) {
-                (try? await offPool { try namespace.run(["nft", "list", "table", "ip", "switchyard"]) })?.status == 0
-            }, "the daemon programs table ip switchyard in the namespace")
-            let first = try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"])
-            #expect(first.contains("10.96.0.20"))
-            #expect(!first.contains("10.96.0.99"))
+                // A change to the manifests is programmed within about a second.
+                let clock = ContinuousClock()
+                let start = clock.now
+                try Self.extraService.write(to: directory.appendingPathComponent("99-extra.yaml"), atomically: true, encoding: .utf8)
+                #expect(await eventually(timeout: .seconds(5)) {
+                    (try? await offPool { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) })?.contains("10.96.0.99") ?? false
+                })
+                let elapsed = start.duration(to: clock.now)
+                #expect(elapsed < .seconds(3), "took \(elapsed) (poll interval 100ms + min sync period 100ms; the margin is for a busy test machine)")
 
-            // A change to the manifests is programmed within about a second.
-            let clock = ContinuousClock()
-            let start = clock.now
-            try Self.extraService.write(to: directory.appendingPathComponent("99-extra.yaml"), atomically: true, encoding: .utf8)
-            #expect(await eventually(timeout: .seconds(5)) {
-                (try? await offPool { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) })?.contains("10.96.0.99") ?? false
-            })
-            let elapsed = start.duration(to: clock.now)
-            #expect(elapsed < .seconds(3), "took \(elapsed) (poll interval 100ms + min sync period 100ms; the margin is for a busy test machine)")
-
-            // DNS from the same store: the new Service's name resolves too.
-            if Shell.has("dig") {
-                let dig = { @Sendable (name: String) async throws -> String in
-                    try await offPool { try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=2", "+tries=1", name]).output }
+                // DNS from the same store: the new Service's name resolves too.
+                if Shell.has("dig") {
+                    let dig = { @Sendable (name: String) async throws -> String in
+                        try await offPool { try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=2", "+tries=1", name]).output }
+                    }
+                    #expect(try await dig("web.default.svc.cluster.local").contains("10.96.0.20"))
+                    #expect(await eventually { ((try? await dig("extra.default.svc.cluster.local")) ?? "").contains("10.96.0.99") })
                 }
-                #expect(try await dig("web.default.svc.cluster.local").contains("10.96.0.20"))
-                #expect(await eventually { ((try? await dig("extra.default.svc.cluster.local")) ?? "").contains("10.96.0.99") })
-            }
 
-            // Health, metrics and the health-check node port inside the namespace.
-            let health = try await fetch("http://127.0.0.1:\(healthPort)/healthz")
-            #expect(health.status == 200)
-            let metrics = try await fetch("http://127.0.0.1:\(metricsPort)/metrics")
-            #expect(metrics.body.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
-            #expect(metrics.body.contains("switchyard_netlink_operations_total"))
-            if Shell.has("dig") {
-                #expect(!metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"} 0"#), "DNS replies are counted by rcode")
-                #expect(metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"}"#))
-            }
-            let probe = try await offPool { try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"]) }
-            #expect(probe.output == "200", "gateway's healthCheckNodePort reports its node-1 endpoint")
+                // Health, metrics and the health-check node port inside the namespace.
+                let health = try await fetch("http://127.0.0.1:\(healthPort)/healthz")
+                #expect(health.status == 200)
+                let metrics = try await fetch("http://127.0.0.1:\(metricsPort)/metrics")
+                #expect(metrics.body.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))
+                #expect(metrics.body.contains("switchyard_netlink_operations_total"))
+                if Shell.has("dig") {
+                    #expect(!metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"} 0"#), "DNS replies are counted by rcode")
+                    #expect(metrics.body.contains(#"switchyard_dns_queries_total{rcode="NOERROR"}"#))
+                }
+                let probe = try await offPool { try namespace.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://127.0.0.1:32000/"]) }
+                #expect(probe.output == "200", "gateway's healthCheckNodePort reports its node-1 endpoint")
 
-            process.terminate()
-            try await offPool { process.waitUntilExit() }
-            #expect(process.terminationStatus == 0)
-            #expect(try namespace.run(["nft", "list", "table", "ip", "switchyard"]).status == 0, "rules stay programmed on exit")
+                let status = await daemon.stop()
+                #expect(status == 0, "exit status; log:\n\(daemon.log)")
+                #expect(try namespace.run(["nft", "list", "table", "ip", "switchyard"]).status == 0, "rules stay programmed on exit")
+            }
 
             // A restart with an unchanged cluster adopts the rules: its first (full) sync sends nothing.
-            let logFile = directory.appendingPathComponent("restart.log")
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-            let restarted = Process()
-            restarted.executableURL = URL(fileURLWithPath: binary)
-            restarted.arguments = [
+            try await SwitchyardProcess.with([
                 "run", directory.path, "--netns", namespace.name, "--node", "node-1", "--no-dns", "--log-format", "json",
                 "--healthz-bind-address", "", "--metrics-bind-address", "",
-            ]
-            let handle = try FileHandle(forWritingTo: logFile)
-            restarted.standardError = handle
-            restarted.standardOutput = handle
-            try restarted.run()
-            defer { if restarted.isRunning { restarted.terminate(); restarted.waitUntilExit() } }
-            let synced: @Sendable () -> String? = {
-                let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-                return text.split(separator: "\n").first { $0.contains(#""msg":"synced""#) }.map(String.init)
+            ]) { restarted in
+                let synced = await restarted.logLine(containing: #""msg":"synced""#)
+                #expect(synced != nil, "no sync logged; log:\n\(restarted.log)")
+                let line = synced ?? ""
+                #expect(line.contains(#""kind":"full""#) && line.contains(#""operations":"0""#), "first sync after restart: \(line)")
+                let status = await restarted.stop()
+                #expect(status == 0, "exit status; log:\n\(restarted.log)")
             }
-            #expect(await eventually(timeout: .seconds(10)) { synced() != nil })
-            let line = synced() ?? ""
-            #expect(line.contains(#""kind":"full""#) && line.contains(#""operations":"0""#), "first sync after restart: \(line)")
-            restarted.terminate()
-            try await offPool { restarted.waitUntilExit() }
-            #expect(restarted.terminationStatus == 0)
         }
     }
 }

@@ -21,11 +21,6 @@ struct RunAgainstAPIServerTests {
             print("skipped: \(reason)")
             return
         }
-        let binary = Shell.switchyardBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("switchyard binary not found at \(binary); build it first (swift build)")
-            return
-        }
         let server = try await KubernetesSourceTests.seeded()
         defer { Task { await server.stop() } }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-kube-run-\(UUID().uuidString)")
@@ -44,39 +39,29 @@ struct RunAgainstAPIServerTests {
 
         try await TestNamespace.with("kube") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [
+            try await SwitchyardProcess.with([
                 "run", "--kubeconfig", kubeconfig, "--netns", namespace.name, "--node", "node-a",
                 "--min-sync-period", "100ms", "--dns-listen", "127.0.0.1:\(dnsPort)",
                 "--healthz-bind-address", "", "--metrics-bind-address", "",
-            ]
-            let log = Pipe()
-            process.standardError = log
-            process.standardOutput = log
-            try process.run()
-            defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-
-            let rules = { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) }
-            #expect(await eventually { try rules().contains("10.96.0.10") && rules().contains("10.96.0.30") },
-                    "the server's services are programmed")
-            #expect(try !rules().contains("10.96.0.99"), "a service claimed by another proxy is not")
-            server.put(.service("default", "api", clusterIP: "10.96.0.20"),
-                       .endpointSlice("default", "api-1", service: "api", addresses: ["10.244.2.1"]))
-            #expect(await eventually(timeout: .seconds(5)) { try rules().contains("10.96.0.20") }, "a change is followed")
-            if Shell.has("dig") {
-                let dig = { (name: String) throws -> String in
-                    try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=1", "+tries=1", name]).output
+            ]) { daemon in
+                let rules = { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) }
+                #expect(await eventually { try rules().contains("10.96.0.10") && rules().contains("10.96.0.30") },
+                        "the server's services are programmed")
+                let rulesNow = try rules()
+                #expect(!rulesNow.contains("10.96.0.99"), "a service claimed by another proxy is not")
+                server.put(.service("default", "api", clusterIP: "10.96.0.20"),
+                           .endpointSlice("default", "api-1", service: "api", addresses: ["10.244.2.1"]))
+                #expect(await eventually(timeout: .seconds(5)) { try rules().contains("10.96.0.20") }, "a change is followed")
+                if Shell.has("dig") {
+                    let dig = { (name: String) throws -> String in
+                        try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=1", "+tries=1", name]).output
+                    }
+                    #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") })
+                    #expect(await eventually { try dig("api.default.svc.cluster.local").contains("10.96.0.20") })
                 }
-                #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") })
-                #expect(await eventually { try dig("api.default.svc.cluster.local").contains("10.96.0.20") })
-            }
-            #expect(server.requests.allSatisfy { $0.authorization == "Bearer test-token" })
-            process.terminate()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            if process.terminationStatus != 0 {
-                print(String(decoding: log.fileHandleForReading.availableData, as: UTF8.self))
+                #expect(server.requests.allSatisfy { $0.authorization == "Bearer test-token" })
+                let status = await daemon.stop()
+                #expect(status == 0, "exit status; log:\n\(daemon.log)")
             }
         }
     }
