@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Turns `switchyard bench --output json` files (and the ordo-one/benchmark text output) into the
-generated part of docs/benchmarks.md and a PNG plot.
+"""Turns `switchyard bench --output json` files (and Benchmarks/dns/run.sh's dns.json and the
+ordo-one/benchmark text output) into the generated part of docs/benchmarks.md and a PNG plot.
 
 usage: bench-report.py OUT_DIR DOC.md PLOT.png
 
@@ -173,6 +173,67 @@ def plot(reports, png):
     return True
 
 
+def dns(out_dir):
+    """The DNS section from Benchmarks/dns/run.sh --json (bench-out/dns.json); nothing when absent."""
+    path = os.path.join(out_dir, "dns.json")
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path) as handle:
+            report = json.load(handle)
+        servers = report["servers"]
+    except (OSError, ValueError, KeyError) as error:
+        return ["### DNS: switchyard dns vs Knot DNS", "", f"{path} is unreadable: {error}", ""]
+
+    def num(value, digits=0):
+        return "-" if value is None else f"{value:,.{digits}f}"
+
+    lines = ["### DNS: switchyard dns vs Knot DNS", ""]
+    lines.append(
+        f"{report['services']:,} Services + {report['pods']:,} Pods as endpoints"
+        + (f" ({report['names']:,} names)" if report.get("names") else "")
+        + f"; each server in turn pinned to cpu {report['server_cpu']}, dnsperf on cpu {report['client_cpu']}, "
+        f"{report['queries']:,} queries (40% A, 30% SRV, 30% NXDOMAIN), {report['seconds']} s per phase"
+        + ("; both under SCHED_FIFO (`RT=1`)" if report.get("rt") else "; default scheduling")
+        + f"; load average at start {report.get('load_average', '?')}.")
+    lines.append("")
+    lines.append("| server | max qps (`-c 8 -q 512`) | lost | server CPU | queries per CPU-second "
+                 "| half load qps | p50 ms | p99 ms | p99.9 ms | RSS after load |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for server in servers:
+        lines.append(
+            f"| {server.get('version') or server['name']} | {num(server.get('max_qps'))} "
+            f"| {num(server.get('lost'))} | {num(server.get('cpu_percent'))}% "
+            f"| {num(server.get('queries_per_cpu_second'))} | {num(server.get('half_qps'))} "
+            f"| {num(server.get('p50_ms'), 3)} | {num(server.get('p99_ms'), 3)} | {num(server.get('p999_ms'), 3)} "
+            f"| {num((server.get('rss_kb') or 0) / 1024, 1)} MiB |")
+    lines.append("")
+    ratios = report.get("ratios")
+    if ratios:
+        def times(key):
+            value = ratios.get(key)
+            return "-" if value is None else f"{value:.2f}×"
+        match = report.get("answers_match")
+        lines.append(
+            f"Ratio switchyard / Knot: max qps {times('max_qps')}, queries per CPU-second "
+            f"{times('queries_per_cpu_second')} (above 1× switchyard serves more), p50 {times('p50')}, "
+            f"p99 {times('p99')}, RSS {times('rss')} (below 1× switchyard is faster / smaller). "
+            "Half load is half of each server's own maximum, so the latencies are at different rates. "
+            "A server that drops queries (Knot's UDP socket keeps the default 208 KiB receive buffer; "
+            "switchyard asks for 4 MiB) leaves them outstanding in dnsperf until its 5 s timeout, which "
+            "throttles dnsperf: its max qps is then below its capacity (see server CPU), and queries per "
+            "CPU-second is the fairer throughput ratio. "
+            + ("Answers to the first {:,} queries identical on both servers.".format(report.get("sample_queries", 0))
+               if match else "**Answers differ** on the sampled queries; see bench-out/dns.log."))
+    else:
+        lines.append("No reference server ran (Knot DNS missing or failed); see bench-out/dns.log.")
+    lines.append("")
+    lines.append(f"Reproduce: `{report.get('command', 'Benchmarks/dns/run.sh')}` "
+                 "(`RT=1` for SCHED_FIFO; `--json FILE` for these figures as JSON).")
+    lines.append("")
+    return lines
+
+
 def micro(out_dir):
     path = os.path.join(out_dir, "micro.txt")
     if not os.path.exists(path):
@@ -189,7 +250,7 @@ def main():
     lines = [BEGIN, ""]
     if plot(reports, png):
         lines += [f"![full and incremental sync time vs services]({os.path.basename(png)})", ""]
-    lines += tables(reports) + micro(out_dir) + [END]
+    lines += tables(reports) + dns(out_dir) + micro(out_dir) + [END]
     generated = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN in text and END in text:

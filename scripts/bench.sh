@@ -2,7 +2,9 @@
 # `make bench`: the scaling curve of issue 8 and the micro-benchmarks of issue 3, written to
 # docs/benchmarks.md (+ docs/benchmarks.png). Needs root (private network namespaces) and a release
 # build of switchyard. Knobs (environment): BENCH_SIZES, BENCH_ENDPOINTS, BENCH_RUNS, BENCH_TIMEOUT,
-# BENCH_LARGE (1: also 10,000 × 100), BENCH_MICRO (0: skip the ordo-one/benchmark suite).
+# BENCH_LARGE (1: also 10,000 × 100), BENCH_MICRO (0: skip the ordo-one/benchmark suite), BENCH_DNS
+# (0: skip dnsperf against switchyard dns and Knot DNS; BENCH_DNS_SERVICES, BENCH_DNS_PODS,
+# BENCH_DNS_SECONDS size it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ RUNS=${BENCH_RUNS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 LARGE=${BENCH_LARGE:-1}
 MICRO=${BENCH_MICRO:-1}
+DNS=${BENCH_DNS:-1}
 OUT=bench-out
 mkdir -p "$OUT"
 
@@ -35,6 +38,14 @@ if [ "$MICRO" = 1 ]; then
   echo "bench: issue 3 micro-benchmarks (Benchmarks/, release; the first build takes minutes)" >&2
   (cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --no-progress --format text) \
     >"$OUT/micro.txt" 2>"$OUT/micro.log" || echo "bench: micro-benchmarks failed, see $OUT/micro.log" >&2
+fi
+
+if [ "$DNS" = 1 ]; then
+  dns_args=("${BENCH_DNS_SERVICES:-10000}" "${BENCH_DNS_PODS:-50000}" "${BENCH_DNS_SECONDS:-10}")
+  echo "bench: DNS, switchyard dns vs Knot DNS at ${dns_args[0]} services (progress in $OUT/dns.log)" >&2
+  rm -f "$OUT/dns.json"
+  Benchmarks/dns/run.sh "${dns_args[@]}" --json "$OUT/dns.json" >"$OUT/dns.log" 2>&1 \
+    || echo "bench: DNS benchmark failed, see $OUT/dns.log" >&2
 fi
 
 python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install --quiet matplotlib \

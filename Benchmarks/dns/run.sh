@@ -1,30 +1,60 @@
 #!/usr/bin/env bash
-# Reproduces the DNS figures in docs/dns.md ("Benchmarks"): a release `switchyard dns` serving a
-# generated zone (SERVICES services over 100 namespaces, PODS pods as their endpoints), pinned to one
-# core, driven by dnsperf on another core with a mix of A, SRV and NXDOMAIN queries.
+# Reproduces the DNS figures in docs/dns.md ("Benchmarks") and the DNS section of docs/benchmarks.md:
+# a release `switchyard dns` serving a generated zone (SERVICES services over 100 namespaces, PODS pods
+# as their endpoints), and for reference the same records served by Knot DNS (a C authoritative
+# server, Debian package `knot`) from the master file `switchyard dns --write-zone` writes. Each
+# server in turn is pinned to one core and driven by dnsperf on another core with the same query
+# file (A, SRV and NXDOMAIN queries) and the same arguments:
 #   1. maximum throughput (dnsperf unthrottled),
-#   2. latency at half that rate (dnsperf -v, p50/p99 computed from every query's latency),
+#   2. latency at half that server's maximum (dnsperf -v, p50/p99 computed from every query's latency),
 #   3. resident memory of the server after the load.
-# Usage: Benchmarks/dns/run.sh [SERVICES] [PODS] [SECONDS]
+# Before the load a sample of the queries is asked of both servers with dig and the answers compared.
+# It ends with a side-by-side summary and the ratio switchyard/knot.
+#
+# Usage: Benchmarks/dns/run.sh [SERVICES] [PODS] [SECONDS] [--json FILE]
+# Environment: PORT (switchyard, 5354), KNOT_PORT (5355), SERVER_CPU (1), CLIENT_CPU (0), RT=1
+# (SCHED_FIFO), HALF_QPS (one rate for the latency phase of both servers), LAT_ARGS, REFERENCE=none
+# (skip Knot), DNS_JSON=FILE (same as --json), SCRATCH (the build directory, .build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERVICES=${1:-10000}
-PODS=${2:-50000}
-SECONDS_PER_RUN=${3:-10}
+ARGS=()
+JSON=${DNS_JSON:-}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --json) JSON=${2:?--json needs a file}; shift 2 ;;
+    --json=*) JSON=${1#--json=}; shift ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+SERVICES=${ARGS[0]:-10000}
+PODS=${ARGS[1]:-50000}
+SECONDS_PER_RUN=${ARGS[2]:-10}
 PORT=${PORT:-5354}
+KNOT_PORT=${KNOT_PORT:-5355}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 SCRATCH=${SCRATCH:-.build}
+REFERENCE=${REFERENCE:-knot}
 # RT=1 runs server and client under SCHED_FIFO (chrt -f 10) so that other work on a shared machine
 # does not preempt them: it separates the server's own latency from the machine's scheduling noise.
 PRIO=()
 [ "${RT:-0}" = 1 ] && PRIO=(chrt -f 10)
 WORK=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SERVER=""
+stop_server() {
+  if [ -n "$SERVER" ]; then
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+  fi
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+LOAD_AVERAGE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 swift build -c release --scratch-path "$SCRATCH" --product switchyard >/dev/null
 BIN="$SCRATCH/release/switchyard"
+GEN=(--benchmark-services "$SERVICES" --benchmark-pods "$PODS")
 
 # Queries: 40% A of a service, 30% SRV of a named port, 30% NXDOMAIN (unknown service).
 awk -v n="$SERVICES" 'BEGIN {
@@ -37,51 +67,228 @@ awk -v n="$SERVICES" 'BEGIN {
   }
 }' > "$WORK/queries.txt"
 
-taskset -c "$SERVER_CPU" "${PRIO[@]}" "$BIN" dns --benchmark-services "$SERVICES" --benchmark-pods "$PODS" \
-  --listen "127.0.0.1:$PORT" --upstream none > "$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 100); do
-  dig @127.0.0.1 -p "$PORT" +time=1 +tries=1 svc-1.ns-1.svc.cluster.local >/dev/null 2>&1 && break
-  sleep 0.2
-done
-grep -E "zone built|serving" "$WORK/server.log" || true
-RSS_IDLE=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
-
-cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
-TICKS=$(getconf CLK_TCK)
-echo "== max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
-taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" -c 8 -q 512 -l "$SECONDS_PER_RUN" \
-  > "$WORK/max.txt" 2>&1 &
-PERF=$!
-C0=$(cpu_ticks); T0=$(date +%s.%N)
-wait "$PERF"
-C1=$(cpu_ticks); T1=$(date +%s.%N)
-grep -E "Queries sent|Queries completed|Queries lost|Response codes|Queries per second|Average Latency|Latency StdDev" "$WORK/max.txt"
-QPS=$(awk '/Queries per second/ {print int($4)}' "$WORK/max.txt")
-DONE=$(awk '/Queries completed/ {print $3}' "$WORK/max.txt")
-awk -v c0="$C0" -v c1="$C1" -v t0="$T0" -v t1="$T1" -v hz="$TICKS" -v done="$DONE" 'BEGIN {
-  cpu = (c1 - c0) / hz; wall = t1 - t0;
-  printf "server CPU: %.2f s over %.2f s wall (%.0f%% of one core); %.0f queries per server CPU-second\n", cpu, wall, 100 * cpu / wall, done / cpu }'
-
-HALF=${HALF_QPS:-$((QPS / 2))}
-# One client socket with at most 64 queries in flight: with -c 8 -q 512 dnsperf's own queueing
-# dominates the latencies it reports (avg 1.0 ms vs 0.29 ms at the same 80k qps).
-LAT_ARGS=${LAT_ARGS:--c 1 -q 64}
-echo "== latency at half load: dnsperf $LAT_ARGS -Q $HALF -v"
-# shellcheck disable=SC2086
-taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries.txt" $LAT_ARGS -Q "$HALF" \
-  -l "$SECONDS_PER_RUN" -v > "$WORK/half.txt" 2>&1
-grep -E "Queries sent|Queries completed|Queries lost|Queries per second|Average Latency" "$WORK/half.txt"
-# dnsperf -v prints one line per query ending with its latency in seconds.
-awk '$1 == ">" {print $NF}' "$WORK/half.txt" | sort -g > "$WORK/lat.txt"
-COUNT=$(wc -l < "$WORK/lat.txt")
-if [ "$COUNT" -gt 0 ]; then
-  P50=$(sed -n "$((COUNT * 50 / 100 + 1))p" "$WORK/lat.txt")
-  P99=$(sed -n "$((COUNT * 99 / 100 + 1))p" "$WORK/lat.txt")
-  P999=$(sed -n "$((COUNT * 999 / 1000 + 1))p" "$WORK/lat.txt")
-  echo "latency over $COUNT queries: p50 ${P50}s p99 ${P99}s p99.9 ${P999}s"
+# The reference: Knot DNS from Debian, installed when missing, sandboxed in $WORK (config, zone,
+# databases, control socket), listening on 127.0.0.1:$KNOT_PORT only.
+KNOTD=""
+if [ "$REFERENCE" = knot ]; then
+  KNOTD=$(command -v knotd || echo /usr/sbin/knotd)
+  if [ ! -x "$KNOTD" ]; then
+    echo "== installing knot (Debian package) for the reference server"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y knot >"$WORK/apt.log" 2>&1 \
+        || { apt-get update >>"$WORK/apt.log" 2>&1 && apt-get install -y knot >>"$WORK/apt.log" 2>&1; }; } \
+      || { echo "warning: could not install knot (see the apt output below); no reference" >&2; tail -5 "$WORK/apt.log" >&2; }
+  fi
+  [ -x "$KNOTD" ] || KNOTD=""
+fi
+if [ -n "$KNOTD" ]; then
+  mkdir -p "$WORK/knot/db"
+  "$BIN" dns "${GEN[@]}" --write-zone "$WORK/knot/cluster.local.zone"
+  cat > "$WORK/knot/knot.conf" <<EOF
+# One UDP and one TCP worker: the server gets one core, like switchyard's single event loop.
+server:
+    rundir: "$WORK/knot"
+    listen: 127.0.0.1@$KNOT_PORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$WORK/knot/db"
+log:
+  - target: stderr
+    any: info
+template:
+  - id: default
+    storage: "$WORK/knot"
+    semantic-checks: off
+    journal-content: none
+    zonefile-sync: -1
+    zonefile-load: whole
+zone:
+  - domain: cluster.local
+    file: cluster.local.zone
+EOF
 fi
 
-RSS=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
-HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
-echo "server RSS: idle ${RSS_IDLE} kB, after load ${RSS} kB, peak ${HWM} kB"
+NAMES=""
+# Starts server $1 (switchyard | knot) pinned to SERVER_CPU and waits until it answers; sets SERVER
+# and SERVER_PORT.
+start_server() {
+  local log="$WORK/$1.log"
+  case "$1" in
+    switchyard)
+      SERVER_PORT=$PORT
+      taskset -c "$SERVER_CPU" "${PRIO[@]}" "$BIN" dns "${GEN[@]}" --listen "127.0.0.1:$PORT" --upstream none \
+        > "$log" 2>&1 &
+      ;;
+    knot)
+      SERVER_PORT=$KNOT_PORT
+      taskset -c "$SERVER_CPU" "${PRIO[@]}" "$KNOTD" -c "$WORK/knot/knot.conf" > "$log" 2>&1 &
+      ;;
+  esac
+  SERVER=$!
+  for _ in $(seq 1 300); do
+    # Up when the zone is loaded: a service name has its address.
+    if [ -n "$(dig @127.0.0.1 -p "$SERVER_PORT" +time=1 +tries=1 +short svc-1.ns-1.svc.cluster.local 2>/dev/null)" ]; then
+      # Settle: right after a start preceded by refused probes, a burst of dig queries to switchyard
+      # was seen to get "connection refused" for about a second (not seen with Knot, nor later).
+      sleep 2
+      return 0
+    fi
+    kill -0 "$SERVER" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "error: $1 did not start answering; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICKS=$(getconf CLK_TCK)
+declare -A R  # results: R[<server>.<figure>]
+
+# Runs the three phases against the running server, named $1.
+measure() {
+  local name=$1 perf c0 c1 t0 t1
+  R[$name.rss_idle_kb]=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+  echo "== $name: max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
+  taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$SERVER_PORT" -d "$WORK/queries.txt" -c 8 -q 512 \
+    -l "$SECONDS_PER_RUN" > "$WORK/$name-max.txt" 2>&1 &
+  perf=$!
+  c0=$(cpu_ticks "$SERVER"); t0=$(date +%s.%N)
+  wait "$perf"
+  c1=$(cpu_ticks "$SERVER"); t1=$(date +%s.%N)
+  grep -E "Queries sent|Queries completed|Queries lost|Response codes|Queries per second|Average Latency|Latency StdDev" \
+    "$WORK/$name-max.txt"
+  R[$name.qps]=$(awk '/Queries per second/ {print int($4)}' "$WORK/$name-max.txt")
+  R[$name.lost]=$(awk '/Queries lost/ {print $3}' "$WORK/$name-max.txt")
+  R[$name.rcodes]=$(awk -F': *' '/Response codes/ {print $2}' "$WORK/$name-max.txt")
+  local done
+  done=$(awk '/Queries completed/ {print $3}' "$WORK/$name-max.txt")
+  read -r "R[$name.cpu_percent]" "R[$name.per_cpu_second]" < <(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
+    -v hz="$TICKS" -v done="$done" 'BEGIN { cpu = (c1 - c0) / hz; wall = t1 - t0;
+      printf "%.0f %.0f\n", 100 * cpu / wall, (cpu > 0 ? done / cpu : 0) }')
+  echo "server CPU: ${R[$name.cpu_percent]}% of one core; ${R[$name.per_cpu_second]} queries per server CPU-second"
+
+  local half=${HALF_QPS:-$((R[$name.qps] / 2))}
+  R[$name.half_qps]=$half
+  # One client socket with at most 64 queries in flight: with -c 8 -q 512 dnsperf's own queueing
+  # dominates the latencies it reports (avg 1.0 ms vs 0.29 ms at the same 80k qps).
+  local lat_args=${LAT_ARGS:--c 1 -q 64}
+  echo "== $name: latency at half load: dnsperf $lat_args -Q $half -v"
+  # shellcheck disable=SC2086
+  taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$SERVER_PORT" -d "$WORK/queries.txt" $lat_args \
+    -Q "$half" -l "$SECONDS_PER_RUN" -v > "$WORK/$name-half.txt" 2>&1
+  grep -E "Queries sent|Queries completed|Queries lost|Queries per second|Average Latency" "$WORK/$name-half.txt"
+  # dnsperf -v prints one line per query ending with its latency in seconds.
+  awk '$1 == ">" {print $NF}' "$WORK/$name-half.txt" | sort -g > "$WORK/$name-lat.txt"
+  local count
+  count=$(wc -l < "$WORK/$name-lat.txt")
+  R[$name.p50_ms]=null; R[$name.p99_ms]=null; R[$name.p999_ms]=null
+  if [ "$count" -gt 0 ]; then
+    for p in 50:p50 99:p99 99.9:p999; do
+      R[$name.${p#*:}_ms]=$(awk -v q="${p%:*}" -v n="$count" 'NR == int(n * q / 100) + 1 { printf "%.3f", $1 * 1000; exit }' \
+        "$WORK/$name-lat.txt")
+    done
+    echo "latency over $count queries: p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, p99.9 ${R[$name.p999_ms]} ms"
+  fi
+
+  R[$name.rss_kb]=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+  R[$name.peak_rss_kb]=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+  echo "server RSS: idle ${R[$name.rss_idle_kb]} kB, after load ${R[$name.rss_kb]} kB, peak ${R[$name.peak_rss_kb]} kB"
+}
+
+# The same questions asked of both servers must get the same answers (compared as sorted record lines:
+# answer, authority and additional sections).
+SAMPLE=2000
+head -n "$SAMPLE" "$WORK/queries.txt" > "$WORK/sample.txt"
+ask_sample() {
+  dig @127.0.0.1 -p "$SERVER_PORT" +time=2 +tries=2 -f "$WORK/sample.txt" +noall +answer +authority +additional \
+    2>/dev/null | grep -v '^;' | sed '/^$/d' | sort > "$WORK/$1-sample.txt" || true
+}
+
+SERVERS=(switchyard)
+VERSIONS=("switchyard $(git rev-parse --short HEAD 2>/dev/null || echo '?')")
+start_server switchyard
+NAMES=$(grep -oE "names=[0-9]+" "$WORK/switchyard.log" | head -1 | cut -d= -f2 || true)
+grep -E "zone built|serving" "$WORK/switchyard.log" || true
+ask_sample switchyard
+measure switchyard
+stop_server
+
+if [ -n "$KNOTD" ]; then
+  SERVERS+=(knot)
+  VERSIONS+=("$("$KNOTD" --version | sed -E 's/.*\((.*)\), version (.*)/\1 \2/')")
+  if start_server knot; then
+    grep -E "loaded, serial|error|warning" "$WORK/knot.log" | sed 's/^/knot: /' || true
+    ask_sample knot
+    if cmp -s "$WORK/switchyard-sample.txt" "$WORK/knot-sample.txt"; then
+      R[answers_match]=true
+      echo "== answers: identical for the first $SAMPLE queries ($(wc -l < "$WORK/knot-sample.txt") record lines)"
+    else
+      R[answers_match]=false
+      echo "== answers: DIFFERENT for the first $SAMPLE queries (< switchyard, > knot; first lines):"
+      diff "$WORK/switchyard-sample.txt" "$WORK/knot-sample.txt" | head -20 || true
+    fi
+    measure knot
+    stop_server
+  else
+    stop_server
+    SERVERS=(switchyard)
+    VERSIONS=("${VERSIONS[0]}")
+  fi
+fi
+
+# Summary.
+ratio() {  # a b → a/b with two decimals, or null
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "null" || b == "null" || b + 0 == 0) print "null"; else printf "%.2f\n", a / b }'
+}
+COMMAND="Benchmarks/dns/run.sh $SERVICES $PODS $SECONDS_PER_RUN"
+[ "${RT:-0}" = 1 ] && COMMAND="RT=1 $COMMAND"
+echo
+echo "== summary: $SERVICES services, $PODS pods (${NAMES:-?} names), $SECONDS_PER_RUN s per phase, server on cpu $SERVER_CPU, load average at start $LOAD_AVERAGE"
+printf "%-26s %10s %8s %10s %9s %9s %9s %8s\n" server "max qps" "cpu %" "half qps" "p50 ms" "p99 ms" "p99.9 ms" "RSS MB"
+for i in "${!SERVERS[@]}"; do
+  s=${SERVERS[$i]}
+  printf "%-26s %10s %8s %10s %9s %9s %9s %8s\n" "${VERSIONS[$i]}" "${R[$s.qps]}" "${R[$s.cpu_percent]}" "${R[$s.half_qps]}" \
+    "${R[$s.p50_ms]}" "${R[$s.p99_ms]}" "${R[$s.p999_ms]}" "$((R[$s.rss_kb] / 1024))"
+done
+if [ "${#SERVERS[@]}" -gt 1 ]; then
+  R[ratio_qps]=$(ratio "${R[switchyard.qps]}" "${R[knot.qps]}")
+  R[ratio_per_cpu_second]=$(ratio "${R[switchyard.per_cpu_second]}" "${R[knot.per_cpu_second]}")
+  R[ratio_p50]=$(ratio "${R[switchyard.p50_ms]}" "${R[knot.p50_ms]}")
+  R[ratio_p99]=$(ratio "${R[switchyard.p99_ms]}" "${R[knot.p99_ms]}")
+  R[ratio_rss]=$(ratio "${R[switchyard.rss_kb]}" "${R[knot.rss_kb]}")
+  echo "switchyard/knot: max qps ${R[ratio_qps]}×, queries per CPU-second ${R[ratio_per_cpu_second]}×," \
+    "p50 ${R[ratio_p50]}×, p99 ${R[ratio_p99]}×, RSS ${R[ratio_rss]}× (answers identical on the sample: ${R[answers_match]})"
+fi
+
+if [ -n "$JSON" ]; then
+  {
+    printf '{"services": %s, "pods": %s, "names": %s, "seconds": %s, "queries": 100000, "rt": %s,\n' \
+      "$SERVICES" "$PODS" "${NAMES:-null}" "$SECONDS_PER_RUN" "$([ "${RT:-0}" = 1 ] && echo true || echo false)"
+    printf ' "server_cpu": %s, "client_cpu": %s, "load_average": "%s", "command": "%s",\n' \
+      "$SERVER_CPU" "$CLIENT_CPU" "$LOAD_AVERAGE" "$COMMAND"
+    printf ' "servers": ['
+    for i in "${!SERVERS[@]}"; do
+      s=${SERVERS[$i]}
+      [ "$i" -gt 0 ] && printf ', '
+      printf '\n  {"name": "%s", "version": "%s", "max_qps": %s, "lost": %s, "response_codes": "%s", "cpu_percent": %s,' \
+        "$s" "${VERSIONS[$i]}" "${R[$s.qps]}" "${R[$s.lost]}" "${R[$s.rcodes]}" "${R[$s.cpu_percent]}"
+      printf ' "queries_per_cpu_second": %s, "half_qps": %s, "p50_ms": %s, "p99_ms": %s, "p999_ms": %s,' \
+        "${R[$s.per_cpu_second]}" "${R[$s.half_qps]}" "${R[$s.p50_ms]}" "${R[$s.p99_ms]}" "${R[$s.p999_ms]}"
+      printf ' "rss_idle_kb": %s, "rss_kb": %s, "peak_rss_kb": %s}' \
+        "${R[$s.rss_idle_kb]}" "${R[$s.rss_kb]}" "${R[$s.peak_rss_kb]}"
+    done
+    printf '],\n'
+    if [ "${#SERVERS[@]}" -gt 1 ]; then
+      printf ' "answers_match": %s, "sample_queries": %s,\n' "${R[answers_match]}" "$SAMPLE"
+      printf ' "ratios": {"max_qps": %s, "queries_per_cpu_second": %s, "p50": %s, "p99": %s, "rss": %s}}\n' \
+        "${R[ratio_qps]}" "${R[ratio_per_cpu_second]}" "${R[ratio_p50]}" "${R[ratio_p99]}" "${R[ratio_rss]}"
+    else
+      printf ' "answers_match": null, "ratios": null}\n'
+    fi
+  } > "$JSON.tmp"
+  mv "$JSON.tmp" "$JSON"
+  echo "wrote $JSON"
+fi

@@ -194,6 +194,30 @@ struct ZoneBuilder {
     }
 
     mutating func build(snapshot: ClusterSnapshot?) -> BuiltZone {
+        let (serial, podIPs) = collect(snapshot: snapshot)
+        let zones = options.zones.map(\.wire)
+        resolveCNAMEs(zones: zones)
+        return BuiltZone(options: options, serial: serial, nodes: encode(zones: zones), podIPs: podIPs)
+    }
+
+    /// The records stored under forward zone `origin` (an index into `options.zones`), owner by owner
+    /// in the order the build makes names, as a master file states them: each name's own records
+    /// only. What a master file cannot say is left out — names that exist without records, the SRV
+    /// targets' addresses in the additional section (their own names carry them), ExternalName chains
+    /// (the CNAME alone is kept), pod names (answered from the query name) and the reverse zones.
+    mutating func masterRecords(snapshot: ClusterSnapshot, origin: Int) -> [ResourceRecord] {
+        _ = collect(snapshot: snapshot)
+        var records: [ResourceRecord] = []
+        for (name, draft) in zip(drafts.names, drafts.values) where draft.origin == origin {
+            for entry in draft.entries {
+                records += entry.answers.filter { $0.type == entry.type && $0.name.wire == name }
+            }
+        }
+        return records
+    }
+
+    /// Fills the drafts with every name and record of the snapshot (the apex records alone for nil).
+    private mutating func collect(snapshot: ClusterSnapshot?) -> (serial: UInt32, podIPs: [String: Set<IPAddress>]) {
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot?.generation ?? 0)
         let zones = options.zones.map(\.wire)
         for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
@@ -219,8 +243,7 @@ struct ZoneBuilder {
                 }
             }
         }
-        resolveCNAMEs(zones: zones)
-        return BuiltZone(options: options, serial: serial, nodes: encode(zones: zones), podIPs: podIPs)
+        return (serial, podIPs)
     }
 
     private mutating func addApex(_ zone: [UInt8], origin: Int, serial: UInt32) {

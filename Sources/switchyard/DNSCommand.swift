@@ -49,6 +49,11 @@ struct DNSCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var benchmarkPods: Int = 0
 
+    /// Writes the first zone as an RFC 1035 master file and exits instead of serving: the records a
+    /// reference server (Knot DNS in Benchmarks/dns/run.sh) serves for comparison.
+    @Option(help: .hidden)
+    var writeZone: String?
+
     func validate() throws {
         guard (0...3600).contains(ttl) else { throw ValidationError("--ttl must be within 0...3600, got \(ttl)") }
         guard PodsMode(rawValue: pods) != nil else {
@@ -79,22 +84,22 @@ struct DNSCommand: AsyncParsableCommand {
             reverseFallthrough: !upstreams.isEmpty
         ).validated()
 
+        if let writeZone {
+            guard let store = try await loadOnce(keepPods: false, logger: logger) else {
+                throw ZoneWriteError.noObjects(paths: paths)
+            }
+            try Self.writeMasterFile(to: writeZone, options: options, snapshot: store.snapshot)
+            return
+        }
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
         let keepPods = options.pods == .verified
-        var store = ClusterStore()
         var follow: Task<Void, Never>?
-        let zone: DNSZone
+        guard var store = try await loadOnce(keepPods: keepPods, logger: logger) else { return }
+        let zone = Self.build(store.snapshot, options: options, logger: logger)
         if benchmarkServices > 0 {
-            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
-                .lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
-            zone = Self.build(store.snapshot, options: options, logger: logger)
             store = ClusterStore()  // nothing will change: the zone holds everything needed
-        } else {
-            var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
-            guard let first = try await events.next() else { return }
-            store.apply(first.filter { keepPods || $0.object.kind != .pod })
-            zone = Self.build(store.snapshot, options: options, logger: logger)
         }
         // Give the memory used while loading and building back to the system.
         #if os(Linux)
@@ -137,6 +142,35 @@ struct DNSCommand: AsyncParsableCommand {
         try await group.shutdownGracefully()
     }
 
+    /// The generated cluster, or the manifests as first loaded (Pods only with `keepPods`); nil when
+    /// the manifests yield nothing.
+    private func loadOnce(keepPods: Bool, logger: Logger) async throws -> ClusterStore? {
+        var store = ClusterStore()
+        if benchmarkServices > 0 {
+            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
+                .lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
+        } else {
+            var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
+            guard let first = try await events.next() else { return nil }
+            store.apply(first.filter { keepPods || $0.object.kind != .pod })
+        }
+        return store
+    }
+
+    /// Writes the first zone of `snapshot` as an RFC 1035 master file (`-` for stdout).
+    static func writeMasterFile(to path: String, options: DNSZoneOptions, snapshot: ClusterSnapshot) throws {
+        let text = try MasterFile.text(snapshot: snapshot, options: options)
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw ZoneWriteError.cannotWrite(path: path, reason: "\(error)")
+        }
+    }
+
     /// Builds a zone and logs its size.
     static func build(_ snapshot: ClusterSnapshot, options: DNSZoneOptions, logger: Logger) -> DNSZone {
         let started = ContinuousClock.now
@@ -169,6 +203,21 @@ struct DNSCommand: AsyncParsableCommand {
         }
         for await _ in stream { break }
         for source in sources { source.cancel() }
+    }
+}
+
+/// Why `switchyard dns --write-zone` wrote nothing.
+enum ZoneWriteError: Error, CustomStringConvertible {
+    /// The manifests at these paths yielded no objects.
+    case noObjects(paths: [String])
+    /// The file could not be written.
+    case cannotWrite(path: String, reason: String)
+
+    var description: String {
+        switch self {
+        case .noObjects(let paths): "no objects in \(paths.joined(separator: ", ")); no zone written"
+        case .cannotWrite(let path, let reason): "cannot write the zone to \(path): \(reason)"
+        }
     }
 }
 
