@@ -48,6 +48,7 @@ if [ "$DNS" = 1 ]; then
     || echo "bench: DNS benchmark failed, see $OUT/dns.log" >&2
 fi
 
-python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install --quiet matplotlib \
-  || echo "bench: matplotlib unavailable, no plot" >&2
+python3 -c "import matplotlib" 2>/dev/null || { apt-get install -y -qq python3-matplotlib >/dev/null 2>&1 \
+  || { apt-get update -qq && apt-get install -y -qq python3-matplotlib >/dev/null 2>&1; }; } \
+  || echo "bench: matplotlib (Debian python3-matplotlib) unavailable, no plot" >&2
 python3 scripts/bench-report.py "$OUT" docs/benchmarks.md docs/benchmarks.png
