@@ -144,11 +144,15 @@ struct BehaviourTests {
     @Test("masquerade: hairpin, off-cluster clients, external traffic with policy Cluster — not pods")
     func masquerade() throws {
         var world = World()
-        world.add(service("web", externalIPs: ["198.51.100.1"]), endpoints: [endpoint("10.244.1.1"), endpoint("10.244.2.2")])
-        // Hairpin: the endpoint reaching itself through its service is masqueraded, reaching the other is not.
+        world.add(service("web", externalIPs: ["198.51.100.1"]),
+                  endpoints: [endpoint("10.244.1.1", node: World.nodeName), endpoint("10.244.2.2")])
+        // Hairpin: the local endpoint reaching itself through its service is masqueraded, reaching the other is not.
         let hairpin = try world.outcomes(from: addr("10.244.1.1"), to: "10.96.0.10", port: 80)
         #expect(hairpin == [.accepted(Delivery(address: addr("10.244.1.1"), port: 8080, masqueraded: true, local: false)),
                             .accepted(Delivery(address: addr("10.244.2.2"), port: 8080, masqueraded: false, local: false))])
+        // Pods of other nodes are DNATed by their own node's proxy, so only this node's pods are hairpin pairs.
+        let pairs = world.ruleset.set(TableRef(.ip, "switchyard"), "hairpin")?.elements.keys.map { $0.map(\.description) }
+        #expect(pairs == [["10.244.1.1", "10.244.1.1"]])
         #expect(try world.outcomes(from: outsider, to: "10.96.0.10", port: 80).allSatisfy { $0.delivery?.masqueraded == true })
         #expect(try world.outcomes(from: World.remotePod, to: "198.51.100.1", port: 80).allSatisfy { $0.delivery?.masqueraded == true })
         #expect(try world.outcomes(from: World.remotePod, to: "10.96.0.10", port: 80).allSatisfy { $0.delivery?.masqueraded == false })

@@ -9,7 +9,7 @@ struct DifferTests {
     static func threeServices(dispatch: DispatchModel = .random, webEndpoints: [String] = ["10.244.1.1", "10.244.2.2"]) -> World {
         var world = World()
         world.config.dispatch = dispatch
-        world.add(service("web", clusterIP: "10.96.0.10"), endpoints: webEndpoints.map { endpoint($0) })
+        world.add(service("web", clusterIP: "10.96.0.10"), endpoints: webEndpoints.map { endpoint($0, node: World.nodeName) })
         world.add(service("api", clusterIP: "10.96.0.11", ports: [ServicePort(name: "http", port: 80, nodePort: 30080)], type: .nodePort),
                   endpoints: [endpoint("10.244.1.5"), endpoint("10.244.2.5")])
         world.add(service("cart", clusterIP: "10.96.0.12", affinity: .clientIP(timeoutSeconds: 300)), endpoints: [endpoint("10.244.3.3")])
