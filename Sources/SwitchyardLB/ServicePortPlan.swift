@@ -101,13 +101,17 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     public var shortCircuitsLocalSources: Bool { externalTrafficPolicy == .local && isExternallyAccessible }
 
     /// Every endpoint some traffic of this plan can reach (union of ``cluster`` and ``local`` as used).
-    public var reachableEndpoints: [EndpointAddress] {
+    public var reachableEndpoints: [EndpointAddress] { reachableEndpoints { _ in true } }
+
+    /// The reachable endpoints that pass `include`, sorted; filters before it dedupes, so a caller
+    /// that wants a few of many (the compiler's hairpin pairs: this node's) pays for those few.
+    public func reachableEndpoints(where include: (EndpointAddress) -> Bool) -> [EndpointAddress] {
         var used: [EndpointAddress] = []
-        if internalTrafficPolicy == .cluster || isExternallyAccessible { used += cluster.endpoints }
+        if internalTrafficPolicy == .cluster || isExternallyAccessible { used += cluster.endpoints.filter(include) }
         if internalTrafficPolicy == .local || (externalTrafficPolicy == .local && isExternallyAccessible) {
-            used += local.endpoints
+            used += local.endpoints.filter(include)
         }
-        return Array(Set(used)).sorted()
+        return used.count > 1 ? Array(Set(used)).sorted() : used
     }
 
     /// `ns/name:port` and family, e.g. `ns1/svc1:p80 (IPv4)`.

@@ -38,6 +38,22 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
 
     public init(arrayLiteral values: Value...) { self.init(values) }
 
+    /// A one-field tuple, built without the array a literal allocates.
+    public init(_ only: Value) { append(only) }
+
+    /// A two-field tuple, built without the array a literal allocates (the compiler's hot loops).
+    public init(_ first: Value, _ second: Value) {
+        append(first)
+        append(second)
+    }
+
+    /// A three-field tuple, built without an array.
+    public init(_ first: Value, _ second: Value, _ third: Value) {
+        append(first)
+        append(second)
+        append(third)
+    }
+
     // MARK: Collection
 
     public var startIndex: Int { 0 }
@@ -193,6 +209,25 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
             position += 1
         }
         return lhs.fieldCount < rhs.fieldCount
+    }
+
+    /// Whether `other` has the same fields kinds, prefix lengths and count: then ``precedesSameShape(_:)``
+    /// orders the two as `<` does, by their words alone.
+    func hasSameShape(as other: FieldTuple) -> Bool {
+        kinds == other.kinds && extras == other.extras && fieldCount == other.fieldCount && isTruncated == other.isTruncated
+    }
+
+    /// `self < other` for a tuple of the same shape: fields are stored high word then low word, in
+    /// field order, so the order is that of the eight words.
+    func precedesSameShape(_ other: FieldTuple) -> Bool {
+        if words.0 != other.words.0 { return words.0 < other.words.0 }
+        if words.1 != other.words.1 { return words.1 < other.words.1 }
+        if words.2 != other.words.2 { return words.2 < other.words.2 }
+        if words.3 != other.words.3 { return words.3 < other.words.3 }
+        if words.4 != other.words.4 { return words.4 < other.words.4 }
+        if words.5 != other.words.5 { return words.5 < other.words.5 }
+        if words.6 != other.words.6 { return words.6 < other.words.6 }
+        return words.7 < other.words.7
     }
 
     /// `a . b . c`, as nft writes a concatenation.

@@ -285,6 +285,24 @@ public struct Element: Sendable, Hashable, CustomStringConvertible {
 
     /// The key only, as a delete needs it.
     public var keyOnly: Element { Element(key) }
+
+    /// `elements` in key order. Sorts positions, not the ~200-byte elements. A set's keys share one
+    /// shape (field kinds) but in interval sets, where prefix lengths differ; then they compare as
+    /// plain words.
+    public static func sortedByKey(_ elements: some Collection<Element>) -> [Element] {
+        let unsorted = Array(elements)
+        guard unsorted.count > 1 else { return unsorted }
+        var order = Array(unsorted.indices)
+        unsorted.withUnsafeBufferPointer { buffer in
+            let first = buffer[0].key
+            if buffer.allSatisfy({ $0.key.hasSameShape(as: first) }) {
+                order.sort { buffer[$0].key.precedesSameShape(buffer[$1].key) }
+            } else {
+                order.sort { buffer[$0].key < buffer[$1].key }
+            }
+        }
+        return order.map { unsorted[$0] }
+    }
 }
 
 /// A batch of elements of one set or map.

@@ -27,16 +27,14 @@ public struct Ruleset: Sendable, Hashable {
     /// A set or map and its elements by key.
     public struct SetState: Sendable, Hashable {
         public var definition: NamedSet
-        public var elements: [FieldTuple: Element] = [:]
+        public var elements = SetElements()
         /// Absolute expiry (trace clock seconds) of elements added with a timeout from the packet path.
         public var expiry: [FieldTuple: Double] = [:]
 
         public init(definition: NamedSet) { self.definition = definition }
 
         /// Elements in key order.
-        public var sortedElements: [Element] {
-            elements.values.sorted { $0.key < $1.key }
-        }
+        public var sortedElements: [Element] { elements.sorted }
     }
 
     public var tables: [TableRef: TableState] = [:]
@@ -82,8 +80,7 @@ public struct Ruleset: Sendable, Hashable {
         // Take the set out so that it is uniquely referenced while it grows (no copy-on-write per element).
         tables[batch.table] = nil
         table.sets[batch.set] = nil
-        set.elements.reserveCapacity(set.elements.count + batch.elements.count)
-        for element in batch.elements { set.elements[element.key] = element }
+        set.elements.insert(contentsOf: batch.elements)
         table.sets[batch.set] = set
         tables[batch.table] = table
     }

@@ -366,8 +366,8 @@ struct Walker {
         if let element = set.elements[key], live(set, key) { return element }
         // Only interval sets (prefixes) need matching beyond the exact key.
         guard set.definition.flags.contains(.interval) else { return nil }
-        for (elementKey, element) in set.elements where elementKey.count == key.count && live(set, elementKey) {
-            if zip(key, elementKey).allSatisfy({ Self.matches($0, $1) }) { return element }
+        for element in set.elements.values where element.key.count == key.count && live(set, element.key) {
+            if zip(key, element.key).allSatisfy({ Self.matches($0, $1) }) { return element }
         }
         return nil
     }

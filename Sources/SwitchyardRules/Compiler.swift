@@ -16,6 +16,7 @@ public enum Compiler {
         var ruleset = Ruleset()
         for family in IPFamily.allCases {
             var builder = TableBuilder(family: family, node: node, config: config)
+            builder.reserveSlots(for: plans)
             for plan in plans where plan.family == family { builder.add(plan) }
             builder.skeleton(moduli: builder.contribution.moduli, into: &ruleset)
             builder.contribution.merge(into: &ruleset, table: builder.table, addressType: builder.addressType)
@@ -104,9 +105,9 @@ struct TableBuilder {
     mutating func add(_ plan: ServicePortPlan) {
         let proto = L4Proto(plan.protocol)
         let usesChains = config.dispatch == .chains || plan.sessionAffinityTimeout != nil
-        append(Layout.clusterIPs, Element([.address(Address(plan.clusterIP))]))
+        append(Layout.clusterIPs, Element(FieldTuple(.address(Address(plan.clusterIP)))))
 
-        let clusterKey: FieldTuple = [.address(Address(plan.clusterIP)), .proto(proto), .port(UInt16(clamping: plan.port))]
+        let clusterKey = FieldTuple(.address(Address(plan.clusterIP)), .proto(proto), .port(UInt16(clamping: plan.port)))
         route(clusterKey, .service, plan.internal, plan, usesChains: usesChains)
         if config.masqueradeAll { append(DispatchNames.masquerade(.service), Element(clusterKey)) }
 
@@ -137,8 +138,8 @@ struct TableBuilder {
         // reaches a ClusterIP through its own node's proxy; it reaches this node's external frontends
         // masqueraded already (policy Cluster) or not at all (policy Local dispatches to local pods).
         // So the set holds this node's pods, not the cluster's: 1% of 100k pairs at 100 nodes.
-        for endpoint in plan.reachableEndpoints where endpoint.isLocal || endpoint.nodeName == nil {
-            append(Layout.hairpin, Element([.address(Address(endpoint.ip)), .address(Address(endpoint.ip))]))
+        for endpoint in plan.reachableEndpoints(where: { $0.isLocal || $0.nodeName == nil }) {
+            append(Layout.hairpin, Element(FieldTuple(.address(Address(endpoint.ip)), .address(Address(endpoint.ip)))))
         }
     }
 
@@ -162,7 +163,7 @@ struct TableBuilder {
         // One dictionary access for the whole table: this loop makes most of a full sync's elements.
         contribution.elements[names.slots, default: []].append(contentsOf: (0..<size).lazy.compactMap { slot in
             set.endpoint(inSlot: slot).map { endpoint in
-                Element(key.appending(.integer(UInt32(slot))), .values([.address(Address(endpoint.ip)), .port(UInt16(clamping: endpoint.port))]))
+                Element(key.appending(.integer(UInt32(slot))), .values(FieldTuple(.address(Address(endpoint.ip)), .port(UInt16(clamping: endpoint.port)))))
             }
         })
     }
@@ -195,6 +196,14 @@ struct TableBuilder {
             rules.append(Rule(table, name, statements + dnat(endpoint)))
         }
         contribution.serviceChains[name] = rules
+    }
+
+    /// Sizes the ClusterIP slot map for `plans` up front: it takes most of a full sync's elements, and
+    /// growing it by doubling copied each ~200-byte element twice more.
+    mutating func reserveSlots(for plans: [ServicePortPlan]) {
+        guard config.dispatch != .chains else { return }
+        let slots = plans.reduce(0) { $0 + ($1.family == ipFamily && $1.sessionAffinityTimeout == nil ? $1.internal.table.size : 0) }
+        contribution.elements[DispatchNames(kind: .service, view: .primary).slots, default: []].reserveCapacity(slots)
     }
 
     mutating func append(_ set: String, _ element: Element) {

@@ -92,18 +92,17 @@ public enum Differ {
         mutating func elements(_ old: Ruleset.SetState, _ new: Ruleset.SetState) {
             var removed: [Element] = []
             var added: [Element] = []
-            for (key, element) in old.elements {
-                if let wanted = new.elements[key] {
+            for element in old.elements.values {
+                if let wanted = new.elements[element.key] {
                     if wanted != element { removed.append(element.keyOnly); added.append(wanted) }
                 } else {
                     removed.append(element.keyOnly)
                 }
             }
-            for (key, element) in new.elements where old.elements[key] == nil { added.append(element) }
+            for element in new.elements.values where old.elements[element.key] == nil { added.append(element) }
             let ref = new.definition.table
-            let order: (Element, Element) -> Bool = { $0.key < $1.key }
-            if !removed.isEmpty { deleteElements.append(Operation(.delete, .elements(Elements(ref, new.definition.name, removed.sorted(by: order))))) }
-            if !added.isEmpty { addElements.append(Operation(.add, .elements(Elements(ref, new.definition.name, added.sorted(by: order))))) }
+            if !removed.isEmpty { deleteElements.append(Operation(.delete, .elements(Elements(ref, new.definition.name, Element.sortedByKey(removed))))) }
+            if !added.isEmpty { addElements.append(Operation(.add, .elements(Elements(ref, new.definition.name, Element.sortedByKey(added))))) }
         }
 
         func transaction(base: Ruleset) -> Transaction {

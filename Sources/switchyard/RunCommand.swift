@@ -138,6 +138,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.keepFreedMemory()
         let level = logLevel
         let format = logFormat
         LoggingSystem.bootstrap { label in
