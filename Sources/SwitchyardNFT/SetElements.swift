@@ -1,15 +1,17 @@
 /// The elements of one set or map, by key: a dictionary's interface over an unordered array of
-/// elements and a small index from key to position.
+/// elements and an open-addressing index from key to position.
 ///
 /// A plain `[FieldTuple: Element]` stored each ~200-byte element inside its hash table, so a full
-/// sync copied 100k elements into it and out again, and faulted in a 30 MiB table. Here the compiler's
-/// element array is adopted as it is, the index holds only key and position, removal swaps the last
-/// element into the hole (O(1)), and ``sorted`` copies each element once. Order is not kept: every
-/// reader that shows elements sorts them.
+/// sync copied 100k elements into it and out again, and faulted in a 30 MiB table; a
+/// `[FieldTuple: Int]` beside the array still spent most of a compile hashing with `Hasher` and
+/// missing the cache on 88-byte buckets. Here the compiler's element array is adopted as it is, the
+/// index is 4 bytes a slot (linear probing, at most half full, a seeded multiply-xorshift hash),
+/// removal swaps the last element into the hole (O(1)), and ``sorted`` copies each element once.
+/// Order is not kept: every reader that shows elements sorts them.
 public struct SetElements: Sendable, Hashable {
     /// Every element, in no particular order.
     public private(set) var values: [Element] = []
-    private var positions: [FieldTuple: Int] = [:]
+    private var index = KeyIndex()
 
     /// No elements.
     public init() {}
@@ -17,16 +19,19 @@ public struct SetElements: Sendable, Hashable {
     /// `elements`, a later element replacing an earlier one with the same key.
     public init(_ elements: [Element]) {
         values = elements
-        positions.reserveCapacity(elements.count)
+        index = KeyIndex(capacity: elements.count)
         var duplicates = false
-        for index in elements.indices {
-            if positions.updateValue(index, forKey: elements[index].key) != nil { duplicates = true }
+        for position in elements.indices {
+            if let earlier = index.insert(position, for: elements[position].key, in: elements) {
+                index.replace(earlier, with: position, for: elements[position].key, in: elements)
+                duplicates = true
+            }
         }
         guard duplicates else { return }
-        // Keep the last of each key, where the index points.
-        values = elements.indices.filter { positions[elements[$0].key] == $0 }.map { elements[$0] }
-        positions.removeAll(keepingCapacity: true)
-        for index in values.indices { positions[values[index].key] = index }
+        // Keep the last of each key, the one the index points at.
+        values = elements.indices.filter { index.position(of: elements[$0].key, in: elements) == $0 }.map { elements[$0] }
+        index = KeyIndex(capacity: values.count)
+        for position in values.indices { _ = index.insert(position, for: values[position].key, in: values) }
     }
 
     public var count: Int { values.count }
@@ -38,7 +43,7 @@ public struct SetElements: Sendable, Hashable {
 
     /// The element with `key`; setting nil removes it.
     public subscript(key: FieldTuple) -> Element? {
-        get { positions[key].map { values[$0] } }
+        get { index.position(of: key, in: values).map { values[$0] } }
         set {
             if let newValue {
                 precondition(newValue.key == key, "an element stored under another key")
@@ -51,12 +56,13 @@ public struct SetElements: Sendable, Hashable {
 
     /// Adds `element`, replacing the one with the same key.
     public mutating func insert(_ element: Element) {
-        if let index = positions[element.key] {
-            values[index] = element
-        } else {
-            positions[element.key] = values.count
-            values.append(element)
+        if let position = index.position(of: element.key, in: values) {
+            values[position] = element
+            return
         }
+        values.append(element)
+        index.reserve(values.count)
+        _ = index.insert(values.count - 1, for: element.key, in: values)
     }
 
     /// Adds `elements`; when the set is empty the array is adopted without copying its elements.
@@ -66,19 +72,19 @@ public struct SetElements: Sendable, Hashable {
             return
         }
         values.reserveCapacity(values.count + elements.count)
-        positions.reserveCapacity(values.count + elements.count)
+        index.reserve(values.count + elements.count)
         for element in elements { insert(element) }
     }
 
     /// Removes and returns the element with `key`.
     @discardableResult
     public mutating func removeValue(forKey key: FieldTuple) -> Element? {
-        guard let index = positions.removeValue(forKey: key) else { return nil }
-        let removed = values[index]
+        guard let position = index.remove(key, in: values) else { return nil }
+        let removed = values[position]
         let last = values.count - 1
-        if index != last {
-            values[index] = values[last]
-            positions[values[index].key] = index
+        if position != last {
+            index.replace(last, with: position, for: values[last].key, in: values)
+            values[position] = values[last]
         }
         values.removeLast()
         return removed
@@ -86,12 +92,12 @@ public struct SetElements: Sendable, Hashable {
 
     public mutating func removeAll() {
         values.removeAll()
-        positions.removeAll()
+        index = KeyIndex()
     }
 
     public mutating func reserveCapacity(_ capacity: Int) {
         values.reserveCapacity(capacity)
-        positions.reserveCapacity(capacity)
+        index.reserve(capacity)
     }
 
     /// Same elements, whatever their order.
@@ -103,5 +109,125 @@ public struct SetElements: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         hasher.combine(values.reduce(0) { $0 &+ $1.hashValue })
+    }
+}
+
+/// Key → position in an element array: linear probing over 32-bit slots (-1 empty), kept at most
+/// half full, deletion by backward shift (no tombstones). The keys live in the array, not here.
+struct KeyIndex: Sendable {
+    private var slots: [Int32] = []
+    private var used = 0
+    /// Per process, so that crafted keys cannot be aimed at one probe chain.
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    init() {}
+
+    init(capacity: Int) { reserve(capacity) }
+
+    /// Room for `count` keys without growing; rebuilding needs the array, so growth happens here
+    /// only while empty, else through ``rehash(_:)`` on insert.
+    mutating func reserve(_ count: Int) {
+        let wanted = Self.slotCount(for: count)
+        guard wanted > slots.count else { return }
+        if used == 0 {
+            slots = Array(repeating: -1, count: wanted)
+        } else {
+            pendingCapacity = max(pendingCapacity, wanted)
+        }
+    }
+
+    /// A capacity asked for while keys were present, applied at the next insert (which has the array).
+    private var pendingCapacity = 0
+
+    private static func slotCount(for count: Int) -> Int {
+        var size = 8
+        while size < count * 2 { size <<= 1 }
+        return size
+    }
+
+    private func home(of key: FieldTuple) -> Int {
+        Int(truncatingIfNeeded: key.mixedHash(seed: Self.seed) >> 1) & (slots.count - 1)
+    }
+
+    /// Where `key` is in `values`.
+    func position(of key: FieldTuple, in values: [Element]) -> Int? {
+        guard used > 0 else { return nil }
+        var slot = home(of: key)
+        while true {
+            let position = slots[slot]
+            if position < 0 { return nil }
+            if values[Int(position)].key == key { return Int(position) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+    }
+
+    /// Records that `key` is at `position` of `values`; if the key is already present, returns its
+    /// position and records nothing.
+    mutating func insert(_ position: Int, for key: FieldTuple, in values: [Element]) -> Int? {
+        if slots.isEmpty || (used + 1) * 2 > slots.count || pendingCapacity > slots.count {
+            rehash(values, excluding: position, minimum: max(pendingCapacity, Self.slotCount(for: used + 1)))
+        }
+        var slot = home(of: key)
+        while true {
+            let present = slots[slot]
+            if present < 0 {
+                slots[slot] = Int32(position)
+                used += 1
+                return nil
+            }
+            if values[Int(present)].key == key { return Int(present) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+    }
+
+    /// Points `key`, recorded at `old`, at `new` instead.
+    mutating func replace(_ old: Int, with new: Int, for key: FieldTuple, in values: [Element]) {
+        var slot = home(of: key)
+        while slots[slot] != Int32(old) { slot = (slot + 1) & (slots.count - 1) }
+        slots[slot] = Int32(new)
+    }
+
+    /// Forgets `key`; returns the position it had.
+    mutating func remove(_ key: FieldTuple, in values: [Element]) -> Int? {
+        guard used > 0 else { return nil }
+        let mask = slots.count - 1
+        var slot = home(of: key)
+        while true {
+            let position = slots[slot]
+            if position < 0 { return nil }
+            if values[Int(position)].key == key { break }
+            slot = (slot + 1) & mask
+        }
+        let removed = Int(slots[slot])
+        // Backward shift: pull later members of the probe run into the hole when their home allows.
+        var hole = slot
+        var next = (hole + 1) & mask
+        while slots[next] >= 0 {
+            let home = home(of: values[Int(slots[next])].key)
+            if (next - home) & mask >= (next - hole) & mask {
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole] = -1
+        used -= 1
+        return removed
+    }
+
+    /// Rebuilds with at least `minimum` slots from every position of `values` but `excluding` (the one
+    /// being inserted, which the caller adds).
+    private mutating func rehash(_ values: [Element], excluding: Int, minimum: Int) {
+        let recorded = slots.filter { $0 >= 0 }
+        slots = Array(repeating: -1, count: max(minimum, Self.slotCount(for: recorded.count + 1)))
+        pendingCapacity = 0
+        used = 0
+        let mask = slots.count - 1
+        for position in recorded where Int(position) != excluding {
+            var slot = home(of: values[Int(position)].key)
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = position
+            used += 1
+        }
     }
 }

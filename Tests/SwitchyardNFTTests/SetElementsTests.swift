@@ -46,4 +46,25 @@ struct SetElementsTests {
         #expect(forward.hashValue == backward.hashValue)
         #expect(forward != SetElements(Array(batch.dropLast())))
     }
+
+    @Test("random inserts, replacements and removals agree with a Dictionary, through growth and backward shifts")
+    func againstDictionary() {
+        var elements = SetElements()
+        var model: [FieldTuple: Element] = [:]
+        for round in 0..<20_000 {
+            // A scrambled but fixed sequence of keys and operations (7919 is prime to 600).
+            let index = UInt32(round * 7919 % 600)
+            if (round * 31 + round / 600) % 3 == 0 {
+                #expect(elements.removeValue(forKey: Self.key(index)) == model.removeValue(forKey: Self.key(index)))
+            } else {
+                let element = Self.slot(index, to: "10.0.\(round % 200).\(index % 250)")
+                elements.insert(element)
+                model[element.key] = element
+            }
+        }
+        #expect(elements.count == model.count)
+        for (key, element) in model { #expect(elements[key] == element) }
+        #expect(elements.sorted == model.values.sorted { $0.key < $1.key })
+        #expect(elements == SetElements(Array(model.values)))
+    }
 }
