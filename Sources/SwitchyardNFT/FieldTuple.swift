@@ -224,6 +224,21 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
         return hash
     }
 
+    /// The family of the first address or prefix field that a table of family `table` cannot hold
+    /// (an `inet` table holds both), read from the stored kinds without building values.
+    func addressFamily(incompatibleWith table: Family) -> Family? {
+        for position in 0..<Int(fieldCount) {
+            let family: Family
+            switch Kind(rawValue: kind(position)) {
+            case .address4, .prefix4: family = .ip
+            case .address6, .prefix6: family = .ip6
+            default: continue
+            }
+            if table != .inet && family != table { return family }
+        }
+        return nil
+    }
+
     /// Whether `other` has the same fields kinds, prefix lengths and count: then ``precedesSameShape(_:)``
     /// orders the two as `<` does, by their words alone.
     func hasSameShape(as other: FieldTuple) -> Bool {

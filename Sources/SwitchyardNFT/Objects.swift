@@ -253,6 +253,9 @@ public enum ElementData: Sendable, Hashable, CustomStringConvertible {
     }
 
     var arity: Int { if case .values(let values) = self { values.count } else { 1 } }
+
+    /// Data fields that did not fit a ``FieldTuple``.
+    var isTruncated: Bool { if case .values(let values) = self { values.isTruncated } else { false } }
 }
 
 /// A set or map element: key fields, optional data, optional timeout in seconds.

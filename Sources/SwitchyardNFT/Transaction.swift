@@ -194,31 +194,33 @@ public struct Transaction: Sendable, Hashable {
         case .elements(let batch):
             try Self.checkName(batch.set, object: identity)
             guard !batch.elements.isEmpty else { throw .invalidExpression(object: identity, reason: "no elements") }
-            for element in batch.elements {
-                if element.key.isTruncated || element.data.map({ if case .values(let values) = $0 { values.isTruncated } else { false } }) == true {
-                    throw .invalidExpression(object: identity, reason: "element \(element) has more than \(FieldTuple.capacity) fields or a string over 16 bytes")
+            // Elements are read in place (indices, not copies): a full sync queues 100k of them.
+            let elements = batch.elements
+            for position in elements.indices {
+                if elements[position].key.isTruncated || elements[position].data?.isTruncated == true {
+                    throw .invalidExpression(object: identity, reason: "element \(elements[position]) has more than \(FieldTuple.capacity) fields or a string over 16 bytes")
                 }
-                for value in element.key {
-                    if let family = value.addressFamily, !Self.compatible(family, with: batch.table.family) {
-                        throw .familyMismatch(object: identity, table: batch.table.family, expression: family)
-                    }
+                if let family = elements[position].key.addressFamily(incompatibleWith: batch.table.family) {
+                    throw .familyMismatch(object: identity, table: batch.table.family, expression: family)
                 }
             }
             guard let signature = knownSets[SetKey(table: batch.table, name: batch.set)] else { break }
-            for element in batch.elements {
-                guard element.key.count == signature.arity else {
+            for position in elements.indices {
+                guard elements[position].key.count == signature.arity else {
+                    let element = elements[position]
                     throw .keyArityMismatch(set: batch.set, expected: signature.arity, found: element.key.count, element: element.description)
                 }
                 if verb == .delete { continue }
-                switch (signature.data, element.data) {
+                let label = { elements[position].description }
+                switch (signature.data, elements[position].data) {
                 case (nil, nil), (.verdict, .verdict?): break
                 case (.data(let spec), .values(let values)?):
                     guard values.count == spec.arity else {
-                        throw .mapDataMismatch(set: batch.set, element: element.description, reason: "data has \(values.count) fields, the map's \(spec.arity)")
+                        throw .mapDataMismatch(set: batch.set, element: label(), reason: "data has \(values.count) fields, the map's \(spec.arity)")
                     }
-                case (nil, _?): throw .mapDataMismatch(set: batch.set, element: element.description, reason: "a set element carries no data")
-                case (_?, nil): throw .mapDataMismatch(set: batch.set, element: element.description, reason: "a map element needs data")
-                default: throw .mapDataMismatch(set: batch.set, element: element.description, reason: "verdict and data mixed")
+                case (nil, _?): throw .mapDataMismatch(set: batch.set, element: label(), reason: "a set element carries no data")
+                case (_?, nil): throw .mapDataMismatch(set: batch.set, element: label(), reason: "a map element needs data")
+                default: throw .mapDataMismatch(set: batch.set, element: label(), reason: "verdict and data mixed")
                 }
             }
         }

@@ -17,7 +17,8 @@ public enum Compiler {
         for family in IPFamily.allCases {
             var builder = TableBuilder(family: family, node: node, config: config)
             builder.reserveSlots(for: plans)
-            for plan in plans where plan.family == family { builder.add(plan) }
+            // By index: a `for plan in plans` copy of each plan (arrays, strings) cost more than adding it.
+            for index in plans.indices where plans[index].family == family { builder.add(plans[index]) }
             builder.skeleton(moduli: builder.contribution.moduli, into: &ruleset)
             builder.contribution.merge(into: &ruleset, table: builder.table, addressType: builder.addressType)
         }
@@ -202,7 +203,10 @@ struct TableBuilder {
     /// growing it by doubling copied each ~200-byte element twice more.
     mutating func reserveSlots(for plans: [ServicePortPlan]) {
         guard config.dispatch != .chains else { return }
-        let slots = plans.reduce(0) { $0 + ($1.family == ipFamily && $1.sessionAffinityTimeout == nil ? $1.internal.table.size : 0) }
+        var slots = 0
+        for index in plans.indices where plans[index].family == ipFamily && plans[index].sessionAffinityTimeout == nil {
+            slots += plans[index].internal.table.size
+        }
         contribution.elements[DispatchNames(kind: .service, view: .primary).slots, default: []].reserveCapacity(slots)
     }
 
