@@ -57,6 +57,43 @@ struct Contribution: Sendable, Hashable {
         affinitySets.merge(other.affinitySets) { a, _ in a }
     }
 
+    /// What to count out of `old` and into `new` so that the totals move from one to the other: the
+    /// elements, sizes, chains and affinity sets that differ. Elements are multisets (a ClusterIP
+    /// appears once per port), so equal copies cancel one for one.
+    static func changes(from old: Contribution, to new: Contribution) -> (removed: Contribution, added: Contribution) {
+        var removed = Contribution()
+        var added = Contribution()
+        for name in Swift.Set(old.elements.keys).union(new.elements.keys) {
+            var remaining: [Element: Int] = [:]
+            for element in old.elements[name] ?? [] { remaining[element, default: 0] += 1 }
+            for element in new.elements[name] ?? [] {
+                if let count = remaining[element], count > 0 {
+                    remaining[element] = count - 1
+                } else {
+                    added.elements[name, default: []].append(element)
+                }
+            }
+            for element in old.elements[name] ?? [] {
+                guard let count = remaining[element], count > 0 else { continue }
+                remaining[element] = count - 1
+                removed.elements[name, default: []].append(element)
+            }
+        }
+        for names in Swift.Set(old.moduli.keys).union(new.moduli.keys) {
+            let before = old.moduli[names] ?? [], after = new.moduli[names] ?? []
+            if !before.subtracting(after).isEmpty { removed.moduli[names] = before.subtracting(after) }
+            if !after.subtracting(before).isEmpty { added.moduli[names] = after.subtracting(before) }
+        }
+        for (name, timeout) in old.affinitySets where new.affinitySets[name] != timeout { removed.affinitySets[name] = timeout }
+        for (name, timeout) in new.affinitySets where old.affinitySets[name] != timeout { added.affinitySets[name] = timeout }
+        // A recreated affinity set takes the chains that use it along (their rules must be rewritten
+        // around the delete), so with any affinity change every chain counts as changed.
+        let affinityChanged = !removed.affinitySets.isEmpty || !added.affinitySets.isEmpty
+        for (name, rules) in old.serviceChains where affinityChanged || new.serviceChains[name] != rules { removed.serviceChains[name] = rules }
+        for (name, rules) in new.serviceChains where affinityChanged || old.serviceChains[name] != rules { added.serviceChains[name] = rules }
+        return (removed, added)
+    }
+
     /// Adds the chains, affinity sets and elements to `ruleset` (whose skeleton declares the sets).
     func merge(into ruleset: inout Ruleset, table: TableRef, addressType: DataType) {
         for (name, timeout) in affinitySets {

@@ -87,8 +87,13 @@ public struct IncrementalCompiler: Sendable {
             let old = contributions[key] ?? [:]
             let new = Self.contributions(of: ports, node: plan.node, config: config)
             guard old != new else { continue }
-            for (family, part) in old { add(part, family, sign: -1, touched: &touched) }
-            for (family, part) in new { add(part, family, sign: 1, touched: &touched) }
+            // Only what differs is counted out and in: an endpoint change keeps the ClusterIP, the
+            // table size and most slots, and touching them would cost as much as the change itself.
+            for family in Swift.Set(old.keys).union(new.keys).sorted() {
+                let (removed, added) = Contribution.changes(from: old[family] ?? Contribution(), to: new[family] ?? Contribution())
+                add(removed, family, sign: -1, touched: &touched)
+                add(added, family, sign: 1, touched: &touched)
+            }
             contributions[key] = new.isEmpty ? nil : new
         }
         plan.apply(update)
