@@ -26,6 +26,7 @@ struct EndpointSelection {
         topology = TopologyMode(candidates: hinted, nodeName: node.name, zone: node.zone)
 
         var cluster: [EndpointAddress] = []
+        cluster.reserveCapacity(hinted.count)
         var servingTerminating: [EndpointAddress] = []
         var localReady: [EndpointAddress] = []
         var localServingTerminating: [EndpointAddress] = []

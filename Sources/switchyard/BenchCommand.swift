@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardBench
 import SwitchyardLB
+import SwitchyardRules
 
 /// `switchyard bench`: rule sync at scale on a seeded synthetic cluster, side by side with the paths
 /// kube-proxy uses (nft -f of its nftables layout, iptables-restore of its iptables layout), each in

@@ -5,6 +5,7 @@ import SwitchyardDaemon
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
+import SwitchyardRules
 import SwitchyardSources
 
 /// `switchyard run PATH…` (manifests) or `switchyard run --kubeconfig FILE | --in-cluster` (the API

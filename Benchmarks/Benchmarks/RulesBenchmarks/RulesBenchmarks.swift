@@ -26,6 +26,7 @@ final class IncrementalState: @unchecked Sendable {
 }
 
 let benchmarks: @Sendable () -> Void = {
+    MallocTuning.keepFreedMemory()  // as `switchyard run` does: repeated syncs reuse warm pages
     let large = SyntheticCluster(ClusterShape(services: 10_000, endpointsPerService: 10)).store.snapshot
     let config = SyntheticCluster.config()
 

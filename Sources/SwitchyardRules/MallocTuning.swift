@@ -2,10 +2,10 @@
 /// on every full sync: blocks over its mmap threshold (at most 32 MiB) go back to the kernel when
 /// freed, so each sync faults in and zeroes its dictionaries' pages again (a third of a 10,000-service
 /// compile, measured with perf). Keeping freed memory in the heap trades a flat RSS at the sync's
-/// peak for syncs that reuse warm pages.
-enum MallocTuning {
+/// peak for syncs that reuse warm pages. `switchyard run` and `bench` and the micro-benchmarks call it.
+public enum MallocTuning {
     /// Serves large blocks from the heap and stops trimming it. Call once, before the first sync.
-    static func keepFreedMemory() {
+    public static func keepFreedMemory() {
         #if os(Linux)
         _ = glibcMallopt(mmapThreshold, 32 << 20)  // the largest glibc takes
         _ = glibcMallopt(trimThreshold, 1 << 30)
