@@ -234,6 +234,74 @@ def dns(out_dir):
     return lines
 
 
+def micro_p50(out_dir):
+    """Median wall-clock time per micro-benchmark from the ordo-one/benchmark text output, in ms."""
+    path = os.path.join(out_dir, "micro.txt")
+    if not os.path.exists(path):
+        return {}
+    text = re.sub(r"\x1b\[[0-9;]*m", "", open(path).read())
+    found, name = {}, None
+    for line in text.splitlines():
+        if re.match(r"^(full|incremental|render):", line):
+            name = line.strip()
+        match = re.match(r"^│ Time \(wall clock\) \((ms|μs)\) \*? *│ *([\d,.]+) *│ *([\d,.]+) *│ *([\d,.]+)", line)
+        if name and match:
+            value = float(match.group(4).replace(",", ""))
+            found[name] = value / 1000 if match.group(1) == "μs" else value
+            name = None
+    return found
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def targets(reports, out_dir):
+    """The targets of issue 8 item 4 (at 10,000 × 10, ratios within the run) and issue 3 item 6."""
+    by_size = {(r["services"], r["endpoints"]): r for r in reports}
+    large, small = by_size.get((10000, 10)), by_size.get((1000, 10))
+    lines = []
+    if large:
+        lines += ["### Targets at 10,000 services × 10 endpoints (issue 8)", "",
+                  "| target | measured in this run | verdict |", "|---|---|---|"]
+        sy = full_sync(large, "switchyard")
+        compute = median(large, "switchyard", "compute")
+        for path, wanted in (("nft-kube-proxy", 50), ("iptables-restore", 30), ("nft-same", 3)):
+            other, bound = full_sync(large, path), timeout_ms(large, path, "full")
+            if sy is None or (other is None and bound is None):
+                lines.append(f"| full sync ≥ {wanted}× faster than `{path}` | not measured | - |")
+                continue
+            factor = (other or bound) / sy
+            shown = f"{factor:,.1f}×" if other is not None else f"> {factor:,.0f}× (timed out after {bound / 1000:.0f} s)"
+            lines.append(f"| full sync ≥ {wanted}× faster than `{path}` | Switchyard {fmt(sy)} ms (compute {fmt(compute)} + commit "
+                         f"{fmt(median(large, 'switchyard', 'full'))}), {path} {fmt(other) if other is not None else '-'} ms: {shown} "
+                         f"| {verdict(factor >= wanted)} |")
+        ec = median(large, "switchyard", "endpoint-change")
+        lines.append(f"| endpoint change ≤ 1 ms end to end | {fmt(ec)} ms | {verdict(ec is not None and ec <= 1)} |")
+        ec_small = median(small, "switchyard", "endpoint-change") if small else None
+        if ec is not None and ec_small:
+            lines.append(f"| … within 2× of the same change at 1,000 (O(1)) | {fmt(ec_small)} ms at 1,000: {ec / ec_small:.2f}× "
+                         f"| {verdict(ec / ec_small <= 2)} |")
+        memory = (row(large, "switchyard", "full") or {}).get("kernel_memory_bytes") or large.get("kernel_memory_bytes")
+        if memory is not None:
+            lines.append(f"| kernel memory for the ruleset ≤ 20 MiB | {memory / 1048576:.1f} MiB | {verdict(memory <= 20 * 1048576)} |")
+        restart = row(large, "switchyard", "restart")
+        if restart is not None and restart.get("operations") is not None:
+            lines.append(f"| restart with an unchanged cluster sends no rule changes | {restart['operations']} operations sent "
+                         f"({fmt(restart['median_ms'])} ms to read back and compare) | {verdict(restart['operations'] == 0)} |")
+        lines.append("")
+    p50 = micro_p50(out_dir)
+    if p50:
+        lines += ["### Targets of the rules micro-benchmarks (issue 3, p50)", "",
+                  "| benchmark | target | p50 | verdict |", "|---|---|---|---|"]
+        for name, value in sorted(p50.items()):
+            limit = 0.05 if name.startswith("incremental") else 150 if name.startswith("render") else 100
+            unit = (f"{value * 1000:.0f} µs", f"{limit * 1000:.0f} µs") if limit < 1 else (f"{value:.0f} ms", f"{limit:.0f} ms")
+            lines.append(f"| {name} | ≤ {unit[1]} | {unit[0]} | {verdict(value <= limit)} |")
+        lines.append("")
+    return lines
+
+
 def micro(out_dir):
     path = os.path.join(out_dir, "micro.txt")
     if not os.path.exists(path):
@@ -250,7 +318,7 @@ def main():
     lines = [BEGIN, ""]
     if plot(reports, png):
         lines += [f"![full and incremental sync time vs services]({os.path.basename(png)})", ""]
-    lines += tables(reports) + dns(out_dir) + micro(out_dir) + [END]
+    lines += targets(reports, out_dir) + tables(reports) + dns(out_dir) + micro(out_dir) + [END]
     generated = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN in text and END in text:
