@@ -15,7 +15,7 @@ enum EndpointResolution {
     /// `ip:port` seen several times counts once: the first seen wins, unless a later copy is local and
     /// the kept one is not (kube-proxy's rule). Returns the candidates sorted by address, then port.
     static func endpoints(
-        for servicePort: ServicePort, family: IPFamily, slices: [EndpointSlice], nodeName: String
+        for servicePort: ServicePort, family: IPFamily, slices: some Collection<EndpointSlice>, nodeName: String
     ) -> [Candidate] {
         var result: [Candidate] = []
         for slice in slices where slice.addressType.family == family {

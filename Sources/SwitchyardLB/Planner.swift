@@ -21,8 +21,23 @@ public enum Planner {
     public static func plan(
         service: Service, slices: [EndpointSlice], config: ProxyConfig, context: NodeContext
     ) -> [ServicePortPlan] {
+        plan(service: service, anySlices: slices, config: config, context: context)
+    }
+
+    /// ``plan(service:slices:config:context:)`` over the store's own collection of slices: the common
+    /// single slice is read in place, not copied into an array first.
+    static func plan(
+        service: Service, anySlices slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
+    ) -> [ServicePortPlan] {
         guard service.isProxied else { return [] }
-        let sortedSlices = slices.count > 1 ? slices.sorted { $0.name < $1.name } : slices
+        if slices.count > 1 { return plan(service: service, sortedSlices: slices.sorted { $0.name < $1.name }, config: config, context: context) }
+        return plan(service: service, sortedSlices: slices, config: config, context: context)
+    }
+
+    /// Plans one proxied Service whose slices are in name order.
+    private static func plan(
+        service: Service, sortedSlices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
+    ) -> [ServicePortPlan] {
         var plans: [ServicePortPlan] = []
         for family in IPFamily.allCases {
             guard let clusterIP = service.clusterIP(of: family) else { continue }
@@ -65,7 +80,7 @@ public enum Planner {
         var services: [ObjectKey: [ServicePortPlan]] = [:]
         services.reserveCapacity(snapshot.services.count)
         for (key, service) in snapshot.services {
-            let plans = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+            let plans = plan(service: service, anySlices: slices(of: key, in: snapshot), config: config, context: context)
             if !plans.isEmpty { services[key] = plans }
         }
         return ClusterPlan(node: context, services: services)
@@ -98,15 +113,14 @@ public enum Planner {
                 result[key] = []
                 continue
             }
-            result[key] = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+            result[key] = plan(service: service, anySlices: slices(of: key, in: snapshot), config: config, context: context)
         }
         return result
     }
 
-    /// The joined slices of one Service, unsorted (``plan(service:slices:config:context:)`` sorts).
-    private static func slices(of key: ObjectKey, in snapshot: ClusterSnapshot) -> [EndpointSlice] {
-        guard let byName = snapshot.endpointSlicesByService[key] else { return [] }
-        return Array(byName.values)
+    /// The joined slices of one Service, unsorted (``plan(service:anySlices:config:context:)`` sorts).
+    private static func slices(of key: ObjectKey, in snapshot: ClusterSnapshot) -> Dictionary<String, EndpointSlice>.Values {
+        (snapshot.endpointSlicesByService[key] ?? [:]).values
     }
 }
 

@@ -259,5 +259,32 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
     }
 
     /// `a . b . c`, as nft writes a concatenation.
-    public var description: String { map(\.description).joined(separator: " . ") }
+    public var description: String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    /// Appends ``description`` to `text` without intermediate strings for the common fields (IPv4
+    /// addresses, protocols, ports, integers): rendering a full sync writes 100k of these.
+    public func write(to text: inout String) {
+        for position in 0..<Int(fieldCount) {
+            if position > 0 { text += " . " }
+            let low = word(position).low
+            switch Kind(rawValue: kind(position)) {
+            case .address4:
+                text += String(low >> 24 & 0xff)
+                text += "."
+                text += String(low >> 16 & 0xff)
+                text += "."
+                text += String(low >> 8 & 0xff)
+                text += "."
+                text += String(low & 0xff)
+            case .port, .integer:
+                text += String(low)
+            default:
+                text += self[position].description
+            }
+        }
+    }
 }

@@ -29,8 +29,14 @@ enum NFTText {
             if operation.verb == .add || operation.verb == .create { text += " { \(set.declaration) }" }
             return text
         case .elements(let batch):
-            let elements = operation.verb == .delete ? batch.elements.map(\.keyOnly) : batch.elements
-            return "\(verb) element \(batch.table) \(batch.set) { " + elements.map(\.description).joined(separator: ", ") + " }"
+            // One string grown in place: a full sync's batches hold 100k elements.
+            var text = "\(verb) element \(batch.table) \(batch.set) { "
+            text.reserveCapacity(text.utf8.count + batch.elements.count * 48)
+            for index in batch.elements.indices {
+                if index > 0 { text += ", " }
+                if operation.verb == .delete { batch.elements[index].key.write(to: &text) } else { batch.elements[index].write(to: &text) }
+            }
+            return text + " }"
         }
     }
 

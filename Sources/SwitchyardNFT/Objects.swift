@@ -279,11 +279,25 @@ public struct Element: Sendable, Hashable, CustomStringConvertible {
 
     /// `key [timeout Ns] [comment "…"] [: data]`.
     public var description: String {
-        var text = key.description
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    /// Appends ``description`` to `text`.
+    public func write(to text: inout String) {
+        key.write(to: &text)
         if let timeout { text += " timeout \(timeout)s" }
         if let comment { text += " comment \"\(comment)\"" }
-        if let data { text += " : \(data)" }
-        return text
+        switch data {
+        case nil: break
+        case .values(let values)?:
+            text += " : "
+            values.write(to: &text)
+        case .verdict(let verdict)?:
+            text += " : "
+            text += verdict.description
+        }
     }
 
     /// The key only, as a delete needs it.

@@ -15,6 +15,10 @@ struct FieldLayout: Hashable {
     /// Bytes the field takes in a concatenation (registers are 4 bytes wide).
     var paddedLength: Int { (length + 3) & ~3 }
 
+    /// What encoding a value needs (type and length), as a plain value: copying a ``FieldLayout``
+    /// retains its `typeof`, which showed in the per-element loop of a full sync.
+    var encoding: FieldEncoding { FieldEncoding(type: type, length: length) }
+
     static let ipv4 = FieldLayout(type: 7, length: 4, byteOrder: 2)
     static let ipv6 = FieldLayout(type: 8, length: 16, byteOrder: 2)
     static let proto = FieldLayout(type: 12, length: 1, byteOrder: 1)
@@ -93,9 +97,15 @@ struct FieldLayout: Hashable {
     /// The bytes of one value of this field (unpadded).
     func bytes(of value: Value, in object: @autoclosure () -> String) throws(LoweringError) -> [UInt8] {
         var bytes: [UInt8] = []
-        try append(value, to: &bytes, in: object())
+        try encoding.append(value, to: &bytes, in: object())
         return bytes
     }
+}
+
+/// A field's datatype id and length: all that encoding one value needs.
+struct FieldEncoding: Hashable {
+    var type: UInt32
+    var length: Int
 
     /// Appends the bytes of one value of this field (unpadded) without building intermediate arrays:
     /// this runs for every element of a full sync.
@@ -131,19 +141,28 @@ struct FieldLayout: Hashable {
 
 /// The layout of a whole key or data spec: its fields, total length, and the set-level attributes.
 struct KeyLayout: Hashable {
-    var fields: [FieldLayout]
+    var fields: [FieldLayout] {
+        didSet { derive() }
+    }
+    /// Per field, what encoding needs, and the key's length: derived once, read per element.
+    private(set) var encodings: [FieldEncoding] = []
+    private(set) var length = 0
 
     init(_ spec: KeySpec) throws(LoweringError) {
+        var fields: [FieldLayout] = []
         switch spec {
         case .types(let types):
-            var fields: [FieldLayout] = []
             for type in types { fields.append(try FieldLayout(type)) }
-            self.fields = fields
         case .typeOf(let expressions):
-            var fields: [FieldLayout] = []
             for expression in expressions { fields.append(try FieldLayout(expression)) }
-            self.fields = fields
         }
+        self.fields = fields
+        derive()
+    }
+
+    private mutating func derive() {
+        encodings = fields.map(\.encoding)
+        length = fields.count > 1 ? fields.reduce(0) { $0 + $1.paddedLength } : fields.first?.length ?? 0
     }
 
     var isConcatenation: Bool { fields.count > 1 }
@@ -151,8 +170,6 @@ struct KeyLayout: Hashable {
     /// nft's concatenated type id: 6 bits per field, first field highest.
     var type: UInt32 { fields.reduce(0) { $0 << 6 | $1.type } }
 
-    /// Key length: the padded sum for concatenations, the field's own length otherwise.
-    var length: Int { isConcatenation ? fields.reduce(0) { $0 + $1.paddedLength } : fields.first?.length ?? 0 }
 
     /// Byte order recorded in user data: none (0) for concatenations.
     var byteOrder: UInt32 { isConcatenation ? 0 : fields.first?.byteOrder ?? 0 }
@@ -186,12 +203,12 @@ struct KeyLayout: Hashable {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
-        for index in fields.indices {
-            let field = fields[index]
+        let concatenation = encodings.count > 1
+        for index in encodings.indices {
             let start = bytes.count
-            try field.append(values[index], to: &bytes, in: object())
-            if isConcatenation {
-                for _ in 0..<(field.paddedLength - (bytes.count - start)) { bytes.append(0) }
+            try encodings[index].append(values[index], to: &bytes, in: object())
+            if concatenation {
+                while (bytes.count - start) & 3 != 0 { bytes.append(0) }
             }
         }
         return bytes

@@ -144,24 +144,29 @@ public enum Lowering {
             if case .data(let spec)? = set.data { data = try KeyLayout(spec) } else { data = nil }
         }
 
-        /// One element; its description is only made for an error.
+        /// One element; its description is only made for an error. Reads `set` in place: copying the
+        /// definition per element (names, key spec) cost as much as encoding the element.
         func element(_ element: Element, keyOverride: [UInt8]?) throws(LoweringError) -> KernelElement {
-            let set = self.set
             let bytes: [UInt8]
-            if let keyOverride { bytes = keyOverride } else { bytes = try key.bytes(of: element.key, in: "element \(element) of \(set.kind) \(set.name)") }
+            if let keyOverride { bytes = keyOverride } else { bytes = try key.bytes(of: element.key, in: label(element)) }
             var lowered = KernelElement(key: bytes, timeoutMilliseconds: element.timeout.map { UInt64($0) * 1000 })
-            switch (element.data, set.data) {
-            case (nil, nil):
-                break
-            case (.verdict(let verdict), .verdict?):
+            switch element.data {
+            case nil:
+                guard set.data == nil else { throw mismatch(element) }
+            case .verdict(let verdict)?:
+                guard case .verdict? = set.data else { throw mismatch(element) }
                 lowered.value = .verdict(Lowering.verdict(verdict))
-            case (.values(let values), .data?):
-                guard let data else { break }
-                lowered.value = .data(try data.bytes(of: values, in: "element \(element) of \(set.kind) \(set.name)"))
-            default:
-                throw LoweringError(object: "element \(element) of \(set.kind) \(set.name)", reason: "the element's data does not match the \(set.kind)'s")
+            case .values(let values)?:
+                guard let data else { throw mismatch(element) }
+                lowered.value = .data(try data.bytes(of: values, in: label(element)))
             }
             return lowered
+        }
+
+        private func label(_ element: Element) -> String { "element \(element) of \(set.kind) \(set.name)" }
+
+        private func mismatch(_ element: Element) -> LoweringError {
+            LoweringError(object: label(element), reason: "the element's data does not match the \(set.kind)'s")
         }
     }
 

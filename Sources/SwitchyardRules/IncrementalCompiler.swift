@@ -160,8 +160,49 @@ public struct IncrementalCompiler: Sendable {
         }
     }
 
-    /// Two small rulesets holding only what was touched, before and after; their diff is the update.
+    /// The update for what was touched. Element changes alone (an endpoint change, the common case)
+    /// become element operations directly; anything else goes through two small rulesets holding only
+    /// what was touched, before and after, and their diff.
     mutating func transaction(for touched: Touched) -> Transaction {
+        guard touched.moduli.isEmpty, touched.chains.isEmpty, touched.affinity.isEmpty else { return diffTouched(touched) }
+        return elementTransaction(touched)
+    }
+
+    /// Element deletes then adds, sets in name order, elements in key order: what ``Differ`` emits for
+    /// element-only differences, without building rulesets to diff.
+    func elementTransaction(_ touched: Touched) -> Transaction {
+        var deletes: [Operation] = []
+        var adds: [Operation] = []
+        var base = Ruleset()
+        for table in touched.elements.keys.sorted() {
+            if let skeleton = skeletons[table] { base.tables[table] = skeleton }
+            guard let sets = touched.elements[table] else { continue }
+            for set in sets.keys.sorted() {
+                var removed: [Element] = []
+                var added: [Element] = []
+                for (key, before) in sets[set] ?? [:] {
+                    let after = elements[table]?[set]?[key]?.value
+                    if before == after { continue }
+                    if let before { removed.append(before.keyOnly) }
+                    if let after { added.append(after) }
+                }
+                if !removed.isEmpty { deletes.append(Operation(.delete, .elements(Elements(table, set, Element.sortedByKey(removed))))) }
+                if !added.isEmpty { adds.append(Operation(.add, .elements(Elements(table, set, Element.sortedByKey(added))))) }
+            }
+        }
+        var transaction = Transaction(base: base)
+        for operation in deletes + adds {
+            do {
+                if operation.verb == .delete { try transaction.delete(operation.object) } else { try transaction.add(operation.object) }
+            } catch {
+                assertionFailure("incremental compiler produced an invalid element operation: \(error)")
+            }
+        }
+        return transaction
+    }
+
+    /// Two small rulesets holding only what was touched, before and after; their diff is the update.
+    mutating func diffTouched(_ touched: Touched) -> Transaction {
         var before = Ruleset()
         var after = Ruleset()
         for table in touched.tables.sorted() {
