@@ -175,9 +175,11 @@ public struct IncrementalCompiler: Sendable {
         var adds: [Operation] = []
         var base = Ruleset()
         for table in touched.elements.keys.sorted() {
-            if let skeleton = skeletons[table] { base.tables[table] = skeleton }
             guard let sets = touched.elements[table] else { continue }
             for set in sets.keys.sorted() {
+                // The base knows only the touched sets: enough to check the elements, and not a copy
+                // of the whole skeleton's set list per update.
+                if let definition = skeletons[table]?.sets[set]?.definition { base.add(definition) }
                 var removed: [Element] = []
                 var added: [Element] = []
                 for (key, before) in sets[set] ?? [:] {
