@@ -18,16 +18,11 @@ public enum Planner {
 
     /// Plans one Service against an already resolved node context (what the cluster-wide entry
     /// points use, so the Node object is read once per sync, not once per Service).
+    ///
+    /// `slices` may be the store's own collection: the common single slice is read in place, not
+    /// copied into an array first.
     public static func plan(
-        service: Service, slices: [EndpointSlice], config: ProxyConfig, context: NodeContext
-    ) -> [ServicePortPlan] {
-        plan(service: service, anySlices: slices, config: config, context: context)
-    }
-
-    /// ``plan(service:slices:config:context:)`` over the store's own collection of slices: the common
-    /// single slice is read in place, not copied into an array first.
-    static func plan(
-        service: Service, anySlices slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
+        service: Service, slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
     ) -> [ServicePortPlan] {
         guard service.isProxied else { return [] }
         if slices.count > 1 { return plan(service: service, sortedSlices: slices.sorted { $0.name < $1.name }, config: config, context: context) }
@@ -80,7 +75,7 @@ public enum Planner {
         var services: [ObjectKey: [ServicePortPlan]] = [:]
         services.reserveCapacity(snapshot.services.count)
         for (key, service) in snapshot.services {
-            let plans = plan(service: service, anySlices: slices(of: key, in: snapshot), config: config, context: context)
+            let plans = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
             if !plans.isEmpty { services[key] = plans }
         }
         return ClusterPlan(node: context, services: services)
@@ -113,12 +108,12 @@ public enum Planner {
                 result[key] = []
                 continue
             }
-            result[key] = plan(service: service, anySlices: slices(of: key, in: snapshot), config: config, context: context)
+            result[key] = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
         }
         return result
     }
 
-    /// The joined slices of one Service, unsorted (``plan(service:anySlices:config:context:)`` sorts).
+    /// The joined slices of one Service, unsorted (``plan(service:slices:config:context:)`` sorts).
     private static func slices(of key: ObjectKey, in snapshot: ClusterSnapshot) -> Dictionary<String, EndpointSlice>.Values {
         (snapshot.endpointSlicesByService[key] ?? [:]).values
     }

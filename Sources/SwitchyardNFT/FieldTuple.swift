@@ -265,26 +265,12 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
         return text
     }
 
-    /// Appends ``description`` to `text` without intermediate strings for the common fields (IPv4
-    /// addresses, protocols, ports, integers): rendering a full sync writes 100k of these.
+    /// Appends ``description`` to `text`, field by field, with no intermediate array or join:
+    /// rendering a full sync writes 100k of these.
     public func write(to text: inout String) {
         for position in 0..<Int(fieldCount) {
             if position > 0 { text += " . " }
-            let low = word(position).low
-            switch Kind(rawValue: kind(position)) {
-            case .address4:
-                text += String(low >> 24 & 0xff)
-                text += "."
-                text += String(low >> 16 & 0xff)
-                text += "."
-                text += String(low >> 8 & 0xff)
-                text += "."
-                text += String(low & 0xff)
-            case .port, .integer:
-                text += String(low)
-            default:
-                text += self[position].description
-            }
+            text += self[position].description
         }
     }
 }

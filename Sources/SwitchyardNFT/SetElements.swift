@@ -23,7 +23,7 @@ public struct SetElements: Sendable, Hashable {
         var duplicates = false
         for position in elements.indices {
             if let earlier = index.insert(position, for: elements[position].key, in: elements) {
-                index.replace(earlier, with: position, for: elements[position].key, in: elements)
+                index.replace(earlier, with: position, for: elements[position].key)
                 duplicates = true
             }
         }
@@ -61,7 +61,6 @@ public struct SetElements: Sendable, Hashable {
             return
         }
         values.append(element)
-        index.reserve(values.count)
         _ = index.insert(values.count - 1, for: element.key, in: values)
     }
 
@@ -72,7 +71,6 @@ public struct SetElements: Sendable, Hashable {
             return
         }
         values.reserveCapacity(values.count + elements.count)
-        index.reserve(values.count + elements.count)
         for element in elements { insert(element) }
     }
 
@@ -83,7 +81,7 @@ public struct SetElements: Sendable, Hashable {
         let removed = values[position]
         let last = values.count - 1
         if position != last {
-            index.replace(last, with: position, for: values[last].key, in: values)
+            index.replace(last, with: position, for: values[last].key)
             values[position] = values[last]
         }
         values.removeLast()
@@ -93,11 +91,6 @@ public struct SetElements: Sendable, Hashable {
     public mutating func removeAll() {
         values.removeAll()
         index = KeyIndex()
-    }
-
-    public mutating func reserveCapacity(_ capacity: Int) {
-        values.reserveCapacity(capacity)
-        index.reserve(capacity)
     }
 
     /// Same elements, whatever their order.
@@ -122,22 +115,8 @@ struct KeyIndex: Sendable {
 
     init() {}
 
-    init(capacity: Int) { reserve(capacity) }
-
-    /// Room for `count` keys without growing; rebuilding needs the array, so growth happens here
-    /// only while empty, else through ``rehash(_:)`` on insert.
-    mutating func reserve(_ count: Int) {
-        let wanted = Self.slotCount(for: count)
-        guard wanted > slots.count else { return }
-        if used == 0 {
-            slots = Array(repeating: -1, count: wanted)
-        } else {
-            pendingCapacity = max(pendingCapacity, wanted)
-        }
-    }
-
-    /// A capacity asked for while keys were present, applied at the next insert (which has the array).
-    private var pendingCapacity = 0
+    /// Room for `capacity` keys before the first growth.
+    init(capacity: Int) { slots = Array(repeating: -1, count: Self.slotCount(for: capacity)) }
 
     private static func slotCount(for count: Int) -> Int {
         var size = 8
@@ -164,9 +143,7 @@ struct KeyIndex: Sendable {
     /// Records that `key` is at `position` of `values`; if the key is already present, returns its
     /// position and records nothing.
     mutating func insert(_ position: Int, for key: FieldTuple, in values: [Element]) -> Int? {
-        if slots.isEmpty || (used + 1) * 2 > slots.count || pendingCapacity > slots.count {
-            rehash(values, excluding: position, minimum: max(pendingCapacity, Self.slotCount(for: used + 1)))
-        }
+        if (used + 1) * 2 > slots.count { grow(values) }
         var slot = home(of: key)
         while true {
             let present = slots[slot]
@@ -181,7 +158,7 @@ struct KeyIndex: Sendable {
     }
 
     /// Points `key`, recorded at `old`, at `new` instead.
-    mutating func replace(_ old: Int, with new: Int, for key: FieldTuple, in values: [Element]) {
+    mutating func replace(_ old: Int, with new: Int, for key: FieldTuple) {
         var slot = home(of: key)
         while slots[slot] != Int32(old) { slot = (slot + 1) & (slots.count - 1) }
         slots[slot] = Int32(new)
@@ -215,19 +192,15 @@ struct KeyIndex: Sendable {
         return removed
     }
 
-    /// Rebuilds with at least `minimum` slots from every position of `values` but `excluding` (the one
-    /// being inserted, which the caller adds).
-    private mutating func rehash(_ values: [Element], excluding: Int, minimum: Int) {
+    /// Doubles the table (8 slots from empty) and re-homes every recorded position of `values`.
+    private mutating func grow(_ values: [Element]) {
         let recorded = slots.filter { $0 >= 0 }
-        slots = Array(repeating: -1, count: max(minimum, Self.slotCount(for: recorded.count + 1)))
-        pendingCapacity = 0
-        used = 0
+        slots = Array(repeating: -1, count: max(8, slots.count * 2))
         let mask = slots.count - 1
-        for position in recorded where Int(position) != excluding {
+        for position in recorded {
             var slot = home(of: values[Int(position)].key)
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = position
-            used += 1
         }
     }
 }

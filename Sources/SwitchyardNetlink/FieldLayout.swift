@@ -141,12 +141,11 @@ struct FieldEncoding: Hashable {
 
 /// The layout of a whole key or data spec: its fields, total length, and the set-level attributes.
 struct KeyLayout: Hashable {
-    var fields: [FieldLayout] {
-        didSet { derive() }
-    }
-    /// Per field, what encoding needs, and the key's length: derived once, read per element.
-    private(set) var encodings: [FieldEncoding] = []
-    private(set) var length = 0
+    let fields: [FieldLayout]
+    /// Per field, what encoding a value needs: derived once, read per element.
+    let encodings: [FieldEncoding]
+    /// Key length: the padded sum for concatenations, the field's own length otherwise.
+    let length: Int
 
     init(_ spec: KeySpec) throws(LoweringError) {
         var fields: [FieldLayout] = []
@@ -157,10 +156,6 @@ struct KeyLayout: Hashable {
             for expression in expressions { fields.append(try FieldLayout(expression)) }
         }
         self.fields = fields
-        derive()
-    }
-
-    private mutating func derive() {
         encodings = fields.map(\.encoding)
         length = fields.count > 1 ? fields.reduce(0) { $0 + $1.paddedLength } : fields.first?.length ?? 0
     }
@@ -169,7 +164,6 @@ struct KeyLayout: Hashable {
 
     /// nft's concatenated type id: 6 bits per field, first field highest.
     var type: UInt32 { fields.reduce(0) { $0 << 6 | $1.type } }
-
 
     /// Byte order recorded in user data: none (0) for concatenations.
     var byteOrder: UInt32 { isConcatenation ? 0 : fields.first?.byteOrder ?? 0 }

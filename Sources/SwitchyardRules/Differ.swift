@@ -100,9 +100,13 @@ public enum Differ {
                 }
             }
             for element in new.elements.values where old.elements[element.key] == nil { added.append(element) }
-            let ref = new.definition.table
-            if !removed.isEmpty { deleteElements.append(Operation(.delete, .elements(Elements(ref, new.definition.name, Element.sortedByKey(removed))))) }
-            if !added.isEmpty { addElements.append(Operation(.add, .elements(Elements(ref, new.definition.name, Element.sortedByKey(added))))) }
+            elementChanges(new.definition.table, new.definition.name, removed: removed, added: added)
+        }
+
+        /// Queues the deletes (keys only) and adds of one set, each in key order.
+        mutating func elementChanges(_ table: TableRef, _ set: String, removed: [Element], added: [Element]) {
+            if !removed.isEmpty { deleteElements.append(Operation(.delete, .elements(Elements(table, set, Element.sortedByKey(removed))))) }
+            if !added.isEmpty { addElements.append(Operation(.add, .elements(Elements(table, set, Element.sortedByKey(added))))) }
         }
 
         func transaction(base: Ruleset) -> Transaction {

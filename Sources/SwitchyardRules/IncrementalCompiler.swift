@@ -169,10 +169,9 @@ public struct IncrementalCompiler: Sendable {
     }
 
     /// Element deletes then adds, sets in name order, elements in key order: what ``Differ`` emits for
-    /// element-only differences, without building rulesets to diff.
+    /// element-only differences (through the same steps), without building rulesets to diff.
     func elementTransaction(_ touched: Touched) -> Transaction {
-        var deletes: [Operation] = []
-        var adds: [Operation] = []
+        var steps = Differ.Steps()
         var base = Ruleset()
         for table in touched.elements.keys.sorted() {
             guard let sets = touched.elements[table] else { continue }
@@ -188,19 +187,10 @@ public struct IncrementalCompiler: Sendable {
                     if let before { removed.append(before.keyOnly) }
                     if let after { added.append(after) }
                 }
-                if !removed.isEmpty { deletes.append(Operation(.delete, .elements(Elements(table, set, Element.sortedByKey(removed))))) }
-                if !added.isEmpty { adds.append(Operation(.add, .elements(Elements(table, set, Element.sortedByKey(added))))) }
+                steps.elementChanges(table, set, removed: removed, added: added)
             }
         }
-        var transaction = Transaction(base: base)
-        for operation in deletes + adds {
-            do {
-                if operation.verb == .delete { try transaction.delete(operation.object) } else { try transaction.add(operation.object) }
-            } catch {
-                assertionFailure("incremental compiler produced an invalid element operation: \(error)")
-            }
-        }
-        return transaction
+        return steps.transaction(base: base)
     }
 
     /// Two small rulesets holding only what was touched, before and after; their diff is the update.
