@@ -102,7 +102,6 @@ public struct BenchRunner {
         if !wantedPhases.isEmpty || options.phases.contains(.restart) {
             progress("bench: computing \(wantedPhases.count * options.runs) incremental changes")
             var rules = IncrementalCompiler(config: config, plan: result.plan)
-            var plan = result.plan
             for phase in wantedPhases {
                 for round in 0..<options.runs {
                     let events: [ClusterEvent]
@@ -114,14 +113,17 @@ public struct BenchRunner {
                     let clock = ContinuousClock()
                     let start = clock.now
                     store.apply(events)
-                    let changes = store.takeChanges()
-                    let update = Planner.plan(changes: changes, snapshot: store.snapshot, config: config)
-                    let transaction = rules.apply(update)
+                    // The daemon's incremental step, exactly (RulesPipeline.incremental).
+                    let change = RulesPipeline.incremental(&rules, changes: store.takeChanges(), snapshot: store.snapshot)
                     let compute = seconds(clock.now - start) * 1000
-                    let old = update.services.keys.sorted().flatMap { plan.services[$0] ?? [] }
-                    plan.apply(update)
-                    let new = update.services.keys.sorted().flatMap { plan.services[$0] ?? [] }
-                    steps.append(Step(phase: phase, transaction: transaction, computeMilliseconds: compute, old: old, new: new, plan: plan))
+                    let old = change.before.flatMap(\.ports)
+                    let new = change.before.flatMap { rules.plan.services[$0.service] ?? [] }
+                    // The iptables path renders the whole plan after each step: a copy of its own (made
+                    // outside the timed region), so the compiler's plan stays uniquely referenced.
+                    let plan = options.paths.contains(.iptablesRestore)
+                        ? ClusterPlan(node: rules.plan.node, services: Dictionary(uniqueKeysWithValues: rules.plan.services.map { ($0.key, $0.value) }))
+                        : result.plan
+                    steps.append(Step(phase: phase, transaction: change.transaction, computeMilliseconds: compute, old: old, new: new, plan: plan))
                 }
             }
             wanted = rules.ruleset()
@@ -181,7 +183,7 @@ public struct BenchRunner {
             do {
                 let start = clock.now
                 programmer = try NetfilterProgrammer(namespace: .named(namespace.name))
-                try programmer.commit(full.transaction, programmed: Ruleset())
+                try programmer.commit(full.transaction)
                 fullSamples.append(seconds(clock.now - start) * 1000)
             } catch {
                 errors[.full] = "\(error)"
@@ -191,24 +193,22 @@ public struct BenchRunner {
             if run == 0 {
                 // The user-space share of the commit: typed transaction → kernel objects.
                 let start = clock.now
-                _ = try? Lowering.operations(full.transaction, programmed: Ruleset())
+                _ = try? Lowering.operations(full.transaction)
                 lowering = seconds(clock.now - start) * 1000
                 memory = max(0, SystemProbe.kernelMemoryBytes() - before)
                 report.kernelMemoryBytes = memory
                 report.kernelObjects = countObjects(namespace: namespace.name, tables: tables)
             }
             if run == options.runs - 1 {
-                var programmed = full.ruleset
                 for step in steps where errors[step.phase] == nil {
                     do {
                         let start = clock.now
-                        try programmer.commit(step.transaction, programmed: programmed)
+                        try programmer.commit(step.transaction)
                         stepSamples[step.phase, default: []].append(step.computeMilliseconds + seconds(clock.now - start) * 1000)
                         stepOperations[step.phase] = step.transaction.count
                     } catch {
                         errors[step.phase] = "\(error)"
                     }
-                    programmed = wanted
                 }
                 if options.phases.contains(.restart) {
                     for _ in 0..<options.runs {

@@ -10,11 +10,18 @@ public enum ConntrackCleanup {
     public static func filters(old: ClusterPlan?, new: ClusterPlan, services: Set<ObjectKey>? = nil) -> [ConntrackFilter] {
         let before = old ?? ClusterPlan(node: new.node, services: [:])
         let keys = services ?? Set(before.services.keys).union(new.services.keys)
-        return StaleFlows.between(old: before, new: new, services: keys.sorted()).map { flow in
-            ConntrackFilter(
-                destination: flow.frontend.bytes, port: UInt16(clamping: flow.port),
-                protocol: flow.protocol == .udp ? 17 : flow.protocol == .sctp ? 132 : 6,
-                replySource: flow.replySource.bytes)
-        }
+        return StaleFlows.between(old: before, new: new, services: keys.sorted()).map(filter)
+    }
+
+    /// The filters for one Service's port plans going from `old` to `new` (empty: absent).
+    public static func filters(old: [ServicePortPlan], new: [ServicePortPlan], nodePortAddresses: [IPAddress]) -> [ConntrackFilter] {
+        StaleFlows.between(old: old, new: new, nodePortAddresses: nodePortAddresses).map(filter)
+    }
+
+    static func filter(_ flow: StaleFlow) -> ConntrackFilter {
+        ConntrackFilter(
+            destination: flow.frontend.bytes, port: UInt16(clamping: flow.port),
+            protocol: flow.protocol == .udp ? 17 : flow.protocol == .sctp ? 132 : 6,
+            replySource: flow.replySource.bytes)
     }
 }

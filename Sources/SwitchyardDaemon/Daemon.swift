@@ -74,7 +74,7 @@ public struct Daemon: Sendable {
         let loop = SyncLoop(
             updates: updates, clock: ContinuousClock(),
             syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
-            minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod,
+            minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod, fullSyncPeriod: config.fullSyncPeriod,
             outputs: SyncOutputs(
                 logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, snapshots: snapshotsInput))
         services.append(.init(service: loop, serviceName: "sync"))

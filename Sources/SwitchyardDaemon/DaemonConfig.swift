@@ -13,6 +13,9 @@ public struct DaemonConfig: Sendable {
     public var proxy: ProxyConfig
     /// Full resync against the kernel (repairs drift); also 1/2 of the health timeout.
     public var syncPeriod: Duration
+    /// How often a full sync re-plans everything and reads the tables back (kube-proxy: an hour,
+    /// fixed); between them, each sync period only checks the ruleset generation for drift.
+    public var fullSyncPeriod: Duration = .seconds(3600)
     /// Syncs start at most this often; changes in between are coalesced.
     public var minSyncPeriod: Duration
     /// `/healthz`, `/livez`; nil disables.

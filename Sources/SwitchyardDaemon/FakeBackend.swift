@@ -13,6 +13,7 @@ public actor FakeBackend: SyncBackend {
     /// Conntrack filters asked for, in order.
     public private(set) var conntrackRequests: [ConntrackFilter] = []
     private var failures = 0
+    private var drifted = false
 
     /// A backend failure injected by ``failNext(_:)``.
     public struct InjectedFailure: Error, CustomStringConvertible {
@@ -30,11 +31,18 @@ public actor FakeBackend: SyncBackend {
     /// Applies `transaction` behind the loop's back (drift: someone ran `nft`).
     public func mutate(_ transaction: Transaction) throws {
         try netfilter.apply(transaction)
+        drifted = true
     }
 
-    public func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport {
+    /// False after ``mutate(_:)`` until the next write (the kernel's generation check, in memory).
+    public func isUntouchedSinceLastWrite() async -> Bool {
+        !drifted && !writes.isEmpty
+    }
+
+    public func commit(_ transaction: Transaction) async throws -> ProgrammingReport {
         try consumeFailure()
         try netfilter.apply(transaction)
+        drifted = false
         writes.append(("commit", transaction.count))
         return ProgrammingReport(operations: transaction.count)
     }
@@ -43,6 +51,7 @@ public actor FakeBackend: SyncBackend {
         try consumeFailure()
         let transaction = Differ.diff(from: netfilter.ruleset, to: wanted)
         try netfilter.apply(transaction)
+        drifted = false
         writes.append(("reconcile", transaction.count))
         return ProgrammingReport(operations: transaction.count)
     }

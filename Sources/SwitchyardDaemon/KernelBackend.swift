@@ -18,9 +18,9 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
         self.logger = logger
     }
 
-    public func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport {
+    public func commit(_ transaction: Transaction) async throws -> ProgrammingReport {
         try await onQueue {
-            let summary = try $0.commit(transaction, programmed: programmed)
+            let summary = try $0.commit(transaction)
             return ProgrammingReport(operations: transaction.count, messages: summary.messages, bytes: summary.bytes)
         }
     }
@@ -33,21 +33,30 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
         }
     }
 
+    public func isUntouchedSinceLastWrite() async -> Bool {
+        let logger = logger
+        return (try? await onQueue { programmer in
+            do {
+                return try programmer.isUntouchedSinceLastCommit()
+            } catch {
+                logger.warning("could not read the ruleset generation; reading the tables back instead", metadata: ["error": "\(error)"])
+                return false
+            }
+        }) ?? false
+    }
+
     public func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int {
         guard !filters.isEmpty else { return 0 }
         let logger = logger
         return (try? await onQueue { programmer in
-            var deleted = 0
-            for filter in filters {
-                do {
-                    deleted += try programmer.deleteConntrack(matching: filter)
-                } catch {
-                    logger.warning("could not delete stale UDP conntrack entries; clients may keep hitting a removed endpoint until the entry times out", metadata: [
-                        "filter": "\(filter)", "error": "\(error)",
-                    ])
-                }
+            do {
+                return try programmer.deleteConntrack(matchingAny: filters)
+            } catch {
+                logger.warning("could not delete stale UDP conntrack entries; clients may keep hitting a removed endpoint until the entry times out", metadata: [
+                    "filters": "\(filters.count)", "first": "\(filters[0])", "error": "\(error)",
+                ])
+                return 0
             }
-            return deleted
         }) ?? 0
     }
 

@@ -1,35 +1,26 @@
 import SwitchyardLB
 import SwitchyardModel
-import SwitchyardNFT
 import SwitchyardRules
 
 /// Everything the sync loop owns, in one value with one owner (no locks): the cluster objects with
-/// their change tracking, and the compiled state that was last programmed.
+/// their change tracking, the compiled state that was last programmed, and the figures derived from
+/// it that syncs keep up to date per changed Service (never recomputed over the whole cluster).
+///
+/// No copy of the programmed ruleset is kept: transactions carry the set definitions they need, and
+/// a resync asks the kernel whether anything changed before reading anything back.
 public struct ProxyState: Sendable {
     public var store = ClusterStore()
     /// The plan and rules last programmed (reference-counted per Service, so an incremental sync
-    /// costs O(changed services)); nil before the first successful sync.
+    /// costs O(changed services)); nil before the first successful sync, and while a sync runs (it
+    /// takes the compiler out, so mutating it never copies it).
     public var compiler: IncrementalCompiler?
-    /// What the backend was last made equal to by a full sync, with the set definitions added or
-    /// removed by incremental syncs since (what lowering element operations needs).
-    public var programmed = Ruleset()
+    /// Gauges over the programmed plan, kept per Service.
+    public var gauges = PlanGauges()
+    /// The health-check node ports of the programmed plan, by Service.
+    public var healthChecks: [ObjectKey: ServiceHealthCheck] = [:]
 
     public init() {}
 
     /// The plan behind the programmed rules.
     public var plan: ClusterPlan? { compiler?.plan }
-}
-
-extension Ruleset {
-    /// Follows the set definitions (not the elements) a committed transaction added or deleted.
-    mutating func followSetDefinitions(of transaction: Transaction) {
-        for operation in transaction.operations {
-            guard case .set(let set) = operation.object else { continue }
-            switch operation.verb {
-            case .add, .create: if self.set(set.table, set.name) == nil { add(set) }
-            case .delete: tables[set.table]?.sets[set.name] = nil
-            default: break
-            }
-        }
-    }
 }

@@ -20,11 +20,15 @@ public struct ProgrammingReport: Sendable, Hashable {
 /// Where the sync loop writes rules: the kernel (``KernelBackend``) or an in-memory fake
 /// (``FakeBackend``). Every call may block on I/O, so implementations run it off the cooperative pool.
 public protocol SyncBackend: Sendable {
-    /// Commits a differ's transaction from `programmed` (the state the loop believes is in place).
-    func commit(_ transaction: Transaction, programmed: Ruleset) async throws -> ProgrammingReport
+    /// Commits a differ's transaction (self-contained: it carries the set definitions it needs).
+    func commit(_ transaction: Transaction) async throws -> ProgrammingReport
     /// Reads the owned tables back and commits only the difference to `wanted` (start-up and resyncs:
     /// an unchanged kernel gets nothing, drift is repaired).
     func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport
+    /// True when nobody else has changed the tables since this backend's last successful write, so a
+    /// resync needs no read-back (the kernel: the ruleset generation is still the one the last commit
+    /// left). False when unknown or on any error.
+    func isUntouchedSinceLastWrite() async -> Bool
     /// Deletes the conntrack entries matching each filter; returns how many were deleted.
     /// Failures are logged by the implementation and count as 0: stale flows are not worth a retry.
     func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int

@@ -5,8 +5,8 @@ import Logging
 enum SyncLog {
     static func succeeded(_ report: SyncReport, logger: Logger) {
         let phases = report.phases.map { "\($0.name)=\(milliseconds($0.duration))" }.joined(separator: " ")
-        let quiet = report.kind == .full && report.programming.operations == 0
-            && report.serviceChanges == 0 && report.endpointChanges == 0
+        let quiet = report.kind == .resync ? !report.drifted
+            : report.kind == .full && report.programming.operations == 0 && report.serviceChanges == 0 && report.endpointChanges == 0
         logger.log(level: quiet ? .debug : .info, "synced", metadata: [
             "kind": "\(report.kind.rawValue)",
             "services_changed": "\(report.serviceChanges)",

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import SwitchyardLB
 import SwitchyardModel
+import SwitchyardRules
 import Synchronization
 
 /// Where a sync loop's results go besides the backend. Every field is optional so tests wire only
@@ -59,17 +60,20 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     public var syncer: Syncer<Backend>
     public var minSyncPeriod: Duration
     public var syncPeriod: Duration
+    /// How often a full sync runs (re-plan, read back); ``syncPeriod`` only checks for drift.
+    public var fullSyncPeriod: Duration
     public var outputs: SyncOutputs
 
     public init(
         updates: AsyncStream<[ClusterEvent]>, clock: C, syncer: Syncer<Backend>,
-        minSyncPeriod: Duration, syncPeriod: Duration, outputs: SyncOutputs
+        minSyncPeriod: Duration, syncPeriod: Duration, fullSyncPeriod: Duration = .seconds(3600), outputs: SyncOutputs
     ) {
         self.updates = updates
         self.clock = clock
         self.syncer = syncer
         self.minSyncPeriod = minSyncPeriod
         self.syncPeriod = syncPeriod
+        self.fullSyncPeriod = fullSyncPeriod
         self.outputs = outputs
     }
 
@@ -90,7 +94,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                 wake.yield(.sourcesEnded)
             }
             var state = ProxyState()
-            var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod)
+            var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
             var armed: Set<C.Instant> = []
             for await wakeup in wakeups.cancelOnGracefulShutdown() {
                 switch wakeup {
@@ -145,9 +149,10 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             schedule.succeeded(kind, startedAt: start)
             outputs.health?.updated()
             outputs.metrics?.record(report, at: syncer.wallClock())
-            outputs.healthChecks?.yield(report.healthChecks)
+            if let checks = report.healthChecks { outputs.healthChecks?.yield(checks) }
             outputs.progress?.synced()
             SyncLog.succeeded(report, logger: outputs.logger)
+            if kind == .full { MallocTuning.releaseFreedMemory() }
         } catch {
             schedule.failed(startedAt: start, at: clock.now)
             outputs.health?.failed("\(error)")

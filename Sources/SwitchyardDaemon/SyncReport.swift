@@ -26,8 +26,10 @@ public struct SyncReport: Sendable {
     public var noLocalEndpoints: [String: Int] = [:]
     /// Seconds from each changed EndpointSlice's last-change trigger time to the end of this sync.
     public var networkProgrammingLatencies: [Double] = []
-    /// The health-check node ports wanted after this sync.
-    public var healthChecks: [ServiceHealthCheck] = []
+    /// The health-check node ports wanted after this sync; nil when they did not change.
+    public var healthChecks: [ServiceHealthCheck]?
+    /// For a resync: whether someone else had changed the tables (they were read back and repaired).
+    public var drifted = false
 
     public init(kind: SyncKind) { self.kind = kind }
 

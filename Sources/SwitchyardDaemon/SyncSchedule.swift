@@ -1,10 +1,13 @@
 /// Which sync to run.
 public enum SyncKind: String, Sendable, Hashable {
-    /// Re-plan everything and reconcile against what the backend reads back (start-up, periodic
-    /// resync, and every retry after a failure).
+    /// Re-plan everything and reconcile against what the backend reads back (start-up, every retry
+    /// after a failure, and once per full sync period — an hour by default, as kube-proxy's).
     case full
     /// Re-plan the changed services and commit the differ's transaction.
     case incremental
+    /// The periodic drift check (every sync period): ask the backend whether anyone else changed the
+    /// tables since our last write — one netlink round trip — and only then read back and repair.
+    case resync
 }
 
 /// When to sync: the pure rate-limiting and retry policy of the sync loop, separate from the sync
@@ -12,32 +15,42 @@ public enum SyncKind: String, Sendable, Hashable {
 ///
 /// - Nothing runs until the sources have delivered their first state (``sourcesSynced``).
 /// - The first sync is full; after it, changes are coalesced so that syncs start at most once per
-///   ``minSyncPeriod``; a full resync runs every ``syncPeriod``.
+///   ``minSyncPeriod``; a drift check (``SyncKind/resync``) runs every ``syncPeriod`` and a full
+///   sync every ``fullSyncPeriod``.
 /// - A failed sync is retried after a backoff (``minSyncPeriod`` doubling per failure, capped at
 ///   ``syncPeriod``), always as a full sync.
 public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public var minSyncPeriod: Duration
     public var syncPeriod: Duration
+    public var fullSyncPeriod: Duration
 
     public private(set) var sourcesSynced = false
     /// When the oldest change not yet programmed arrived.
     public private(set) var pendingSince: Instant?
     public private(set) var lastAttempt: Instant?
     public private(set) var lastFullSync: Instant?
+    /// When the tables were last checked for drift (by a full sync or a resync).
+    public private(set) var lastCheck: Instant?
     /// Consecutive failed syncs.
     public private(set) var failures = 0
     public private(set) var retryAt: Instant?
     private var needsFull = true
 
-    public init(minSyncPeriod: Duration, syncPeriod: Duration) {
+    public init(minSyncPeriod: Duration, syncPeriod: Duration, fullSyncPeriod: Duration = .seconds(3600)) {
         self.minSyncPeriod = minSyncPeriod
         self.syncPeriod = syncPeriod
+        self.fullSyncPeriod = max(fullSyncPeriod, syncPeriod)
     }
 
     /// The sources delivered changes at `now` (the first call opens the gate).
     public mutating func changed(at now: Instant) {
         sourcesSynced = true
         if pendingSince == nil { pendingSince = now }
+    }
+
+    /// Asks for a full sync as soon as possible (on demand, e.g. SIGHUP).
+    public mutating func requestFull() {
+        needsFull = true
     }
 
     /// The delay before retry number `failures` (1-based).
@@ -56,8 +69,9 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
         guard sourcesSynced else { return nil }
         if let retryAt { return now >= retryAt ? .full : nil }
         if needsFull { return .full }
-        if let lastFullSync, now >= lastFullSync.advanced(by: syncPeriod) { return .full }
+        if let lastFullSync, now >= lastFullSync.advanced(by: fullSyncPeriod) { return .full }
         if pendingSince != nil, let lastAttempt, now >= lastAttempt.advanced(by: minSyncPeriod) { return .incremental }
+        if let lastCheck, now >= lastCheck.advanced(by: syncPeriod) { return .resync }
         return nil
     }
 
@@ -67,17 +81,27 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
         guard sourcesSynced else { return nil }
         if let retryAt { return retryAt }
         var candidates: [Instant] = []
-        if let lastFullSync { candidates.append(lastFullSync.advanced(by: syncPeriod)) }
+        if let lastFullSync { candidates.append(lastFullSync.advanced(by: fullSyncPeriod)) }
+        if let lastCheck { candidates.append(lastCheck.advanced(by: syncPeriod)) }
         if pendingSince != nil, let lastAttempt { candidates.append(lastAttempt.advanced(by: minSyncPeriod)) }
         return candidates.min()
     }
 
     /// A sync of `kind` that started at `start` succeeded. Changes that arrive after this call are
-    /// pending again.
+    /// pending again (a resync leaves pending changes pending).
     public mutating func succeeded(_ kind: SyncKind, startedAt start: Instant) {
-        lastAttempt = start
-        if kind == .full { lastFullSync = start }
-        pendingSince = nil
+        switch kind {
+        case .full:
+            lastFullSync = start
+            lastCheck = start
+            lastAttempt = start
+            pendingSince = nil
+        case .incremental:
+            lastAttempt = start
+            pendingSince = nil
+        case .resync:
+            lastCheck = start
+        }
         failures = 0
         retryAt = nil
         needsFull = false

@@ -1,11 +1,16 @@
 import SwitchyardLB
 import SwitchyardModel
+import SwitchyardNetlink
 import SwitchyardNFT
 import SwitchyardRules
 
 /// One sync, as separate phases: plan (policy), compile (rules and, for an incremental sync, the
 /// transaction), program (backend I/O), conntrack. It neither schedules nor logs nor counts
 /// metrics; it reports what it did.
+///
+/// Only a full sync costs O(cluster). An incremental sync touches the changed Services alone — their
+/// plans, rules, transaction, stale flows, gauges and health checks — and a resync asks the backend
+/// whether anyone else changed the tables before reading anything back.
 public struct Syncer<Backend: SyncBackend>: Sendable {
     public var backend: Backend
     public var config: ProxyConfig
@@ -18,77 +23,133 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         self.wallClock = wallClock
     }
 
-    /// Runs one sync of `kind`. On success `state` holds the new plan and programmed ruleset; on a
-    /// throw only the store's change tracking was consumed (the next sync must be full).
+    /// Runs one sync of `kind`. On success `state` holds the new plan; on a throw the compiled state
+    /// is dropped (the next sync must be full) and only the store's change tracking was consumed.
     public func sync(_ kind: SyncKind, state: inout ProxyState) async throws -> SyncReport {
-        var report = SyncReport(kind: kind)
+        switch kind {
+        case .incremental where state.compiler != nil: try await incremental(state: &state)
+        case .resync where state.compiler != nil: try await resync(state: &state)
+        default: try await full(state: &state, changes: state.store.takeChanges())
+        }
+    }
+
+    /// Everything re-planned and compiled; the backend reads its tables back and gets only the
+    /// difference (start-up, retries, the hourly full sync).
+    func full(state: inout ProxyState, changes: ClusterChanges) async throws -> SyncReport {
+        var report = SyncReport(kind: .full)
         var stopwatch = Stopwatch()
-        let changes = state.store.takeChanges()
         report.serviceChanges = changes.services.count
         report.endpointChanges = changes.endpoints.count
-
-        // Plan, compile and diff: incrementally from the last programmed state, or everything.
+        let old = state.compiler.take()
         let snapshot = state.store.snapshot
-        let compiler: IncrementalCompiler
-        // The services whose plans may differ (nil: any).
-        var replanned: Set<ObjectKey>?
-        if kind == .incremental, var current = state.compiler {
-            let update = Planner.plan(changes: changes, snapshot: snapshot, config: config)
-            report.replannedServices = update.services.count
-            replanned = update.isFull ? nil : Set(update.services.keys)
-            report.phases.append(("plan", stopwatch.lap()))
-            let transaction = current.apply(update)
-            compiler = current
-            report.phases.append(("compile", stopwatch.lap()))
-            report.programming = transaction.isEmpty
-                ? ProgrammingReport(operations: 0)
-                : try await backend.commit(transaction, programmed: state.programmed)
-            report.phases.append(("program", stopwatch.lap()))
-            state.programmed.followSetDefinitions(of: transaction)
-        } else {
-            let plan = Planner.plan(snapshot: snapshot, config: config)
-            report.replannedServices = snapshot.services.count
-            report.phases.append(("plan", stopwatch.lap()))
-            compiler = IncrementalCompiler(config: config, plan: plan)
-            let wanted = compiler.ruleset()
-            report.phases.append(("compile", stopwatch.lap()))
-            report.programming = try await backend.reconcile(to: wanted)
-            report.phases.append(("program", stopwatch.lap()))
-            state.programmed = wanted
-            report.elements = wanted.elementCount
-            report.rules = wanted.ruleCount
-        }
-        let plan = compiler.plan
+        let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config)
+        report.replannedServices = snapshot.services.count
+        report.phases.append(("compile", stopwatch.lap()))
+        report.programming = try await backend.reconcile(to: wanted)
+        report.phases.append(("program", stopwatch.lap()))
+        report.elements = wanted.elementCount
+        report.rules = wanted.ruleCount
 
-        // Stale UDP flows.
-        let filters = ConntrackCleanup.filters(old: state.plan, new: plan, services: replanned)
+        // Stale UDP flows: before the first sync every served UDP frontend may hold flows that were
+        // never translated; the backend looks them all up in one kernel-filtered dump.
+        let filters = ConntrackCleanup.filters(old: old?.plan, new: plan)
         report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
         report.phases.append(("conntrack", stopwatch.lap()))
 
         // As kube-proxy, the initial sync reports no programming latency (the trigger times of a
         // first load say when the cluster changed, not how long this proxy took).
-        let now = wallClock()
-        report.networkProgrammingLatencies = state.plan == nil ? [] : changes.endpoints.sorted().flatMap { key in
-            (snapshot.endpointSlicesByService[key] ?? [:]).values.compactMap(\.lastChangeTriggerTime).map { max(0, now - $0) }
+        if old != nil { report.networkProgrammingLatencies = latencies(of: changes.endpoints, in: snapshot) }
+        state.gauges = PlanGauges(plan)
+        let checks = Dictionary(uniqueKeysWithValues: plan.services.compactMap { key, ports in
+            ServiceHealthCheck(service: key, plans: ports).map { (key, $0) }
+        })
+        if checks != state.healthChecks || old == nil { report.healthChecks = checks.values.sorted() }
+        state.healthChecks = checks
+        // The per-Service bookkeeping that makes the next syncs incremental, built after the commit
+        // so that it does not delay the rules.
+        state.compiler = IncrementalCompiler(config: config, plan: plan)
+        report.phases.append(("index", stopwatch.lap()))
+        finish(&report, gauges: state.gauges)
+        return report
+    }
+
+    /// The changed Services re-planned and recompiled; their transaction committed.
+    func incremental(state: inout ProxyState) async throws -> SyncReport {
+        var report = SyncReport(kind: .incremental)
+        var stopwatch = Stopwatch()
+        let changes = state.store.takeChanges()
+        report.serviceChanges = changes.services.count
+        report.endpointChanges = changes.endpoints.count
+        // Taken out of the state, so applying the update mutates the only reference (no copy).
+        guard var compiler = state.compiler.take() else { return try await full(state: &state, changes: changes) }
+        let snapshot = state.store.snapshot
+        let result = RulesPipeline.incremental(&compiler, changes: changes, snapshot: snapshot)
+        guard result.applied else {
+            // This node's context changed: every plan may differ.
+            state.compiler = compiler
+            return try await full(state: &state, changes: changes)
         }
-        // Gauges over the whole plan: one pass, no sorting.
-        let ports = plan.services.values.joined()
-        report.servicePorts = plan.services.values.reduce(0) { $0 + $1.count }
-        report.noLocalEndpoints = Self.noLocalEndpoints(ports)
-        report.healthChecks = plan.healthChecks
+        report.replannedServices = result.before.count
+        report.phases.append(("compile", stopwatch.lap()))
+        let transaction = result.transaction
+        report.programming = transaction.isEmpty ? ProgrammingReport(operations: 0) : try await backend.commit(transaction)
+        report.phases.append(("program", stopwatch.lap()))
+
+        var filters: [ConntrackFilter] = []
+        var checksChanged = false
+        let nodePortAddresses = compiler.plan.node.nodePortAddresses
+        for (key, old) in result.before {
+            let new = compiler.plan.services[key] ?? []
+            filters += ConntrackCleanup.filters(old: old, new: new, nodePortAddresses: nodePortAddresses)
+            state.gauges.replace(old, with: new)
+            let check = ServiceHealthCheck(service: key, plans: new)
+            if state.healthChecks[key] != check {
+                state.healthChecks[key] = check
+                checksChanged = true
+            }
+        }
+        report.conntrackDeleted = await backend.deleteConntrack(matching: filters)
+        report.phases.append(("conntrack", stopwatch.lap()))
+        report.networkProgrammingLatencies = latencies(of: changes.endpoints, in: snapshot)
+        if checksChanged { report.healthChecks = state.healthChecks.values.sorted() }
+        finish(&report, gauges: state.gauges)
         state.compiler = compiler
         return report
     }
 
-    /// kube-proxy's `sync_proxy_rules_no_local_endpoints_total` gauge: service ports whose Local
-    /// policy finds no local endpoint while endpoints exist elsewhere.
-    static func noLocalEndpoints(_ ports: some Sequence<ServicePortPlan>) -> [String: Int] {
-        var counts = ["internal": 0, "external": 0]
-        for plan in ports where plan.hasEndpoints && plan.local.isEmpty {
-            if plan.internalTrafficPolicy == .local { counts["internal", default: 0] += 1 }
-            if plan.externalTrafficPolicy == .local, plan.isExternallyAccessible { counts["external", default: 0] += 1 }
+    /// The periodic drift check: one generation request when nobody else committed since our last
+    /// write; otherwise the tables are read back and repaired towards what was compiled (no re-plan).
+    func resync(state: inout ProxyState) async throws -> SyncReport {
+        var report = SyncReport(kind: .resync)
+        var stopwatch = Stopwatch()
+        guard let compiler = state.compiler.take() else { return try await full(state: &state, changes: state.store.takeChanges()) }
+        let untouched = await backend.isUntouchedSinceLastWrite()
+        report.phases.append(("check", stopwatch.lap()))
+        if !untouched {
+            let wanted = compiler.ruleset()
+            report.phases.append(("compile", stopwatch.lap()))
+            report.programming = try await backend.reconcile(to: wanted)
+            report.phases.append(("program", stopwatch.lap()))
+            report.elements = wanted.elementCount
+            report.rules = wanted.ruleCount
         }
-        return counts
+        report.drifted = !untouched
+        finish(&report, gauges: state.gauges)
+        state.compiler = compiler
+        return report
+    }
+
+    private func finish(_ report: inout SyncReport, gauges: PlanGauges) {
+        report.servicePorts = gauges.servicePorts
+        report.noLocalEndpoints = gauges.noLocalEndpoints
+    }
+
+    /// Seconds from each changed Service's EndpointSlices' last-change trigger time to now.
+    private func latencies(of services: Set<ObjectKey>, in snapshot: ClusterSnapshot) -> [Double] {
+        let now = wallClock()
+        return services.sorted().flatMap { key in
+            (snapshot.endpointSlicesByService[key] ?? [:]).values.compactMap(\.lastChangeTriggerTime).map { max(0, now - $0) }
+        }
     }
 }
 

@@ -55,13 +55,21 @@ public enum StaleFlows {
     public static func between(old: ClusterPlan, new: ClusterPlan, services: some Sequence<ObjectKey>) -> [StaleFlow] {
         var flows: [StaleFlow] = []
         for service in services {
-            let before = Dictionary((old.services[service] ?? []).map { (PortKey($0), $0) }, uniquingKeysWith: { first, _ in first })
-            let after = Dictionary((new.services[service] ?? []).map { (PortKey($0), $0) }, uniquingKeysWith: { first, _ in first })
-            for key in Set(before.keys).union(after.keys) {
-                flows += between(old: before[key], new: after[key], nodePortAddresses: new.node.nodePortAddresses)
-            }
+            flows += between(old: old.services[service] ?? [], new: new.services[service] ?? [], nodePortAddresses: new.node.nodePortAddresses)
         }
         return flows.sorted()
+    }
+
+    /// The stale flows when one Service's port plans go from `old` to `new` (empty: absent).
+    public static func between(old: [ServicePortPlan], new: [ServicePortPlan], nodePortAddresses: [IPAddress]) -> [StaleFlow] {
+        guard old.contains(where: { $0.protocol == .udp }) || new.contains(where: { $0.protocol == .udp }) else { return [] }
+        let before = Dictionary(old.map { (PortKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Dictionary(new.map { (PortKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+        var flows: [StaleFlow] = []
+        for key in Set(before.keys).union(after.keys) {
+            flows += between(old: before[key], new: after[key], nodePortAddresses: nodePortAddresses)
+        }
+        return flows
     }
 
     private struct PortKey: Hashable {

@@ -94,8 +94,11 @@ public enum TransactionError: Error, Sendable, Hashable, CustomStringConvertible
 public struct Transaction: Sendable, Hashable {
     /// The operations, in order.
     public private(set) var operations: [Operation] = []
-    /// Sets and maps known to this transaction (declared in it, or in the base ruleset), for element checks.
-    private var knownSets: [SetKey: KeySignature] = [:]
+    /// The definitions of the sets and maps this transaction's elements refer to: declared in it, or
+    /// taken from the base ruleset. They make the transaction self-contained: elements are checked
+    /// against them when queued and encoded with them when lowered, so no copy of the programmed
+    /// ruleset is needed beside it.
+    private var knownSets: [SetKey: NamedSet] = [:]
 
     /// Longest name the kernel takes (NFT_NAME_MAXLEN 256 includes the terminating NUL; 256 characters fail).
     public static let maxNameLength = 255
@@ -103,7 +106,6 @@ public struct Transaction: Sendable, Hashable {
     public static let maxCommentLength = 128
 
     struct SetKey: Hashable { var table: TableRef; var name: String }
-    struct KeySignature: Hashable { var arity: Int; var data: MapData? }
 
     /// An empty transaction; element arity is checked against sets declared in it.
     public init() {}
@@ -111,8 +113,20 @@ public struct Transaction: Sendable, Hashable {
     /// An empty transaction that also knows the sets of `base` (what is already programmed).
     public init(base: Ruleset) {
         for (ref, table) in base.tables {
-            for (name, set) in table.sets { knownSets[SetKey(table: ref, name: name)] = KeySignature(arity: set.definition.key.arity, data: set.definition.data) }
+            for (name, set) in table.sets { knownSets[SetKey(table: ref, name: name)] = set.definition }
         }
+    }
+
+    /// Makes `definitions` known, as if they were in a base ruleset (for element operations on sets
+    /// this transaction does not declare).
+    public init(knowing definitions: some Sequence<NamedSet>) {
+        for set in definitions { knownSets[SetKey(table: set.table, name: set.name)] = set }
+    }
+
+    /// The definition of set or map `name` in `table` that this transaction's element operations
+    /// use: the last one declared in it, else the base's; nil when unknown.
+    public func setDefinition(_ table: TableRef, _ name: String) -> NamedSet? {
+        knownSets[SetKey(table: table, name: name)]
     }
 
     public var isEmpty: Bool { operations.isEmpty }
@@ -148,7 +162,8 @@ public struct Transaction: Sendable, Hashable {
         try validate(verb, object)
         if case .set(let set) = object {
             let key = SetKey(table: set.table, name: set.name)
-            if verb == .delete { knownSets[key] = nil } else { knownSets[key] = KeySignature(arity: set.key.arity, data: set.data) }
+            // A deleted set keeps its definition: a later element operation on it is the kernel's to refuse.
+            if verb != .delete { knownSets[key] = set }
         }
         operations.append(Operation(verb, object))
     }
@@ -205,10 +220,11 @@ public struct Transaction: Sendable, Hashable {
                 }
             }
             guard let signature = knownSets[SetKey(table: batch.table, name: batch.set)] else { break }
+            let arity = signature.key.arity
             for position in elements.indices {
-                guard elements[position].key.count == signature.arity else {
+                guard elements[position].key.count == arity else {
                     let element = elements[position]
-                    throw .keyArityMismatch(set: batch.set, expected: signature.arity, found: element.key.count, element: element.description)
+                    throw .keyArityMismatch(set: batch.set, expected: arity, found: element.key.count, element: element.description)
                 }
                 if verb == .delete { continue }
                 let label = { elements[position].description }

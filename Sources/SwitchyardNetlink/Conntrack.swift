@@ -44,6 +44,58 @@ extension NetfilterSocket {
     /// never a listing of the whole table — and each is deleted by its own tuple.
     @discardableResult
     public func deleteConntrack(matching filter: ConntrackFilter) throws(NetlinkError) -> Int {
+        try deleteConntrack(tuples: matchingTuples(filter), family: filter.family, context: "\(filter)")
+    }
+
+    /// Beyond this many filters of one family and protocol, one dump of that protocol's entries,
+    /// matched here, replaces a dump per filter (a first sync has one filter per UDP frontend).
+    static let filtersPerDumpLimit = 4
+
+    /// Deletes the conntrack entries matching any of `filters` and returns how many it deleted: a
+    /// kernel-filtered dump per filter when they are few, else one dump per family and protocol
+    /// (the kernel filters by protocol; addresses and ports are matched against a hash set here).
+    @discardableResult
+    public func deleteConntrack(matchingAny filters: [ConntrackFilter]) throws(NetlinkError) -> Int {
+        struct Group: Hashable { var family: UInt8; var proto: UInt8 }
+        struct Flow: Hashable { var destination: [UInt8]; var port: UInt16; var replySource: [UInt8]? }
+        var groups: [Group: [ConntrackFilter]] = [:]
+        for filter in filters { groups[Group(family: filter.family, proto: filter.protocol), default: []].append(filter) }
+        var deleted = 0
+        for (group, members) in groups.sorted(by: { ($0.key.family, $0.key.proto) < ($1.key.family, $1.key.proto) }) {
+            if members.count <= Self.filtersPerDumpLimit {
+                for filter in members { deleted += try deleteConntrack(matching: filter) }
+                continue
+            }
+            let wanted = Set(members.map { Flow(destination: $0.destination, port: $0.port, replySource: $0.replySource) })
+            let anyReply = Set(members.filter { $0.replySource == nil }.map { Flow(destination: $0.destination, port: $0.port, replySource: nil) })
+            let addressLength = group.family == UInt8(AF_INET6) ? 16 : 4
+            let (source, destination): (ctattr_ip, ctattr_ip) = addressLength == 16 ? (CTA_IP_V6_SRC, CTA_IP_V6_DST) : (CTA_IP_V4_SRC, CTA_IP_V4_DST)
+            let everything = ConntrackFilter(destination: [UInt8](repeating: 0, count: addressLength), port: 0, protocol: group.proto)
+            var tuples: [[UInt8]] = []
+            try dump("conntrack entries of protocol \(group.proto)", build: { buffer, seq in
+                Self.conntrackRequest(buffer, seq: seq, type: UInt16(IPCTNL_MSG_CT_GET.rawValue), flags: UInt16(NLM_F_DUMP), family: group.family) { header in
+                    Self.putTuple(header, CTA_TUPLE_ORIG, address: everything.destination, isSource: false, proto: group.proto, port: nil)
+                    let nest = mnl_attr_nest_start(header, UInt16(CTA_FILTER.rawValue))
+                    mnl_attr_put_u32(header, UInt16(CTA_FILTER_ORIG_FLAGS.rawValue), filterProtocolNumber)
+                    mnl_attr_put_u32(header, UInt16(CTA_FILTER_REPLY_FLAGS.rawValue), 0)
+                    mnl_attr_nest_end(header, nest)
+                }
+            }, each: { message throws(NetlinkError) in
+                guard let tuple = Self.attribute(UInt16(CTA_TUPLE_ORIG.rawValue), in: message),
+                      let address = Self.address(in: tuple, destination), let port = Self.destinationPort(in: tuple) else { return }
+                let reply = Self.attribute(UInt16(CTA_TUPLE_REPLY.rawValue), in: message).flatMap { Self.address(in: $0, source) }
+                if anyReply.contains(Flow(destination: address, port: port, replySource: nil))
+                    || wanted.contains(Flow(destination: address, port: port, replySource: reply)) {
+                    tuples.append(tuple)
+                }
+            })
+            deleted += try deleteConntrack(tuples: tuples, family: group.family, context: "\(members.count) filters of protocol \(group.proto)")
+        }
+        return deleted
+    }
+
+    /// The original tuples of the entries matching `filter`, filtered by the kernel.
+    private func matchingTuples(_ filter: ConntrackFilter) throws(NetlinkError) -> [[UInt8]] {
         var tuples: [[UInt8]] = []
         try dump("conntrack entries \(filter)", build: { buffer, seq in
             Self.conntrackRequest(buffer, seq: seq, type: UInt16(IPCTNL_MSG_CT_GET.rawValue), flags: UInt16(NLM_F_DUMP), family: filter.family) { header in
@@ -69,20 +121,25 @@ extension NetfilterSocket {
             }
             tuples.append(tuple)
         })
+        return tuples
+    }
+
+    /// Deletes the entries with these original tuples, one request each; entries already gone count 0.
+    private func deleteConntrack(tuples: [[UInt8]], family: UInt8, context: String) throws(NetlinkError) -> Int {
         var deleted = 0
         for tuple in tuples {
             let request = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 8)
             defer { request.deallocate() }
             let seq = UInt32(truncatingIfNeeded: deleted) &+ 0x4000_0000
             let header = Self.conntrackRequest(request.bindMemory(to: CChar.self, capacity: 1024), seq: seq,
-                                               type: UInt16(IPCTNL_MSG_CT_DELETE.rawValue), flags: UInt16(NLM_F_ACK), family: filter.family) { header in
+                                               type: UInt16(IPCTNL_MSG_CT_DELETE.rawValue), flags: UInt16(NLM_F_ACK), family: family) { header in
                 tuple.withUnsafeBytes { bytes in
                     let target = UnsafeMutableRawPointer(mnl_nlmsg_get_payload_tail(header))!
                     target.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
                     header.pointee.nlmsg_len += UInt32((bytes.count + 3) & ~3)
                 }
             }
-            if try acknowledge(header, context: "deleting conntrack entry \(filter)") { deleted += 1 }
+            if try acknowledge(header, context: "deleting conntrack entry (\(context))") { deleted += 1 }
         }
         return deleted
     }
@@ -142,6 +199,13 @@ extension NetfilterSocket {
             offset += (length + 3) & ~3
         }
         return nil
+    }
+
+    /// The destination port inside a tuple attribute (CTA_TUPLE_PROTO nest), in host order.
+    private static func destinationPort(in tuple: [UInt8]) -> UInt16? {
+        guard let proto = attribute(UInt16(CTA_TUPLE_PROTO.rawValue), in: tuple, from: 4),
+              let value = attribute(UInt16(CTA_PROTO_DST_PORT.rawValue), in: proto, from: 4), value.count >= 6 else { return nil }
+        return UInt16(value[4]) << 8 | UInt16(value[5])
     }
 
     /// The address of kind `which` inside a tuple attribute (CTA_TUPLE_IP nest).

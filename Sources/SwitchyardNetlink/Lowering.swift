@@ -207,13 +207,9 @@ public enum Lowering {
         return lowered
     }
 
-    /// A typed transaction as kernel operations. Element operations need each set's definition, taken
-    /// from the transaction itself or from `programmed` (what is already in the kernel).
-    public static func operations(_ transaction: Transaction, programmed: Ruleset) throws(LoweringError) -> [KernelOperation] {
-        var definitions: [TableRef: [String: NamedSet]] = [:]
-        for (ref, state) in programmed.tables {
-            definitions[ref] = state.sets.mapValues(\.definition)
-        }
+    /// A typed transaction as kernel operations. Element operations take each set's definition from
+    /// the transaction itself (``Transaction/setDefinition(_:_:)``): it is self-contained.
+    public static func operations(_ transaction: Transaction) throws(LoweringError) -> [KernelOperation] {
         var result: [KernelOperation] = []
         for operation in transaction.operations {
             // Element batches label themselves: their full text would be as long as the batch.
@@ -240,14 +236,13 @@ public enum Lowering {
             case (.delete, .rule(let typed)):
                 result.append(KernelOperation(.deleteRule(try rule(typed)), label: label))
             case (.add, .set(let typed)), (.create, .set(let typed)):
-                definitions[typed.table, default: [:]][typed.name] = typed
                 result.append(KernelOperation(.addSet(try set(typed)), label: label))
             case (.delete, .set(let typed)):
                 result.append(KernelOperation(.deleteSet(try set(typed)), label: label))
             case (.flush, .set(let typed)):
                 result.append(KernelOperation(.flushSet(try set(typed)), label: label))
             case (.add, .elements(let batch)), (.create, .elements(let batch)), (.delete, .elements(let batch)):
-                guard let definition = definitions[batch.table]?[batch.set] else {
+                guard let definition = transaction.setDefinition(batch.table, batch.set) else {
                     throw LoweringError(object: "\(batch.table) \(batch.set)", reason: "elements for a set that is not defined")
                 }
                 let kernelSet = try set(definition)

@@ -19,6 +19,9 @@ public struct ReconcileSummary: Sendable, Hashable {
 /// periodic resyncs. One owner; calls block, so async callers run them off the cooperative pool.
 public final class NetfilterProgrammer {
     private let socket: NetfilterSocket
+    /// The ruleset generation right after this programmer's last commit or reconciliation: while the
+    /// kernel still reports it, nobody else has committed anything, and the tables are as programmed.
+    public private(set) var lastGeneration: UInt32?
 
     public init(namespace: NetworkNamespace = .current) throws(NetlinkError) {
         socket = try NetfilterSocket(namespace: namespace)
@@ -26,22 +29,32 @@ public final class NetfilterProgrammer {
 
     public var namespace: NetworkNamespace { socket.namespace }
 
-    /// Commits `transaction` atomically. `programmed` is the typed state before it (for the set
-    /// definitions its element operations refer to).
+    /// Commits `transaction` atomically (it carries the set definitions its elements need).
     @discardableResult
-    public func commit(_ transaction: Transaction, programmed: Ruleset) throws(ProgrammingError) -> CommitSummary {
+    public func commit(_ transaction: Transaction) throws(ProgrammingError) -> CommitSummary {
         let operations: [KernelOperation]
         do {
-            operations = try Lowering.operations(transaction, programmed: programmed)
+            operations = try Lowering.operations(transaction)
         } catch {
             throw .lowering(error)
         }
-        guard !operations.isEmpty else { return CommitSummary(messages: 0, bytes: 0, generation: 0) }
+        guard !operations.isEmpty else { return CommitSummary(messages: 0, bytes: 0, generation: lastGeneration ?? 0) }
         do {
-            return try socket.apply(operations)
+            let summary = try socket.apply(operations)
+            lastGeneration = summary.generation
+            return summary
         } catch {
+            lastGeneration = nil
             throw .kernel(error)
         }
+    }
+
+    /// True when the ruleset generation (`NFT_MSG_GETGEN`, one small netlink round trip) is still the
+    /// one this programmer left: no one has committed anything since, so the tables cannot have
+    /// drifted and need no read-back. False after anyone else's commit, or before the first sync.
+    public func isUntouchedSinceLastCommit() throws(NetlinkError) -> Bool {
+        guard let lastGeneration else { return false }
+        return try socket.generation() == lastGeneration
     }
 
     /// Makes the kernel's tables `tables` equal to `wanted` with the fewest operations, in one
@@ -89,10 +102,14 @@ public final class NetfilterProgrammer {
                 throw .kernel(.malformedReply("\(error)"))
             }
         }
-        guard !operations.isEmpty else { return ReconcileSummary(operations: 0, commit: nil) }
+        guard !operations.isEmpty else {
+            lastGeneration = generation
+            return ReconcileSummary(operations: 0, commit: nil)
+        }
         do {
-            var summary = ReconcileSummary(operations: operations.count, commit: try socket.apply(operations, expectedGeneration: generation),
-                                           labels: operations.map(\.label))
+            let commit = try socket.apply(operations, expectedGeneration: generation)
+            lastGeneration = commit.generation
+            var summary = ReconcileSummary(operations: operations.count, commit: commit, labels: operations.map(\.label))
             for operation in operations {
                 switch operation.kind {
                 case .addElements(_, let elements, _): summary.added += elements.count
@@ -103,6 +120,7 @@ public final class NetfilterProgrammer {
             }
             return summary
         } catch {
+            lastGeneration = nil
             throw .kernel(error)
         }
     }
@@ -110,6 +128,11 @@ public final class NetfilterProgrammer {
     /// Deletes the conntrack entries matching `filter`; returns how many.
     public func deleteConntrack(matching filter: ConntrackFilter) throws(NetlinkError) -> Int {
         try socket.deleteConntrack(matching: filter)
+    }
+
+    /// Deletes the conntrack entries matching any of `filters`; returns how many.
+    public func deleteConntrack(matchingAny filters: [ConntrackFilter]) throws(NetlinkError) -> Int {
+        try socket.deleteConntrack(matchingAny: filters)
     }
 
     /// Deletes Switchyard's own tables (cleanup).

@@ -12,6 +12,15 @@ public enum MallocTuning {
         #endif
     }
 
+    /// Hands the heap's free pages back to the kernel (`malloc_trim`): the daemon calls it after a
+    /// full sync, whose transient peak (lists, wanted ruleset, read-back) would otherwise stay
+    /// resident until the next one, an hour later.
+    public static func releaseFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
+
     // <malloc.h>, which the Glibc module does not import.
     private static let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
     private static let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
@@ -20,4 +29,7 @@ public enum MallocTuning {
 #if os(Linux)
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif

@@ -176,6 +176,21 @@ struct SyncLoopTests {
         }
     }
 
+    @Test("an idle resync asks whether anyone changed the tables and reads nothing back")
+    func idleResyncReadsNothing() async throws {
+        try await LoopHarness().run { h in
+            h.input.yield(try Fixtures.initialBatch())
+            #expect(await eventually { h.progress.syncs == 1 })
+            await h.settle(batches: 1)
+            h.clock.advance(by: .seconds(30))
+            #expect(await eventually { h.progress.syncs == 2 })
+            await h.settle(batches: 1)
+            h.clock.advance(by: .seconds(30))
+            #expect(await eventually { h.progress.syncs == 3 })
+            #expect(await h.writes() == ["reconcile"], "only the first sync wrote; the two resyncs found the tables untouched")
+        }
+    }
+
     @Test("a failed sync is retried with exponential backoff, then as a full sync")
     func retryWithBackoff() async throws {
         try await LoopHarness().run { h in
@@ -212,6 +227,24 @@ struct SyncScheduleTests {
     func backoff(failures: Int, seconds: Double) {
         let schedule = Schedule(minSyncPeriod: .seconds(1), syncPeriod: .seconds(30))
         #expect(schedule.backoff(afterFailures: failures) == .milliseconds(Int64(seconds * 1000)))
+    }
+
+    @Test("the periodic sync is a drift check; a full sync comes once per full sync period")
+    func periodicKinds() {
+        var schedule = Schedule(minSyncPeriod: .seconds(1), syncPeriod: .seconds(30), fullSyncPeriod: .seconds(3600))
+        schedule.changed(at: Self.at(0))
+        schedule.succeeded(.full, startedAt: Self.at(0))
+        #expect(schedule.due(at: Self.at(29)) == nil)
+        #expect(schedule.due(at: Self.at(30)) == .resync)
+        schedule.succeeded(.resync, startedAt: Self.at(30))
+        #expect(schedule.nextDeadline == Self.at(60))
+        schedule.changed(at: Self.at(40))
+        #expect(schedule.due(at: Self.at(40)) == .incremental, "a resync does not count as the last attempt")
+        schedule.succeeded(.incremental, startedAt: Self.at(40))
+        #expect(schedule.due(at: Self.at(60)) == .resync)
+        #expect(schedule.due(at: Self.at(3600)) == .full)
+        schedule.requestFull()
+        #expect(schedule.due(at: Self.at(61)) == .full)
     }
 
     @Test("first sync is full and immediate; later changes wait for the min sync period")

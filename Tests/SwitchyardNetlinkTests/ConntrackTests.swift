@@ -48,6 +48,33 @@ struct ConntrackTests {
         }
     }
 
+    @Test("many filters share one dump and delete exactly what one dump per filter deletes")
+    func manyFiltersOneDump() async throws {
+        try await TestNamespace.with("ct") { ns in
+            // Ten services: five with a removed endpoint's flow, five with an untranslated one, and
+            // for each a flow that must stay (another endpoint, another port, TCP).
+            for index in 0..<10 {
+                let vip = "10.96.1.\(index)"
+                let reply = index < 5 ? "10.244.1.\(index)" : vip
+                try Self.insert(ns, client: "10.0.1.\(index)", sport: 4000 + index, vip: vip, port: 53, reply: reply)
+                try Self.insert(ns, client: "10.0.2.\(index)", sport: 4000 + index, vip: vip, port: 53, reply: "10.244.2.\(index)")
+                try Self.insert(ns, client: "10.0.3.\(index)", sport: 4000 + index, vip: vip, port: 5353, reply: reply)
+                try Self.insert(ns, client: "10.0.4.\(index)", sport: 4000 + index, vip: vip, port: 53, reply: reply, proto: "tcp")
+            }
+            let filters = (0..<10).map { index -> ConntrackFilter in
+                let vip: [UInt8] = [10, 96, 1, UInt8(index)]
+                return ConntrackFilter(destination: vip, port: 53, replySource: index < 5 ? [10, 244, 1, UInt8(index)] : vip)
+            }
+            #expect(filters.count > NetfilterSocket.filtersPerDumpLimit, "the batched path is the one under test")
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            #expect(try socket.deleteConntrack(matchingAny: filters) == 10)
+            let left = try Self.flows(ns)
+            #expect(left.count == 30, "\(left)")
+            #expect(!left.contains { $0.contains("src=10.0.1.") }, "\(left)")
+            #expect(try socket.deleteConntrack(matchingAny: filters) == 0)
+        }
+    }
+
     @Test("IPv6 flows are matched too")
     func ipv6() async throws {
         try await TestNamespace.with("ct") { ns in

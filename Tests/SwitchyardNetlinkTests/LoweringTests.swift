@@ -99,7 +99,7 @@ struct LoweringTests {
                 defer { try? FileManager.default.removeItem(at: file) }
                 try theirs.runChecked(["nft", "-f", file.path])
                 let socket = try NetfilterSocket(namespace: .named(ours.name))
-                try socket.apply(try Lowering.operations(tx, programmed: Ruleset()))
+                try socket.apply(try Lowering.operations(tx))
                 let expected = try theirs.runChecked(["nft", "list", "ruleset"])
                 let actual = try ours.runChecked(["nft", "list", "ruleset"])
                 #expect(actual == expected)

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import SwitchyardNetlink
+import SwitchyardNFT
 import SwitchyardTestSupport
 
 /// The wanted ruleset of `EncodingTests`, as one `KernelRuleset` value.
@@ -36,6 +37,27 @@ struct ReconcilerTests {
             #expect(Reconciler.operations(from: listed, to: wanted).isEmpty)
             listed = try socket.list(family: .ip, table: "absent")
             #expect(!listed.exists)
+        }
+    }
+
+    @Test("the ruleset generation tells whether anyone else committed since our last write")
+    func generationDetectsDrift() async throws {
+        try await TestNamespace.with("gen") { ns in
+            let programmer = try NetfilterProgrammer(namespace: .named(ns.name))
+            #expect(try !programmer.isUntouchedSinceLastCommit(), "unknown before the first write")
+            var transaction = Transaction()
+            try transaction.add(.table(Table(TableRef(.ip, "switchyard"))))
+            try programmer.commit(transaction)
+            #expect(try programmer.isUntouchedSinceLastCommit())
+            #expect(try programmer.isUntouchedSinceLastCommit(), "asking changes nothing")
+            // Another program commits (to any table): the next resync must read back.
+            try ns.runChecked(["nft", "add", "table", "inet", "someone-else"])
+            #expect(try !programmer.isUntouchedSinceLastCommit())
+            var wanted = Ruleset()
+            wanted.add(Table(TableRef(.ip, "switchyard")))
+            let summary = try programmer.reconcile(to: wanted, tables: [TableRef(.ip, "switchyard")])
+            #expect(summary.operations == 0)
+            #expect(try programmer.isUntouchedSinceLastCommit(), "a reconciliation that found nothing to do adopts the generation")
         }
     }
 

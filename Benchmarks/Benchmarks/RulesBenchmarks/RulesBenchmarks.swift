@@ -58,8 +58,7 @@ let benchmarks: @Sendable () -> Void = {
             state.round += 1
             benchmark.startMeasurement()
             state.store.apply(events)
-            let update = Planner.plan(changes: state.store.takeChanges(), snapshot: state.store.snapshot, config: state.config)
-            let transaction = state.rules.apply(update)
+            let transaction = RulesPipeline.incremental(&state.rules, changes: state.store.takeChanges(), snapshot: state.store.snapshot).transaction
             benchmark.stopMeasurement()
             blackHole(transaction.count)
         }

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""The daemon benchmark: `switchyard run --kubeconfig` as a user runs it, against an API server
+inside the benchmark (apiserver.py) holding SERVICES Services × ENDPOINTS endpoints and PODS Pods,
+programming a private network namespace. It measures, end to end:
+
+- first full sync: API lists served → rules committed (the daemon's own `synced kind=full` line,
+  with its phases), and DNS answering after the lists;
+- idle CPU over a window with nothing changing (periodic resyncs included);
+- churn at RATE changes/s for SECONDS (half endpoint changes, half new Services): daemon CPU per
+  change, network programming latency (API write → the element's commit, seen by `nft monitor`
+  in the namespace), DNS freshness (API write → the new name answering);
+- RSS over time;
+and, side by side, the isolated pipeline (`switchyard bench`) for the same shape in the same run.
+
+Needs root (network namespaces) and a release build. Loopback and a private namespace only.
+Usage: run.py [--services N] [--endpoints N] [--pods N] [--rate R] [--seconds S] [--idle S]
+              [--json FILE] [--bin PATH] [--no-pipeline]
+"""
+import argparse
+import ipaddress
+import json
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apiserver  # noqa: E402
+
+SERVICES = "/api/v1/services"
+SLICES = "/apis/discovery.k8s.io/v1/endpointslices"
+PODS = "/api/v1/pods"
+NODE = "node-0"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message):
+    print("daemon-bench: " + message, file=sys.stderr, flush=True)
+
+
+def rfc3339(t):
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Workload:
+    """The synthetic cluster: namespaces, nodes, services with one EndpointSlice each, pods."""
+
+    def __init__(self, services, endpoints, pods, nodes=100, namespaces=50):
+        self.services, self.endpoints, self.pods, self.nodes, self.namespaces = services, endpoints, pods, nodes, namespaces
+        self.rng = random.Random(1)
+        self.fresh_ip = int(ipaddress.ip_address("10.200.0.1"))
+        self.fresh_cluster_ip = int(ipaddress.ip_address("10.110.0.1"))
+        self.added = 0
+        self.slices = {}  # service index -> slice dict
+
+    @staticmethod
+    def pod_ip(index):
+        return str(ipaddress.ip_address(int(ipaddress.ip_address("10.128.0.1")) + index))
+
+    def namespace_of(self, index):
+        return "ns-%d" % (index % self.namespaces)
+
+    def service(self, name, namespace, cluster_ip, udp, node_port):
+        port = {"name": "dns" if udp else "http", "protocol": "UDP" if udp else "TCP", "port": 53 if udp else 80,
+                "targetPort": 5353 if udp else 8080}
+        spec = {"type": "NodePort" if node_port else "ClusterIP", "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
+                "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "sessionAffinity": "None",
+                "internalTrafficPolicy": "Cluster", "selector": {"app": name}, "ports": [port]}
+        if node_port:
+            port["nodePort"] = node_port
+            spec["externalTrafficPolicy"] = "Cluster"
+        return {"metadata": {"name": name, "namespace": namespace, "uid": "uid-svc-%s-%s" % (namespace, name)},
+                "spec": spec, "status": {"loadBalancer": {}}}
+
+    def endpoint_slice(self, service, addresses, udp):
+        meta = service["metadata"]
+        endpoints = [{"addresses": [ip], "conditions": {"ready": True, "serving": True, "terminating": False},
+                      "nodeName": node} for ip, node in addresses]
+        return {"metadata": {"name": meta["name"] + "-x1", "namespace": meta["namespace"],
+                             "uid": "uid-eps-%s-%s" % (meta["namespace"], meta["name"]),
+                             "labels": {"kubernetes.io/service-name": meta["name"],
+                                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                             "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": rfc3339(time.time())}},
+                "addressType": "IPv4", "endpoints": endpoints,
+                "ports": [{"name": "dns" if udp else "http", "protocol": "UDP" if udp else "TCP",
+                           "port": 5353 if udp else 8080}]}
+
+    def load(self, store):
+        for n in range(self.namespaces):
+            store.put("/api/v1/namespaces", {"metadata": {"name": "ns-%d" % n, "uid": "uid-ns-%d" % n},
+                                             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}, notify=False)
+        for n in range(self.nodes):
+            name = "node-%d" % n
+            ip = "192.0.2.%d" % (n + 1) if n < 250 else "198.51.100.%d" % (n - 249)
+            store.put("/api/v1/nodes", {
+                "metadata": {"name": name, "uid": "uid-" + name, "labels": {"kubernetes.io/hostname": name}},
+                "spec": {"podCIDR": "10.128.%d.0/24" % n, "podCIDRs": ["10.128.%d.0/24" % n]},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]}},
+                notify=False)
+        for p in range(self.pods):
+            ns = self.namespace_of(p)
+            store.put(PODS, {"metadata": {"name": "pod-%d" % p, "namespace": ns, "uid": "uid-pod-%d" % p},
+                             "spec": {"nodeName": "node-%d" % (p % self.nodes), "containers": [{"name": "c", "image": "x"}]},
+                             "status": {"phase": "Running", "podIP": self.pod_ip(p), "podIPs": [{"ip": self.pod_ip(p)}]}},
+                      notify=False)
+        base = int(ipaddress.ip_address("10.96.0.10"))
+        for s in range(self.services):
+            udp = s % 10 == 0
+            node_port = 30000 + s if s % 20 == 1 and s < 2700 else None
+            svc = self.service("svc-%d" % s, self.namespace_of(s), str(ipaddress.ip_address(base + s)), udp, node_port)
+            store.put(SERVICES, svc, notify=False)
+            picks = [(s * self.endpoints + j) % max(1, self.pods) for j in range(self.endpoints)]
+            addresses = [(self.pod_ip(p), "node-%d" % (p % self.nodes)) for p in picks]
+            eps = self.endpoint_slice(svc, addresses, udp)
+            self.slices[s] = (svc, eps, udp)
+            store.put(SLICES, eps, notify=False)
+
+    def next_ip(self):
+        self.fresh_ip += 1
+        return str(ipaddress.ip_address(self.fresh_ip))
+
+    def endpoint_change(self, store):
+        """Replaces one endpoint of a random Service with a new address; returns that address."""
+        s = self.rng.randrange(len(self.slices))
+        svc, eps, udp = self.slices[s]
+        ip = self.next_ip()
+        eps = json.loads(json.dumps(eps))
+        eps["endpoints"][self.rng.randrange(len(eps["endpoints"]))]["addresses"] = [ip]
+        eps["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] = rfc3339(time.time())
+        self.slices[s] = (svc, eps, udp)
+        store.put(SLICES, eps)
+        return ip
+
+    def add_service(self, store):
+        """Creates a Service with endpoints; returns (its ClusterIP, its DNS name)."""
+        self.fresh_cluster_ip += 1
+        cluster_ip = str(ipaddress.ip_address(self.fresh_cluster_ip))
+        name = "new-%d" % self.added
+        ns = self.namespace_of(self.added)
+        self.added += 1
+        svc = self.service(name, ns, cluster_ip, False, None)
+        store.put(SERVICES, svc)
+        eps = self.endpoint_slice(svc, [(self.next_ip(), NODE) for _ in range(self.endpoints)], False)
+        store.put(SLICES, eps)
+        self.slices[len(self.slices)] = (svc, eps, False)
+        return cluster_ip, "%s.%s.svc.cluster.local" % (name, ns)
+
+
+def dns_query(name, server, timeout=0.2):
+    """One A query over UDP; True when it answers NOERROR with at least one answer."""
+    qid = random.randrange(65536)
+    packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    packet += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(packet, server)
+        try:
+            reply, _ = sock.recvfrom(4096)
+        except socket.timeout:
+            return False
+    if len(reply) < 12:
+        return False
+    _, flags, _, answers, _, _ = struct.unpack(">HHHHHH", reply[:12])
+    return flags & 0xF == 0 and answers > 0
+
+
+class Process:
+    """The daemon: its log lines (JSON), CPU and RSS from /proc."""
+
+    def __init__(self, argv, log_path):
+        self.log_file = open(log_path, "w")
+        self.proc = subprocess.Popen(argv, stdout=self.log_file, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        for line in self.proc.stderr:
+            self.log_file.write(line)
+            self.log_file.flush()
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            record["_t"] = time.time()
+            with self.cond:
+                self.lines.append(record)
+                self.cond.notify_all()
+
+    def wait_for(self, predicate, timeout, start=0):
+        deadline = time.time() + timeout
+        with self.cond:
+            while True:
+                for record in self.lines[start:]:
+                    if predicate(record):
+                        return record
+                start = len(self.lines)
+                remaining = deadline - time.time()
+                if remaining <= 0 or self.proc.poll() is not None:
+                    return None
+                self.cond.wait(remaining)
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def rss_mib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log_file.close()
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def phase_ms(record):
+    return {k: float(v.rstrip("ms")) for k, v in (p.split("=") for p in record.get("phases", "").split())}
+
+
+def pipeline_figures(binary, services, endpoints):
+    """The isolated pipeline for the same shape: switchyard bench, median of 3."""
+    out = subprocess.run([binary, "bench", "--services", str(services), "--endpoints-per-service", str(endpoints),
+                          "--runs", "3", "--paths", "switchyard", "--phases", "compute,full,endpoint-change",
+                          "--output", "json"], capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        return {"error": out.stderr[-500:]}
+    report = json.loads(out.stdout)
+    figures = {}
+    for row in report.get("rows", []):
+        figures[row["phase"]] = row.get("medianMilliseconds", row.get("median"))
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--services", type=int, default=10000)
+    parser.add_argument("--endpoints", type=int, default=10)
+    parser.add_argument("--pods", type=int, default=50000)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--idle", type=float, default=65)
+    parser.add_argument("--json")
+    parser.add_argument("--bin", default=".build/release/switchyard")
+    parser.add_argument("--no-pipeline", action="store_true")
+    parser.add_argument("--extra", default="", help="extra daemon flags")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        log("skipped: needs root (network namespaces)")
+        return 0
+
+    work = tempfile.mkdtemp(prefix="sy-daemon-bench-")
+    store = apiserver.Store()
+    workload = Workload(args.services, args.endpoints, args.pods)
+    log("generating %d services × %d endpoints, %d pods" % (args.services, args.endpoints, args.pods))
+    workload.load(store)
+    server, url = apiserver.serve(store)
+    kubeconfig = os.path.join(work, "kubeconfig")
+    with open(kubeconfig, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\ncurrent-context: bench\nclusters:\n- name: bench\n  cluster:\n"
+                "    server: %s\nusers:\n- name: bench\n  user: {}\ncontexts:\n- name: bench\n  context:\n"
+                "    cluster: bench\n    user: bench\n" % url)
+    netns = "sy-daemon-bench-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    dns_port = 20000 + os.getpid() % 20000
+    dns = ("127.0.0.1", dns_port)
+    argv = [args.bin, "run", "--kubeconfig", kubeconfig, "--netns", netns, "--node", NODE, "--log-format", "json",
+            "--cluster-cidr", "10.128.0.0/9", "--dns-listen", "127.0.0.1:%d" % dns_port,
+            "--healthz-bind-address", "", "--metrics-bind-address", ""] + args.extra.split()
+    result = {"shape": {"services": args.services, "endpoints": args.endpoints, "pods": args.pods},
+              "rate": args.rate, "seconds": args.seconds, "idleSeconds": args.idle,
+              "loadAverage": os.getloadavg()[0]}
+    monitor = None
+    daemon = None
+    rss = []
+    stop_sampling = threading.Event()
+    try:
+        start = time.time()
+        daemon = Process(argv, os.path.join(work, "daemon.log"))
+
+        def sample():
+            while not stop_sampling.is_set() and daemon.proc.poll() is None:
+                try:
+                    rss.append((time.time() - start, daemon.rss_mib()))
+                except OSError:
+                    return
+                stop_sampling.wait(1)
+        threading.Thread(target=sample, daemon=True).start()
+
+        synced_sources = daemon.wait_for(lambda r: r.get("msg") == "Kubernetes API synced", 300)
+        if synced_sources is None:
+            raise SystemExit("daemon-bench: the daemon never synced its sources (see %s/daemon.log)" % work)
+        first = daemon.wait_for(lambda r: r.get("msg") == "synced" and r.get("kind") == "full", 300)
+        if first is None:
+            raise SystemExit("daemon-bench: no first sync (see %s/daemon.log)" % work)
+        dns_ready = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if dns_query("svc-1.ns-1.svc.cluster.local", dns):
+                dns_ready = time.time()
+                break
+            time.sleep(0.01)
+        phases = phase_ms(first)
+        after_commit = sum(v for k, v in phases.items() if k in ("conntrack", "index")) / 1000
+        result["firstSync"] = {
+            "listsToCommittedSeconds": round(first["_t"] - after_commit - synced_sources["_t"], 3),
+            "listsToSyncedSeconds": round(first["_t"] - synced_sources["_t"], 3),
+            "startToCommittedSeconds": round(first["_t"] - start, 3),
+            "phasesMilliseconds": phase_ms(first), "operations": int(first.get("operations", 0)),
+            "dnsAfterListsSeconds": round(dns_ready - synced_sources["_t"], 3) if dns_ready else None,
+        }
+        time.sleep(2)
+        result["rssAfterInitialMiB"] = round(daemon.rss_mib(), 1)
+        log("first sync: %s" % result["firstSync"])
+
+        # Idle: nothing changes.
+        cpu0, t0 = daemon.cpu_seconds(), time.time()
+        mark = len(daemon.lines)
+        time.sleep(args.idle)
+        idle_cpu = (daemon.cpu_seconds() - cpu0) / (time.time() - t0)
+        resyncs = [r for r in daemon.lines[mark:] if r.get("msg") == "synced"]
+        result["idle"] = {"cpuCoreFraction": round(idle_cpu, 4),
+                          "resyncMillisecondsMax": max((float(r["total"].rstrip("ms")) for r in resyncs), default=None)}
+        log("idle: %s" % result["idle"])
+
+        # Churn: the kernel's element additions, seen by nft monitor, time the programming latency.
+        monitor = subprocess.Popen(["ip", "netns", "exec", netns, "stdbuf", "-oL", "nft", "monitor", "elements"],
+                                   stdout=subprocess.PIPE, text=True)
+        seen = {}
+        pending_ips = {}
+        lock = threading.Lock()
+        ip_pattern = re.compile(r"\b(10\.(?:200|201|202|110|111)\.\d+\.\d+)\b")
+
+        def watch_monitor():
+            for line in monitor.stdout:
+                now = time.time()
+                if not line.startswith("add element"):
+                    continue
+                with lock:
+                    for ip in ip_pattern.findall(line):
+                        if ip in pending_ips and ip not in seen:
+                            seen[ip] = now
+        threading.Thread(target=watch_monitor, daemon=True).start()
+        time.sleep(3)  # nft monitor reads the ruleset before it prints
+
+        dns_pending = {}
+        dns_seen = {}
+
+        def poll_dns():
+            while not stop_sampling.is_set():
+                with lock:
+                    names = [n for n in dns_pending if n not in dns_seen]
+                for name in names:
+                    if dns_query(name, dns, timeout=0.05):
+                        dns_seen[name] = time.time()
+                time.sleep(0.002)
+        threading.Thread(target=poll_dns, daemon=True).start()
+
+        changes = int(args.rate * args.seconds)
+        cpu0, t0 = daemon.cpu_seconds(), time.time()
+        rss_before = daemon.rss_mib()
+        mark = len(daemon.lines)
+        for i in range(changes):
+            target = t0 + i / args.rate
+            delay = target - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            if i % 2 == 0:
+                ip = workload.endpoint_change(store)
+                with lock:
+                    pending_ips[ip] = time.time()
+            else:
+                cluster_ip, name = workload.add_service(store)
+                now = time.time()
+                with lock:
+                    pending_ips[cluster_ip] = now
+                    dns_pending[name] = now
+        churn_end = time.time()
+        time.sleep(3)  # the last syncs
+        churn_cpu = daemon.cpu_seconds() - cpu0 - idle_cpu * (time.time() - t0)
+        with lock:
+            latencies = [seen[ip] - t for ip, t in pending_ips.items() if ip in seen]
+            missing = len(pending_ips) - len(latencies)
+            freshness = [dns_seen[n] - t for n, t in dns_pending.items() if n in dns_seen]
+            dns_missing = len(dns_pending) - len(freshness)
+        syncs = [r for r in daemon.lines[mark:] if r.get("msg") == "synced"]
+        result["churn"] = {
+            "changes": changes, "achievedRate": round(changes / (churn_end - t0), 1),
+            "cpuMillisecondsPerChange": round(churn_cpu * 1000 / changes, 3),
+            "cpuCoreFraction": round((churn_cpu + idle_cpu * (time.time() - t0)) / (time.time() - t0), 3),
+            "programmingLatencyP50Ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+            "programmingLatencyP99Ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
+            "programmingMissing": missing,
+            "dnsFreshnessP50Ms": round(percentile(freshness, 50) * 1000, 1) if freshness else None,
+            "dnsFreshnessP99Ms": round(percentile(freshness, 99) * 1000, 1) if freshness else None,
+            "dnsMissing": dns_missing,
+            "syncs": len(syncs),
+            "syncTotalMsP50": percentile([float(r["total"].rstrip("ms")) for r in syncs], 50),
+            "syncPhasesMsMax": {k: max(phase_ms(r).get(k, 0) for r in syncs) for k in (phase_ms(syncs[0]) if syncs else {})},
+        }
+        rss_after = daemon.rss_mib()
+        result["rssMiB"] = {"afterInitial": result.pop("rssAfterInitialMiB"), "beforeChurn": round(rss_before, 1),
+                            "afterChurn": round(rss_after, 1), "max": round(max(v for _, v in rss), 1),
+                            "series": [(round(t, 1), round(v, 1)) for t, v in rss[::5]]}
+        log("churn: %s" % result["churn"])
+        log("rss: %s" % {k: v for k, v in result["rssMiB"].items() if k != "series"})
+    finally:
+        stop_sampling.set()
+        if monitor:
+            monitor.terminate()
+        if daemon:
+            daemon.stop()
+        subprocess.run(["ip", "netns", "delete", netns])
+        server.shutdown()
+    if not args.no_pipeline:
+        log("the isolated pipeline for the same shape (switchyard bench)")
+        result["pipeline"] = pipeline_figures(args.bin, args.services, args.endpoints)
+    text = json.dumps(result, indent=1)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
