@@ -78,6 +78,7 @@ let package = Package(
             name: "SwitchyardDNS",
             dependencies: [
                 "SwitchyardModel",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -172,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardDaemonTests",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardModel", "SwitchyardNFT", "SwitchyardRules", "SwitchyardLB",
+                "SwitchyardDaemon", "SwitchyardModel", "SwitchyardNFT", "SwitchyardRules", "SwitchyardLB", "SwitchyardDNS",
                 "SwitchyardSources", "SwitchyardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

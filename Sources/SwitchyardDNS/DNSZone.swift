@@ -16,12 +16,13 @@ public final class DNSZone: Sendable {
     /// Forward zones, then in-addr.arpa and ip6.arpa: lowercased wire names.
     let origins: [[UInt8]]
     let soa: [SOATemplate]
-    let nodes: NodeTable
+    /// The names: a base table plus the names changed since it was built.
+    let nodes: ZoneIndex
     /// Pod IPs by namespace, only for `pods verified`.
     let podIPs: [String: Set<IPAddress>]
 
     init(
-        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: NodeTable,
+        options: DNSZoneOptions, isSynced: Bool, serial: UInt32, nodes: ZoneIndex,
         podIPs: [String: Set<IPAddress>]
     ) {
         self.options = options
@@ -42,7 +43,7 @@ public final class DNSZone: Sendable {
     public static func notSynced(options: DNSZoneOptions) -> DNSZone {
         var builder = ZoneBuilder(options: options)
         let built = builder.build(snapshot: nil)
-        return DNSZone(options: built.options, isSynced: false, serial: built.serial, nodes: built.nodes, podIPs: [:])
+        return DNSZone(options: built.options, isSynced: false, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: [:])
     }
 
     /// Builds the zone from a snapshot. `options` should have passed `validated()`.
@@ -50,14 +51,14 @@ public final class DNSZone: Sendable {
         var builder = ZoneBuilder(options: options)
         let built = builder.build(snapshot: snapshot)
         self.init(
-            options: built.options, isSynced: true, serial: built.serial, nodes: built.nodes, podIPs: built.podIPs)
+            options: built.options, isSynced: true, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: built.podIPs)
     }
 
     /// How many names the zone holds.
     public var nameCount: Int { nodes.count }
 
     /// Bytes held by the names and their answers.
-    public var storageBytes: Int { nodes.storage.count }
+    public var storageBytes: Int { nodes.storageBytes }
 
     /// The SOA data of an origin.
     static func soaData(origin: DNSName, serial: UInt32, ttl: UInt32) -> SOAData {

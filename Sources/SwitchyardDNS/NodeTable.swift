@@ -26,9 +26,8 @@ struct NodeTable: Sendable {
         return h
     }
 
-    /// Adds a name (must be new) with its answers blob.
-    mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
-        let offset = storage.count
+    /// Appends one node in the arena layout to `storage`.
+    static func appendNode(name: [UInt8], origin: Int, blob: [UInt8], to storage: inout [UInt8]) {
         storage.append(UInt8(name.count))
         storage.append(contentsOf: name)
         storage.append(UInt8(origin))
@@ -36,6 +35,28 @@ struct NodeTable: Sendable {
         storage.append(contentsOf: [UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16),
                                     UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)])
         storage.append(contentsOf: blob)
+    }
+
+    /// The node at `offset` of an arena whose name is `length` bytes long.
+    static func node(in storage: [UInt8], at offset: Int, nameLength: Int) -> ZoneNode {
+        let after = offset + 1 + nameLength
+        let length = Int(storage[after + 1]) << 24 | Int(storage[after + 2]) << 16 | Int(storage[after + 3]) << 8 | Int(storage[after + 4])
+        return ZoneNode(storage: storage, offset: offset, origin: storage[after], blobStart: after + 5, blobEnd: after + 5 + length)
+    }
+
+    /// Every name of the table with its node (tests and tools; not the query path).
+    func allNodes() -> [(name: [UInt8], node: ZoneNode)] {
+        slots.filter { $0 != 0 }.map { slot in
+            let offset = Int(slot - 1)
+            let length = Int(storage[offset])
+            return (Array(storage[(offset + 1)..<(offset + 1 + length)]), Self.node(in: storage, at: offset, nameLength: length))
+        }
+    }
+
+    /// Adds a name (must be new) with its answers blob.
+    mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
+        let offset = storage.count
+        Self.appendNode(name: name, origin: origin, blob: blob, to: &storage)
         if let externalTarget { externalTargets[offset] = externalTarget }
         let mask = slots.count - 1
         var i = name.withUnsafeBufferPointer { Int(truncatingIfNeeded: Self.hash($0)) & mask }
@@ -55,12 +76,7 @@ struct NodeTable: Sendable {
                     if slot == 0 { return nil }
                     let offset = Int(slot - 1)
                     if Int(arena[offset]) == query.count, Self.equal(arena, at: offset + 1, query) {
-                        let after = offset + 1 + query.count
-                        let length = Int(arena[after + 1]) << 24 | Int(arena[after + 2]) << 16
-                            | Int(arena[after + 3]) << 8 | Int(arena[after + 4])
-                        return ZoneNode(
-                            storage: storage, offset: offset, origin: arena[after], blobStart: after + 5,
-                            blobEnd: after + 5 + length)
+                        return Self.node(in: storage, at: offset, nameLength: query.count)
                     }
                     i = (i + 1) & mask
                 }
@@ -89,6 +105,9 @@ struct ZoneNode {
     let origin: UInt8
     let blobStart: Int
     let blobEnd: Int
+    /// Found in a ``ZoneIndex`` overlay (its target travels with it, not in the base's map).
+    var isOverlay = false
+    var overlayTarget: DNSName?
 
     func answer(for type: RecordType) -> Answer? {
         var start = blobStart

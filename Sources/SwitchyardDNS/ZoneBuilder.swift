@@ -233,15 +233,7 @@ struct ZoneBuilder {
                 namespaces.insert(pod.namespace)
                 if options.pods == .verified { podIPs[pod.namespace, default: []].formUnion(pod.podIPs) }
             }
-            for namespace in namespaces.sorted() {
-                guard let ns = Self.label(namespace) else { continue }
-                for (origin, zone) in zones.enumerated() {
-                    if let n = Self.name([ns, Self.svcLabel], zone) { touch(n, origin: origin) }
-                    if options.pods != .disabled, let n = Self.name([ns, Self.podLabel], zone) {
-                        touch(n, origin: origin)
-                    }
-                }
-            }
+            for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
         }
         return (serial, podIPs)
     }
@@ -386,9 +378,16 @@ struct ZoneBuilder {
 
     private func encode(zones: [[UInt8]]) -> NodeTable {
         var table = NodeTable(capacity: drafts.count)
+        forEachEncoded(zones: zones) { name, origin, blob, target in
+            table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
+        }
+        return table
+    }
+
+    /// Each drafted name with its encoded answers, in the order names were first made (Services
+    /// sorted by key), so the same snapshot gives the same arena byte for byte.
+    private func forEachEncoded(zones: [[UInt8]], _ body: ([UInt8], Int, [UInt8], DNSName?) -> Void) {
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
-        // Names in the order they were first made (Services sorted by key), so the same snapshot gives
-        // the same arena byte for byte.
         for (name, draft) in zip(drafts.names, drafts.values) {
             var blob: [UInt8] = []
             for entry in draft.entries {
@@ -396,9 +395,64 @@ struct ZoneBuilder {
                     type: entry.type, answers: entry.answers, additional: entry.additional, questionName: name,
                     zoneLength: origins[draft.origin].count)
             }
-            table.insert(name: name, origin: draft.origin, blob: blob, externalTarget: draft.cnameTarget)
+            body(name, draft.origin, blob, draft.cnameTarget)
         }
-        return table
+    }
+
+    /// One name of a partial build.
+    struct EncodedName {
+        var name: [UInt8]
+        var origin: Int
+        var blob: [UInt8]
+        var externalTarget: DNSName?
+    }
+
+    /// The names a part of the cluster makes — the apex, `services` (any order; built in key order,
+    /// as the full build does) and the namespace names of `namespaces` — encoded exactly as the full
+    /// build encodes them, provided the part holds every contributor of each of its names (the
+    /// incremental zone adds the Services sharing an address for the reverse names).
+    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [EncodedName] {
+        let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
+        let zones = options.zones.map(\.wire)
+        for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
+        for service in services.sorted(by: { $0.key < $1.key }) { addService(service, snapshot: snapshot, zones: zones) }
+        for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
+        resolveCNAMEs(zones: zones)
+        var result: [EncodedName] = []
+        result.reserveCapacity(drafts.count)
+        forEachEncoded(zones: zones) { name, origin, blob, target in
+            result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
+        }
+        return result
+    }
+
+    /// The names a namespace makes: `<ns>.svc.<zone>` (and `<ns>.pod.<zone>` with pod records).
+    private mutating func touchNamespace(_ namespace: String, zones: [[UInt8]]) {
+        guard let ns = Self.label(namespace) else { return }
+        for (origin, zone) in zones.enumerated() {
+            if let n = Self.name([ns, Self.svcLabel], zone) { touch(n, origin: origin) }
+            if options.pods != .disabled, let n = Self.name([ns, Self.podLabel], zone) {
+                touch(n, origin: origin)
+            }
+        }
+    }
+
+    /// The addresses whose reverse names a Service contributes to: its ClusterIPs (non-headless)
+    /// and its selected endpoints' addresses.
+    func reverseAddresses(of service: Service, in snapshot: ClusterSnapshot) -> [IPAddress] {
+        let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
+        if service.type == .externalName { return [] }
+        var result = headless ? [] : service.clusterIPs
+        result += endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses).map(\.address)
+        return result
+    }
+
+    /// Whether a Service is an ExternalName whose target lies inside a cluster zone (its answers
+    /// chase the target's records, which a partial build cannot see).
+    func chasesInZone(_ service: Service) -> Bool {
+        guard service.type == .externalName, let external = service.externalName, let target = DNSName(external) else { return false }
+        let lower = DNSName.lowercase(target.wire)
+        return options.zones.contains { DNSZone.hasSuffix(lower, $0.wire) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import SwitchyardDNS
 import SwitchyardModel
 
 /// What the daemon needs from a cluster DNS server: start listening, serve the zone built from the
@@ -7,30 +8,33 @@ import SwitchyardModel
 public protocol ClusterDNSServer: Sendable {
     /// Binds every listen address; returns them as text (with the real ports).
     func start() async throws -> [String]
-    /// Builds the zone for `snapshot` and serves it to every query from now on.
-    func publish(_ snapshot: ClusterSnapshot)
+    /// Serves the zone for `snapshot` to every query from now on: updated from the previous zone by
+    /// `changes` (what changed since the previous publish), or built whole when `changes` is nil.
+    func publish(_ snapshot: ClusterSnapshot, changes: ZoneChanges?)
     /// Closes the sockets.
     func stop() async throws
 }
 
-/// Runs a ``ClusterDNSServer`` fed from the sync loop's snapshots: only the newest snapshot waiting
-/// is built (zone builds coalesce under bursts).
+/// Runs a ``ClusterDNSServer`` fed from the sync loop's ``ZoneFeed``: each publish takes the newest
+/// snapshot with every change since the previous one (updates coalesce under bursts and stay
+/// incremental).
 public struct DNSService: ServiceLifecycle.Service {
     public var server: any ClusterDNSServer
-    public var snapshots: AsyncStream<ClusterSnapshot>
+    public var feed: ZoneFeed
     public var logger: Logger
 
-    public init(server: any ClusterDNSServer, snapshots: AsyncStream<ClusterSnapshot>, logger: Logger) {
+    public init(server: any ClusterDNSServer, feed: ZoneFeed, logger: Logger) {
         self.server = server
-        self.snapshots = snapshots
+        self.feed = feed
         self.logger = logger
     }
 
     public func run() async throws {
         let addresses = try await server.start()
         logger.info("serving DNS", metadata: ["listen": "\(addresses.joined(separator: " "))"])
-        for await snapshot in snapshots.cancelOnGracefulShutdown() {
-            server.publish(snapshot)
+        for await _ in feed.wakeups.cancelOnGracefulShutdown() {
+            guard let (snapshot, changes) = feed.take() else { continue }
+            server.publish(snapshot, changes: changes)
         }
         try await server.stop()
     }

@@ -59,13 +59,13 @@ public struct Daemon: Sendable {
                 serviceName: "manifests"))
         }
 
-        var snapshotsInput: AsyncStream<ClusterSnapshot>.Continuation?
+        var zoneFeed: ZoneFeed?
         var dnsService: DNSService?
         if let listen = config.dnsListen {
             if let makeDNS {
-                let (snapshots, input) = AsyncStream<ClusterSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(1))
-                snapshotsInput = input
-                dnsService = DNSService(server: try makeDNS(listen, metrics), snapshots: snapshots, logger: logger)
+                let feed = ZoneFeed()
+                zoneFeed = feed
+                dnsService = DNSService(server: try makeDNS(listen, metrics), feed: feed, logger: logger)
             } else {
                 logger.warning("DNS is not available in this build; running without it (pass --no-dns to silence this)")
             }
@@ -76,7 +76,7 @@ public struct Daemon: Sendable {
             syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
             minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod, fullSyncPeriod: config.fullSyncPeriod,
             outputs: SyncOutputs(
-                logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, snapshots: snapshotsInput))
+                logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, zoneFeed: zoneFeed))
         services.append(.init(service: loop, serviceName: "sync"))
         services.append(.init(service: HTTPServersService(servers: servers), serviceName: "http"))
         services.append(.init(

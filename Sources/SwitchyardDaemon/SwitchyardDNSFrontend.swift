@@ -4,6 +4,8 @@ import NIOCore
 import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
+import SwitchyardRules
+import Synchronization
 
 /// SwitchyardDNS's server behind ``ClusterDNSServer``: answers `cluster.local` from the zone built
 /// from the latest snapshot (SERVFAIL for cluster names until the first one), forwards other names
@@ -11,12 +13,15 @@ import SwitchyardModel
 public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let server: DNSServer
     private let options: DNSZoneOptions
+    /// The zone kept up to date change by change; one publisher at a time.
+    private let zone: Mutex<IncrementalZone>
 
     /// A server for `listen`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
     public init(listen: BindAddress, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
         let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
         let upstreams = DNSAddress.nameservers(resolvConf: resolvConf)
         options = try DNSZoneOptions(reverseFallthrough: !upstreams.isEmpty).validated()
+        zone = Mutex(IncrementalZone(options: options))
         let group = MultiThreadedEventLoopGroup.singleton
         var observer: DNSReplyObserver?
         if let metrics {
@@ -39,8 +44,13 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         try await server.start().map { "\($0)" }
     }
 
-    public func publish(_ snapshot: ClusterSnapshot) {
-        server.publish(DNSZone(snapshot: snapshot, options: options))
+    public func publish(_ snapshot: ClusterSnapshot, changes: ZoneChanges?) {
+        let (next, rebuilt) = zone.withLock { zone in
+            (zone.update(to: snapshot, changes: changes), zone.lastWasRebuild)
+        }
+        server.publish(next)
+        // A whole build's transient peak (drafts, the previous zone) goes back to the kernel.
+        if rebuilt { MallocTuning.releaseFreedMemory() }
     }
 
     public func stop() async throws {

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import SwitchyardDNS
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardRules
@@ -13,21 +14,22 @@ public struct SyncOutputs: Sendable {
     public var health: HealthState?
     /// Receives the health-check node ports after each successful sync.
     public var healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation?
-    /// Receives the cluster snapshot after each applied batch (the DNS zone's input).
-    public var snapshots: AsyncStream<ClusterSnapshot>.Continuation?
+    /// Receives the cluster snapshot and its DNS-relevant changes after each applied batch (the DNS
+    /// zone's input).
+    public var zoneFeed: ZoneFeed?
     /// Counters for tests and debugging.
     public var progress: SyncProgress?
 
     public init(
         logger: Logger, metrics: DaemonMetrics? = nil, health: HealthState? = nil,
         healthChecks: AsyncStream<[ServiceHealthCheck]>.Continuation? = nil,
-        snapshots: AsyncStream<ClusterSnapshot>.Continuation? = nil, progress: SyncProgress? = nil
+        zoneFeed: ZoneFeed? = nil, progress: SyncProgress? = nil
     ) {
         self.logger = logger
         self.metrics = metrics
         self.health = health
         self.healthChecks = healthChecks
-        self.snapshots = snapshots
+        self.zoneFeed = zoneFeed
         self.progress = progress
     }
 }
@@ -123,12 +125,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             group.cancelAll()
         }
         outputs.healthChecks?.finish()
-        outputs.snapshots?.finish()
+        outputs.zoneFeed?.finish()
     }
 
     /// Applies one batch from the sources; the DNS zone sees it at once, the rules at the next sync.
     private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) {
-        let generation = state.store.snapshot.generation
+        let before = state.store.snapshot
+        let generation = before.generation
         state.store.apply(batch)
         outputs.progress?.batchApplied()
         let first = !schedule.sourcesSynced
@@ -136,7 +139,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         schedule.changed(at: clock.now)
         outputs.health?.queued()
         outputs.metrics?.queued(at: syncer.wallClock())
-        outputs.snapshots?.yield(state.store.snapshot)
+        outputs.zoneFeed?.offer(state.store.snapshot, changes: first ? nil : ZoneChanges(events: batch, before: before))
         if first {
             outputs.logger.info("sources synced; programming the initial state", metadata: ["objects": "\(batch.count)"])
         }

@@ -1,4 +1,5 @@
 import Logging
+import SwitchyardDNS
 import SwitchyardModel
 import Synchronization
 import Testing
@@ -13,7 +14,7 @@ final class RecordingDNS: ClusterDNSServer {
         return ["127.0.0.1:5353"]
     }
 
-    func publish(_ snapshot: ClusterSnapshot) {
+    func publish(_ snapshot: ClusterSnapshot, changes: ZoneChanges?) {
         events.withLock { $0.append("publish \(snapshot.services.count) services") }
     }
 
@@ -27,10 +28,10 @@ struct DNSServiceTests {
     @Test("the sync loop's snapshots reach the DNS server: started first, every change published, stopped at the end")
     func snapshotsReachDNS() async throws {
         let dns = RecordingDNS()
-        let (snapshots, snapshotInput) = AsyncStream<ClusterSnapshot>.makeStream()
+        let feed = ZoneFeed()
         var harness = LoopHarness()
-        harness.outputs.snapshots = snapshotInput
-        let service = DNSService(server: dns, snapshots: snapshots, logger: Logger(label: "test"))
+        harness.outputs.zoneFeed = feed
+        let service = DNSService(server: dns, feed: feed, logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             try await harness.run { h in

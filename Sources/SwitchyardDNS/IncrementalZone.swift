@@ -1,0 +1,166 @@
+import SwitchyardModel
+
+/// What changed in the cluster since the previous zone, as DNS sees it. Node changes never matter.
+public struct ZoneChanges: Sendable, Hashable {
+    /// Services whose object or EndpointSlices changed.
+    public var services: Set<ObjectKey> = []
+    /// Pods added, changed or deleted (they decide which `<ns>.pod` names exist).
+    public var pods: Set<ObjectKey> = []
+    /// Namespace objects added, changed or deleted.
+    public var namespaces: Set<String> = []
+
+    public init() {}
+
+    /// The changes a batch of events makes; `before` is the snapshot the batch applies to (it says
+    /// which Service a re-labelled EndpointSlice belonged to).
+    public init(events: some Sequence<ClusterEvent>, before: ClusterSnapshot) {
+        for event in events {
+            switch event.object {
+            case .service(let service): services.insert(service.key)
+            case .endpointSlice(let slice):
+                if let owner = slice.serviceKey { services.insert(owner) }
+                if let owner = before.endpointSliceOwners[slice.key] { services.insert(owner) }
+            case .pod(let pod): pods.insert(pod.key)
+            case .namespace(let namespace): namespaces.insert(namespace.name)
+            case .node: break
+            }
+        }
+    }
+
+    public var isEmpty: Bool { services.isEmpty && pods.isEmpty && namespaces.isEmpty }
+
+    /// Adds `other`'s changes (changes not yet published accumulate).
+    public mutating func formUnion(_ other: ZoneChanges) {
+        services.formUnion(other.services)
+        pods.formUnion(other.pods)
+        namespaces.formUnion(other.namespaces)
+    }
+}
+
+/// The served zone kept up to date change by change, as CoreDNS answers from informer indexes: a
+/// change to one Service re-encodes only the names that Service makes (plus the reverse names it
+/// shares with Services holding the same addresses) into the zone's overlay, and publishes a new
+/// zone that shares everything else with the previous one. What a partial update cannot see — pods
+/// `verified` (per-namespace pod addresses), ExternalName chains inside the cluster zones, a very
+/// large change — rebuilds the whole zone, as does an overlay grown past a fraction of its base.
+///
+/// Equivalence with a full build is tested name by name after random changes.
+public struct IncrementalZone: Sendable {
+    public let options: DNSZoneOptions
+    /// The zone for the latest snapshot.
+    public private(set) var zone: DNSZone
+    /// Whether the latest publish rebuilt the zone whole (for logs and tests).
+    public private(set) var lastWasRebuild = true
+    private var snapshot: ClusterSnapshot?
+    /// Services by the addresses whose reverse names they contribute to.
+    private var servicesByAddress: [IPAddress: [ObjectKey]] = [:]
+    private var servicesPerNamespace: [String: Int] = [:]
+    private var podsPerNamespace: [String: Int] = [:]
+    /// ExternalName Services whose target is inside a cluster zone.
+    private var inZoneExternalNames: Set<ObjectKey> = []
+
+    /// Beyond this many changed Services a rebuild is cheaper than partial builds.
+    static let largeChange = 2000
+
+    public init(options: DNSZoneOptions) {
+        self.options = options
+        zone = DNSZone.notSynced(options: options)
+    }
+
+    /// Publishes `snapshot`: incrementally from the previous one when `changes` says what changed,
+    /// a full rebuild when `changes` is nil or a partial update cannot be exact.
+    @discardableResult
+    public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
+        guard let changes, let old = self.snapshot, options.pods != .verified, inZoneExternalNames.isEmpty,
+              changes.services.count <= Self.largeChange else { return rebuild(snapshot) }
+        let builder = ZoneBuilder(options: options)
+        var touchedNamespaces = changes.namespaces
+        var addresses: Set<IPAddress> = []
+        var oldServices: [Service] = []
+        var part: [ObjectKey: Service] = [:]
+        for key in changes.services {
+            if let service = old.services[key] {
+                oldServices.append(service)
+                let previous = builder.reverseAddresses(of: service, in: old)
+                addresses.formUnion(previous)
+                for address in previous { servicesByAddress[address]?.removeAll { $0 == key } }
+                servicesPerNamespace[key.namespace, default: 0] -= 1
+                touchedNamespaces.insert(key.namespace)
+            }
+            if let service = snapshot.services[key] {
+                if builder.chasesInZone(service) {
+                    inZoneExternalNames.insert(key)
+                    return rebuild(snapshot)
+                }
+                part[key] = service
+                let current = builder.reverseAddresses(of: service, in: snapshot)
+                addresses.formUnion(current)
+                for address in Set(current) { servicesByAddress[address, default: []].append(key) }
+                servicesPerNamespace[key.namespace, default: 0] += 1
+                touchedNamespaces.insert(key.namespace)
+            }
+        }
+        // Every other contributor of the reverse names involved, so those names are rebuilt whole.
+        for address in addresses {
+            for key in servicesByAddress[address] ?? [] where part[key] == nil {
+                part[key] = snapshot.services[key]
+            }
+        }
+        for key in changes.pods {
+            let before = old.pods[key] != nil, after = snapshot.pods[key] != nil
+            if before != after {
+                podsPerNamespace[key.namespace, default: 0] += after ? 1 : -1
+                touchedNamespaces.insert(key.namespace)
+            }
+        }
+        let existing = touchedNamespaces.filter {
+            snapshot.namespaces[$0] != nil || servicesPerNamespace[$0, default: 0] > 0 || podsPerNamespace[$0, default: 0] > 0
+        }
+
+        var newBuilder = ZoneBuilder(options: options)
+        // The neighbours' own reverse names for other addresses have contributors outside the part:
+        // they did not change, so they are left as they are.
+        let reverseNames = Set(addresses.map { NameKey(ZoneBuilder.reverseName($0)) })
+        let forwardZones = options.zones.count
+        let newNames = newBuilder.buildPart(snapshot: snapshot, services: Array(part.values), namespaces: Array(existing))
+            .filter { $0.origin < forwardZones || reverseNames.contains(NameKey($0.name)) }
+        var oldBuilder = ZoneBuilder(options: options)
+        let oldNames = oldBuilder.buildPart(snapshot: old, services: oldServices, namespaces: Array(touchedNamespaces))
+        var index = zone.nodes
+        let kept = Set(newNames.map { NameKey($0.name) })
+        for name in oldNames where !kept.contains(NameKey(name.name)) {
+            index.set(name.name, origin: name.origin, blob: nil, externalTarget: nil)
+        }
+        for name in newNames {
+            index.set(name.name, origin: name.origin, blob: name.blob, externalTarget: name.externalTarget)
+        }
+        self.snapshot = snapshot
+        if index.needsCompaction { return rebuild(snapshot) }
+        let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
+        zone = DNSZone(options: options, isSynced: true, serial: serial, nodes: index, podIPs: [:])
+        lastWasRebuild = false
+        return zone
+    }
+
+    /// Builds the whole zone from `snapshot` and the indexes that let later changes be partial.
+    @discardableResult
+    public mutating func rebuild(_ snapshot: ClusterSnapshot) -> DNSZone {
+        zone = DNSZone(snapshot: snapshot, options: options)
+        self.snapshot = snapshot
+        lastWasRebuild = true
+        let builder = ZoneBuilder(options: options)
+        servicesByAddress = [:]
+        servicesPerNamespace = [:]
+        podsPerNamespace = [:]
+        inZoneExternalNames = []
+        for (key, service) in snapshot.services {
+            servicesPerNamespace[key.namespace, default: 0] += 1
+            if builder.chasesInZone(service) { inZoneExternalNames.insert(key) }
+            for address in Set(builder.reverseAddresses(of: service, in: snapshot)) {
+                servicesByAddress[address, default: []].append(key)
+            }
+        }
+        for key in snapshot.pods.keys { podsPerNamespace[key.namespace, default: 0] += 1 }
+        return zone
+    }
+}

@@ -1,0 +1,84 @@
+import HashTreeCollections
+
+/// One name changed since the base table was built: its node in a small arena of its own, or nil
+/// when the name no longer exists.
+struct OverlayNode: Sendable {
+    /// One node in the ``NodeTable`` arena layout, at offset 0.
+    let storage: [UInt8]
+    let nameLength: Int
+    let externalTarget: DNSName?
+}
+
+/// The names a zone answers from: a ``NodeTable`` built in one pass (the base) and a persistent
+/// overlay of the names changed since, so that publishing a change costs O(changed names) and
+/// shares everything else with the previous zone. A lookup checks the overlay (empty most of the
+/// time right after a rebuild), then the base. The overlay is folded into a new base when it grows
+/// past a fraction of it (``needsCompaction``).
+struct ZoneIndex: Sendable {
+    let base: NodeTable
+    private(set) var overlay: TreeDictionary<NameKey, OverlayNode?> = [:]
+    /// Names the overlay holds beyond the base (added minus removed), for ``count``.
+    private var countDelta = 0
+
+    init(base: NodeTable) {
+        self.base = base
+    }
+
+    /// The node of a lowercased wire name.
+    @inline(__always) func find(_ name: [UInt8]) -> ZoneNode? {
+        if !overlay.isEmpty, let entry = overlay[NameKey(name)] {
+            guard let entry else { return nil }
+            return NodeTable.node(in: entry.storage, at: 0, nameLength: entry.nameLength).overlaid(target: entry.externalTarget)
+        }
+        return base.find(name)
+    }
+
+    func externalTarget(of node: ZoneNode) -> DNSName? {
+        node.isOverlay ? node.overlayTarget : base.externalTarget(of: node)
+    }
+
+    /// Sets a name's node (nil: the name is gone).
+    mutating func set(_ name: [UInt8], origin: Int, blob: [UInt8]?, externalTarget: DNSName?) {
+        let existed = find(name) != nil
+        let key = NameKey(name)
+        if let blob {
+            var storage: [UInt8] = []
+            storage.reserveCapacity(name.count + 6 + blob.count)
+            NodeTable.appendNode(name: name, origin: origin, blob: blob, to: &storage)
+            overlay[key] = .some(OverlayNode(storage: storage, nameLength: name.count, externalTarget: externalTarget))
+            if !existed { countDelta += 1 }
+        } else if existed {
+            overlay[key] = .some(nil)
+            countDelta -= 1
+        }
+    }
+
+    /// How many names exist.
+    var count: Int { base.count + countDelta }
+
+    /// Bytes held by names and answers (base arena plus overlay nodes).
+    var storageBytes: Int { base.storage.count + overlay.values.reduce(0) { $0 + ($1?.storage.count ?? 0) } }
+
+    /// True when the overlay has grown enough that a fresh base is cheaper than carrying it.
+    var needsCompaction: Bool { overlay.count > max(4096, base.count / 4) }
+
+    /// Every existing name with its node (tests and tools; not the query path).
+    func allNodes() -> [(name: [UInt8], node: ZoneNode)] {
+        var result = base.allNodes().filter { overlay[NameKey($0.name)] == nil }
+        for (key, entry) in overlay {
+            guard let entry else { continue }
+            result.append((key.bytes, NodeTable.node(in: entry.storage, at: 0, nameLength: entry.nameLength)))
+        }
+        return result
+    }
+}
+
+extension ZoneNode {
+    /// The node as found in the overlay, carrying its ExternalName target itself.
+    func overlaid(target: DNSName?) -> ZoneNode {
+        var node = self
+        node.isOverlay = true
+        node.overlayTarget = target
+        return node
+    }
+}

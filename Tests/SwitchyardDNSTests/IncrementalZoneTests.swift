@@ -1,0 +1,116 @@
+import Testing
+@testable import SwitchyardDNS
+import SwitchyardModel
+
+@Suite("Incremental zone")
+struct IncrementalZoneTests {
+    /// Every name of a zone with its origin and encoded answers.
+    static func contents(_ zone: DNSZone) -> [[UInt8]: [UInt8]] {
+        var result: [[UInt8]: [UInt8]] = [:]
+        for (name, node) in zone.nodes.allNodes() {
+            result[name] = [node.origin] + Array(node.storage[node.blobStart..<node.blobEnd])
+        }
+        return result
+    }
+
+    static func text(_ name: [UInt8]) -> String { DNSName(uncheckedWire: name).description }
+
+    /// A random but reproducible cluster change: Services come and go (ClusterIP, headless, named
+    /// ports, ExternalName outside the zone), endpoints move between shared addresses (reverse
+    /// names with several owners), pods and namespaces appear and disappear.
+    struct Churn {
+        var state: UInt64
+        var serial = 0
+
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+
+        mutating func service(_ index: Int) -> [ClusterEvent] {
+            let ns = "ns\(index % 4)"
+            let name = "svc\(index)"
+            let kind = next(5)
+            let service: Service
+            switch kind {
+            case 0: service = Service(namespace: ns, name: name, isHeadless: true, ports: [ServicePort(name: "p", port: 80)])
+            case 1: service = Service(namespace: ns, name: name, type: .externalName, externalName: "example.com")
+            default:
+                service = Service(namespace: ns, name: name, clusterIPs: [Fixture.ip("10.96.0.\(index % 40 + 1)")],
+                                  ports: [ServicePort(name: next(2) == 0 ? "http" : "", port: 80)])
+            }
+            var endpoints: [Endpoint] = []
+            for _ in 0..<next(4) {
+                // Few addresses, so Services share reverse names.
+                endpoints.append(Fixture.endpoint("10.244.0.\(next(12) + 1)", ready: next(4) != 0,
+                                                  hostname: next(3) == 0 ? "host\(next(3))" : nil, pod: "p\(next(9))", ns: ns))
+            }
+            let slice = EndpointSlice(namespace: ns, name: "\(name)-s", labels: [WellKnownLabel.serviceName: name],
+                                      addressType: .ipv4, endpoints: endpoints, ports: [EndpointPort(name: "http", port: 8080)])
+            return [.added(.service(service)), .added(.endpointSlice(slice))]
+        }
+
+        mutating func change(_ snapshot: ClusterSnapshot) -> [ClusterEvent] {
+            let index = next(30)
+            switch next(6) {
+            case 0:
+                guard let service = snapshot.services[ObjectKey(namespace: "ns\(index % 4)", name: "svc\(index)")] else { return service(index) }
+                return [.deleted(.service(service))]
+            case 1:
+                let ns = "pns\(next(3))"
+                let pod = Pod(namespace: ns, name: "pod\(next(4))", podIPs: [Fixture.ip("10.244.9.\(next(9) + 1)")])
+                return snapshot.pods[pod.key] == nil ? [.added(.pod(pod))] : [.deleted(.pod(pod))]
+            case 2:
+                let namespace = Namespace(name: "ns\(next(6))")
+                return snapshot.namespaces[namespace.name] == nil ? [.added(.namespace(namespace))] : [.deleted(.namespace(namespace))]
+            default:
+                return service(index)
+            }
+        }
+    }
+
+    @Test("after each of 300 random changes the incremental zone equals a full build, name by name", arguments: [1, 2, 3] as [UInt64])
+    func equivalence(seed: UInt64) {
+        var churn = Churn(state: seed)
+        var store = ClusterStore()
+        for index in 0..<20 { store.apply(churn.service(index)) }
+        let options = DNSZoneOptions()
+        var incremental = IncrementalZone(options: options)
+        incremental.update(to: store.snapshot, changes: nil)
+        var partial = 0
+        for step in 0..<300 {
+            let before = store.snapshot
+            let events = churn.change(before)
+            store.apply(events)
+            let zone = incremental.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+            if !incremental.lastWasRebuild { partial += 1 }
+            let full = DNSZone(snapshot: store.snapshot, options: options)
+            let got = Self.contents(zone), want = Self.contents(full)
+            if got != want {
+                let missing = want.keys.filter { got[$0] == nil }.map(Self.text)
+                let extra = got.keys.filter { want[$0] == nil }.map(Self.text)
+                let differing = want.keys.filter { got[$0] != nil && got[$0] != want[$0] }.map(Self.text)
+                let detail = want.keys.filter { got[$0] != nil && got[$0] != want[$0] }.prefix(1).map { "\(got[$0]!) vs \(want[$0]!)" }
+                Issue.record("step \(step): missing \(missing), extra \(extra), differing \(differing) \(detail)")
+                return
+            }
+            #expect(zone.nameCount == full.nameCount, "step \(step)")
+        }
+        #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
+    }
+
+    @Test("an ExternalName inside the cluster zone makes updates rebuild, and stay exact")
+    func inZoneExternalName() {
+        var store = ClusterStore()
+        store.apply(Fixture.objects.map(ClusterEvent.added))
+        var incremental = IncrementalZone(options: DNSZoneOptions())
+        incremental.update(to: store.snapshot, changes: nil)
+        let before = store.snapshot
+        let events: [ClusterEvent] = [.updated(.service(Service(
+            namespace: "default", name: "web", clusterIPs: [Fixture.ip("10.96.0.21")], ports: [ServicePort(name: "http", port: 80)])))]
+        store.apply(events)
+        let zone = incremental.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+        #expect(incremental.lastWasRebuild, "the alias to web.default chases web's records")
+        #expect(Self.contents(zone) == Self.contents(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions())))
+    }
+}
