@@ -309,6 +309,15 @@ def main():
                     return
                 stop_sampling.wait(1)
         threading.Thread(target=sample, daemon=True).start()
+        dns_ready = []
+
+        def first_answer():
+            while not stop_sampling.is_set() and daemon.proc.poll() is None:
+                if dns_query("svc-1.ns-1.svc.cluster.local", dns, timeout=0.05):
+                    dns_ready.append(time.time())
+                    return
+                time.sleep(0.01)
+        threading.Thread(target=first_answer, daemon=True).start()
 
         synced_sources = daemon.wait_for(lambda r: r.get("msg") == "Kubernetes API synced", 300)
         if synced_sources is None:
@@ -316,13 +325,10 @@ def main():
         first = daemon.wait_for(lambda r: r.get("msg") == "synced" and r.get("kind") == "full", 300)
         if first is None:
             raise SystemExit("daemon-bench: no first sync (see %s/daemon.log)" % work)
-        dns_ready = None
         deadline = time.time() + 60
-        while time.time() < deadline:
-            if dns_query("svc-1.ns-1.svc.cluster.local", dns):
-                dns_ready = time.time()
-                break
-            time.sleep(0.01)
+        while not dns_ready and time.time() < deadline:
+            time.sleep(0.05)
+        dns_ready = dns_ready[0] if dns_ready else None
         phases = phase_ms(first)
         after_commit = sum(v for k, v in phases.items() if k in ("conntrack", "index")) / 1000
         result["firstSync"] = {

@@ -61,16 +61,25 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
+    /// Overlays up to this many names (or half the base) are carried, not folded in.
+    var compactionFloor = 4096
 
     public init(options: DNSZoneOptions) {
+        self.init(options: options, compactionFloor: 4096)
+    }
+
+    init(options: DNSZoneOptions, compactionFloor: Int) {
         self.options = options
+        self.compactionFloor = compactionFloor
         zone = DNSZone.notSynced(options: options)
     }
 
     /// Publishes `snapshot`: incrementally from the previous one when `changes` says what changed,
     /// a full rebuild when `changes` is nil or a partial update cannot be exact.
     @discardableResult
-    public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
+    /// With `compact` false, an overlay grown past its limit is left for the caller to fold in with a
+    /// rebuild of its own (``needsCompaction``), e.g. off the publishing path.
+    public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?, compact: Bool = true) -> DNSZone {
         guard let changes, let old = self.snapshot, options.pods != .verified, inZoneExternalNames.isEmpty,
               changes.services.count <= Self.largeChange else { return rebuild(snapshot) }
         let builder = ZoneBuilder(options: options)
@@ -101,9 +110,10 @@ public struct IncrementalZone: Sendable {
             }
         }
         // Every other contributor of the reverse names involved, so those names are rebuilt whole.
+        var neighbours: [ObjectKey: Service] = [:]
         for address in addresses {
             for key in servicesByAddress[address] ?? [] where part[key] == nil {
-                part[key] = snapshot.services[key]
+                neighbours[key] = snapshot.services[key]
             }
         }
         for key in changes.pods {
@@ -118,11 +128,12 @@ public struct IncrementalZone: Sendable {
         }
 
         var newBuilder = ZoneBuilder(options: options)
-        // The neighbours' own reverse names for other addresses have contributors outside the part:
-        // they did not change, so they are left as they are.
+        // The neighbours' reverse names for other addresses have contributors outside the part: they
+        // did not change, so they are left as they are.
         let reverseNames = Set(addresses.map { NameKey(ZoneBuilder.reverseName($0)) })
         let forwardZones = options.zones.count
-        let newNames = newBuilder.buildPart(snapshot: snapshot, services: Array(part.values), namespaces: Array(existing))
+        let newNames = newBuilder.buildPart(
+            snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), namespaces: Array(existing))
             .filter { $0.origin < forwardZones || reverseNames.contains(NameKey($0.name)) }
         var oldBuilder = ZoneBuilder(options: options)
         let oldNames = oldBuilder.buildPart(snapshot: old, services: oldServices, namespaces: Array(touchedNamespaces))
@@ -135,12 +146,15 @@ public struct IncrementalZone: Sendable {
             index.set(name.name, origin: name.origin, blob: name.blob, externalTarget: name.externalTarget)
         }
         self.snapshot = snapshot
-        if index.needsCompaction { return rebuild(snapshot) }
+        if compact, index.needsCompaction(floor: compactionFloor) { return rebuild(snapshot) }
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         zone = DNSZone(options: options, isSynced: true, serial: serial, nodes: index, podIPs: [:])
         lastWasRebuild = false
         return zone
     }
+
+    /// True when the overlay of changed names has grown enough that a rebuild is due.
+    public var needsCompaction: Bool { zone.nodes.needsCompaction(floor: compactionFloor) }
 
     /// Builds the whole zone from `snapshot` and the indexes that let later changes be partial.
     @discardableResult

@@ -254,14 +254,21 @@ struct ZoneBuilder {
         if let n = Self.name([Self.podLabel], zone) { touch(n, origin: origin) }
     }
 
-    private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]]) {
+    /// Adds a Service's names; with `reverseOnly`, only its contributions to reverse names (the
+    /// PTRs of its ClusterIPs and endpoints), which other Services may share.
+    private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]], reverseOnly: Bool = false) {
         guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
         let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
         let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses)
         let reverseV4 = zones.count, reverseV6 = zones.count + 1
         for (origin, zone) in zones.enumerated() {
             guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
-            if service.type == .externalName {
+            if reverseOnly {
+                // The forward part below skips the PTRs in exactly these cases.
+                let skipped = service.type == .externalName || (headless && selected.isEmpty)
+                    || (!headless && options.ignoreEmptyService && selected.isEmpty)
+                guard origin == 0, !skipped else { continue }
+            } else if service.type == .externalName {
                 guard let external = service.externalName, IPAddress(external) == nil,
                       let target = DNSName(external), target.labelCount > 0 else { continue }
                 let cname = ResourceRecord(name: DNSName(uncheckedWire: base), ttl: ttl, data: .cname(target))
@@ -411,11 +418,15 @@ struct ZoneBuilder {
     /// as the full build does) and the namespace names of `namespaces` — encoded exactly as the full
     /// build encodes them, provided the part holds every contributor of each of its names (the
     /// incremental zone adds the Services sharing an address for the reverse names).
-    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [EncodedName] {
+    /// `neighbours` contribute their reverse names only (they share an address with `services`).
+    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [], namespaces: [String]) -> [EncodedName] {
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         let zones = options.zones.map(\.wire)
         for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
-        for service in services.sorted(by: { $0.key < $1.key }) { addService(service, snapshot: snapshot, zones: zones) }
+        let all = services.map { ($0, false) } + neighbours.map { ($0, true) }
+        for (service, reverseOnly) in all.sorted(by: { $0.0.key < $1.0.key }) {
+            addService(service, snapshot: snapshot, zones: zones, reverseOnly: reverseOnly)
+        }
         for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
         resolveCNAMEs(zones: zones)
         var result: [EncodedName] = []

@@ -13,7 +13,7 @@ struct OverlayNode: Sendable {
 /// overlay of the names changed since, so that publishing a change costs O(changed names) and
 /// shares everything else with the previous zone. A lookup checks the overlay (empty most of the
 /// time right after a rebuild), then the base. The overlay is folded into a new base when it grows
-/// past a fraction of it (``needsCompaction``).
+/// past a fraction of it (``needsCompaction(floor:)``).
 struct ZoneIndex: Sendable {
     let base: NodeTable
     private(set) var overlay: TreeDictionary<NameKey, OverlayNode?> = [:]
@@ -37,9 +37,16 @@ struct ZoneIndex: Sendable {
         node.isOverlay ? node.overlayTarget : base.externalTarget(of: node)
     }
 
-    /// Sets a name's node (nil: the name is gone).
+    /// Sets a name's node (nil: the name is gone). A node equal to the one in place is not written,
+    /// so the overlay grows with what really changed, not with what a partial build re-made.
     mutating func set(_ name: [UInt8], origin: Int, blob: [UInt8]?, externalTarget: DNSName?) {
-        let existed = find(name) != nil
+        let current = find(name)
+        let existed = current != nil
+        if let current, let blob, Int(current.origin) == origin, externalTarget == self.externalTarget(of: current),
+           current.blobEnd - current.blobStart == blob.count,
+           current.storage[current.blobStart..<current.blobEnd].elementsEqual(blob) {
+            return
+        }
         let key = NameKey(name)
         if let blob {
             var storage: [UInt8] = []
@@ -60,7 +67,7 @@ struct ZoneIndex: Sendable {
     var storageBytes: Int { base.storage.count + overlay.values.reduce(0) { $0 + ($1?.storage.count ?? 0) } }
 
     /// True when the overlay has grown enough that a fresh base is cheaper than carrying it.
-    var needsCompaction: Bool { overlay.count > max(4096, base.count / 4) }
+    func needsCompaction(floor: Int) -> Bool { overlay.count > max(floor, base.count / 2) }
 
     /// Every existing name with its node (tests and tools; not the query path).
     func allNodes() -> [(name: [UInt8], node: ZoneNode)] {

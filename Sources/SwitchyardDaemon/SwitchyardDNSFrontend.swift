@@ -13,15 +13,16 @@ import Synchronization
 public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let server: DNSServer
     private let options: DNSZoneOptions
-    /// The zone kept up to date change by change; one publisher at a time.
-    private let zone: Mutex<IncrementalZone>
+    /// The zone kept up to date change by change, rebuilt in the background when due.
+    private let zone: LiveZone
+    private let logger: Logger
 
     /// A server for `listen`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
     public init(listen: BindAddress, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
         let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
         let upstreams = DNSAddress.nameservers(resolvConf: resolvConf)
         options = try DNSZoneOptions(reverseFallthrough: !upstreams.isEmpty).validated()
-        zone = Mutex(IncrementalZone(options: options))
+        self.logger = logger
         let group = MultiThreadedEventLoopGroup.singleton
         var observer: DNSReplyObserver?
         if let metrics {
@@ -31,6 +32,13 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
             configuration: DNSServerConfiguration(listen: [address]), zone: DNSZone.notSynced(options: options),
             forwarder: upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group), group: group, logger: logger,
             observer: observer)
+        let server = server
+        zone = LiveZone(options: options, publish: { server.publish($0) }, compacted: { publication, seconds in
+            logger.info("DNS zone rebuilt in the background to fold in its changes", metadata: [
+                "names": "\(publication.zone.nameCount)", "took": "\(Int(seconds * 1000))ms",
+            ])
+            MallocTuning.releaseFreedMemory()
+        })
     }
 
     /// The factory `Daemon` takes.
@@ -45,10 +53,14 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     }
 
     public func publish(_ snapshot: ClusterSnapshot, changes: ZoneChanges?) {
-        let (next, rebuilt) = zone.withLock { zone in
-            (zone.update(to: snapshot, changes: changes), zone.lastWasRebuild)
-        }
-        server.publish(next)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let publication = zone.update(to: snapshot, changes: changes)
+        let rebuilt = publication.rebuilt
+        logger.log(level: rebuilt ? .info : .debug, rebuilt ? "DNS zone built" : "DNS zone updated", metadata: [
+            "names": "\(publication.zone.nameCount)", "services_changed": "\(changes?.services.count ?? snapshot.services.count)",
+            "took": "\(SyncLog.milliseconds(start.duration(to: clock.now)))",
+        ])
         // A whole build's transient peak (drafts, the previous zone) goes back to the kernel.
         if rebuilt { MallocTuning.releaseFreedMemory() }
     }

@@ -1,6 +1,7 @@
 import Testing
 @testable import SwitchyardDNS
 import SwitchyardModel
+import Synchronization
 
 @Suite("Incremental zone")
 struct IncrementalZoneTests {
@@ -97,6 +98,39 @@ struct IncrementalZoneTests {
             #expect(zone.nameCount == full.nameCount, "step \(step)")
         }
         #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
+    }
+
+    @Test("a live zone folds its overlay in with a background rebuild, keeps publishing meanwhile, and ends exact")
+    func liveZoneCompacts() async throws {
+        var churn = Churn(state: 7)
+        var store = ClusterStore()
+        for index in 0..<20 { store.apply(churn.service(index)) }
+        let published = Mutex<[DNSZone]>([])
+        let compactions = Mutex(0)
+        let live = LiveZone(
+            zone: IncrementalZone(options: DNSZoneOptions(), compactionFloor: 8),
+            publish: { zone in published.withLock { $0.append(zone) } },
+            compacted: { _, _ in compactions.withLock { $0 += 1 } })
+        live.update(to: store.snapshot, changes: nil)
+        for _ in 0..<200 {
+            let before = store.snapshot
+            let events = churn.change(before)
+            store.apply(events)
+            live.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while compactions.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(compactions.withLock { $0 } > 0, "the overlay passed its floor of 8 names")
+        // One more change after the background rebuilds settle: the newest zone is exact.
+        try await Task.sleep(for: .milliseconds(200))
+        let before = store.snapshot
+        let events = churn.service(3)
+        store.apply(events)
+        live.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+        try await Task.sleep(for: .milliseconds(200))
+        let last = try #require(published.withLock { $0.last })
+        #expect(Self.contents(last) == Self.contents(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions())))
+        #expect(published.withLock { $0.count } >= 202, "every change was published, none waited for a rebuild")
     }
 
     @Test("an ExternalName inside the cluster zone makes updates rebuild, and stay exact")
