@@ -288,8 +288,8 @@ def main():
     dns_port = 20000 + os.getpid() % 20000
     dns = ("127.0.0.1", dns_port)
     argv = [args.bin, "run", "--kubeconfig", kubeconfig, "--netns", netns, "--node", NODE, "--log-format", "json",
-            "--cluster-cidr", "10.128.0.0/9", "--dns-listen", "127.0.0.1:%d" % dns_port,
-            "--healthz-bind-address", "", "--metrics-bind-address", ""] + args.extra.split()
+            "--cluster-cidr", "10.128.0.0/9", "--healthz-bind-address", "", "--metrics-bind-address", ""]
+    argv += args.extra.split() if "--no-dns" in args.extra else ["--dns-listen", "127.0.0.1:%d" % dns_port] + args.extra.split()
     result = {"shape": {"services": args.services, "endpoints": args.endpoints, "pods": args.pods},
               "rate": args.rate, "seconds": args.seconds, "idleSeconds": args.idle,
               "loadAverage": os.getloadavg()[0]}

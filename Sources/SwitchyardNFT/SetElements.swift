@@ -54,6 +54,17 @@ public struct SetElements: Sendable, Hashable {
         }
     }
 
+    /// Where the element with `key` is in ``values``.
+    public func position(of key: FieldTuple) -> Int? {
+        index.position(of: key, in: values)
+    }
+
+    /// Replaces the element at `position` with one of the same key.
+    public mutating func replace(at position: Int, with element: Element) {
+        precondition(values[position].key == element.key, "an element stored under another key")
+        values[position] = element
+    }
+
     /// Adds `element`, replacing the one with the same key.
     public mutating func insert(_ element: Element) {
         if let position = index.position(of: element.key, in: values) {
@@ -74,9 +85,16 @@ public struct SetElements: Sendable, Hashable {
         for element in elements { insert(element) }
     }
 
-    /// Removes and returns the element with `key`.
+    /// Removes and returns the element with `key`. The last element moves into its position (the
+    /// returned `moved` says so, for arrays kept parallel to ``values``).
     @discardableResult
     public mutating func removeValue(forKey key: FieldTuple) -> Element? {
+        removeReportingMove(forKey: key)?.element
+    }
+
+    /// Removes the element with `key`: it, the position it had, and whether the last element moved
+    /// into that position.
+    public mutating func removeReportingMove(forKey key: FieldTuple) -> (element: Element, position: Int, moved: Bool)? {
         guard let position = index.remove(key, in: values) else { return nil }
         let removed = values[position]
         let last = values.count - 1
@@ -85,7 +103,7 @@ public struct SetElements: Sendable, Hashable {
             values[position] = values[last]
         }
         values.removeLast()
-        return removed
+        return (removed, position, position != last)
     }
 
     public mutating func removeAll() {

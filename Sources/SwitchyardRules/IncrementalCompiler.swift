@@ -22,7 +22,7 @@ public struct IncrementalCompiler: Sendable {
     }
 
     var contributions: [ObjectKey: [IPFamily: Contribution]] = [:]
-    var elements: [TableRef: [String: [FieldTuple: Counted<Element>]]] = [:]
+    var elements: [TableRef: [String: CountedElements]] = [:]
     var moduli: [TableRef: [DispatchNames: [Int: Int]]] = [:]
     var chains: [TableRef: [String: Counted<[Rule]>]] = [:]
     var affinity: [TableRef: [String: Counted<Int>]] = [:]
@@ -33,11 +33,12 @@ public struct IncrementalCompiler: Sendable {
     public init(config: ProxyConfig, plan: ClusterPlan) {
         self.config = config
         self.plan = plan
-        var ignored = Touched()
+        var untracked: Touched?
+        contributions.reserveCapacity(plan.services.count)
         for (key, ports) in plan.services {
             let contribution = Self.contributions(of: ports, node: plan.node, config: config)
             contributions[key] = contribution
-            for (family, part) in contribution { add(part, family, sign: 1, touched: &ignored) }
+            for (family, part) in contribution { add(part, family, sign: 1, touched: &untracked) }
         }
         for family in IPFamily.allCases {
             let table = Self.table(family)
@@ -66,7 +67,7 @@ public struct IncrementalCompiler: Sendable {
                 for rule in rules.value { ruleset.append(rule) }
             }
             for (set, members) in elements[table] ?? [:] {
-                ruleset.add(Elements(table, set, members.values.map(\.value)))
+                ruleset.add(Elements(table, set, members.elements.values))
             }
         }
         return ruleset
@@ -82,7 +83,7 @@ public struct IncrementalCompiler: Sendable {
             self = IncrementalCompiler(config: config, plan: next)
             return Differ.diff(from: before, to: ruleset())
         }
-        var touched = Touched()
+        var touched: Touched? = Touched()
         for (key, ports) in update.services {
             let old = contributions[key] ?? [:]
             let new = Self.contributions(of: ports, node: plan.node, config: config)
@@ -97,7 +98,7 @@ public struct IncrementalCompiler: Sendable {
             contributions[key] = new.isEmpty ? nil : new
         }
         plan.apply(update)
-        return transaction(for: touched)
+        return transaction(for: touched ?? Touched())
     }
 
     // MARK: Bookkeeping
@@ -126,35 +127,33 @@ public struct IncrementalCompiler: Sendable {
         (moduli[table] ?? [:]).mapValues { Swift.Set($0.filter { $0.value > 0 }.keys) }.filter { !$0.value.isEmpty }
     }
 
-    mutating func add(_ part: Contribution, _ family: IPFamily, sign: Int, touched: inout Touched) {
+    /// Counts `part` in (`sign` 1) or out (-1). `touched` (nil: not tracked, as when the whole state
+    /// is built at once) records each touched object's value before the first change.
+    mutating func add(_ part: Contribution, _ family: IPFamily, sign: Int, touched: inout Touched?) {
         let table = Self.table(family)
         for (set, list) in part.elements {
-            for element in list {
-                let current = elements[table]?[set]?[element.key]
-                if touched.elements[table]?[set]?[element.key] == nil {
-                    touched.elements[table, default: [:]][set, default: [:]][element.key] = .some(current?.value)
-                }
-                let count = (current?.count ?? 0) + sign
-                if count <= 0 {
-                    elements[table]?[set]?[element.key] = nil
-                } else {
-                    elements[table, default: [:]][set, default: [:]][element.key] = Counted(value: sign > 0 ? element : (current?.value ?? element), count: count)
+            if touched != nil {
+                for element in list where touched?.elements[table]?[set]?[element.key] == nil {
+                    touched?.elements[table, default: [:]][set, default: [:]][element.key] = .some(elements[table]?[set]?[element.key]?.value)
                 }
             }
+            if sign > 0, elements[table]?[set] == nil { elements[table, default: [:]][set] = CountedElements() }
+            for element in list { elements[table]?[set]?.count(element, sign: sign) }
+            if elements[table]?[set]?.isEmpty == true { elements[table]?[set] = nil }
         }
-        if !part.moduli.isEmpty, touched.moduli[table] == nil { touched.moduli[table] = liveModuli(table) }
+        if !part.moduli.isEmpty, touched != nil, touched?.moduli[table] == nil { touched?.moduli[table] = liveModuli(table) }
         for (names, sizes) in part.moduli {
             for size in sizes { moduli[table, default: [:]][names, default: [:]][size, default: 0] += sign }
         }
         for (name, rules) in part.serviceChains {
             let current = chains[table]?[name]
-            if touched.chains[table]?[name] == nil { touched.chains[table, default: [:]][name] = .some(current?.value) }
+            if touched != nil, touched?.chains[table]?[name] == nil { touched?.chains[table, default: [:]][name] = .some(current?.value) }
             let count = (current?.count ?? 0) + sign
             chains[table, default: [:]][name] = count <= 0 ? nil : Counted(value: sign > 0 ? rules : (current?.value ?? rules), count: count)
         }
         for (name, timeout) in part.affinitySets {
             let current = affinity[table]?[name]
-            if touched.affinity[table]?[name] == nil { touched.affinity[table, default: [:]][name] = .some(current?.value) }
+            if touched != nil, touched?.affinity[table]?[name] == nil { touched?.affinity[table, default: [:]][name] = .some(current?.value) }
             let count = (current?.count ?? 0) + sign
             affinity[table, default: [:]][name] = count <= 0 ? nil : Counted(value: sign > 0 ? timeout : (current?.value ?? timeout), count: count)
         }
