@@ -220,6 +220,17 @@ class Process:
                     return int(line.split()[1]) / 1024
         return 0.0
 
+    def memory_mib(self):
+        """Resident memory by kind (smaps_rollup): anonymous (heap, stacks) and file-backed (code)."""
+        fields = {}
+        with open("/proc/%d/smaps_rollup" % self.proc.pid) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[2] == "kB":
+                    fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+        return {"rss": round(fields.get("Rss", 0), 1), "anonymous": round(fields.get("Anonymous", 0), 1),
+                "file": round(fields.get("Rss", 0) - fields.get("Anonymous", 0), 1)}
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -340,6 +351,7 @@ def main():
         }
         time.sleep(2)
         result["rssAfterInitialMiB"] = round(daemon.rss_mib(), 1)
+        result["memoryAfterInitialMiB"] = daemon.memory_mib()
         log("first sync: %s" % result["firstSync"])
 
         # Idle: nothing changes.

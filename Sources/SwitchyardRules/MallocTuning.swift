@@ -12,6 +12,16 @@ public enum MallocTuning {
         #endif
     }
 
+    /// Two malloc arenas instead of glibc's eight per core: the daemon's threads (the concurrency
+    /// pool, NIO event loops, the netlink queue) otherwise each grow an arena of their own whose
+    /// freed space no other thread reuses (measured: 239 → 187 MiB resident at 10,000 Services,
+    /// together with not following Pods).
+    public static func limitArenas() {
+        #if os(Linux)
+        _ = glibcMallopt(arenaMax, 2)
+        #endif
+    }
+
     /// Hands the heap's free pages back to the kernel (`malloc_trim`): the daemon calls it after a
     /// full sync, whose transient peak (lists, wanted ruleset, read-back) would otherwise stay
     /// resident until the next one, an hour later.
@@ -24,6 +34,7 @@ public enum MallocTuning {
     // <malloc.h>, which the Glibc module does not import.
     private static let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
     private static let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+    private static let arenaMax: Int32 = -8  // M_ARENA_MAX
 }
 
 #if os(Linux)

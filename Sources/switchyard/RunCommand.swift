@@ -33,11 +33,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Follow the API server as a pod does: KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA.")
     var inCluster = false
 
-    @Option(help: "Follow Pods (DNS pod records) from the API server: enabled or disabled (default enabled).")
-    var pods: PodsMode = .enabled
+    @Option(help: "Follow Pods from the API server: auto (only when a DNS feature needs them — the daemon's DNS answers pod names from the name itself, as CoreDNS's `pods insecure`, so none does yet), enabled or disabled (default auto).")
+    var pods: PodsMode = .auto
 
     enum PodsMode: String, ExpressibleByArgument, CaseIterable {
-        case enabled, disabled
+        case auto, enabled, disabled
     }
 
     @Option(help: "A KubeProxyConfiguration YAML file; flags override its fields.")
@@ -140,6 +140,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         MallocTuning.keepFreedMemory()
+        MallocTuning.limitArenas()
         let level = logLevel
         let format = logFormat
         LoggingSystem.bootstrap { label in
@@ -162,7 +163,7 @@ struct RunCommand: AsyncParsableCommand {
             resolved = try DaemonConfig(
                 paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
-                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)
+                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)  // auto: no DNS feature of `run` reads pods yet
         } catch {
             print("switchyard run: \(error)", to: &standardError)
             throw ExitCode(2)
