@@ -6,7 +6,8 @@ programming a private network namespace. It measures, end to end:
 - first full sync: API lists served → rules committed (the daemon's own `synced kind=full` line,
   with its phases), and DNS answering after the lists;
 - idle CPU over a window with nothing changing (periodic resyncs included);
-- churn at RATE changes/s for SECONDS (half endpoint changes, half new Services): daemon CPU per
+- churn at RATE changes/s for SECONDS (half endpoint changes, half Service replacements: a new
+  Service created, the one created 100 replacements earlier deleted, so the cluster keeps its size): daemon CPU per
   change, network programming latency (API write → the element's commit, seen by `nft monitor`
   in the namespace), DNS freshness (API write → the new name answering);
 - RSS over time;
@@ -139,6 +140,16 @@ class Workload:
         store.put(SLICES, eps)
         return ip
 
+    def replace_service(self, store, live=100):
+        """Creates a Service with endpoints and deletes the one created `live` replacements earlier,
+        so the cluster keeps its size; returns (the new ClusterIP, its DNS name)."""
+        if self.added >= live:
+            old = self.added - live
+            ns = self.namespace_of(old)
+            store.delete(SLICES, ns, "new-%d-x1" % old)
+            store.delete(SERVICES, ns, "new-%d" % old)
+        return self.add_service(store)
+
     def add_service(self, store):
         """Creates a Service with endpoints; returns (its ClusterIP, its DNS name)."""
         self.fresh_cluster_ip += 1
@@ -150,7 +161,6 @@ class Workload:
         store.put(SERVICES, svc)
         eps = self.endpoint_slice(svc, [(self.next_ip(), NODE) for _ in range(self.endpoints)], False)
         store.put(SLICES, eps)
-        self.slices[len(self.slices)] = (svc, eps, False)
         return cluster_ip, "%s.%s.svc.cluster.local" % (name, ns)
 
 
@@ -260,9 +270,10 @@ def pipeline_figures(binary, services, endpoints):
     if out.returncode != 0:
         return {"error": out.stderr[-500:]}
     report = json.loads(out.stdout)
-    figures = {}
+    figures = {"peakRSSMiB": round(report.get("peak_rss_bytes", 0) / 2**20, 1)}
     for row in report.get("rows", []):
-        figures[row["phase"]] = row.get("medianMilliseconds", row.get("median"))
+        if row.get("path") == "switchyard":
+            figures[row["phase"] + "Ms"] = row.get("median_ms")
     return figures
 
 
@@ -278,6 +289,7 @@ def main():
     parser.add_argument("--bin", default=".build/release/switchyard")
     parser.add_argument("--no-pipeline", action="store_true")
     parser.add_argument("--extra", default="", help="extra daemon flags")
+    parser.add_argument("--perf", help="record a perf profile of the daemon during the churn into this file")
     args = parser.parse_args()
     if os.geteuid() != 0:
         log("skipped: needs root (network namespaces)")
@@ -398,6 +410,10 @@ def main():
         threading.Thread(target=poll_dns, daemon=True).start()
 
         changes = int(args.rate * args.seconds)
+        perf = None
+        if args.perf:
+            perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(daemon.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0, t0 = daemon.cpu_seconds(), time.time()
         rss_before = daemon.rss_mib()
         mark = len(daemon.lines)
@@ -411,13 +427,16 @@ def main():
                 with lock:
                     pending_ips[ip] = time.time()
             else:
-                cluster_ip, name = workload.add_service(store)
+                cluster_ip, name = workload.replace_service(store)
                 now = time.time()
                 with lock:
                     pending_ips[cluster_ip] = now
                     dns_pending[name] = now
         churn_end = time.time()
         time.sleep(3)  # the last syncs
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         churn_cpu = daemon.cpu_seconds() - cpu0 - idle_cpu * (time.time() - t0)
         with lock:
             latencies = [seen[ip] - t for ip, t in pending_ips.items() if ip in seen]

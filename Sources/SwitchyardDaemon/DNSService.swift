@@ -29,12 +29,18 @@ public struct DNSService: ServiceLifecycle.Service {
         self.logger = logger
     }
 
+    /// At most one publish per interval: the changes of a burst of watch events (a Service
+    /// replacement alone is four) go out together; every publish has a fixed cost (the apex with its
+    /// new serial, a new zone object), and freshness stays within milliseconds.
+    public static let publishInterval = Duration.milliseconds(5)
+
     public func run() async throws {
         let addresses = try await server.start()
         logger.info("serving DNS", metadata: ["listen": "\(addresses.joined(separator: " "))"])
         for await _ in feed.wakeups.cancelOnGracefulShutdown() {
             guard let (snapshot, changes) = feed.take() else { continue }
             server.publish(snapshot, changes: changes)
+            try? await Task.sleep(for: Self.publishInterval)
         }
         try await server.stop()
     }

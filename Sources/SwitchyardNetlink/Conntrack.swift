@@ -48,8 +48,10 @@ extension NetfilterSocket {
     }
 
     /// Beyond this many filters of one family and protocol, one dump of that protocol's entries,
-    /// matched here, replaces a dump per filter (a first sync has one filter per UDP frontend).
-    static let filtersPerDumpLimit = 4
+    /// matched here, replaces a dump per filter (a first sync has one filter per UDP frontend). Every
+    /// dump walks the kernel's whole conntrack hash table, which is global to all namespaces (perf:
+    /// `ctnetlink_dump_table`, 15-50 ms per dump here), so two filters already share one.
+    static let filtersPerDumpLimit = 1
 
     /// Deletes the conntrack entries matching any of `filters` and returns how many it deleted: a
     /// kernel-filtered dump per filter when they are few, else one dump per family and protocol
