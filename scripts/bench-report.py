@@ -302,6 +302,77 @@ def targets(reports, out_dir):
     return lines
 
 
+def daemon(out_dir):
+    """The daemon section (issue 13) from Benchmarks/daemon/run.py's daemon-*.json; its targets with verdicts."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(out_dir, "daemon-*.json"))):
+        try:
+            with open(path) as handle:
+                runs.append(json.load(handle))
+        except (OSError, ValueError):
+            continue
+    if not runs:
+        return []
+    runs.sort(key=lambda r: r["shape"]["endpoints"])
+    base = runs[0]
+    lines = ["### The daemon end to end (issue 13): `switchyard run --kubeconfig` against an API server in the benchmark", ""]
+    for r in runs:
+        s = r["shape"]
+        lines.append(f"- {s['services']:,} Services × {s['endpoints']} endpoints, {s['pods']:,} Pods in the API server; "
+                     f"churn {r['rate']:.0f} changes/s for {r['seconds']:.0f} s (half endpoint changes, half Service "
+                     f"replacements), idle window {r['idleSeconds']:.0f} s; load average {r['loadAverage']:.2f} at the start.")
+    lines += ["", "| figure | " + " | ".join(f"{r['shape']['services']:,} × {r['shape']['endpoints']}" for r in runs) + " |",
+              "|---|" + "---|" * len(runs)]
+
+    def line(name, get):
+        values = []
+        for r in runs:
+            try:
+                values.append(get(r))
+            except (KeyError, TypeError):
+                values.append("-")
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
+
+    line("first full sync: lists in → rules committed", lambda r: f"{r['firstSync']['listsToCommittedSeconds'] * 1000:,.0f} ms")
+    line("… its phases (ms)", lambda r: ", ".join(f"{k} {v:g}" for k, v in r["firstSync"]["phasesMilliseconds"].items()))
+    line("DNS answering after the lists", lambda r: f"{r['firstSync']['dnsAfterListsSeconds'] * 1000:,.0f} ms")
+    line("idle CPU (share of one core, resyncs included)", lambda r: f"{r['idle']['cpuCoreFraction'] * 100:.2f}%")
+    line("CPU per change (whole daemon, DNS included)", lambda r: f"{r['churn']['cpuMillisecondsPerChange']:.2f} ms")
+    line("network programming latency p50 / p99", lambda r: f"{r['churn']['programmingLatencyP50Ms']:,.0f} / {r['churn']['programmingLatencyP99Ms']:,.0f} ms")
+    line("DNS freshness p50 / p99 (API write → answer)", lambda r: f"{r['churn']['dnsFreshnessP50Ms']:,.1f} / {r['churn']['dnsFreshnessP99Ms']:,.1f} ms")
+    line("RSS after the initial sync (anonymous + file)", lambda r: f"{r['rssMiB']['afterInitial']:.0f} MiB ({r['memoryAfterInitialMiB']['anonymous']:.0f} + {r['memoryAfterInitialMiB']['file']:.0f})")
+    line("RSS after the churn / peak", lambda r: f"{r['rssMiB']['afterChurn']:.0f} / {r['rssMiB']['max']:.0f} MiB")
+    line("isolated pipeline (`switchyard bench`): compute + full commit", lambda r: f"{r['pipeline']['computeMs']:,.0f} + {r['pipeline']['fullMs']:,.0f} ms")
+    line("isolated pipeline: endpoint change end to end", lambda r: f"{r['pipeline']['endpoint-changeMs']:.3f} ms")
+    lines.append("")
+
+    def ok(value, limit):
+        return verdict(value is not None and value <= limit)
+
+    fs, ch, mem = base["firstSync"], base["churn"], base["rssMiB"]
+    lines += ["| target (issue 13, 10,000 × 10) | measured | verdict |", "|---|---|---|",
+              f"| first full sync ≤ 1 s | {fs['listsToCommittedSeconds'] * 1000:,.0f} ms | {ok(fs['listsToCommittedSeconds'], 1)} |",
+              f"| DNS answering ≤ 1 s after the lists | {fs['dnsAfterListsSeconds'] * 1000:,.0f} ms | {ok(fs['dnsAfterListsSeconds'], 1)} |",
+              f"| idle CPU ≤ 1% of a core | {base['idle']['cpuCoreFraction'] * 100:.2f}% | {ok(base['idle']['cpuCoreFraction'], 0.01)} |",
+              f"| no resync costs more than 100 ms when nothing changed | resyncs are one NFT_MSG_GETGEN; the idle window's whole CPU was "
+              f"{base['idle']['cpuCoreFraction'] * base['idleSeconds'] * 1000:,.0f} ms | {ok(base['idle']['cpuCoreFraction'] * base['idleSeconds'], 0.1)} |",
+              f"| ≤ 1 ms of daemon CPU per change (DNS included) | {ch['cpuMillisecondsPerChange']:.2f} ms | {ok(ch['cpuMillisecondsPerChange'], 1)} |",
+              f"| programming latency p99 ≤ minSyncPeriod + 100 ms (1.1 s) | {ch['programmingLatencyP99Ms']:,.0f} ms | {ok(ch['programmingLatencyP99Ms'], 1100)} |",
+              f"| RSS ≤ 150 MiB after the initial sync | {mem['afterInitial']:.0f} MiB | {ok(mem['afterInitial'], 150)} |",
+              f"| RSS flat (≤ +10%) over the churn | {mem['beforeChurn']:.0f} → {mem['afterChurn']:.0f} MiB "
+              f"({(mem['afterChurn'] / mem['beforeChurn'] - 1) * 100:+.0f}%) over {base['seconds']:.0f} s, not 10 minutes | "
+              f"{ok(mem['afterChurn'] / mem['beforeChurn'], 1.1)} |"]
+    if len(runs) > 1:
+        big = runs[-1]
+        within = all(big[k1][k2] <= 3 * base[k1][k2] for k1, k2 in (
+            ("firstSync", "listsToCommittedSeconds"), ("churn", "cpuMillisecondsPerChange"), ("churn", "programmingLatencyP99Ms")))
+        lines.append(f"| the same within 3× at 10,000 × {big['shape']['endpoints']} (first sync, CPU per change, latency p99) | "
+                     f"{big['firstSync']['listsToCommittedSeconds'] * 1000:,.0f} ms, {big['churn']['cpuMillisecondsPerChange']:.2f} ms, "
+                     f"{big['churn']['programmingLatencyP99Ms']:,.0f} ms | {verdict(within)} |")
+    lines += ["", f"Reproduce: `{base.get('command', 'Benchmarks/daemon/run.py')}` (root, release build).", ""]
+    return lines
+
+
 def micro(out_dir):
     path = os.path.join(out_dir, "micro.txt")
     if not os.path.exists(path):
@@ -318,7 +389,7 @@ def main():
     lines = [BEGIN, ""]
     if plot(reports, png):
         lines += [f"![full and incremental sync time vs services]({os.path.basename(png)})", ""]
-    lines += targets(reports, out_dir) + tables(reports) + dns(out_dir) + micro(out_dir) + [END]
+    lines += daemon(out_dir) + targets(reports, out_dir) + tables(reports) + dns(out_dir) + micro(out_dir) + [END]
     generated = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN in text and END in text:

@@ -314,6 +314,7 @@ def main():
             "--cluster-cidr", "10.128.0.0/9", "--healthz-bind-address", "", "--metrics-bind-address", ""]
     argv += args.extra.split() if "--no-dns" in args.extra else ["--dns-listen", "127.0.0.1:%d" % dns_port] + args.extra.split()
     result = {"shape": {"services": args.services, "endpoints": args.endpoints, "pods": args.pods},
+              "command": "python3 Benchmarks/daemon/run.py " + " ".join(sys.argv[1:]),
               "rate": args.rate, "seconds": args.seconds, "idleSeconds": args.idle,
               "loadAverage": os.getloadavg()[0]}
     monitor = None

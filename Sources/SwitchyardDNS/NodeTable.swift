@@ -53,6 +53,12 @@ struct NodeTable: Sendable {
         }
     }
 
+    /// Gives the arena exactly the capacity it uses: it grew by doubling while the zone was built,
+    /// and the zone keeps it for its lifetime (heaptrack: 34 MB of arena at 10,000 Services, half unused).
+    mutating func shrinkToFit() {
+        storage = storage.withUnsafeBufferPointer { Array($0) }
+    }
+
     /// Adds a name (must be new) with its answers blob.
     mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
         let offset = storage.count

@@ -388,6 +388,7 @@ struct ZoneBuilder {
         forEachEncoded(zones: zones) { name, origin, blob, target in
             table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
         }
+        table.shrinkToFit()
         return table
     }
 

@@ -54,6 +54,11 @@ public struct SetElements: Sendable, Hashable {
         }
     }
 
+    /// Gives the element array exactly the capacity it uses (after a bulk build that grew it by doubling).
+    public mutating func shrinkToFit() {
+        values = values.withUnsafeBufferPointer { Array($0) }
+    }
+
     /// Where the element with `key` is in ``values``.
     public func position(of key: FieldTuple) -> Int? {
         index.position(of: key, in: values)

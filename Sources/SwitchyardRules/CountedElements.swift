@@ -16,6 +16,12 @@ struct CountedElements: Sendable {
         elements.position(of: key).map { (elements.values[$0], Int(counts[$0])) }
     }
 
+    /// Gives the storage exactly the capacity it uses (after the initial build).
+    mutating func shrinkToFit() {
+        elements.shrinkToFit()
+        counts = counts.withUnsafeBufferPointer { Array($0) }
+    }
+
     /// Adds `sign` (±1) to the count of `element`'s key: an addition stores `element` (the newest
     /// contributor's value), a removal keeps the stored one; a count that reaches 0 removes it.
     mutating func count(_ element: Element, sign: Int) {
