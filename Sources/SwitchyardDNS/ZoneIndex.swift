@@ -67,7 +67,7 @@ struct ZoneIndex: Sendable {
     var storageBytes: Int { base.storage.count + overlay.values.reduce(0) { $0 + ($1?.storage.count ?? 0) } }
 
     /// True when the overlay has grown enough that a fresh base is cheaper than carrying it.
-    func needsCompaction(floor: Int) -> Bool { overlay.count > max(floor, base.count / 2) }
+    func needsCompaction(floor: Int) -> Bool { overlay.count > max(floor, base.count / 4) }
 
     /// Every existing name with its node (tests and tools; not the query path).
     func allNodes() -> [(name: [UInt8], node: ZoneNode)] {

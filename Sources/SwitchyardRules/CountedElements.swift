@@ -16,10 +16,13 @@ struct CountedElements: Sendable {
         elements.position(of: key).map { (elements.values[$0], Int(counts[$0])) }
     }
 
-    /// Gives the storage exactly the capacity it uses (after the initial build).
+    /// Gives the storage the capacity it uses plus an eighth (after the initial build).
     mutating func shrinkToFit() {
         elements.shrinkToFit()
-        counts = counts.withUnsafeBufferPointer { Array($0) }
+        var fitted: [Int32] = []
+        fitted.reserveCapacity(counts.count + counts.count / 8)
+        fitted.append(contentsOf: counts)
+        counts = fitted
     }
 
     /// Adds `sign` (±1) to the count of `element`'s key: an addition stores `element` (the newest
