@@ -56,6 +56,22 @@ struct InformerPartsTests {
         #expect(state.remove(ObjectKey(namespace: "default", name: "zzz")) == nil)
     }
 
+    @Test("a relist taken page by page leaves the state alone until it ends, then yields the differences")
+    func pagedRelist() {
+        func service(_ name: String, _ ip: String) -> ClusterObject {
+            .service(Service(namespace: "default", name: name, clusterIPs: [IPAddress(ip)!]))
+        }
+        var state = InformerState()
+        _ = state.replace(with: [service("a", "10.0.0.1"), service("b", "10.0.0.2"), service("d", "10.0.0.5")])
+        var relist = state.beginRelist()
+        for page in [[service("a", "10.0.0.1")], [service("b", "10.0.0.3"), service("c", "10.0.0.4")]] {
+            for object in page { state.relisted(object, into: &relist) }
+            #expect(state.sorted.count == 3, "nothing applied before the list is complete")
+        }
+        #expect(state.finish(relist) == [.updated(service("b", "10.0.0.3")), .added(service("c", "10.0.0.4")), .deleted(service("d", "10.0.0.5"))])
+        #expect(state.sorted == [service("a", "10.0.0.1"), service("b", "10.0.0.3"), service("c", "10.0.0.4")])
+    }
+
     @Test("backoff doubles to the cap, jittered into the upper half")
     func backoff() {
         var backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400))

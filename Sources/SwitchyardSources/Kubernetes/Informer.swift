@@ -33,13 +33,23 @@ struct Informer: Sendable {
         while !Task.isCancelled {
             if needList {
                 do {
-                    let (objects, resourceVersion) = try await list()
-                    let events = state.replace(with: objects)
-                    state.resourceVersion = resourceVersion
                     if synced {
-                        logger.info("relisted", metadata: ["objects": "\(objects.count)", "changes": "\(events.count)"])
+                        // Page by page against the state: no second full copy of the collection.
+                        var relist = state.beginRelist()
+                        var count = 0
+                        let resourceVersion = try await list { object in
+                            state.relisted(object, into: &relist)
+                            count += 1
+                        }
+                        let events = state.finish(relist)
+                        state.resourceVersion = resourceVersion
+                        logger.info("relisted", metadata: ["objects": "\(count)", "changes": "\(events.count)"])
                         if !events.isEmpty { send(.events(events)) }
                     } else {
+                        var objects: [ClusterObject] = []
+                        let resourceVersion = try await list { objects.append($0) }
+                        _ = state.replace(with: objects)
+                        state.resourceVersion = resourceVersion
                         logger.info("listed", metadata: ["objects": "\(objects.count)", "resourceVersion": "\(resourceVersion)"])
                         synced = true
                         send(.synced(resource.kind, state.sorted))
@@ -87,9 +97,9 @@ struct Informer: Sendable {
 
     // MARK: LIST
 
-    /// Every page of the collection, converted; the list's resourceVersion.
-    func list() async throws(KubernetesAPIError) -> ([ClusterObject], String) {
-        var objects: [ClusterObject] = []
+    /// Every page of the collection, each object converted and handed to `take` as its page
+    /// arrives; returns the list's resourceVersion.
+    func list(_ take: (ClusterObject) -> Void) async throws(KubernetesAPIError) -> String {
         var continueToken: String?
         var resourceVersion = ""
         repeat {
@@ -97,11 +107,11 @@ struct Informer: Sendable {
             if let continueToken { query.append(("continue", continueToken)) }
             let body = try await client.get(resource, query: query)
             let page = try decodePage(body)
-            objects += page.objects
+            for object in page.objects { take(object) }
             resourceVersion = page.resourceVersion
             continueToken = page.continueToken
         } while continueToken != nil
-        return (objects, resourceVersion)
+        return resourceVersion
     }
 
     /// One LIST page: its objects converted to the slim model (invalid ones logged and left out),
