@@ -41,6 +41,7 @@ public actor FakeBackend: SyncBackend {
 
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport {
         try consumeFailure()
+        try transaction.checkCommittable()
         try netfilter.apply(transaction)
         drifted = false
         writes.append(("commit", transaction.count))
@@ -50,6 +51,7 @@ public actor FakeBackend: SyncBackend {
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport {
         try consumeFailure()
         let transaction = Differ.diff(from: netfilter.ruleset, to: wanted)
+        try transaction.checkCommittable()
         try netfilter.apply(transaction)
         drifted = false
         writes.append(("reconcile", transaction.count))

@@ -92,6 +92,8 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.replannedServices = result.before.count
         report.phases.append(("compile", stopwatch.lap()))
         let transaction = result.transaction
+        // A refused operation is a compiler bug: fail this sync loudly (the loop retries it full).
+        try transaction.checkCommittable()
         report.programming = transaction.isEmpty ? ProgrammingReport(operations: 0) : try await backend.commit(transaction)
         report.phases.append(("program", stopwatch.lap()))
 

@@ -89,6 +89,16 @@ public enum TransactionError: Error, Sendable, Hashable, CustomStringConvertible
     }
 }
 
+/// A transaction some of whose operations were refused while it was built: committing it would
+/// program something other than what was computed.
+public struct InvalidTransaction: Error, Sendable, Hashable, CustomStringConvertible {
+    public var refusals: [Transaction.Refusal]
+    public var description: String {
+        "refusing to commit a transaction with \(refusals.count) invalid operation(s) (a compiler bug; the next sync is full): "
+            + refusals.prefix(5).map(\.description).joined(separator: "; ")
+    }
+}
+
 /// An ordered list of operations applied atomically (all or nothing), in the knftables spirit.
 /// Invalid input is refused when queued, with a `TransactionError` naming the object.
 public struct Transaction: Sendable, Hashable {
@@ -129,6 +139,27 @@ public struct Transaction: Sendable, Hashable {
         knownSets[SetKey(table: table, name: name)]
     }
 
+    /// Operations a builder tried to queue and the checks refused, with why (sticky: once set, the
+    /// transaction must not be committed; every backend refuses it with these).
+    public private(set) var refusals: [Refusal] = []
+
+    /// An operation that could not be queued.
+    public struct Refusal: Sendable, Hashable, CustomStringConvertible {
+        public var operation: String
+        public var error: TransactionError
+        public var description: String { "\(operation): \(error)" }
+    }
+
+    /// Records that `operation` could not be queued (it is left out; the transaction is now invalid).
+    public mutating func refuse(_ operation: Operation, because error: TransactionError) {
+        refusals.append(Refusal(operation: operation.description, error: error))
+    }
+
+    /// Throws ``InvalidTransaction`` when any operation was refused.
+    public func checkCommittable() throws(InvalidTransaction) {
+        if !refusals.isEmpty { throw InvalidTransaction(refusals: refusals) }
+    }
+
     public var isEmpty: Bool { operations.isEmpty }
     public var count: Int { operations.count }
 
@@ -148,6 +179,7 @@ public struct Transaction: Sendable, Hashable {
     /// Appends another transaction's operations.
     public mutating func append(contentsOf other: Transaction) {
         operations += other.operations
+        refusals += other.refusals
         knownSets.merge(other.knownSets) { _, new in new }
     }
 

@@ -32,6 +32,11 @@ public final class NetfilterProgrammer {
     /// Commits `transaction` atomically (it carries the set definitions its elements need).
     @discardableResult
     public func commit(_ transaction: Transaction) throws(ProgrammingError) -> CommitSummary {
+        do {
+            try transaction.checkCommittable()
+        } catch {
+            throw .invalid(error)
+        }
         let operations: [KernelOperation]
         do {
             operations = try Lowering.operations(transaction)
@@ -146,9 +151,12 @@ public final class NetfilterProgrammer {
 public enum ProgrammingError: Error, Sendable, CustomStringConvertible {
     case lowering(LoweringError)
     case kernel(NetlinkError)
+    /// The transaction holds refused operations and was not sent.
+    case invalid(InvalidTransaction)
 
     public var description: String {
         switch self {
+        case .invalid(let error): error.description
         case .lowering(let error): error.description
         case .kernel(let error): error.description
         }

@@ -114,8 +114,9 @@ public enum Differ {
             let ordered = addTables + addChains + addSets + flushChains + recreateDeletes + recreateAdds + deleteElements + addElements + addRules
                 + deleteChains + deleteSets + deleteTables
             for operation in ordered {
-                // Every operation comes from a valid ruleset; a refusal here is a compiler bug, kept visible
-                // in the text as a comment-free skip rather than a crash.
+                // Every operation comes from a valid ruleset; a refusal here is a compiler bug. It is
+                // kept in the transaction (knftables' sticky error), which no backend commits: the
+                // sync fails loudly and the next one is full — in release builds too.
                 do {
                     switch operation.verb {
                     case .add: try transaction.add(operation.object)
@@ -124,7 +125,7 @@ public enum Differ {
                     default: break
                     }
                 } catch {
-                    assertionFailure("differ produced an invalid operation: \(error)")
+                    transaction.refuse(operation, because: error)
                 }
             }
             return transaction

@@ -87,6 +87,8 @@ struct RulesCommand: ParsableCommand {
         )
         try config.validate()
         let result = RulesPipeline.sync(snapshot: snapshot, config: config)
+        // Never print or apply a transaction with refused operations as if it were whole.
+        try result.transaction.checkCommittable()
         if apply {
             try commit(result.ruleset)
             return

@@ -261,3 +261,18 @@ struct SyncScheduleTests {
         #expect(schedule.due(at: Self.at(1)) == .incremental)
     }
 }
+
+@Suite("Invalid transactions")
+struct InvalidTransactionTests {
+    @Test("a backend refuses a transaction holding refused operations, and writes nothing")
+    func backendRefuses() async throws {
+        let backend = FakeBackend()
+        var transaction = Transaction()
+        let table = Table(TableRef(.ip, "switchyard"))
+        try transaction.add(.table(table))
+        transaction.refuse(Operation(.add, .table(table)), because: .unsupportedVerb(.add, object: "table ip switchyard"))
+        await #expect(throws: InvalidTransaction.self) { try await backend.commit(transaction) }
+        #expect(await backend.writes.isEmpty)
+        #expect(await backend.ruleset.tables.isEmpty, "nothing of it was applied")
+    }
+}
