@@ -49,10 +49,11 @@ public final class SyncProgress: Sendable {
     func failed() { counts.withLock { $0.failures += 1 } }
 }
 
-/// The sync loop: the one owner of the proxy state (``ProxyState``: store, plan, programmed ruleset).
-/// It applies the sources' event batches as they come, and runs the syncs that ``SyncSchedule``
-/// says are due: the first once the sources delivered their initial state, then coalesced changes
-/// at most once per min sync period, a full resync every sync period, retries with backoff.
+/// The sync loop: the one owner of the proxy state (``ProxyState``: store, compiled plan, gauges).
+/// It applies the sources' event batches as they come (handing DNS each batch's changes), and runs
+/// the syncs that ``SyncSchedule`` says are due: the first once the sources delivered their initial
+/// state, then coalesced changes at most once per min sync period, a drift check every sync period,
+/// a full sync every full sync period, retries with backoff.
 ///
 /// Generic over the clock (tests use a manual one) and the backend (tests use ``FakeBackend``).
 /// Ends on graceful shutdown, leaving the rules programmed.
