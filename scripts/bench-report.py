@@ -313,14 +313,18 @@ def daemon(out_dir):
             continue
     if not runs:
         return []
-    runs.sort(key=lambda r: r["shape"]["endpoints"])
+    groups = {}
+    for r in runs:
+        groups.setdefault(r["shape"]["endpoints"], []).append(r)
+    runs = [median_run(groups[e]) for e in sorted(groups)]
     base = runs[0]
     lines = ["### The daemon end to end (issue 13): `switchyard run --kubeconfig` against an API server in the benchmark", ""]
     for r in runs:
         s = r["shape"]
         lines.append(f"- {s['services']:,} Services × {s['endpoints']} endpoints, {s['pods']:,} Pods in the API server; "
                      f"churn {r['rate']:.0f} changes/s for {r['seconds']:.0f} s (half endpoint changes, half Service "
-                     f"replacements), idle window {r['idleSeconds']:.0f} s; load average {r['loadAverage']:.2f} at the start.")
+                     f"replacements); {r['runs']} run(s), each figure the median over them; load average at the start "
+                     f"{', '.join(f'{x:.2f}' for x in r['loads'])}.")
     lines += ["", "| figure | " + " | ".join(f"{r['shape']['services']:,} × {r['shape']['endpoints']}" for r in runs) + " |",
               "|---|" + "---|" * len(runs)]
 
@@ -359,9 +363,11 @@ def daemon(out_dir):
               f"| ≤ 1 ms of daemon CPU per change (DNS included) | {ch['cpuMillisecondsPerChange']:.2f} ms | {ok(ch['cpuMillisecondsPerChange'], 1)} |",
               f"| programming latency p99 ≤ minSyncPeriod + 100 ms (1.1 s) | {ch['programmingLatencyP99Ms']:,.0f} ms | {ok(ch['programmingLatencyP99Ms'], 1100)} |",
               f"| RSS ≤ 150 MiB after the initial sync | {mem['afterInitial']:.0f} MiB | {ok(mem['afterInitial'], 150)} |",
-              f"| RSS flat (≤ +10%) over the churn | {mem['beforeChurn']:.0f} → {mem['afterChurn']:.0f} MiB "
-              f"({(mem['afterChurn'] / mem['beforeChurn'] - 1) * 100:+.0f}%) over {base['seconds']:.0f} s, not 10 minutes | "
-              f"{ok(mem['afterChurn'] / mem['beforeChurn'], 1.1)} |"]
+              f"| RSS flat (≤ +10%) over 10 minutes of churn | {mem['beforeChurn']:.0f} → {mem['afterChurn']:.0f} MiB "
+              f"({(mem['afterChurn'] / mem['beforeChurn'] - 1) * 100:+.1f}%) over {base['seconds']:.0f} s | "
+              + (ok(mem['afterChurn'] / mem['beforeChurn'], 1.1) if base['seconds'] >= 600 else
+                 f"{'within' if mem['afterChurn'] / mem['beforeChurn'] <= 1.1 else 'beyond'} +10% over {base['seconds']:.0f} s; "
+                 f"10 minutes **not measured**") + " |"]
     if len(runs) > 1:
         big = runs[-1]
         keys = (("firstSync", "listsToCommittedSeconds", 1000, "ms"), ("churn", "cpuMillisecondsPerChange", 1, "ms of CPU per change"),
@@ -373,6 +379,27 @@ def daemon(out_dir):
                      f"{shown} | {verdict(within)} |")
     lines += ["", f"Reproduce: `{base.get('command', 'Benchmarks/daemon/run.py')}` (root, release build).", ""]
     return lines
+
+
+def median_run(group):
+    """One run whose every number is the median of the group's (the pipeline's from the runs that have it)."""
+    def merge(values):
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        if all(isinstance(v, dict) for v in values):
+            keys = list(dict.fromkeys(k for v in values for k in v))  # first-seen order (phases stay in order)
+            return {k: merge([v.get(k) for v in values]) for k in keys}
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            ordered = sorted(values)
+            middle = len(ordered) // 2
+            return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        return values[0]
+    merged = merge(group)
+    merged["runs"] = len(group)
+    merged["loads"] = [r["loadAverage"] for r in group]
+    merged["command"] = group[0].get("command", "Benchmarks/daemon/run.py")
+    return merged
 
 
 def micro(out_dir):
