@@ -49,7 +49,11 @@ public final class DNSZone: Sendable {
     /// Builds the zone from a snapshot. `options` should have passed `validated()`.
     public convenience init(snapshot: ClusterSnapshot, options: DNSZoneOptions = DNSZoneOptions()) {
         var builder = ZoneBuilder(options: options)
-        let built = builder.build(snapshot: snapshot)
+        self.init(built: builder.build(snapshot: snapshot))
+    }
+
+    /// A whole zone from a finished build.
+    convenience init(built: BuiltZone) {
         self.init(
             options: built.options, isSynced: true, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: built.podIPs)
     }

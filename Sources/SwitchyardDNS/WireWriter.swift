@@ -184,7 +184,7 @@ struct SuffixKey: Hashable {
     init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
     func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(bytes.withUnsafeBufferPointer { NodeTable.hash($0) })
     }
 
     static func == (lhs: SuffixKey, rhs: SuffixKey) -> Bool { lhs.bytes.elementsEqual(rhs.bytes) }
