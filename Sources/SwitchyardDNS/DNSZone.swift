@@ -49,11 +49,7 @@ public final class DNSZone: Sendable {
     /// Builds the zone from a snapshot. `options` should have passed `validated()`.
     public convenience init(snapshot: ClusterSnapshot, options: DNSZoneOptions = DNSZoneOptions()) {
         var builder = ZoneBuilder(options: options)
-        self.init(built: builder.build(snapshot: snapshot))
-    }
-
-    /// A whole zone from a finished build.
-    convenience init(built: BuiltZone) {
+        let built = builder.build(snapshot: snapshot)
         self.init(
             options: built.options, isSynced: true, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: built.podIPs)
     }

@@ -14,9 +14,6 @@ struct ZoneBuilder {
     let options: DNSZoneOptions
     private let ttl: UInt32
     private var drafts = DraftMap()
-    /// When set, a whole build also records which Services contribute to each address's reverse
-    /// name (what ``IncrementalZone`` keeps), in the same pass that selects their endpoints.
-    var reverseOwners: [IPAddress: [ObjectKey]]?
 
     /// Records of one name while building.
     struct Draft {
@@ -196,7 +193,6 @@ struct ZoneBuilder {
         return result
     }
 
-    /// Builds everything; with `reverseOwners` set beforehand, it holds the address index afterwards.
     mutating func build(snapshot: ClusterSnapshot?) -> BuiltZone {
         let (serial, podIPs) = collect(snapshot: snapshot)
         let zones = options.zones.map(\.wire)
@@ -264,11 +260,6 @@ struct ZoneBuilder {
         guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
         let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
         let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses)
-        if !reverseOnly, reverseOwners != nil, service.type != .externalName {
-            var addresses = Set(selected.map(\.address))
-            if !headless { addresses.formUnion(service.clusterIPs) }
-            for address in addresses { reverseOwners?[address, default: []].append(service.key) }
-        }
         let reverseV4 = zones.count, reverseV6 = zones.count + 1
         for (origin, zone) in zones.enumerated() {
             guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
