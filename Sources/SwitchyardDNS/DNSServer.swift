@@ -164,16 +164,31 @@ public final class DNSServer: Sendable {
         var addresses: [SocketAddress] = []
         do {
             for address in configuration.listen {
-                var udpAddress = address
-                for index in 0..<configuration.udpSocketsPerAddress {
-                    let channel = try await bindUDP(udpAddress, reusePort: configuration.udpSocketsPerAddress > 1)
-                    opened.append(channel)
-                    if index == 0, let local = channel.localAddress {
-                        udpAddress = local
-                        addresses.append(local)
+                // Port 0: the kernel picks a free UDP port, whose TCP twin may be taken (the
+                // ephemeral range is shared); then pick again, a few times.
+                var attempt = 0
+                while true {
+                    var group: [any Channel] = []
+                    var udpAddress = address
+                    do {
+                        for index in 0..<configuration.udpSocketsPerAddress {
+                            let channel = try await bindUDP(udpAddress, reusePort: configuration.udpSocketsPerAddress > 1)
+                            group.append(channel)
+                            if index == 0, let local = channel.localAddress { udpAddress = local }
+                        }
+                        group.append(try await bindTCP(udpAddress))
+                        opened += group
+                        addresses.append(udpAddress)
+                        break
+                    } catch DNSServerError.bindFailed(_, "tcp", let underlying as IOError)
+                        where underlying.errnoCode == EADDRINUSE && address.port == 0 && attempt < 8 {
+                        for channel in group { try? await channel.close() }
+                        attempt += 1
+                    } catch {
+                        for channel in group { try? await channel.close() }
+                        throw error
                     }
                 }
-                opened.append(try await bindTCP(udpAddress))
             }
         } catch {
             for channel in opened { try? await channel.close() }
