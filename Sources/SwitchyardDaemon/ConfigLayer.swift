@@ -17,6 +17,7 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dispatch: DispatchModel?
     public var dnsEnabled: Bool?
     public var dnsListen: String?
+    public var serviceProxyName: String?
 
     public init() {}
 
@@ -35,6 +36,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dispatch = other.dispatch ?? dispatch
         merged.dnsEnabled = other.dnsEnabled ?? dnsEnabled
         merged.dnsListen = other.dnsListen ?? dnsListen
+        merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
         return merged
     }
 }

@@ -58,7 +58,7 @@ public struct DaemonConfig: Sendable {
         proxy = ProxyConfig(
             nodeName: nodeName.lowercased(), nodePortAddresses: nodePortAddresses, clusterCIDRs: layer.clusterCIDRs ?? [],
             masqueradeAll: layer.masqueradeAll ?? false, masqueradeBit: layer.masqueradeBit ?? 14,
-            dispatch: layer.dispatch ?? .default)
+            dispatch: layer.dispatch ?? .default, serviceProxyName: layer.serviceProxyName.flatMap { $0.isEmpty ? nil : $0 })
         do {
             try proxy.validate()
         } catch {

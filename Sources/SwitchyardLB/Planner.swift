@@ -4,8 +4,8 @@ import SwitchyardModel
 /// no I/O, no clock. Planning one Service costs O(its ports × its endpoints), whatever the cluster size.
 public enum Planner {
     /// Plans one Service: one ``ServicePortPlan`` per (port, family with a ClusterIP), sorted; empty
-    /// when the Service is not proxied (headless, ExternalName, no ClusterIP, labelled
-    /// `service.kubernetes.io/service-proxy-name`).
+    /// when the Service is not proxied (headless, ExternalName, no ClusterIP, or its
+    /// `service.kubernetes.io/service-proxy-name` label differs from ``ProxyConfig/serviceProxyName``).
     ///
     /// - Parameters:
     ///   - slices: the Service's EndpointSlices (any order; processed by name).
@@ -24,7 +24,7 @@ public enum Planner {
     public static func plan(
         service: Service, slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
     ) -> [ServicePortPlan] {
-        guard service.isProxied else { return [] }
+        guard service.isProxied(by: config.serviceProxyName) else { return [] }
         if slices.count > 1 { return plan(service: service, sortedSlices: slices.sorted { $0.name < $1.name }, config: config, context: context) }
         return plan(service: service, sortedSlices: slices, config: config, context: context)
     }

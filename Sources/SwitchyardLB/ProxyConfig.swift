@@ -110,12 +110,17 @@ public struct ProxyConfig: Sendable, Hashable {
     public var dispatch: DispatchModel
     /// Table size policy for ``DispatchModel/maglev``.
     public var maglevSizing: MaglevSizing
+    /// `--service-proxy-name`: program exactly the Services labelled
+    /// `service.kubernetes.io/service-proxy-name=NAME` (nil: those without the label, as kube-proxy
+    /// does), so Switchyard and kube-proxy can share a cluster Service by Service.
+    public var serviceProxyName: String?
 
     public init(
         nodeName: String, nodePortAddresses: NodePortAddresses = .primary, hostAddresses: [IPAddress] = [],
         clusterCIDRs: [CIDR] = [], masqueradeAll: Bool = false, masqueradeBit: Int = 14,
-        dispatch: DispatchModel = .default, maglevSizing: MaglevSizing = .default
+        dispatch: DispatchModel = .default, maglevSizing: MaglevSizing = .default, serviceProxyName: String? = nil
     ) {
+        self.serviceProxyName = serviceProxyName
         self.nodeName = nodeName
         self.nodePortAddresses = nodePortAddresses
         self.hostAddresses = hostAddresses

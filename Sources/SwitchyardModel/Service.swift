@@ -153,12 +153,18 @@ public struct Service: Sendable, Hashable {
 
     public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
 
-    /// The `service.kubernetes.io/service-proxy-name` label, when another proxy owns this Service.
+    /// The `service.kubernetes.io/service-proxy-name` label, when a named proxy owns this Service.
     public var serviceProxyName: String? { labels[WellKnownLabel.serviceProxyName] }
 
-    /// Whether a proxy programs this Service at all: not headless, not ExternalName, no proxy-name label.
-    public var isProxied: Bool {
-        !isHeadless && type != .externalName && serviceProxyName == nil && !clusterIPs.isEmpty
+    /// Whether the default proxy programs this Service: not headless, not ExternalName, no
+    /// proxy-name label.
+    public var isProxied: Bool { isProxied(by: nil) }
+
+    /// Whether the proxy named `proxyName` (nil: the default one) programs this Service, as
+    /// kube-proxy selects them: not headless, not ExternalName, a ClusterIP, and a
+    /// `service.kubernetes.io/service-proxy-name` label equal to the name (absent for nil).
+    public func isProxied(by proxyName: String?) -> Bool {
+        !isHeadless && type != .externalName && serviceProxyName == proxyName && !clusterIPs.isEmpty
     }
 
     /// The ClusterIP of one family, if the Service has one.

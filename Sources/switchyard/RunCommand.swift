@@ -70,6 +70,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
     var dispatch: String?
 
+    @Option(help: "Program exactly the Services labelled service.kubernetes.io/service-proxy-name=NAME (default: those without the label, as kube-proxy), to share a cluster with kube-proxy Service by Service. DNS serves every Service either way.")
+    var serviceProxyName: String?
+
     @Option(help: "HOST:PORT for /healthz and /livez (default 0.0.0.0:10256; empty disables).")
     var healthzBindAddress: String?
 
@@ -126,6 +129,7 @@ struct RunCommand: AsyncParsableCommand {
         if let dispatch { layer.dispatch = try DispatchModel(parsing: dispatch) }
         if noDns { layer.dnsEnabled = false }
         layer.dnsListen = dnsListen
+        layer.serviceProxyName = serviceProxyName
         return layer
     }
 

@@ -18,6 +18,20 @@ struct ServicePlanTests {
         #expect(F.plan(service, Self.endpoints).isEmpty, "\(reason)")
     }
 
+    @Test("--service-proxy-name: a named proxy plans exactly the Services labelled with its name")
+    func serviceProxyName() {
+        let labelled = F.service { $0.labels[WellKnownLabel.serviceProxyName] = "switchyard" }
+        let other = F.service { $0.labels[WellKnownLabel.serviceProxyName] = "kube-proxy-b" }
+        let unlabelled = F.service()
+        var named = F.config
+        named.serviceProxyName = "switchyard"
+        #expect(!F.plan(labelled, Self.endpoints, config: named).isEmpty)
+        #expect(F.plan(other, Self.endpoints, config: named).isEmpty)
+        #expect(F.plan(unlabelled, Self.endpoints, config: named).isEmpty, "the unlabelled ones are the default proxy's")
+        #expect(F.plan(labelled, Self.endpoints).isEmpty, "without a name, a labelled Service is another proxy's")
+        #expect(!F.plan(unlabelled, Self.endpoints).isEmpty)
+    }
+
     @Test("a plain ClusterIP service is planned with its port, ClusterIP and no external frontends")
     func clusterIP() throws {
         let plans = F.plan(F.service(), Self.endpoints)

@@ -12,10 +12,6 @@ extension KubernetesSource {
         public var nodeName: String?
         /// Follow Pods (DNS pod records). kube-proxy does not need them; off saves memory at scale.
         public var watchPods: Bool
-        /// nil (default): follow Services and slices that no proxy claims, as kube-proxy does. A name:
-        /// follow only those labelled `service.kubernetes.io/service-proxy-name=NAME`, to run beside
-        /// kube-proxy and move Services over one at a time (DNS then sees only those).
-        public var serviceProxyName: String?
         /// Objects per LIST page (`limit`).
         public var pageSize: Int
         /// The server closes each watch after this long (`timeoutSeconds`); it is then resumed.
@@ -32,7 +28,6 @@ extension KubernetesSource {
             connection: KubernetesConnection,
             nodeName: String? = nil,
             watchPods: Bool = true,
-            serviceProxyName: String? = nil,
             pageSize: Int = 500,
             watchTimeoutSeconds: Int = 300,
             initialBackoff: Duration = .milliseconds(200),
@@ -43,7 +38,6 @@ extension KubernetesSource {
             self.connection = connection
             self.nodeName = nodeName
             self.watchPods = watchPods
-            self.serviceProxyName = serviceProxyName
             self.pageSize = pageSize
             self.watchTimeoutSeconds = watchTimeoutSeconds
             self.initialBackoff = initialBackoff
@@ -56,7 +50,7 @@ extension KubernetesSource {
         public var resources: [KubernetesResource] {
             var resources: [KubernetesResource] = [
                 .namespaces, .nodes(named: nodeName),
-                .services(proxyName: serviceProxyName), .endpointSlices(proxyName: serviceProxyName),
+                .services, .endpointSlices,
             ]
             if watchPods { resources.append(.pods) }
             return resources
