@@ -59,7 +59,23 @@ public enum Resolver {
             return zone.isSynced ? .nameError(origin: origin) : .serverFailure
         }
         if let pod = podResolution(question, lower, origin: origin, zone: zone) { return pod }
+        if externalNamePort(lower, in: zone) { return .noData(origin: origin) }
         return zone.isSynced ? .nameError(origin: origin) : .serverFailure
+    }
+
+    /// `_port._proto.<svc>.<ns>.svc.<zone>` of an ExternalName Service: CoreDNS answers it NOERROR
+    /// without records (the Service matches whatever the port), not NXDOMAIN. An ExternalName
+    /// Service's node is the one that holds a CNAME.
+    private static func externalNamePort(_ lower: [UInt8], in zone: DNSZone) -> Bool {
+        var offset = 0
+        for _ in 0..<2 {
+            guard offset < lower.count, lower[offset] > 0, offset + 1 < lower.count, lower[offset + 1] == UInt8(ascii: "_") else {
+                return false
+            }
+            offset += 1 + Int(lower[offset])
+        }
+        guard offset < lower.count, let node = zone.nodes.find(Array(lower[offset...])) else { return false }
+        return node.answer(for: .cname) != nil
     }
 
     /// `<dashed-ip>.<ns>.pod.<zone>`: answered from the name itself (insecure) or when a pod in that

@@ -105,6 +105,10 @@ let serviceCases: [Case] = [
     Case(name: "ext.default.svc.cluster.local.", type: .cname,
          answers: ["ext.default.svc.cluster.local. 30 IN CNAME example.com."]),
     nodata("ext.default.svc.cluster.local.", .srv),
+    // CoreDNS: a named port's SRV of an ExternalName Service is NOERROR without records.
+    nodata("_http._tcp.ext.default.svc.cluster.local.", .srv),
+    nxdomain("_http.ext.default.svc.cluster.local.", .srv),
+    nxdomain("_http._tcp.nope.default.svc.cluster.local.", .srv),
     nxdomain("x.ext.default.svc.cluster.local."),
     Case(name: "alias.default.svc.cluster.local.", type: .a,
          answers: ["alias.default.svc.cluster.local. 30 IN CNAME web.default.svc.cluster.local.",
