@@ -11,7 +11,8 @@ public struct SyncReport: Sendable {
     public var endpointChanges: Int = 0
     /// Services re-planned (all of them for a full sync).
     public var replannedServices: Int = 0
-    /// Phase name → duration, in the order run (plan, compile, program, conntrack).
+    /// Phase name → duration, in the order run: compile, program, conntrack (and index after a full
+    /// sync); a resync has check, then compile and program only when it repaired drift.
     public var phases: [(name: String, duration: Duration)] = []
     public var programming = ProgrammingReport(operations: 0)
     public var conntrackDeleted = 0
