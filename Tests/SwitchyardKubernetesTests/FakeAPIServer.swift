@@ -147,6 +147,23 @@ final class FakeAPIServer: Sendable {
         }
     }
 
+    /// The server comes back with another, older state (an etcd restore): the resourceVersion goes
+    /// back to `version`, the objects and history are replaced by `objects` (one version each), and
+    /// every watch is dropped. Clients still at a newer version get 504 "Too large resource version".
+    func restore(to version: Int, objects: [FakeObject]) {
+        state.withLock { state in
+            state.resourceVersion = version
+            state.objects = [:]
+            state.history = []
+            state.compactedBefore = 0
+            for object in objects {
+                state.resourceVersion += 1
+                state.objects[object.path, default: [:]][object.key] = (object, state.resourceVersion)
+            }
+        }
+        dropWatches()
+    }
+
     /// Forgets history: watches from an older resourceVersion get 410.
     func compact() {
         state.withLock { $0.compactedBefore = $0.resourceVersion + 1; $0.history.removeAll() }
@@ -271,6 +288,12 @@ final class FakeAPIServer: Sendable {
                 Self.send(line: "{\"type\":\"ERROR\",\"object\":\(status)}\n", to: channel)
                 Self.end(channel)
             }
+            return
+        }
+        if from > state.resourceVersion {
+            // What kube-apiserver answers a watch from a resourceVersion it has not reached yet.
+            Self.respond(channel, .gatewayTimeout, Self.status(504, "Timeout",
+                "Too large resource version: \(from), current: \(state.resourceVersion)"))
             return
         }
         let selector = Selector(query)

@@ -40,6 +40,7 @@ struct InformerPartsTests {
         #expect(APIStatus(code: 410, reason: "Expired").isExpired)
         #expect(APIStatus(code: 500, message: "too old resource version: 5 (10)").isExpired)
         #expect(!APIStatus(code: 403, reason: "Forbidden").isExpired)
+        #expect(APIStatus(code: 504, reason: "Timeout", message: "Too large resource version: 40, current: 35").isExpired)
     }
 
     @Test("a relist yields only the differences, in key order")

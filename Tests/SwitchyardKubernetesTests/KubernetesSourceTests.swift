@@ -123,6 +123,25 @@ struct KubernetesSourceTests {
         #expect(log.contains("watch expired; relisting"))
     }
 
+    @Test("an API server restored to an older state (504 Too large resource version): relist, not retry the same watch")
+    func relistAfterRestore() async throws {
+        let server = try await Self.seeded()
+        defer { Task { await server.stop() } }
+        let log = LogCapture()
+        try await withSource(server, log: log, configure: { $0.initialBackoff = .milliseconds(150) }) { recorder, _ in
+            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            // Restored from a backup: one Service is gone, another appeared, and the version went back.
+            let kept = server.objects.filter { !($0.kind == "Service" && $0.name == "kube-dns") }
+            server.restore(to: 900, objects: kept + [.service("default", "restored", clusterIP: "10.96.0.77")])
+            #expect(await recorder.waitForEqual(server, resources: Self.resources, timeout: .seconds(15)))
+            let later = recorder.batches.dropFirst().flatMap { $0 }.map(Self.describe)
+            #expect(later.contains("added Service default/restored"), "\(later)")
+            #expect(later.contains("deleted Service kube-system/kube-dns"), "\(later)")
+        }
+        #expect(log.contains("watch expired; relisting"))
+        #expect(log.contains("Too large resource version"))
+    }
+
     @Test("a dropped connection resumes from the last resourceVersion, without relisting")
     func disconnectAndResume() async throws {
         let server = try await Self.seeded()

@@ -47,9 +47,12 @@ public struct APIStatus: Sendable, Hashable {
         self.init(code: code, reason: value?["reason"]?.stringValue ?? "", message: value?["message"]?.stringValue ?? "")
     }
 
-    /// 410 Gone / reason Expired / "too old resource version": the watch or continue token is past the
-    /// server's history; the informer must list again.
+    /// The client's resourceVersion is unusable and the informer must list again: 410 Gone / reason
+    /// Expired / "too old resource version" (past the server's history), or "Too large resource
+    /// version" (504 Timeout: the server is behind the client, as after an etcd restore — client-go's
+    /// reflector relists on it too; retrying the same watch would never catch up).
     public var isExpired: Bool {
         code == 410 || reason == "Expired" || reason == "Gone" || message.contains("too old resource version")
+            || message.lowercased().contains("too large resource version")
     }
 }
