@@ -18,6 +18,17 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// Parses dotted-quad text (`10.96.0.10`). Leading zeros are rejected, as Go's net.ParseIP does.
     public init?(_ text: some StringProtocol) {
+        self.init(text, leadingZeros: false)
+    }
+
+    /// Parses dotted-quad text as kube-proxy reads what the API server stored (`ParseIPSloppy`):
+    /// leading zeros are allowed and read as decimal (`172.30.0.041` is 172.30.0.41), which API
+    /// servers before Kubernetes 1.22 accepted and still hold.
+    public init?(sloppy text: some StringProtocol) {
+        self.init(text, leadingZeros: true)
+    }
+
+    private init?(_ text: some StringProtocol, leadingZeros: Bool) {
         var result: UInt32 = 0
         var octets = 0
         var current: UInt32 = 0
@@ -26,7 +37,7 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                if digits == 1 && leadingZero { return nil }
+                if digits == 1 && leadingZero && !leadingZeros { return nil }
                 if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
                 current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
                 digits += 1
@@ -190,6 +201,18 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
 public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
     case v4(IPv4Address)
     case v6(IPv6Address)
+
+    /// Parses either family's text form, IPv4 with leading zeros as decimal (``IPv4Address/init(sloppy:)``):
+    /// how kube-proxy reads addresses the API server stored.
+    public init?(sloppy text: some StringProtocol) {
+        if let v4 = IPv4Address(sloppy: text) {
+            self = .v4(v4)
+        } else if let v6 = IPv6Address(text) {
+            self = .v6(v6)
+        } else {
+            return nil
+        }
+    }
 
     /// Parses either family's text form.
     public init?(_ text: some StringProtocol) {

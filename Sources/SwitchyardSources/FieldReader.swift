@@ -92,9 +92,11 @@ struct FieldReader {
         return nil
     }
 
+    /// An IP address field, read as kube-proxy reads it (IPv4 leading zeros as decimal: objects
+    /// stored before Kubernetes 1.22 carry them, and one such Service must not stop the node).
     mutating func ip(_ value: APIValue?, _ path: String) -> IPAddress? {
         guard let text = string(value, path) else { return nil }
-        guard let ip = IPAddress(text) else {
+        guard let ip = IPAddress(sloppy: text) else {
             log.add(path, "\"\(text)\" is not a valid IP address")
             return nil
         }

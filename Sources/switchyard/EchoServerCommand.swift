@@ -32,7 +32,7 @@ struct EchoServerCommand: ParsableCommand {
     }
 
     func run() throws {
-        let server = try EchoServer(name: name, tcpPorts: tcp, udpPorts: udp, bindAddresses: bind.compactMap(IPAddress.init))
+        let server = try EchoServer(name: name, tcpPorts: tcp, udpPorts: udp, bindAddresses: bind.compactMap { IPAddress($0) })
         // Unbuffered, so the sandbox sees it at once.
         FileHandle.standardOutput.write(Data((EchoServerProtocol.readyLine + "\n").utf8))
         server.run()

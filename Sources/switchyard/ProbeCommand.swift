@@ -47,7 +47,7 @@ struct ProbeCommand: ParsableCommand {
         var last = ProbeResult.timedOut
         for _ in 0..<count {
             last = Probe.request(
-                to: target, port: port, proto: udp ? .udp : .tcp, source: source.flatMap(IPAddress.init),
+                to: target, port: port, proto: udp ? .udp : .tcp, source: source.flatMap { IPAddress($0) },
                 timeout: .milliseconds(timeout))
             print(last)
         }

@@ -9,6 +9,19 @@ struct IPAddressTests {
         #expect(address.description == text)
     }
 
+    @Test("sloppy IPv4 reads leading zeros as decimal, as kube-proxy's ParseIPSloppy", arguments: [
+        ("172.30.0.041", "172.30.0.41"), ("010.096.000.010", "10.96.0.10"), ("10.96.0.10", "10.96.0.10"),
+    ])
+    func sloppy(text: String, expected: String) {
+        #expect(IPAddress(sloppy: text)?.description == expected)
+        #expect(IPAddress(text) == nil || text == expected, "the strict parser still refuses leading zeros")
+    }
+
+    @Test("sloppy IPv4 still refuses what is not an address", arguments: ["10.96.0.256", "10.96.0", "1.2.3.4.5", "a.b.c.d", "0300.0.0.1"])
+    func sloppyRejects(text: String) {
+        #expect(IPAddress(sloppy: text) == nil)
+    }
+
     @Test("IPv4 rejects malformed text", arguments: ["10.96.0", "10.96.0.256", "10.96.0.1.2", "010.1.1.1", "a.b.c.d", "", "1..2.3", "1.2.3.4 "])
     func ipv4Rejects(text: String) {
         #expect(IPv4Address(text) == nil)

@@ -5,6 +5,20 @@ import Testing
 
 @Suite("Decoding kubectl-style YAML and JSON into the model")
 struct DecodingTests {
+    @Test("a ClusterIP stored with leading zeros (before Kubernetes 1.22) is read as decimal, as kube-proxy reads it")
+    func legacyLeadingZeros() throws {
+        let objects = try ManifestLoader().load(text: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: legacy, namespace: default}
+            spec:
+              clusterIP: 172.30.0.041
+              clusterIPs: [172.30.0.041]
+              ports: [{port: 80}]
+            """, file: "legacy.yaml")
+        #expect(try objects.service("legacy").clusterIPs == [ip("172.30.0.41")])
+    }
+
     @Test("every Service field from YAML and from JSON", arguments: ["get-services-all-fields.yaml", "get-services-all-fields.json"])
     func serviceFields(file: String) throws {
         let objects = try ManifestLoader().load(paths: [try Fixture.path(file)])
