@@ -73,10 +73,15 @@ struct NodeTable: Sendable {
 
     /// The node of a lowercased wire name.
     func find(_ name: [UInt8]) -> ZoneNode? {
+        find(name, hash: name.withUnsafeBufferPointer { Self.hash($0) })
+    }
+
+    /// The node of a lowercased wire name whose ``hash(_:)`` is `hash`.
+    func find(_ name: [UInt8], hash: UInt64) -> ZoneNode? {
         name.withUnsafeBufferPointer { query -> ZoneNode? in
             storage.withUnsafeBufferPointer { arena -> ZoneNode? in
                 let mask = slots.count - 1
-                var i = Int(truncatingIfNeeded: Self.hash(query)) & mask
+                var i = Int(truncatingIfNeeded: hash) & mask
                 while true {
                     let slot = slots[i]
                     if slot == 0 { return nil }

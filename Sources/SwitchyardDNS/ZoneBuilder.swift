@@ -473,12 +473,20 @@ struct ZoneBuilder {
 /// name bytes was ~5% of a whole zone build).
 struct NameKey: Hashable {
     let bytes: [UInt8]
+    /// `NodeTable.hash` of the bytes, computed once (a lookup in the overlay and then in the base
+    /// table uses it for both).
+    let fnv: UInt64
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        fnv = bytes.withUnsafeBufferPointer { NodeTable.hash($0) }
+    }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes.withUnsafeBufferPointer { NodeTable.hash($0) })
+        hasher.combine(fnv)
     }
+
+    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.fnv == rhs.fnv && lhs.bytes == rhs.bytes }
 }
 
 /// The drafts by name, remembering the order names were first made.

@@ -26,11 +26,15 @@ struct ZoneIndex: Sendable {
 
     /// The node of a lowercased wire name.
     @inline(__always) func find(_ name: [UInt8]) -> ZoneNode? {
-        if !overlay.isEmpty, let entry = overlay[NameKey(name)] {
+        overlay.isEmpty ? base.find(name) : find(NameKey(name))
+    }
+
+    private func find(_ key: NameKey) -> ZoneNode? {
+        if let entry = overlay[key] {
             guard let entry else { return nil }
             return NodeTable.node(in: entry.storage, at: 0, nameLength: entry.nameLength).overlaid(target: entry.externalTarget)
         }
-        return base.find(name)
+        return base.find(key.bytes, hash: key.fnv)
     }
 
     func externalTarget(of node: ZoneNode) -> DNSName? {
@@ -40,14 +44,14 @@ struct ZoneIndex: Sendable {
     /// Sets a name's node (nil: the name is gone). A node equal to the one in place is not written,
     /// so the overlay grows with what really changed, not with what a partial build re-made.
     mutating func set(_ name: [UInt8], origin: Int, blob: [UInt8]?, externalTarget: DNSName?) {
-        let current = find(name)
+        let key = NameKey(name)
+        let current = find(key)
         let existed = current != nil
         if let current, let blob, Int(current.origin) == origin, externalTarget == self.externalTarget(of: current),
            current.blobEnd - current.blobStart == blob.count,
            current.storage[current.blobStart..<current.blobEnd].elementsEqual(blob) {
             return
         }
-        let key = NameKey(name)
         if let blob {
             var storage: [UInt8] = []
             storage.reserveCapacity(name.count + 6 + blob.count)

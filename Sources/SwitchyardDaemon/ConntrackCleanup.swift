@@ -6,10 +6,10 @@ import SwitchyardNetlink
 /// decides, this only translates. UDP only (TCP flows end or get reset on their own).
 public enum ConntrackCleanup {
     /// The filters for the change from `old` (nil before the first sync: every service with
-    /// endpoints counts as newly served) to `new`, looking at `services` (nil: all of them).
-    public static func filters(old: ClusterPlan?, new: ClusterPlan, services: Set<ObjectKey>? = nil) -> [ConntrackFilter] {
+    /// endpoints counts as newly served) to `new`, over every Service (a full sync).
+    public static func filters(old: ClusterPlan?, new: ClusterPlan) -> [ConntrackFilter] {
         let before = old ?? ClusterPlan(node: new.node, services: [:])
-        let keys = services ?? Set(before.services.keys).union(new.services.keys)
+        let keys = Set(before.services.keys).union(new.services.keys)
         return StaleFlows.between(old: before, new: new, services: keys.sorted()).map(filter)
     }
 

@@ -20,7 +20,4 @@ public struct ProxyState: Sendable {
     public var healthChecks: [ObjectKey: ServiceHealthCheck] = [:]
 
     public init() {}
-
-    /// The plan behind the programmed rules.
-    public var plan: ClusterPlan? { compiler?.plan }
 }

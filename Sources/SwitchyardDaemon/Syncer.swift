@@ -4,9 +4,9 @@ import SwitchyardNetlink
 import SwitchyardNFT
 import SwitchyardRules
 
-/// One sync, as separate phases: plan (policy), compile (rules and, for an incremental sync, the
-/// transaction), program (backend I/O), conntrack. It neither schedules nor logs nor counts
-/// metrics; it reports what it did.
+/// One sync, as separate phases: compile (plan and rules through ``RulesPipeline``; for an
+/// incremental sync, the transaction), program (backend I/O), conntrack. It neither schedules nor
+/// logs nor counts metrics; it reports what it did.
 ///
 /// Only a full sync costs O(cluster). An incremental sync touches the changed Services alone — their
 /// plans, rules, transaction, stale flows, gauges and health checks — and a resync asks the backend
@@ -60,9 +60,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         // first load say when the cluster changed, not how long this proxy took).
         if old != nil { report.networkProgrammingLatencies = latencies(of: changes.endpoints, in: snapshot) }
         state.gauges = PlanGauges(plan)
-        let checks = Dictionary(uniqueKeysWithValues: plan.services.compactMap { key, ports in
-            ServiceHealthCheck(service: key, plans: ports).map { (key, $0) }
-        })
+        let checks = plan.healthChecks
         if checks != state.healthChecks || old == nil { report.healthChecks = checks.values.sorted() }
         state.healthChecks = checks
         // The per-Service bookkeeping that makes the next syncs incremental, built after the commit
@@ -92,8 +90,8 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.replannedServices = result.before.count
         report.phases.append(("compile", stopwatch.lap()))
         let transaction = result.transaction
-        // A refused operation is a compiler bug: fail this sync loudly (the loop retries it full).
-        try transaction.checkCommittable()
+        // A transaction holding refused operations (a compiler bug) is refused by the backend: the
+        // sync fails loudly and the loop retries it full.
         report.programming = transaction.isEmpty ? ProgrammingReport(operations: 0) : try await backend.commit(transaction)
         report.phases.append(("program", stopwatch.lap()))
 

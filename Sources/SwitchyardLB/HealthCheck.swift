@@ -31,8 +31,12 @@ public struct ServiceHealthCheck: Sendable, Hashable, Comparable {
 }
 
 extension ClusterPlan {
-    /// Every Service with a health-check node port, sorted by port.
-    public var healthChecks: [ServiceHealthCheck] {
-        services.compactMap { ServiceHealthCheck(service: $0.key, plans: $0.value) }.sorted()
+    /// The health check of every Service with a health-check node port, by Service.
+    public var healthChecks: [ObjectKey: ServiceHealthCheck] {
+        var checks: [ObjectKey: ServiceHealthCheck] = [:]
+        for (key, ports) in services {
+            if let check = ServiceHealthCheck(service: key, plans: ports) { checks[key] = check }
+        }
+        return checks
     }
 }

@@ -72,11 +72,11 @@ extension NetfilterSocket {
             let anyReply = Set(members.filter { $0.replySource == nil }.map { Flow(destination: $0.destination, port: $0.port, replySource: nil) })
             let addressLength = group.family == UInt8(AF_INET6) ? 16 : 4
             let (source, destination): (ctattr_ip, ctattr_ip) = addressLength == 16 ? (CTA_IP_V6_SRC, CTA_IP_V6_DST) : (CTA_IP_V4_SRC, CTA_IP_V4_DST)
-            let everything = ConntrackFilter(destination: [UInt8](repeating: 0, count: addressLength), port: 0, protocol: group.proto)
             var tuples: [[UInt8]] = []
             try dump("conntrack entries of protocol \(group.proto)", build: { buffer, seq in
                 Self.conntrackRequest(buffer, seq: seq, type: UInt16(IPCTNL_MSG_CT_GET.rawValue), flags: UInt16(NLM_F_DUMP), family: group.family) { header in
-                    Self.putTuple(header, CTA_TUPLE_ORIG, address: everything.destination, isSource: false, proto: group.proto, port: nil)
+                    // The address is not compared (only the protocol flag is set); the tuple needs one.
+                    Self.putTuple(header, CTA_TUPLE_ORIG, address: [UInt8](repeating: 0, count: addressLength), isSource: false, proto: group.proto, port: nil)
                     let nest = mnl_attr_nest_start(header, UInt16(CTA_FILTER.rawValue))
                     mnl_attr_put_u32(header, UInt16(CTA_FILTER_ORIG_FLAGS.rawValue), filterProtocolNumber)
                     mnl_attr_put_u32(header, UInt16(CTA_FILTER_REPLY_FLAGS.rawValue), 0)
