@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SwitchyardSources", targets: ["SwitchyardSources"]),
         .library(name: "SwitchyardSandbox", targets: ["SwitchyardSandbox"]),
         .library(name: "SwitchyardBench", targets: ["SwitchyardBench"]),
+        .library(name: "SwitchyardSystem", targets: ["SwitchyardSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
+        // The operating-system layer: entering a network namespace, running a program, malloc tuning.
+        .systemLibrary(name: "CSwitchyardSystem"),
+        .target(name: "SwitchyardSystem", dependencies: ["CSwitchyardSystem"]),
         // Slim Sendable values and the ClusterStore. No I/O.
         .target(
             name: "SwitchyardModel",
@@ -64,7 +68,7 @@ let package = Package(
             providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
         ),
         // The only module that talks to the kernel: netlink batches, read-back, namespaces.
-        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT"]),
+        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT", "SwitchyardSystem"]),
         // Planner → compiler → differ; iptables-restore rendering.
         .target(
             name: "SwitchyardRules",
@@ -89,7 +93,7 @@ let package = Package(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "CSwitchyardNetfilter",
+                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "SwitchyardSystem",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -103,25 +107,25 @@ let package = Package(
         ),
         // Network namespaces shaped like one node with pods, echo servers and a probe client, for
         // end-to-end tests and the `make run` demo. Talks to the kernel only through `ip` and sockets.
-        .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel"]),
+        .target(name: "SwitchyardSandbox", dependencies: ["SwitchyardModel", "SwitchyardSystem"]),
         // `switchyard bench`: the seeded synthetic cluster, kube-proxy's nftables and iptables layouts for
         // comparison, and the runner that times each path in private network namespaces.
         .target(
             name: "SwitchyardBench",
             dependencies: [
-                "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink", "CSwitchyardNetfilter",
+                "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink", "SwitchyardSystem",
             ]
         ),
         .target(
             name: "SwitchyardTestSupport",
-            dependencies: ["SwitchyardModel"]
+            dependencies: ["SwitchyardModel", "SwitchyardSystem"]
         ),
         .executableTarget(
             name: "switchyard",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
                 "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
-                "SwitchyardBench",
+                "SwitchyardBench", "SwitchyardSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -166,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardDNSTests",
             dependencies: [
-                "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport",
+                "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport", "SwitchyardBench",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "SwitchyardLB", package: root),
                 .product(name: "SwitchyardNFT", package: root),
                 .product(name: "SwitchyardModel", package: root),
+                .product(name: "SwitchyardSystem", package: root),
             ],
             path: "Benchmarks/RulesBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

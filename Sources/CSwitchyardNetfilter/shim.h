@@ -20,7 +20,3 @@
 #include <libnftnl/gen.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-
-// setns(2) is only declared with _GNU_SOURCE, which must not leak into every importer.
-extern int setns(int fd, int nstype);
-static const int switchyard_clone_newnet = 0x40000000; // CLONE_NEWNET

@@ -172,7 +172,7 @@ public struct BenchRunner {
         var restartOperations = 0
         var memory: Int?
         var lowering: Double?
-        let tables = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
+        let tables = OwnedTables.all
         let clock = ContinuousClock()
         for run in 0..<options.runs {
             let namespace: BenchNamespace

@@ -1,4 +1,4 @@
-import CSwitchyardNetfilter
+import SwitchyardSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,10 +62,10 @@ public enum NamespacedCommand {
         var pid: pid_t = 0
         let clock = ContinuousClock()
         var start = clock.now
-        let spawnResult: Int32 = try inNamespace(namespace) { () throws(CommandError) -> Int32 in
+        let spawnResult: Int32 = try NetworkNamespace(namespace).perform({ () throws(CommandError) -> Int32 in
             start = clock.now
             return posix_spawnp(&pid, arguments[0], &actions, nil, cArguments, environ)
-        }
+        }, failing: { CommandError.cannotEnterNamespace(namespace ?? "", errno: $0.errno) })
         guard spawnResult == 0 else { throw .cannotSpawn(program: arguments[0], errno: spawnResult) }
 
         var status: Int32 = 0
@@ -87,22 +87,6 @@ public enum NamespacedCommand {
         }
         let exitStatus: Int32 = timedOut ? -1 : ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
         return CommandOutcome(status: exitStatus, seconds: seconds(end - start), errorText: readPrefix(errorPath), timedOut: timedOut)
-    }
-
-    /// Runs `body` with the calling thread inside the namespace, then switches back.
-    static func inNamespace<T>(_ namespace: String?, _ body: () throws(CommandError) -> T) throws(CommandError) -> T {
-        guard let namespace else { return try body() }
-        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard original >= 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
-        defer { close(original) }
-        let target = open("/var/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
-        guard target >= 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
-        defer { close(target) }
-        guard setns(target, switchyard_clone_newnet) == 0 else { throw .cannotEnterNamespace(namespace, errno: errno) }
-        defer {
-            if setns(original, switchyard_clone_newnet) != 0 { fatalError("cannot return to the original network namespace") }
-        }
-        return try body()
     }
 
     static func readPrefix(_ path: String, limit: Int = 4096) -> String {

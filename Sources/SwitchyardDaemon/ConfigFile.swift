@@ -173,13 +173,11 @@ public enum ConfigFile {
 
         func cidrs(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [CIDR] {
             let text = try string(node, path)
-            var result: [CIDR] = []
-            for item in text.split(separator: ",") {
-                let trimmed = String(item).trimmingCharacters(in: " ")
-                guard let cidr = CIDR(trimmed) else { throw error(path, node, "'\(trimmed)' is not a CIDR") }
-                result.append(cidr)
+            do {
+                return try CIDR.list(parsing: text)
+            } catch let failure {
+                throw error(path, node, failure.description)
             }
-            return result
         }
 
         func bindAddress(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {

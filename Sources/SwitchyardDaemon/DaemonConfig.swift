@@ -2,6 +2,7 @@ import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
 import SwitchyardSources
+import SwitchyardSystem
 
 /// Everything `switchyard run` needs, resolved: defaults, then the config file, then flags.
 public struct DaemonConfig: Sendable {

@@ -1,7 +1,8 @@
 import Dispatch
 import Logging
-import SwitchyardNFT
 import SwitchyardNetlink
+import SwitchyardNFT
+import SwitchyardSystem
 
 /// The real backend: a ``NetfilterProgrammer`` in one network namespace, used only from one serial
 /// queue, so its blocking netlink calls never run on the Swift concurrency pool.
@@ -27,7 +28,7 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
 
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport {
         try await onQueue {
-            let summary = try $0.reconcile(to: wanted, tables: OwnedTableRefs.all)
+            let summary = try $0.reconcile(to: wanted, tables: OwnedTables.all)
             return ProgrammingReport(
                 operations: summary.operations, messages: summary.commit?.messages ?? 0, bytes: summary.commit?.bytes ?? 0)
         }

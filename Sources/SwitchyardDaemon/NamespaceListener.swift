@@ -1,5 +1,5 @@
-import CSwitchyardNetfilter
 import NIOPosix
+import SwitchyardSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,24 +24,11 @@ public enum NamespaceListener {
     }
 
     static func makeSocket(port: Int, namespacePath: String?) throws -> Int32 {
-        guard let namespacePath else { return try bound(port: port) }
-        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard original >= 0 else { throw Failure(step: "open /proc/thread-self/ns/net", errno: errno) }
-        defer { close(original) }
-        let target = open(namespacePath, O_RDONLY | O_CLOEXEC)
-        guard target >= 0 else { throw Failure(step: "open \(namespacePath)", errno: errno) }
-        defer { close(target) }
-        let newNet = switchyard_clone_newnet
-        guard setns(target, newNet) == 0 else { throw Failure(step: "setns \(namespacePath)", errno: errno) }
-        defer {
-            if setns(original, newNet) != 0 {
-                fatalError("cannot return to the daemon's own network namespace: errno \(errno)")
-            }
-        }
-        return try bound(port: port)
+        try NetworkNamespace(namespacePath).perform({ () throws(Failure) -> Int32 in try bound(port: port) },
+                                                    failing: { Failure(step: "enter \($0.path)", errno: $0.errno) })
     }
 
-    private static func bound(port: Int) throws -> Int32 {
+    private static func bound(port: Int) throws(Failure) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Failure(step: "socket", errno: errno) }
         var on: Int32 = 1

@@ -5,6 +5,7 @@ import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
 import SwitchyardRules
+import SwitchyardSystem
 import Synchronization
 
 /// SwitchyardDNS's server behind ``ClusterDNSServer``: answers `cluster.local` from the zone built

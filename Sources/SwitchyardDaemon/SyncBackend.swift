@@ -33,8 +33,3 @@ public protocol SyncBackend: Sendable {
     /// Failures are logged by the implementation and count as 0: stale flows are not worth a retry.
     func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int
 }
-
-/// The tables Switchyard owns, one per family.
-public enum OwnedTableRefs {
-    public static let all: [TableRef] = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
-}

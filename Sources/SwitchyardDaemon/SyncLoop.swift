@@ -4,6 +4,7 @@ import SwitchyardDNS
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardRules
+import SwitchyardSystem
 import Synchronization
 
 /// Where a sync loop's results go besides the backend. Every field is optional so tests wire only

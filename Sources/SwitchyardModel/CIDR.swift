@@ -52,3 +52,26 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 }
+
+extension CIDR {
+    /// Parses a comma-separated list such as `10.244.0.0/16, fd00:10:244::/56`, as kube-proxy's
+    /// `--cluster-cidr` and `clusterCIDR` take it: spaces around an item are ignored, empty items
+    /// skipped; the first item that is not a CIDR is the error.
+    public static func list(parsing text: some StringProtocol) throws(CIDRListError) -> [CIDR] {
+        var result: [CIDR] = []
+        for item in text.split(separator: ",") {
+            let trimmed = item.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
+            let itemText = String(trimmed)
+            if itemText.isEmpty { continue }
+            guard let cidr = CIDR(itemText) else { throw CIDRListError(item: itemText) }
+            result.append(cidr)
+        }
+        return result
+    }
+}
+
+/// An item of a CIDR list that is not a CIDR.
+public struct CIDRListError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var item: String
+    public var description: String { "'\(item)' is not a CIDR" }
+}

@@ -21,7 +21,7 @@ enum BatchEncoder {
         case .flushTable(let family, let name):
             // Flushing a table deletes its rules (NFT_MSG_DELRULE without a chain).
             batch.append(label) { buffer, seq in
-                let rule = nftnl_rule_alloc()!
+                guard let rule = nftnl_rule_alloc() else { return nil }
                 defer { nftnl_rule_free(rule) }
                 nftnl_rule_set_str(rule, UInt16(NFTNL_RULE_TABLE.rawValue), name)
                 let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_DELRULE.rawValue), family.rawValue, 0, seq)
@@ -34,7 +34,7 @@ enum BatchEncoder {
             batch.append(label) { buffer, seq in self.chain(buffer, seq, NFT_MSG_DELCHAIN, chain, flags: 0) }
         case .flushChain(let chain):
             batch.append(label) { buffer, seq in
-                let rule = nftnl_rule_alloc()!
+                guard let rule = nftnl_rule_alloc() else { return nil }
                 defer { nftnl_rule_free(rule) }
                 nftnl_rule_set_str(rule, UInt16(NFTNL_RULE_TABLE.rawValue), chain.table)
                 nftnl_rule_set_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue), chain.name)
@@ -59,7 +59,7 @@ enum BatchEncoder {
         case .flushSet(let set):
             // DELSETELEM without elements flushes the set.
             batch.append(label) { buffer, seq in
-                let object = setObject(set, full: false)
+                guard let object = setObject(set, full: false) else { return nil }
                 defer { nftnl_set_free(object) }
                 let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_DELSETELEM.rawValue), set.family.rawValue, 0, seq)
                 nftnl_set_elems_nlmsg_build_payload(header, object)
@@ -78,7 +78,7 @@ enum BatchEncoder {
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
         _ family: KernelFamily, _ name: String, flags: Int32, comment: String? = nil
     ) -> UnsafeMutablePointer<nlmsghdr>? {
-        let table = nftnl_table_alloc()!
+        guard let table = nftnl_table_alloc() else { return nil }
         defer { nftnl_table_free(table) }
         nftnl_table_set_str(table, UInt16(NFTNL_TABLE_NAME.rawValue), name)
         if let comment {
@@ -96,7 +96,7 @@ enum BatchEncoder {
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
         _ chain: KernelChain, flags: Int32
     ) -> UnsafeMutablePointer<nlmsghdr>? {
-        let object = nftnl_chain_alloc()!
+        guard let object = nftnl_chain_alloc() else { return nil }
         defer { nftnl_chain_free(object) }
         nftnl_chain_set_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue), chain.table)
         nftnl_chain_set_str(object, UInt16(NFTNL_CHAIN_NAME.rawValue), chain.name)
@@ -115,14 +115,16 @@ enum BatchEncoder {
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
         _ rule: KernelRule, flags: Int32, withExpressions: Bool = true
     ) -> UnsafeMutablePointer<nlmsghdr>? {
-        let object = nftnl_rule_alloc()!
+        guard let object = nftnl_rule_alloc() else { return nil }
         defer { nftnl_rule_free(object) }
         nftnl_rule_set_str(object, UInt16(NFTNL_RULE_TABLE.rawValue), rule.table)
         nftnl_rule_set_str(object, UInt16(NFTNL_RULE_CHAIN.rawValue), rule.chain)
         if let handle = rule.handle { nftnl_rule_set_u64(object, UInt16(NFTNL_RULE_HANDLE.rawValue), handle) }
         if withExpressions {
             for expression in rule.expressions {
-                if let encoded = ExpressionEncoder.encode(expression) { nftnl_rule_add_expr(object, encoded) }
+                // A rule without one of its expressions would match more than it says: no message.
+                guard let encoded = ExpressionEncoder.encode(expression) else { return nil }
+                nftnl_rule_add_expr(object, encoded)
             }
             if let comment = rule.comment {
                 let data = UserData.ruleComment(comment)
@@ -136,8 +138,8 @@ enum BatchEncoder {
         return header
     }
 
-    private static func setObject(_ set: KernelSet, full: Bool) -> OpaquePointer {
-        let object = nftnl_set_alloc()!
+    private static func setObject(_ set: KernelSet, full: Bool) -> OpaquePointer? {
+        guard let object = nftnl_set_alloc() else { return nil }
         nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), set.table)
         nftnl_set_set_str(object, UInt16(NFTNL_SET_NAME.rawValue), set.name)
         nftnl_set_set_u32(object, UInt16(NFTNL_SET_FAMILY.rawValue), UInt32(set.family.rawValue))
@@ -166,7 +168,7 @@ enum BatchEncoder {
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
         _ set: KernelSet, flags: Int32, full: Bool, id: UInt32? = nil
     ) -> UnsafeMutablePointer<nlmsghdr>? {
-        let object = setObject(set, full: full)
+        guard let object = setObject(set, full: full) else { return nil }
         defer { nftnl_set_free(object) }
         if let id { nftnl_set_set_u32(object, UInt16(NFTNL_SET_ID.rawValue), id) }
         let header = nftnl_nlmsg_build_hdr(buffer, UInt16(type.rawValue), set.family.rawValue, UInt16(flags), seq)
@@ -185,9 +187,12 @@ enum BatchEncoder {
             let slice = elements[start..<end]
             let sliceLabels = labels.slice(min(start, labels.count)..<min(end, labels.count))
             batch.append(.elements(operation: operation, elements: sliceLabels)) { buffer, seq in
-                let object = setObject(set, full: false)
+                guard let object = setObject(set, full: false) else { return nil }
                 defer { nftnl_set_free(object) }
-                for element in slice { nftnl_set_elem_add(object, elementObject(element)) }
+                for element in slice {
+                    guard let encoded = elementObject(element) else { return nil }
+                    nftnl_set_elem_add(object, encoded)
+                }
                 let header = nftnl_nlmsg_build_hdr(buffer, UInt16(type.rawValue), set.family.rawValue, UInt16(flags), seq)
                 nftnl_set_elems_nlmsg_build_payload(header, object)
                 return header
@@ -196,8 +201,8 @@ enum BatchEncoder {
         }
     }
 
-    private static func elementObject(_ element: KernelElement) -> OpaquePointer {
-        let object = nftnl_set_elem_alloc()!
+    private static func elementObject(_ element: KernelElement) -> OpaquePointer? {
+        guard let object = nftnl_set_elem_alloc() else { return nil }
         element.key.withUnsafeBytes { bytes in
             _ = nftnl_set_elem_set(object, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
         }

@@ -133,14 +133,15 @@ extension NetfilterSocket {
             let request = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 8)
             defer { request.deallocate() }
             let seq = UInt32(truncatingIfNeeded: deleted) &+ 0x4000_0000
-            let header = Self.conntrackRequest(request.bindMemory(to: CChar.self, capacity: 1024), seq: seq,
-                                               type: UInt16(IPCTNL_MSG_CT_DELETE.rawValue), flags: UInt16(NLM_F_ACK), family: family) { header in
+            let built = Self.conntrackRequest(request.bindMemory(to: CChar.self, capacity: 1024), seq: seq,
+                                              type: UInt16(IPCTNL_MSG_CT_DELETE.rawValue), flags: UInt16(NLM_F_ACK), family: family) { header in
                 tuple.withUnsafeBytes { bytes in
-                    let target = UnsafeMutableRawPointer(mnl_nlmsg_get_payload_tail(header))!
-                    target.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    guard let source = bytes.baseAddress, let target = mnl_nlmsg_get_payload_tail(header) else { return }
+                    UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: bytes.count)
                     header.pointee.nlmsg_len += UInt32((bytes.count + 3) & ~3)
                 }
             }
+            guard let header = built else { throw .unencodable(["delete conntrack entry (\(context))"]) }
             if try acknowledge(header, context: "deleting conntrack entry (\(context))") { deleted += 1 }
         }
         return deleted
@@ -149,12 +150,13 @@ extension NetfilterSocket {
     private static func conntrackRequest(
         _ buffer: UnsafeMutablePointer<CChar>, seq: UInt32, type: UInt16, flags: UInt16, family: UInt8,
         _ body: (UnsafeMutablePointer<nlmsghdr>) -> Void
-    ) -> UnsafeMutablePointer<nlmsghdr> {
-        let header = mnl_nlmsg_put_header(buffer)!
+    ) -> UnsafeMutablePointer<nlmsghdr>? {
+        guard let header = mnl_nlmsg_put_header(buffer),
+              let extraHeader = mnl_nlmsg_put_extra_header(header, MemoryLayout<nfgenmsg>.size) else { return nil }
         header.pointee.nlmsg_type = UInt16(NFNL_SUBSYS_CTNETLINK) << 8 | type
         header.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST) | flags
         header.pointee.nlmsg_seq = seq
-        let extra = mnl_nlmsg_put_extra_header(header, MemoryLayout<nfgenmsg>.size)!.assumingMemoryBound(to: nfgenmsg.self)
+        let extra = extraHeader.assumingMemoryBound(to: nfgenmsg.self)
         extra.pointee.nfgen_family = family
         extra.pointee.version = UInt8(NFNETLINK_V0)
         extra.pointee.res_id = 0

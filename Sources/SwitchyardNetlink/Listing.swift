@@ -45,7 +45,7 @@ extension NetfilterSocket {
         let (family, table) = (ruleset.family, ruleset.table)
         var chains: [String: KernelChain] = [:]
         try dump("chains of table \(family.name) \(table)", build: { buffer, seq in
-            let object = nftnl_chain_alloc()!
+            guard let object = nftnl_chain_alloc() else { return nil }
             defer { nftnl_chain_free(object) }
             nftnl_chain_set_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
             let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETCHAIN.rawValue), family.rawValue, UInt16(NLM_F_DUMP), seq)
@@ -74,7 +74,7 @@ extension NetfilterSocket {
         let (family, table) = (ruleset.family, ruleset.table)
         var rules: [String: [KernelRule]] = [:]
         try dump("rules of table \(family.name) \(table)", build: { buffer, seq in
-            let object = nftnl_rule_alloc()!
+            guard let object = nftnl_rule_alloc() else { return nil }
             defer { nftnl_rule_free(object) }
             nftnl_rule_set_str(object, UInt16(NFTNL_RULE_TABLE.rawValue), table)
             let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETRULE.rawValue), family.rawValue, UInt16(NLM_F_DUMP), seq)
@@ -117,7 +117,7 @@ extension NetfilterSocket {
         let (family, table) = (ruleset.family, ruleset.table)
         var sets: [String: KernelSet] = [:]
         try dump("sets of table \(family.name) \(table)", build: { buffer, seq in
-            let object = nftnl_set_alloc()!
+            guard let object = nftnl_set_alloc() else { return nil }
             defer { nftnl_set_free(object) }
             nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), table)
             let header = nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_GETSET.rawValue), family.rawValue, UInt16(NLM_F_DUMP), seq)
@@ -155,7 +155,7 @@ extension NetfilterSocket {
     private func listElements(of set: KernelSet) throws(NetlinkError) -> [KernelElement] {
         var elements: [KernelElement] = []
         try dump("elements of set \(set.name)", build: { buffer, seq in
-            let object = nftnl_set_alloc()!
+            guard let object = nftnl_set_alloc() else { return nil }
             defer { nftnl_set_free(object) }
             nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), set.table)
             nftnl_set_set_str(object, UInt16(NFTNL_SET_NAME.rawValue), set.name)

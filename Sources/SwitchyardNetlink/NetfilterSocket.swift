@@ -1,4 +1,5 @@
 import CSwitchyardNetfilter
+import SwitchyardSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,12 +15,12 @@ public final class NetfilterSocket {
     /// Opens the socket inside `namespace`.
     public init(namespace: NetworkNamespace = .current) throws(NetlinkError) {
         self.namespace = namespace
-        let opened: OpaquePointer = try namespace.perform { () throws(NetlinkError) -> OpaquePointer in
+        let opened: OpaquePointer = try namespace.perform({ () throws(NetlinkError) -> OpaquePointer in
             guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
                 throw .system(call: "socket(NETLINK_NETFILTER)", context: "opening a netfilter socket in \(namespace)", errno: errno)
             }
             return socket
-        }
+        }, failing: NetlinkError.namespace)
         socket = opened
         guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) >= 0 else {
             let code = errno
@@ -51,6 +52,7 @@ public final class NetfilterSocket {
     @discardableResult
     func commit(_ batch: NetlinkBatch) throws(NetlinkError) -> UInt32 {
         let bytes = batch.finish()
+        guard batch.unencoded.isEmpty else { throw .unencodable(batch.unencoded) }
         sequence = batch.nextSequence
         setBufferSize(SO_SNDBUFFORCE, max(bytes.count + 4096, 1 << 20))
         guard mnl_socket_sendto(socket, bytes.baseAddress, bytes.count) >= 0 else {
@@ -85,7 +87,7 @@ public final class NetfilterSocket {
         let request = UnsafeMutableRawPointer.allocate(byteCount: 8192, alignment: 8)
         defer { request.deallocate() }
         let seq = nextSequenceNumber()
-        guard let header = build(request.bindMemory(to: CChar.self, capacity: 8192), seq) else { return }
+        guard let header = build(request.bindMemory(to: CChar.self, capacity: 8192), seq) else { throw .unencodable(["list \(what)"]) }
         guard mnl_socket_sendto(socket, request, Int(header.pointee.nlmsg_len)) >= 0 else {
             throw .system(call: "sendto", context: "requesting \(what)", errno: errno)
         }
@@ -137,8 +139,9 @@ public final class NetfilterSocket {
         let request = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
         defer { request.deallocate() }
         let seq = nextSequenceNumber()
-        let header = nftnl_nlmsg_build_hdr(
-            request.bindMemory(to: CChar.self, capacity: 256), UInt16(NFT_MSG_GETGEN.rawValue), UInt16(AF_UNSPEC), 0, seq)!
+        guard let header = nftnl_nlmsg_build_hdr(
+            request.bindMemory(to: CChar.self, capacity: 256), UInt16(NFT_MSG_GETGEN.rawValue), UInt16(AF_UNSPEC), 0, seq)
+        else { throw .unencodable(["request the ruleset generation"]) }
         guard mnl_socket_sendto(socket, request, Int(header.pointee.nlmsg_len)) >= 0 else {
             throw .system(call: "sendto", context: "requesting the ruleset generation", errno: errno)
         }
@@ -196,7 +199,7 @@ public final class NetfilterSocket {
     /// Decodes an NLMSG_ERROR: the refused message's sequence number, errno and extended ACK.
     private static func refusal(in message: UnsafePointer<nlmsghdr>) -> Refusal? {
         guard Int32(message.pointee.nlmsg_type) == NLMSG_ERROR else { return nil }
-        let payload = UnsafeRawPointer(mnl_nlmsg_get_payload(message)!)
+        guard let payload = UnsafeRawPointer(mnl_nlmsg_get_payload(message)) else { return nil }
         let error = payload.loadUnaligned(as: nlmsgerr.self)
         var refusal = Refusal(sequence: error.msg.nlmsg_seq, errno: -error.error)
         guard message.pointee.nlmsg_flags & UInt16(NLM_F_ACK_TLVS) != 0 else { return refusal }

@@ -8,6 +8,14 @@ enum MessageLabel {
     case operation(String)
     /// One message holding many elements, each with its own description.
     case elements(operation: String, elements: ElementLabels)
+
+    /// The operation, without its elements.
+    var summary: String {
+        switch self {
+        case .operation(let text): text
+        case .elements(let operation, let elements): "\(operation) (\(elements.count) elements)"
+        }
+    }
 }
 
 final class NetlinkBatch {
@@ -20,6 +28,9 @@ final class NetlinkBatch {
     private(set) var nextSequence: UInt32
     private var operationCount = 0
     private var setIDs: UInt32 = 0
+    /// Operations whose message could not be built (libnftnl could not allocate): the commit refuses
+    /// the batch naming them rather than send it without them.
+    private(set) var unencoded: [String] = []
 
     /// A batch-unique id for a new set.
     func nextSetID() -> UInt32 {
@@ -35,13 +46,13 @@ final class NetlinkBatch {
         capacity = 1 << 20
         storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         nextSequence = firstSequence
-        appendRaw { buffer, sequence in
+        if appendRaw({ buffer, sequence in
             let header = nftnl_batch_begin(buffer, sequence)
             if let header, let expectedGeneration {
                 mnl_attr_put_u32(header, UInt16(NFNL_BATCH_GENID.rawValue), expectedGeneration.bigEndian)
             }
             return header
-        }
+        }) == nil { unencoded.append("batch begin") }
     }
 
     deinit { storage.deallocate() }
@@ -65,6 +76,10 @@ final class NetlinkBatch {
     ) {
         let start = length
         let sequence = appendRaw(build)
+        guard let sequence else {
+            unencoded.append(label.summary)
+            return
+        }
         labels[sequence] = label
         starts[sequence] = start
         operationCount += 1
@@ -117,19 +132,20 @@ final class NetlinkBatch {
 
     /// Closes the batch and hands out its bytes.
     func finish() -> UnsafeRawBufferPointer {
-        appendRaw { buffer, sequence in nftnl_batch_end(buffer, sequence) }
+        if appendRaw({ buffer, sequence in nftnl_batch_end(buffer, sequence) }) == nil { unencoded.append("batch end") }
         return UnsafeRawBufferPointer(start: storage, count: length)
     }
 
+    /// The sequence number of the message `build` wrote, nil when it wrote none.
     @discardableResult
     private func appendRaw(
         _ build: (UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?
-    ) -> UInt32 {
+    ) -> UInt32? {
         reserve(Self.maximumMessageSize)
         let sequence = nextSequence
         nextSequence &+= 1
         let position = (storage + length).bindMemory(to: CChar.self, capacity: Self.maximumMessageSize)
-        guard let header = build(position, sequence) else { return sequence }
+        guard let header = build(position, sequence) else { return nil }
         length += (Int(header.pointee.nlmsg_len) + 3) & ~3
         return sequence
     }

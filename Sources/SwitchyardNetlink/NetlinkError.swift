@@ -1,3 +1,4 @@
+import SwitchyardSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,11 +27,13 @@ public enum NetlinkError: Error, Sendable, CustomStringConvertible {
     /// A system call failed: which one, on what, and errno.
     case system(call: String, context: String, errno: Int32)
     /// The network namespace could not be entered.
-    case namespace(path: String, errno: Int32)
+    case namespace(NamespaceError)
     /// The kernel refused the batch; nothing of it was committed. Every refused operation is listed.
     case rejected([RejectedOperation])
     /// A reply the kernel sent could not be understood.
     case malformedReply(String)
+    /// These operations' messages could not be built (libnftnl could not allocate); nothing was sent.
+    case unencodable([String])
     /// The ruleset changed between reading it and committing (the batch named the generation it was
     /// computed against); nothing was committed, read again and retry.
     case generationChanged
@@ -40,13 +43,16 @@ public enum NetlinkError: Error, Sendable, CustomStringConvertible {
         case .system(let call, let context, let errno):
             "\(call) failed while \(context): \(Self.errnoName(errno))"
                 + (errno == EPERM ? " — netfilter needs root (CAP_NET_ADMIN)" : "")
-        case .namespace(let path, let errno):
-            "cannot enter network namespace \(path): \(Self.errnoName(errno))"
+        case .namespace(let failure):
+            "cannot enter network namespace \(failure.path): \(Self.errnoName(failure.errno))"
         case .rejected(let operations):
             "the kernel rejected the transaction (nothing was committed):\n"
                 + operations.map { "  - \($0)" }.joined(separator: "\n")
         case .malformedReply(let what):
             "malformed netlink reply: \(what)"
+        case .unencodable(let operations):
+            "cannot build the netlink messages of \(operations.count) operation(s) (out of memory?), nothing was sent: "
+                + operations.prefix(3).joined(separator: "; ") + (operations.count > 3 ? "; …" : "")
         case .generationChanged:
             "the ruleset changed while the transaction was computed; nothing was committed"
         }

@@ -1,4 +1,5 @@
 import CSwitchyardNetfilter
+import SwitchyardNFT
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,7 +57,7 @@ extension NetfilterSocket {
     /// Deletes the named tables that exist, in one transaction, and returns those it deleted.
     /// Tables that do not exist are skipped, so running it twice is safe.
     @discardableResult
-    public func deleteTables(named name: String, families: [String] = OwnedTables.families) throws(NetlinkError) -> [ListedTable] {
+    public func deleteTables(named name: String, families: [String] = OwnedTables.all.map(\.family.rawValue)) throws(NetlinkError) -> [ListedTable] {
         let present = try listTables().filter { $0.name == name && families.contains($0.family) }
         guard !present.isEmpty else { return [] }
         let batch = makeBatch()
@@ -74,10 +75,4 @@ extension NetfilterSocket {
         try commit(batch)
         return present
     }
-}
-
-/// The tables Switchyard owns: one per family, both named `switchyard`.
-public enum OwnedTables {
-    public static let name = "switchyard"
-    public static let families = ["ip", "ip6"]
 }

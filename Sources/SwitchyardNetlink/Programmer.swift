@@ -1,4 +1,5 @@
 import SwitchyardNFT
+import SwitchyardSystem
 
 /// What one reconciliation found and did.
 public struct ReconcileSummary: Sendable, Hashable {

@@ -124,7 +124,7 @@ struct TableBuilder {
     init(family ipFamily: IPFamily, node: NodeContext, config: ProxyConfig) {
         self.ipFamily = ipFamily
         family = Family(ipFamily)
-        table = TableRef(family, Names.table)
+        table = TableRef(family, OwnedTables.name)
         self.config = config
         self.node = node
         mark = config.masqueradeMark

@@ -117,7 +117,7 @@ public struct IncrementalCompiler: Sendable {
         }
     }
 
-    static func table(_ family: IPFamily) -> TableRef { TableRef(Family(family), Names.table) }
+    static func table(_ family: IPFamily) -> TableRef { TableRef(Family(family), OwnedTables.name) }
 
     static func contributions(of ports: [ServicePortPlan], node: NodeContext, config: ProxyConfig) -> [IPFamily: Contribution] {
         var result: [IPFamily: Contribution] = [:]

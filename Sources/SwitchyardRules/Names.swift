@@ -4,8 +4,6 @@ import SwitchyardModel
 
 /// Stable, readable object names derived from service ports and endpoints, computed in one place.
 public enum Names {
-    /// The table Switchyard owns in each family (`ip switchyard`, `ip6 switchyard`).
-    public static let table = "switchyard"
     /// Longest hashed name (knftables' 256 minus a 16-character prefix budget), as kube-proxy truncates.
     public static let hashedNameLimit = 240
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SwitchyardModel
+import SwitchyardSystem
 
 /// Network namespaces that look like one Kubernetes node with its pods, carrying real TCP and UDP
 /// traffic: a node namespace (where Switchyard programs its rules), a client namespace outside the
@@ -185,7 +186,7 @@ public final class ClusterSandbox: Sendable {
         let deadline = ContinuousClock.now + .seconds(20)
         var failure: SandboxError?
         for (namespace, output) in launches {
-            let line = Command.firstLine(output, until: deadline)
+            let line = ProcessRunner.firstLine(output, until: deadline)
             try? output.close()
             if line != EchoServerProtocol.readyLine, failure == nil {
                 failure = .echoServerNotReady(namespace: namespace, output: line ?? "no answer within 20 s")

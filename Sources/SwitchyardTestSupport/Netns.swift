@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardSystem
 
 /// Runs `nft` (and other tools) inside throwaway network namespaces, never the machine's own.
 public enum Netns {
@@ -9,26 +10,11 @@ public enum Netns {
         getuid() == 0 && nft != nil && ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// Runs `arguments` with standard error merged into the output.
     @discardableResult
     public static func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        if let input {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("sy-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            try input.write(to: file, atomically: true, encoding: .utf8)
-            process.standardInput = try FileHandle(forReadingFrom: file)
-            defer { try? FileManager.default.removeItem(at: file) }
-            try process.run()
-        } else {
-            try process.run()
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ProcessRunner.run(arguments, input: input, mergingErrors: true)
+        return (result.status, result.output)
     }
 
     /// Runs `command` inside a fresh namespace, with `input` on standard input.

@@ -1,38 +1,15 @@
 import Foundation
+import SwitchyardSystem
 
 /// Runs external programs (nft, ip, dig, …) from tests.
 public enum Shell {
     /// The outcome of one program run.
-    public struct Result: Sendable {
-        public var status: Int32
-        public var output: String
-        public var error: String
-    }
+    public typealias Result = ProcessResult
 
     /// Runs `arguments` (the program is looked up on PATH), optionally feeding `input`, and waits.
     @discardableResult
     public static func run(_ arguments: [String], input: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-        try process.run()
-        if let input {
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try inPipe.fileHandleForWriting.close()
-        }
-        // Read before waiting so a chatty program cannot fill the pipe and stall.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            output: String(decoding: outData, as: UTF8.self),
-            error: String(decoding: errData, as: UTF8.self)
-        )
+        try ProcessRunner.run(arguments, input: input)
     }
 
     /// Whether a program is on PATH.

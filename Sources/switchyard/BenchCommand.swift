@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardBench
 import SwitchyardLB
 import SwitchyardRules
+import SwitchyardSystem
 
 /// `switchyard bench`: rule sync at scale on a seeded synthetic cluster, side by side with the paths
 /// kube-proxy uses (nft -f of its nftables layout, iptables-restore of its iptables layout), each in

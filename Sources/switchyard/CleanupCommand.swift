@@ -1,5 +1,7 @@
 import ArgumentParser
 import SwitchyardNetlink
+import SwitchyardNFT
+import SwitchyardSystem
 
 /// `switchyard cleanup`: removes everything Switchyard programmed — its `ip` and `ip6` tables — and
 /// nothing else. Needs no cluster access (kube-proxy's `--cleanup` needing a kubeconfig is #94914).

@@ -1,3 +1,4 @@
+import SwitchyardBench
 import ArgumentParser
 import Foundation
 import Logging

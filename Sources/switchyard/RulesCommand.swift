@@ -5,6 +5,7 @@ import SwitchyardNetlink
 import SwitchyardNFT
 import SwitchyardRules
 import SwitchyardSources
+import SwitchyardSystem
 
 /// `switchyard rules PATH…`: prints exactly the transaction a full sync would commit for these
 /// manifests, computed by the same pipeline the daemon runs (plan → compile → diff from empty).
@@ -57,15 +58,11 @@ struct RulesCommand: ParsableCommand {
     }
 
     func parsedCIDRs() throws -> [CIDR] {
-        var cidrs: [CIDR] = []
-        for item in clusterCIDRs {
-            for text in item.split(separator: ",") {
-                let trimmed = String(text).trimmingCharacters(in: " ")
-                guard let cidr = CIDR(trimmed) else { throw ValidationError("--cluster-cidr: '\(trimmed)' is not a CIDR") }
-                cidrs.append(cidr)
-            }
+        do {
+            return try clusterCIDRs.flatMap { item throws(CIDRListError) in try CIDR.list(parsing: item) }
+        } catch {
+            throw ValidationError("--cluster-cidr: \(error)")
         }
-        return cidrs
     }
 
     func run() throws {
@@ -114,7 +111,7 @@ extension RulesCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let programmer = try NetfilterProgrammer(namespace: namespace)
-        let tables = [TableRef(.ip, OwnedTables.name), TableRef(.ip6, OwnedTables.name)]
+        let tables = OwnedTables.all
         let summary = try programmer.reconcile(to: ruleset, tables: tables)
         let elapsed = clock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

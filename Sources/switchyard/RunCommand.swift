@@ -7,6 +7,7 @@ import SwitchyardModel
 import SwitchyardNetlink
 import SwitchyardRules
 import SwitchyardSources
+import SwitchyardSystem
 
 /// `switchyard run PATH…` (manifests) or `switchyard run --kubeconfig FILE | --in-cluster` (the API
 /// server): the node daemon (kube-proxy + cluster DNS).
@@ -114,10 +115,10 @@ struct RunCommand: AsyncParsableCommand {
         layer.syncPeriod = syncPeriod
         layer.minSyncPeriod = minSyncPeriod
         if let clusterCidr {
-            layer.clusterCIDRs = try clusterCidr.split(separator: ",").map { item in
-                let text = item.trimmingCharacters(in: .whitespaces)
-                guard let cidr = CIDR(text) else { throw ValidationError("--cluster-cidr: '\(text)' is not a CIDR") }
-                return cidr
+            do {
+                layer.clusterCIDRs = try CIDR.list(parsing: clusterCidr)
+            } catch {
+                throw ValidationError("--cluster-cidr: \(error)")
             }
         }
         layer.nodePortAddresses = nodeportAddresses.map { [$0] }

@@ -1,3 +1,4 @@
+import SwitchyardBench
 import SwitchyardDNS
 import SwitchyardModel
 import Testing

@@ -1,4 +1,5 @@
 import Testing
+import CSwitchyardNetfilter
 import Foundation
 @testable import SwitchyardNetlink
 import SwitchyardTestSupport
@@ -20,6 +21,25 @@ struct BatchLimitsTests {
             #expect(!(try socket.listTables().contains { $0.name == "switchyard" }), "nothing was committed")
             try socket.apply(create, expectedGeneration: try socket.generation())
             #expect(try socket.listTables().contains { $0.name == "switchyard" })
+        }
+    }
+
+    @Test("an operation whose message cannot be built fails the commit naming it, and nothing is sent")
+    func unencodableOperationIsNamed() async throws {
+        try await TestNamespace.with("enc") { ns in
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            let batch = socket.makeBatch()
+            batch.append("add table ip switchyard") { buffer, seq in
+                nftnl_nlmsg_build_hdr(buffer, UInt16(NFT_MSG_NEWTABLE.rawValue), UInt16(NFPROTO_IPV4), UInt16(NLM_F_CREATE), seq)
+            }
+            batch.append("add chain ip switchyard services") { _, _ in nil } // as when libnftnl cannot allocate
+            #expect {
+                try socket.commit(batch)
+            } throws: { error in
+                guard case NetlinkError.unencodable(let operations) = error else { return false }
+                return operations == ["add chain ip switchyard services"]
+            }
+            #expect(try socket.listTables().isEmpty, "nothing was sent")
         }
     }
 

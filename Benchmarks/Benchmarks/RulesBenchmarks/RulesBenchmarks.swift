@@ -4,6 +4,7 @@ import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNFT
 import SwitchyardRules
+import SwitchyardSystem
 
 /// The rules pipeline on the synthetic cluster `switchyard bench` uses (seed 1, 10 endpoints per
 /// Service). Targets (issue 3, release build, this 2-core machine): full ≤ 100 ms, incremental

@@ -1,6 +1,6 @@
 import SwitchyardModel
 
-/// A generated cluster for benchmarks and scale tests: `services` Services spread over 100
+/// A generated cluster for the DNS benchmark and scale tests: `services` Services spread over 100
 /// namespaces (every tenth headless), each with two ports and an EndpointSlice, and `pods` Pods
 /// spread evenly over them as endpoints. Names are `svc-<i>.ns-<i % 100>`; the same input always
 /// gives the same objects.
