@@ -1,19 +1,19 @@
 import SwitchyardNFT
 
 /// The elements one set receives from the Services that contribute them, each with how many
-/// Services do: the incremental compiler's per-set bookkeeping. Stored as ``SetElements`` (the
-/// elements in one array, a 4-byte-slot key index) plus a parallel count array — a third of the
-/// memory of a `[FieldTuple: (Element, Int)]` dictionary at 100k elements (measured with heaptrack).
-struct CountedElements: Sendable {
+/// Services do: the ``CountedStore`` for elements, keyed by the element's key. Stored as
+/// ``SetElements`` (the elements in one array, a 4-byte-slot key index) plus a parallel count array —
+/// a third of the memory of a `[FieldTuple: (Element, Int)]` dictionary at 100k elements (measured
+/// with heaptrack), which is why the elements do not use ``CountedTable``.
+struct CountedElements: CountedStore, Sendable {
     private(set) var elements = SetElements()
     private var counts: [Int32] = []
 
     var isEmpty: Bool { elements.isEmpty }
     var count: Int { elements.count }
 
-    /// The element with `key` and its count.
-    subscript(key: FieldTuple) -> (value: Element, count: Int)? {
-        elements.position(of: key).map { (elements.values[$0], Int(counts[$0])) }
+    subscript(key: FieldTuple) -> Element? {
+        elements.position(of: key).map { elements.values[$0] }
     }
 
     /// Gives the storage the capacity it uses plus an eighth (after the initial build).
@@ -25,23 +25,26 @@ struct CountedElements: Sendable {
         counts = fitted
     }
 
-    /// Adds `sign` (±1) to the count of `element`'s key: an addition stores `element` (the newest
-    /// contributor's value), a removal keeps the stored one; a count that reaches 0 removes it.
-    mutating func count(_ element: Element, sign: Int) {
-        if let position = elements.position(of: element.key) {
-            let count = Int(counts[position]) + sign
-            if count <= 0 {
-                if let removed = elements.removeReportingMove(forKey: element.key), removed.moved {
-                    counts[removed.position] = counts[counts.count - 1]
-                }
-                counts.removeLast()
-            } else {
-                counts[position] = Int32(count)
-                if sign > 0 { elements.replace(at: position, with: element) }
+    @discardableResult
+    mutating func count(_ key: FieldTuple, _ element: Element, sign: Int) -> Element? {
+        guard let position = elements.position(of: key) else {
+            if sign > 0 {
+                elements.insert(element)
+                counts.append(1)
             }
-        } else if sign > 0 {
-            elements.insert(element)
-            counts.append(1)
+            return nil
         }
+        let previous = elements.values[position]
+        let count = Int(counts[position]) + sign
+        if count <= 0 {
+            if let removed = elements.removeReportingMove(forKey: key), removed.moved {
+                counts[removed.position] = counts[counts.count - 1]
+            }
+            counts.removeLast()
+        } else {
+            counts[position] = Int32(count)
+            if sign > 0 { elements.replace(at: position, with: element) }
+        }
+        return previous
     }
 }

@@ -1,8 +1,12 @@
+import SwitchyardLB
+import SwitchyardModel
 import SwitchyardNFT
 
-/// The fixed part of the ruleset, declared as data with the reason beside each entry. Everything a sync
-/// changes lives in the sets and maps named here (and, for `chains` dispatch and session affinity, in
-/// per-service chains reached through verdict maps). See docs/ruleset.md.
+/// The fixed part of the ruleset, declared as data with the reason beside each entry: base chains,
+/// helper chains, fixed sets and maps, fixed rules. Everything a sync changes lives in the sets and
+/// maps named here (and, for `chains` dispatch and session affinity, in per-service chains reached
+/// through verdict maps). ``FamilyLayout`` resolves it for one family, config and node. See
+/// docs/ruleset.md.
 public enum Layout {
     /// A base chain of the layout.
     public struct BaseChain: Sendable {
@@ -19,29 +23,38 @@ public enum Layout {
     /// dstnat+10 to run after nat-output.
     public static let baseChains: [BaseChain] = [
         BaseChain(name: "filter-prerouting", spec: BaseChainSpec(type: .filter, hook: .prerouting, priority: .dstnat - 10),
-                  jumpsTo: "firewall-check", newOnly: true, reason: "loadBalancerSourceRanges, before DNAT hides the LB IP"),
+                  jumpsTo: firewallChain, newOnly: true, reason: "loadBalancerSourceRanges, before DNAT hides the LB IP"),
         BaseChain(name: "filter-output", spec: BaseChainSpec(type: .filter, hook: .output, priority: .dstnat - 10),
-                  jumpsTo: "firewall-check", newOnly: true, reason: "loadBalancerSourceRanges for the node's own clients"),
+                  jumpsTo: firewallChain, newOnly: true, reason: "loadBalancerSourceRanges for the node's own clients"),
         BaseChain(name: "filter-input", spec: BaseChainSpec(type: .filter, hook: .input, priority: .dstnat - 10),
-                  jumpsTo: "endpoints-check", newOnly: true, reason: "NodePorts without endpoints: reject or drop"),
+                  jumpsTo: endpointsChain, newOnly: true, reason: "NodePorts without endpoints: reject or drop"),
         BaseChain(name: "filter-forward", spec: BaseChainSpec(type: .filter, hook: .forward, priority: .dstnat - 10),
-                  jumpsTo: "endpoints-check", newOnly: true, reason: "frontends without endpoints, unserved ClusterIP ports"),
+                  jumpsTo: endpointsChain, newOnly: true, reason: "frontends without endpoints, unserved ClusterIP ports"),
         BaseChain(name: "filter-output-post-dnat", spec: BaseChainSpec(type: .filter, hook: .output, priority: .dstnat + 10),
-                  jumpsTo: "endpoints-check", newOnly: true, reason: "the same for local clients, after nat-output"),
+                  jumpsTo: endpointsChain, newOnly: true, reason: "the same for local clients, after nat-output"),
         BaseChain(name: "nat-prerouting", spec: BaseChainSpec(type: .nat, hook: .prerouting, priority: .dstnat),
-                  jumpsTo: "services", newOnly: false, reason: "DNAT of traffic arriving on the node"),
+                  jumpsTo: servicesChain, newOnly: false, reason: "DNAT of traffic arriving on the node"),
         BaseChain(name: "nat-output", spec: BaseChainSpec(type: .nat, hook: .output, priority: .dstnat),
-                  jumpsTo: "services", newOnly: false, reason: "DNAT of the node's own traffic"),
+                  jumpsTo: servicesChain, newOnly: false, reason: "DNAT of the node's own traffic"),
         BaseChain(name: "nat-postrouting", spec: BaseChainSpec(type: .nat, hook: .postrouting, priority: .srcnat),
-                  jumpsTo: "masquerading", newOnly: false, reason: "masquerade what was marked, and hairpin"),
+                  jumpsTo: masqueradingChain, newOnly: false, reason: "masquerade what was marked, and hairpin"),
     ]
 
     // Regular chains of the fixed layout.
+    /// Masquerade marks, short-circuits, then dispatch of every frontend (primary view).
     public static let servicesChain = "services"
+    /// Drops LB traffic from sources outside loadBalancerSourceRanges.
     public static let firewallChain = "firewall-check"
+    /// Rejects or drops traffic to frontends without endpoints and to unserved ClusterIP ports.
     public static let endpointsChain = "endpoints-check"
+    /// A TCP reset for TCP, ICMP port unreachable otherwise.
     public static let rejectChain = "reject-chain"
+    /// Masquerades what was marked (and hairpin flows), once.
     public static let masqueradingChain = "masquerading"
+
+    /// Every regular chain of the fixed layout, in declaration order.
+    public static let regularChains: [String] = [servicesChain, firewallChain, endpointsChain, rejectChain, masqueradingChain]
+        + FrontendKind.allCases.map { DispatchNames(kind: $0, view: .shortcut).dispatchChain }
 
     // Fixed sets.
     public static let clusterIPs = "cluster-ips"
@@ -65,7 +78,7 @@ public enum DispatchView: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Names of the per-kind, per-view sets and maps.
-public struct DispatchNames: Sendable, Hashable {
+public struct DispatchNames: Sendable, Hashable, Comparable {
     public var kind: FrontendKind
     public var view: DispatchView
 
@@ -84,4 +97,216 @@ public struct DispatchNames: Sendable, Hashable {
     public static func masquerade(_ kind: FrontendKind) -> String { "masquerade-\(kind.rawValue)s" }
     /// `local-services`: external frontends with policy Local (short-circuit candidates).
     public static func local(_ kind: FrontendKind) -> String { "local-\(kind.rawValue)s" }
+
+    public static func < (lhs: DispatchNames, rhs: DispatchNames) -> Bool {
+        (lhs.kind.rawValue, lhs.view.rawValue) < (rhs.kind.rawValue, rhs.view.rawValue)
+    }
+}
+
+/// One dispatch-table size in use for one kind and view: it has a modulus set (`service-mod-N`, the
+/// frontends with N slots) and a dispatch rule. The dynamic part of the fixed layout.
+public struct DispatchTable: Sendable, Hashable, Comparable {
+    public var names: DispatchNames
+    public var size: Int
+
+    public init(_ names: DispatchNames, size: Int) {
+        self.names = names
+        self.size = size
+    }
+
+    /// The modulus set's name.
+    public var setName: String { names.modulus(size) }
+
+    public static func < (lhs: DispatchTable, rhs: DispatchTable) -> Bool { (lhs.names, lhs.size) < (rhs.names, rhs.size) }
+}
+
+/// ``Layout`` resolved for one family's table, a config and a node: the fixed sets and rules as
+/// objects, the frontend keys, and the shapes of the per-service objects (slot maps, affinity sets)
+/// that the compiler and the incremental compiler both build.
+struct FamilyLayout: Sendable {
+    let ipFamily: IPFamily
+    let table: TableRef
+    let config: ProxyConfig
+    let node: NodeContext
+    let saddr: Expression
+    let daddr: Expression
+    let addressType: DataType
+
+    init(family ipFamily: IPFamily, node: NodeContext, config: ProxyConfig) {
+        self.ipFamily = ipFamily
+        let family = Family(ipFamily)
+        table = TableRef(family, OwnedTables.name)
+        self.config = config
+        self.node = node
+        saddr = family == .ip ? .payload(.ipSaddr) : .payload(.ip6Saddr)
+        daddr = family == .ip ? .payload(.ipDaddr) : .payload(.ip6Daddr)
+        addressType = family == .ip ? .ipv4Address : .ipv6Address
+    }
+
+    var hasClusterCIDRs: Bool { !config.clusterCIDRs(of: ipFamily).isEmpty }
+    /// `daddr . l4proto . dport` (service kind) or `l4proto . dport` (NodePorts).
+    func key(_ kind: FrontendKind) -> Expression {
+        kind == .service ? .concat([daddr, .meta(.l4proto), .payload(.thDport)]) : .concat([.meta(.l4proto), .payload(.thDport)])
+    }
+
+    func keyTypes(_ kind: FrontendKind) -> KeySpec {
+        kind == .service ? .types([addressType, .inetProto, .inetService]) : .types([.inetProto, .inetService])
+    }
+
+    /// `ip daddr @nodeport-ips` in front of NodePort keys.
+    func guardFor(_ kind: FrontendKind) -> [Statement] {
+        kind == .nodeport ? [.inSet(daddr, Layout.nodePortIPs)] : []
+    }
+
+    /// How a table of `size` slots picks one, per the dispatch model.
+    func selector(_ size: Int) -> Expression {
+        let modulus = UInt32(size)
+        switch config.dispatch {
+        case .chains, .random: return .numgen(.random, modulus: modulus)
+        case .roundrobin: return .numgen(.inc, modulus: modulus)
+        case .sourcehash: return .jhash(saddr, modulus: modulus, seed: 0)
+        case .maglev: return .jhash(.concat([saddr, .payload(.thSport)]), modulus: modulus, seed: 0)
+        }
+    }
+
+    // MARK: Per-service shapes
+
+    /// A ClientIP session-affinity set: the clients stuck to one endpoint, each for `timeout` seconds.
+    func affinitySet(_ name: String, timeout: Int) -> NamedSet {
+        NamedSet(table, name, key: .types([addressType]), flags: [.dynamic, .timeout], timeout: timeout)
+    }
+
+    /// The modulus sets of `tables`: frontends whose dispatch table has that many slots.
+    func modulusSets(_ tables: Set<DispatchTable>) -> [NamedSet] {
+        tables.sorted().map { NamedSet(table, $0.setName, key: keyTypes($0.names.kind)) }
+    }
+
+    // MARK: Fixed sets
+
+    /// The fixed sets and maps, each with why it exists, then the modulus sets of `tables`.
+    func sets(_ tables: Set<DispatchTable>) -> [NamedSet] {
+        var sets: [NamedSet] = [
+            // Unserved ports of a ClusterIP are rejected (endpoints-check), and off-cluster clients marked.
+            NamedSet(table, Layout.clusterIPs, key: .types([addressType]), comment: "every ClusterIP"),
+            // NodePort keys match only on these destinations (nodePortAddresses).
+            NamedSet(table, Layout.nodePortIPs, key: .types([addressType]), comment: "addresses that accept NodePorts"),
+            // Pod sources: short-circuit ETP Local, and do not masquerade in-cluster clients.
+            NamedSet(table, Layout.clusterCIDRs, key: .types([addressType]), flags: [.interval], comment: "pod addresses"),
+            // A pod reaching itself through a Service must be masqueraded (else it answers itself).
+            NamedSet(table, Layout.hairpin, key: .types([addressType, addressType]), comment: "endpoint reaching itself"),
+            // LB frontends that restrict sources, and the allowed frontend . source pairs.
+            NamedSet(table, Layout.firewallFrontends, key: keyTypes(.service), comment: "LB frontends with source ranges"),
+            NamedSet(table, Layout.firewallAllow, key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval],
+                     comment: "LB frontend . allowed source"),
+        ]
+        for kind in FrontendKind.allCases {
+            // Frontends without endpoints: rejected (kube-proxy's default) or dropped (all terminating).
+            sets.append(NamedSet(table, DispatchNames.noEndpoints(kind, reject: true), key: keyTypes(kind)))
+            sets.append(NamedSet(table, DispatchNames.noEndpoints(kind, reject: false), key: keyTypes(kind)))
+            // Frontends always masqueraded, and the ETP Local ones that short-circuit.
+            sets.append(NamedSet(table, DispatchNames.masquerade(kind), key: keyTypes(kind)))
+            sets.append(NamedSet(table, DispatchNames.local(kind), key: keyTypes(kind)))
+            for view in DispatchView.allCases {
+                let names = DispatchNames(kind: kind, view: view)
+                // frontend . slot → endpoint: the dispatch tables of every frontend in one map.
+                sets.append(slotMap(names))
+                // frontend → goto its per-service chain (chains dispatch, session affinity).
+                sets.append(NamedSet(table, names.chains, key: keyTypes(kind), data: .verdict))
+                sets += modulusSets(tables.filter { $0.names == names })
+            }
+        }
+        return sets
+    }
+
+    func slotMap(_ names: DispatchNames) -> NamedSet {
+        NamedSet(table, names.slots, key: .typeOf(key(names.kind).fields + [.numgen(.random, modulus: 1)]),
+                 data: .data(.typeOf([daddr, .payload(.thDport)])))
+    }
+
+    // MARK: Fixed rules
+
+    /// The fixed rules in chain order, for the dispatch tables in use; each says why it is there.
+    func rules(_ tables: Set<DispatchTable>) -> [Rule] {
+        var rules: [Rule] = []
+        func add(_ chain: String, _ statements: [Statement], _ comment: String? = nil) {
+            rules.append(Rule(table, chain, statements, comment: comment))
+        }
+        let mark = config.masqueradeMark
+        // reject-chain: a TCP reset for TCP, ICMP port unreachable otherwise.
+        add(Layout.rejectChain, [.reject(.tcpReset)])
+        add(Layout.rejectChain, [.reject(.portUnreachable)])
+
+        // firewall-check: LB frontends with source ranges drop other sources.
+        add(Layout.firewallChain, [.inSet(key(.service), Layout.firewallFrontends),
+                                   .notInSet(.concat([daddr, .meta(.l4proto), .payload(.thDport), saddr]), Layout.firewallAllow),
+                                   .verdict(.drop)], "loadBalancerSourceRanges")
+
+        // endpoints-check: frontends without endpoints (drop, then reject), then unserved ClusterIP ports.
+        for kind in FrontendKind.allCases {
+            add(Layout.endpointsChain, guardFor(kind) + [.inSet(key(kind), DispatchNames.noEndpoints(kind, reject: false)), .verdict(.drop)])
+            add(Layout.endpointsChain, guardFor(kind) + [.inSet(key(kind), DispatchNames.noEndpoints(kind, reject: true)), .goto(Layout.rejectChain)])
+        }
+        add(Layout.endpointsChain, [.inSet(daddr, Layout.clusterIPs), .goto(Layout.rejectChain)], "unserved ClusterIP port")
+
+        // services: masquerade marks first (dnat ends the chain), then short-circuits, then dispatch.
+        let services = Layout.servicesChain
+        if hasClusterCIDRs && !config.masqueradeAll {
+            // kube-proxy's --cluster-cidr rule: a ClusterIP reached from outside the pod network.
+            add(services, [.inSet(daddr, Layout.clusterIPs), .notInSet(saddr, Layout.clusterCIDRs), .markOr(mark)], "off-cluster client")
+        }
+        for kind in FrontendKind.allCases {
+            // External traffic with policy Cluster (or everything, with masqueradeAll).
+            add(services, guardFor(kind) + [.inSet(key(kind), DispatchNames.masquerade(kind)), .markOr(mark)])
+        }
+        for kind in FrontendKind.allCases {
+            let shortcut = DispatchNames(kind: kind, view: .shortcut).dispatchChain
+            if hasClusterCIDRs {
+                add(services, guardFor(kind) + [.inSet(key(kind), DispatchNames.local(kind)), .inSet(saddr, Layout.clusterCIDRs), .goto(shortcut)],
+                    "pods skip externalTrafficPolicy Local")
+            }
+            add(services, guardFor(kind) + [.inSet(key(kind), DispatchNames.local(kind)), .match(.fib(.sourceType), .equal, .value(.addressType(.local))),
+                                             .markOr(mark), .goto(shortcut)], "the node skips externalTrafficPolicy Local")
+        }
+        // Dispatch, per view and kind: the verdict map of per-service chains, then one rule per table size.
+        for view in DispatchView.allCases {
+            for kind in FrontendKind.allCases {
+                let names = DispatchNames(kind: kind, view: view)
+                add(names.dispatchChain, guardFor(kind) + [.verdictMap(key(kind), map: names.chains)])
+                for dispatch in tables.filter({ $0.names == names }).sorted() {
+                    let slotKey: Expression = .concat(key(kind).fields + [selector(dispatch.size)])
+                    add(names.dispatchChain, guardFor(kind) + [.inSet(key(kind), dispatch.setName), .dnat(.map(slotKey, map: names.slots), family: nil)])
+                }
+            }
+        }
+
+        // masquerading: hairpin, then everything marked, once (the mark is cleared so a second pass does not).
+        let status: Statement = .match(.ct(.status), .equal, .value(.ctStatus([.dnat])))
+        add(Layout.masqueradingChain, [status, .inSet(.concat([saddr, daddr]), Layout.hairpin), .markOr(mark)], "hairpin")
+        add(Layout.masqueradingChain, [.match(.bitwise(.meta(.mark), .and, mark), .equal, .value(.mark(0))), .verdict(.return)])
+        add(Layout.masqueradingChain, [.markXor(mark)])
+        add(Layout.masqueradingChain, [.masquerade(fullyRandom: true)])
+        return rules
+    }
+
+    /// The rules of the dispatch chains alone (what a new or retired table size rewrites).
+    static let dispatchChains: [String] = [Layout.servicesChain] + FrontendKind.allCases.map { DispatchNames(kind: $0, view: .shortcut).dispatchChain }
+
+    // MARK: The whole skeleton
+
+    /// The fixed layout for the dispatch tables in use: table, sets (with the node's addresses and
+    /// cluster CIDRs), base and helper chains with their rules.
+    func skeleton(_ tables: Set<DispatchTable>) -> Ruleset.TableState {
+        var ruleset = Ruleset()
+        ruleset.add(Table(table, comment: "rules for Kubernetes services"))
+        for set in sets(tables) { ruleset.add(set) }
+        ruleset.add(Elements(table, Layout.nodePortIPs, node.nodePortAddresses(of: ipFamily).map { Element([.address(Address($0))]) }))
+        ruleset.add(Elements(table, Layout.clusterCIDRs, config.clusterCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
+        for base in Layout.baseChains {
+            ruleset.add(Chain(table, base.name, base: base.spec))
+            ruleset.append(Rule(table, base.name, (base.newOnly ? [.ctState(.new)] : []) + [.jump(base.jumpsTo)]))
+        }
+        for name in Layout.regularChains { ruleset.add(Chain(table, name)) }
+        for rule in rules(tables) { ruleset.append(rule) }
+        return ruleset.tables[table] ?? Ruleset.TableState(table: Table(table))
+    }
 }

@@ -43,10 +43,22 @@ public enum Names {
         servicePortBase(name) + "__" + endpoint.ip.description.replacingColons + "/\(endpoint.port)"
     }
 
+    /// The per-service chains of one service port, both names from one hash of its base name.
+    public struct ServicePortChains: Sendable, Hashable {
+        /// `service-HASH8-ns/svc/tcp/p80`: the chain over the cluster endpoints.
+        public let cluster: String
+        /// `local-HASH8-ns/svc/tcp/p80`: the chain over this node's endpoints.
+        public let local: String
+
+        public init(_ name: ServicePortName) {
+            let hashed = Names.hashed(Names.servicePortBase(name))
+            cluster = "service-" + hashed
+            local = "local-" + hashed
+        }
+    }
+
     /// `service-HASH8-ns/svc/tcp/p80`: the per-service chain over the cluster endpoints.
-    public static func serviceChain(_ name: ServicePortName) -> String { "service-" + hashed(servicePortBase(name)) }
-    /// `local-HASH8-ns/svc/tcp/p80`: the per-service chain over this node's endpoints.
-    public static func localChain(_ name: ServicePortName) -> String { "local-" + hashed(servicePortBase(name)) }
+    public static func serviceChain(_ name: ServicePortName) -> String { ServicePortChains(name).cluster }
     /// `affinity-HASH8-ns/svc/tcp/p80__10.0.0.1/80`: the dynamic set of clients stuck to an endpoint.
     public static func affinitySet(_ name: ServicePortName, _ endpoint: EndpointAddress) -> String {
         "affinity-" + hashed(endpointBase(name, endpoint))
