@@ -69,7 +69,8 @@ let package = Package(
         ),
         // The only module that talks to the kernel: netlink batches, read-back, namespaces.
         .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT", "SwitchyardSystem"]),
-        // Planner → compiler → differ; iptables-restore rendering.
+        // Compiler (plans → ruleset, the fixed layout as data) → differ, the incremental compiler, the one
+        // sync pipeline; iptables-restore rendering. The planner is in SwitchyardLB.
         .target(
             name: "SwitchyardRules",
             dependencies: [
