@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// One HTTP answer.
 public struct HTTPResponse: Sendable {
@@ -18,6 +19,24 @@ public struct HTTPResponse: Sendable {
 
 /// Answers one request from its head (the small servers here ignore request bodies).
 public typealias HTTPRequestResponder = @Sendable (HTTPRequestHead) -> HTTPResponse
+
+/// What one client may hold of a server: the health and metrics servers listen on node addresses,
+/// so idle or trickling connections must not pile up (issue 15: 300 idle connections to /healthz
+/// exhausted the daemon's file descriptors).
+public struct HTTPServerLimits: Sendable, Hashable {
+    /// A request head must be complete this long after the connection opens.
+    public var headerTimeout: TimeAmount
+    /// A kept-alive connection must bring its next request head within this long.
+    public var idleTimeout: TimeAmount
+    /// Connections beyond this many at once are closed when accepted.
+    public var maxConnections: Int
+
+    public init(headerTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(30), maxConnections: Int = 128) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+    }
+}
 
 /// A small HTTP/1.1 server on SwiftNIO: bound when created (so a busy port fails at start-up with
 /// a clear error), closed by ``close()``.
@@ -37,29 +56,33 @@ public final class HTTPServer: Sendable {
 
     /// Binds `host:port` in the daemon's own network namespace.
     public static func bind(
-        host: String, port: Int, responder: @escaping HTTPRequestResponder,
+        host: String, port: Int, responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits = HTTPServerLimits(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HTTPServer {
-        let channel = try await bootstrap(group: group, responder: responder).bind(host: host, port: port).get()
+        let channel = try await bootstrap(group: group, responder: responder, limits: limits).bind(host: host, port: port).get()
         return try HTTPServer(channel: channel)
     }
 
     /// Serves on an already bound and listening socket (e.g. one made inside another namespace).
     public static func adopt(
-        socket: NIOBSDSocket.Handle, responder: @escaping HTTPRequestResponder,
+        socket: NIOBSDSocket.Handle, responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits = HTTPServerLimits(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HTTPServer {
-        let channel = try await bootstrap(group: group, responder: responder).withBoundSocket(socket).get()
+        let channel = try await bootstrap(group: group, responder: responder, limits: limits).withBoundSocket(socket).get()
         return try HTTPServer(channel: channel)
     }
 
-    private static func bootstrap(group: any EventLoopGroup, responder: @escaping HTTPRequestResponder) -> ServerBootstrap {
-        ServerBootstrap(group: group)
+    private static func bootstrap(group: any EventLoopGroup, responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits) -> ServerBootstrap {
+        let open = OpenConnections(limit: limits.maxConnections)
+        // NIO's ServerBootstrap backs off accepting on EMFILE/ENFILE by itself (AcceptBackoffHandler).
+        return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard open.admit() else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.release() }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder))
+                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, limits: limits))
                 }
             }
             .childChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -78,21 +101,63 @@ public enum HTTPServerError: Error, CustomStringConvertible {
     public var description: String { "the HTTP server's socket has no local address" }
 }
 
-/// Collects a request's head, and on its end writes the responder's answer.
+/// How many connections a server holds, and whether one more may open.
+final class OpenConnections: Sendable {
+    private let count = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a new connection in, unless the server holds `limit` already.
+    func admit() -> Bool {
+        count.withLock { open in
+            guard open < limit else { return false }
+            open += 1
+            return true
+        }
+    }
+
+    func release() { count.withLock { $0 -= 1 } }
+}
+
+/// Collects a request's head, and on its end writes the responder's answer. Closes the connection
+/// when a request head does not arrive in time: ``HTTPServerLimits/headerTimeout`` after it opens,
+/// ``HTTPServerLimits/idleTimeout`` after each answer (so neither an idle nor a trickling client
+/// holds it).
 final class HTTPResponderHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let responder: HTTPRequestResponder
+    private let limits: HTTPServerLimits
     private var head: HTTPRequestHead?
+    private var deadline: Scheduled<Void>?
 
-    init(responder: @escaping HTTPRequestResponder) {
+    init(responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits) {
         self.responder = responder
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        closeUnlessHeadArrives(within: limits.headerTimeout, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    private func closeUnlessHeadArrives(within timeout: TimeAmount, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) { bound.value.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            deadline?.cancel()
+            deadline = nil
             self.head = head
         case .body:
             break
@@ -110,7 +175,9 @@ final class HTTPResponderHandler: ChannelInboundHandler {
             }
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-            if !keepAlive {
+            if keepAlive {
+                closeUnlessHeadArrives(within: limits.idleTimeout, context: context)
+            } else {
                 let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
                 written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
             }

@@ -7,6 +7,7 @@ import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
 import SwitchyardSources
+import SwitchyardSystem
 
 /// `switchyard dns`: serves cluster DNS (Service and Pod records as CoreDNS's kubernetes plugin
 /// answers them) for the objects in manifests, forwarding other names upstream.
@@ -69,6 +70,7 @@ struct DNSCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "switchyard.dns")
         logger.logLevel = .info
+        FileDescriptorLimit.raiseToHardLimit()
         let listenAddresses = try listen.map { try DNSAddress.parse($0) }
         let upstreams: [SocketAddress]
         if upstream == ["none"] {

@@ -159,6 +159,9 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "switchyard")
+        if let limits = FileDescriptorLimit.raiseToHardLimit(), limits.after > limits.before {
+            logger.info("raised the open-file limit to the hard limit", metadata: ["from": "\(limits.before)", "to": "\(limits.after)"])
+        }
         var standardError = StandardError()
         let resolved: DaemonConfig
         do {
