@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "SwitchyardDNS",
             dependencies: [
-                "SwitchyardModel",
+                "SwitchyardModel", "SwitchyardSystem",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import NIOCore
 import NIOPosix
+import SwitchyardSystem
 import Synchronization
 
 /// Where and how the server listens.
@@ -12,13 +13,22 @@ public struct DNSServerConfiguration: Sendable {
     public var listen: [SocketAddress]
     /// UDP sockets per address (SO_REUSEPORT), so several event loops can read in parallel.
     public var udpSocketsPerAddress: Int
-    /// Idle TCP connections are closed after this long.
+    /// A TCP connection without a query for this long is closed (a client that stops reading its
+    /// replies stops being read, so it is closed too).
     public var tcpIdleTimeout: TimeAmount
+    /// TCP connections open at once; more are closed when accepted.
+    public var maxTCPConnections: Int
+    /// Replies one TCP connection may have queued or awaited; beyond it the connection is not read
+    /// until they drain, and a client that still has twice as many queries buffered is cut off.
+    public var maxQueuedRepliesPerConnection: Int
 
-    public init(listen: [SocketAddress], udpSocketsPerAddress: Int = 1, tcpIdleTimeout: TimeAmount = .seconds(10)) {
+    public init(listen: [SocketAddress], udpSocketsPerAddress: Int = 1, tcpIdleTimeout: TimeAmount = .seconds(10),
+                maxTCPConnections: Int = 1000, maxQueuedRepliesPerConnection: Int = 64) {
         self.listen = listen
         self.udpSocketsPerAddress = max(1, udpSocketsPerAddress)
         self.tcpIdleTimeout = tcpIdleTimeout
+        self.maxTCPConnections = max(1, maxTCPConnections)
+        self.maxQueuedRepliesPerConnection = max(1, maxQueuedRepliesPerConnection)
     }
 }
 
@@ -130,16 +140,23 @@ public final class DNSServer: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let channels = Mutex<[any Channel]>([])
+    /// The TCP connections held, shared by every listen address.
+    private let tcpConnections: ConnectionLimit
+    private let refusedConnection: (@Sendable () -> Void)?
     private let bound = Mutex<[SocketAddress]>([])
 
     /// A server that will answer from `zone` until another is published. `forwarder` nil means
-    /// out-of-zone names are REFUSED. `observer` (e.g. metrics) hears of every reply.
+    /// out-of-zone names are REFUSED. `observer` (e.g. metrics) hears of every reply,
+    /// `refusedConnection` of every TCP connection closed because the cap was reached.
     public init(
         configuration: DNSServerConfiguration, zone: DNSZone, forwarder: Forwarder? = nil,
-        group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns"), observer: DNSReplyObserver? = nil
+        group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns"), observer: DNSReplyObserver? = nil,
+        refusedConnection: (@Sendable () -> Void)? = nil
     ) {
         self.configuration = configuration
+        self.refusedConnection = refusedConnection
         self.zones = ZoneHolder(zone)
+        tcpConnections = ConnectionLimit(limit: configuration.maxTCPConnections)
         self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer)
         self.group = group
         self.logger = logger
@@ -152,6 +169,9 @@ public final class DNSServer: Sendable {
     public func publish(_ zone: DNSZone) {
         zones.publish(zone)
     }
+
+    /// TCP connections refused because ``DNSServerConfiguration/maxTCPConnections`` were open.
+    public var refusedTCPConnections: Int { tcpConnections.refused }
 
     /// The UDP addresses actually bound (with real ports when 0 was asked for).
     public var boundAddresses: [SocketAddress] { bound.withLock { $0 } }
@@ -240,14 +260,23 @@ public final class DNSServer: Sendable {
     private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
         let engine = self.engine
         let idle = configuration.tcpIdleTimeout
+        let maxQueued = configuration.maxQueuedRepliesPerConnection
+        let connections = tcpConnections
+        let refused = refusedConnection
         do {
             return try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    guard connections.admit() else {
+                        refused?()
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in connections.release() }
+                    return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(engine: engine, idleTimeout: idle))
+                        try channel.pipeline.syncOperations.addHandler(
+                            TCPQueryHandler(engine: engine, idleTimeout: idle, maxQueuedReplies: maxQueued))
                     }
                 }
                 .bind(to: address).get()
@@ -300,18 +329,28 @@ final class UDPQueryHandler: ChannelInboundHandler {
 }
 
 /// One TCP connection: length-prefixed queries, any number per connection, replies in the order
-/// they complete. Closed after an idle period.
-final class TCPQueryHandler: ChannelInboundHandler {
+/// they complete. Replies are bounded: with `maxQueuedReplies` queued or awaited, or the socket not
+/// writable, the connection is not read until they drain, so a client that pipelines queries and
+/// never reads holds at most that many replies (it took the server to 2.3 GB before) and, read no
+/// more, is closed after the idle period.
+final class TCPQueryHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let engine: QueryEngine
     let idleTimeout: TimeAmount
+    let maxQueuedReplies: Int
     private var idleTimer: Scheduled<Void>?
+    /// Replies written or awaited whose write has not completed.
+    private var queued = 0
+    /// A read was asked for while the replies were at their limit.
+    private var readHeld = false
 
-    init(engine: QueryEngine, idleTimeout: TimeAmount) {
+    init(engine: QueryEngine, idleTimeout: TimeAmount, maxQueuedReplies: Int) {
         self.engine = engine
         self.idleTimeout = idleTimeout
+        self.maxQueuedReplies = maxQueuedReplies
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -330,10 +369,35 @@ final class TCPQueryHandler: ChannelInboundHandler {
         idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
     }
 
+    private var mayRead: Bool { queued < maxQueuedReplies }
+
+    func read(context: ChannelHandlerContext) {
+        guard mayRead, context.channel.isWritable else {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReading(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readHeld, mayRead, context.channel.isWritable else { return }
+        readHeld = false
+        context.read()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Frames already read keep coming after reading stopped; a client this far ahead is cut off.
+        guard queued < 2 * maxQueuedReplies else {
+            context.close(promise: nil)
+            return
+        }
         armIdleTimer(context: context)
         let frame = Self.unwrapInboundIn(data)
-        let channel = context.channel
         let outcome = frame.withUnsafeReadableBytes { raw in
             engine.handle(raw, maxSize: DNSLimits.maxMessageSize, eventLoop: context.eventLoop)
         }
@@ -341,10 +405,28 @@ final class TCPQueryHandler: ChannelInboundHandler {
         case .drop:
             break
         case .reply(let bytes):
-            context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.framed(bytes)), promise: nil)
+            send(bytes, context: context)
         case .pending(let future):
-            future.whenSuccess { bytes in channel.writeAndFlush(channel.allocator.framed(bytes), promise: nil) }
+            queued += 1
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            future.hop(to: context.eventLoop).whenComplete { result in
+                let (handler, context) = bound.value
+                handler.queued -= 1
+                if case .success(let bytes) = result { handler.send(bytes, context: context) } else { handler.resumeReading(context: context) }
+            }
         }
+    }
+
+    private func send(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        queued += 1
+        let written = context.eventLoop.makePromise(of: Void.self)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in
+            let (handler, context) = bound.value
+            handler.queued -= 1
+            handler.resumeReading(context: context)
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.framed(bytes)), promise: written)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -25,6 +25,7 @@ public final class DaemonMetrics: Sendable {
     private let networkProgramming: CoreMetrics.Recorder
     private let dnsReplies: [CoreMetrics.Counter]
     private let dnsDuration: CoreMetrics.Recorder
+    private let dnsRefusedConnections: CoreMetrics.Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -62,6 +63,7 @@ public final class DaemonMetrics: Sendable {
             CoreMetrics.Counter(label: "switchyard_dns_queries_total", dimensions: [("rcode", $0)], factory: factory)
         }
         dnsDuration = CoreMetrics.Recorder(label: Names.dnsDuration, factory: factory)
+        dnsRefusedConnections = CoreMetrics.Counter(label: "switchyard_dns_tcp_connections_refused_total", factory: factory)
         for policy in ["internal", "external"] { noLocalEndpoints(policy).record(0) }
         for code in ["200", "503"] {
             _ = CoreMetrics.Counter(label: "kubeproxy_proxy_healthz_total", dimensions: [("code", code)], factory: factory)
@@ -130,6 +132,11 @@ public final class DaemonMetrics: Sendable {
     public func dnsReply(rcode: UInt8, nanoseconds: Int64) {
         dnsReplies[Int(rcode & 0x0f)].increment()
         dnsDuration.record(Double(nanoseconds) / 1e9)
+    }
+
+    /// A DNS-over-TCP connection closed at accept because the server held its maximum.
+    public func dnsConnectionRefused() {
+        dnsRefusedConnections.increment()
     }
 
     /// RFC 1035 / 2136 rcode names, by value (0-15).

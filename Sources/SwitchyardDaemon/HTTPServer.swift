@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
+import SwitchyardSystem
 
 /// One HTTP answer.
 public struct HTTPResponse: Sendable {
@@ -73,7 +73,7 @@ public final class HTTPServer: Sendable {
     }
 
     private static func bootstrap(group: any EventLoopGroup, responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits) -> ServerBootstrap {
-        let open = OpenConnections(limit: limits.maxConnections)
+        let open = ConnectionLimit(limit: limits.maxConnections)
         // NIO's ServerBootstrap backs off accepting on EMFILE/ENFILE by itself (AcceptBackoffHandler).
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -99,25 +99,6 @@ public enum HTTPServerError: Error, CustomStringConvertible {
     case notBound
 
     public var description: String { "the HTTP server's socket has no local address" }
-}
-
-/// How many connections a server holds, and whether one more may open.
-final class OpenConnections: Sendable {
-    private let count = Mutex(0)
-    let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    /// Counts a new connection in, unless the server holds `limit` already.
-    func admit() -> Bool {
-        count.withLock { open in
-            guard open < limit else { return false }
-            open += 1
-            return true
-        }
-    }
-
-    func release() { count.withLock { $0 -= 1 } }
 }
 
 /// Collects a request's head, and on its end writes the responder's answer. Closes the connection

@@ -26,13 +26,15 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         self.logger = logger
         let group = MultiThreadedEventLoopGroup.singleton
         var observer: DNSReplyObserver?
+        var refused: (@Sendable () -> Void)?
         if let metrics {
             observer = { rcode, nanoseconds in metrics.dnsReply(rcode: rcode, nanoseconds: nanoseconds) }
+            refused = { metrics.dnsConnectionRefused() }
         }
         server = DNSServer(
             configuration: DNSServerConfiguration(listen: [address]), zone: DNSZone.notSynced(options: options),
             forwarder: upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group), group: group, logger: logger,
-            observer: observer)
+            observer: observer, refusedConnection: refused)
         let server = server
         zone = LiveZone(options: options, publish: { server.publish($0) }, compacted: { publication, seconds in
             logger.info("DNS zone rebuilt in the background to fold in its changes", metadata: [
