@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import NIOCore
 import NIOPosix
+import SwitchyardModel
 import SwitchyardSystem
 import Synchronization
 
@@ -22,9 +23,19 @@ public struct DNSServerConfiguration: Sendable {
     /// until they drain, and a client that still has twice as many queries buffered is cut off.
     public var maxQueuedRepliesPerConnection: Int
 
+    /// The largest reply sent over UDP, whatever the client's EDNS buffer says; larger answers are
+    /// truncated (TC) and the client retries over TCP. 1232 is the DNS Flag Day value.
+    public var maxUDPReplySize: Int
+    /// Clients whose out-of-zone questions are forwarded upstream; others get REFUSED, so the server
+    /// is not an open resolver. Empty: loopback only.
+    public var forwardingClients: [CIDR]
+
     public init(listen: [SocketAddress], udpSocketsPerAddress: Int = 1, tcpIdleTimeout: TimeAmount = .seconds(10),
-                maxTCPConnections: Int = 1000, maxQueuedRepliesPerConnection: Int = 64) {
+                maxTCPConnections: Int = 1000, maxQueuedRepliesPerConnection: Int = 64, maxUDPReplySize: Int = 1232,
+                forwardingClients: [CIDR] = []) {
         self.listen = listen
+        self.maxUDPReplySize = max(512, maxUDPReplySize)
+        self.forwardingClients = forwardingClients
         self.udpSocketsPerAddress = max(1, udpSocketsPerAddress)
         self.tcpIdleTimeout = tcpIdleTimeout
         self.maxTCPConnections = max(1, maxTCPConnections)
@@ -66,16 +77,29 @@ struct QueryEngine: Sendable {
     let forwarder: Forwarder?
     let logger: Logger
     var observer: DNSReplyObserver? = nil
+    /// See ``DNSServerConfiguration/maxUDPReplySize``.
+    var maxUDPReplySize = 1232
+    /// See ``DNSServerConfiguration/forwardingClients`` (loopback is always allowed).
+    var forwardingClients: [CIDR] = []
+
+    /// Whether `client` may have names forwarded upstream.
+    func mayForward(for client: SocketAddress?) -> Bool {
+        guard let ip = client?.ipAddress.flatMap({ IPAddress($0) }) else { return false }
+        if Self.loopback.contains(where: { $0.contains(ip) }) { return true }
+        return forwardingClients.contains { $0.contains(ip) }
+    }
+
+    static let loopback = [CIDR("127.0.0.0/8"), CIDR("::1/128")].compactMap { $0 }
 
     /// Answers one query and tells the observer, if any, the reply's rcode and how long it took.
-    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
-        guard let observer else { return answer(bytes, maxSize: maxSize, eventLoop: eventLoop) }
+    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: SocketAddress?, eventLoop: any EventLoop) -> QueryOutcome {
+        guard let observer else { return answer(bytes, maxSize: maxSize, client: client, eventLoop: eventLoop) }
         let start = NIODeadline.now()
         let report = { @Sendable (reply: [UInt8]) in
             guard reply.count > 3 else { return }
             observer(reply[3] & 0x0f, (NIODeadline.now() - start).nanoseconds)
         }
-        switch answer(bytes, maxSize: maxSize, eventLoop: eventLoop) {
+        switch answer(bytes, maxSize: maxSize, client: client, eventLoop: eventLoop) {
         case .drop: return .drop
         case .reply(let reply):
             report(reply)
@@ -88,20 +112,23 @@ struct QueryEngine: Sendable {
         }
     }
 
-    /// Answers one query. `maxSize` nil means UDP (the limit comes from the query's EDNS).
-    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, eventLoop: any EventLoop) -> QueryOutcome {
+    /// Answers one query from `client`. `maxSize` nil means UDP (the limit comes from the query's
+    /// EDNS, capped at ``maxUDPReplySize``). Names outside the zones are forwarded only for allowed
+    /// clients asking for recursion (RD); others are REFUSED.
+    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: SocketAddress?, eventLoop: any EventLoop) -> QueryOutcome {
         let request: Request
         switch Request.parse(bytes) {
         case .drop: return .drop
         case .reply(let bytes): return .reply(bytes)
         case .request(let parsed): request = parsed
         }
-        let limit = maxSize ?? request.udpLimit
+        let limit = maxSize ?? min(request.udpLimit, maxUDPReplySize)
         let zone = zones.current
         let resolution = Resolver.resolve(request.question, in: zone)
+        let upstream = request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil
         switch resolution {
         case .forward:
-            guard let forwarder else {
+            guard let forwarder = upstream else {
                 return .reply(Responder.reply(to: request, resolution: .refused, zone: zone, maxSize: limit))
             }
             let logger = self.logger
@@ -113,7 +140,7 @@ struct QueryEngine: Sendable {
                 }
             return .pending(future)
         case .externalName(let target, let origin):
-            guard let forwarder else {
+            guard let forwarder = upstream else {
                 return .reply(Responder.reply(
                     to: request, externalTarget: target, origin: origin, upstream: DNSMessage(), zone: zone, maxSize: limit))
             }
@@ -157,7 +184,8 @@ public final class DNSServer: Sendable {
         self.refusedConnection = refusedConnection
         self.zones = ZoneHolder(zone)
         tcpConnections = ConnectionLimit(limit: configuration.maxTCPConnections)
-        self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer)
+        self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer,
+                                  maxUDPReplySize: configuration.maxUDPReplySize, forwardingClients: configuration.forwardingClients)
         self.group = group
         self.logger = logger
     }
@@ -302,7 +330,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let envelope = Self.unwrapInboundIn(data)
         let remote = envelope.remoteAddress
         let outcome = envelope.data.withUnsafeReadableBytes { raw in
-            engine.handle(raw, maxSize: nil, eventLoop: context.eventLoop)
+            engine.handle(raw, maxSize: nil, client: remote, eventLoop: context.eventLoop)
         }
         switch outcome {
         case .drop:
@@ -399,7 +427,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         armIdleTimer(context: context)
         let frame = Self.unwrapInboundIn(data)
         let outcome = frame.withUnsafeReadableBytes { raw in
-            engine.handle(raw, maxSize: DNSLimits.maxMessageSize, eventLoop: context.eventLoop)
+            engine.handle(raw, maxSize: DNSLimits.maxMessageSize, client: context.channel.remoteAddress, eventLoop: context.eventLoop)
         }
         switch outcome {
         case .drop:

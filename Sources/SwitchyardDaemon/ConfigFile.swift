@@ -159,7 +159,8 @@ public enum ConfigFile {
                         switch field {
                         case "enabled": layer.dnsEnabled = try bool(item, path)
                         case "listen": layer.dnsListen = try bindAddress(item, path)
-                        default: throw error(path, item, "unknown field (known: enabled, listen)")
+                        case "forwardClients": layer.dnsForwardClients = try cidrs(item, path)
+                        default: throw error(path, item, "unknown field (known: enabled, listen, forwardClients)")
                         }
                     }
                 default:

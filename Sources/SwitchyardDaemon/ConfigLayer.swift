@@ -17,6 +17,7 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dispatch: DispatchModel?
     public var dnsEnabled: Bool?
     public var dnsListen: String?
+    public var dnsForwardClients: [CIDR]?
     public var serviceProxyName: String?
 
     public init() {}
@@ -36,6 +37,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dispatch = other.dispatch ?? dispatch
         merged.dnsEnabled = other.dnsEnabled ?? dnsEnabled
         merged.dnsListen = other.dnsListen ?? dnsListen
+        merged.dnsForwardClients = other.dnsForwardClients ?? dnsForwardClients
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
         return merged
     }

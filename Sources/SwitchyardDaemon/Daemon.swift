@@ -16,11 +16,11 @@ public struct Daemon: Sendable {
     public var config: DaemonConfig
     public var logger: Logger
     /// Makes the DNS server for a listen address (nil: DNS is not available in this build).
-    public var makeDNS: (@Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer)?
+    public var makeDNS: (@Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer)?
 
     public init(
         config: DaemonConfig, logger: Logger,
-        makeDNS: (@Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer)? = nil
+        makeDNS: (@Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer)? = nil
     ) {
         self.config = config
         self.logger = logger
@@ -65,7 +65,11 @@ public struct Daemon: Sendable {
             if let makeDNS {
                 let feed = ZoneFeed()
                 zoneFeed = feed
-                dnsService = DNSService(server: try makeDNS(listen, metrics), feed: feed, logger: logger)
+                let settings = DNSFrontendSettings(listen: listen, forwardingClients: config.dnsForwardClients)
+                if config.dnsForwardClients.isEmpty {
+                    logger.notice("DNS forwards names outside the cluster zones for loopback clients only: set --cluster-cidr or --dns-forward-clients so pods can resolve them")
+                }
+                dnsService = DNSService(server: try makeDNS(settings, metrics), feed: feed, logger: logger)
             } else {
                 logger.warning("DNS is not available in this build; running without it (pass --no-dns to silence this)")
             }

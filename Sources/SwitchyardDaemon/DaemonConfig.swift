@@ -27,6 +27,9 @@ public struct DaemonConfig: Sendable {
     public var namespace: NetworkNamespace
     /// Where DNS listens; nil disables DNS.
     public var dnsListen: BindAddress?
+    /// Clients whose out-of-zone names are forwarded, beyond loopback: the cluster CIDRs and
+    /// `dns.forwardClients`.
+    public var dnsForwardClients: [CIDR]
     /// How often manifests are checked for changes.
     public var pollInterval: Duration
     /// The cluster's NodePort range (manifest validation).
@@ -74,6 +77,7 @@ public struct DaemonConfig: Sendable {
         healthzBindAddress = try Self.address(layer.healthzBindAddress ?? Self.defaultHealthz, "healthz bind address")
         metricsBindAddress = try Self.address(layer.metricsBindAddress ?? Self.defaultMetrics, "metrics bind address")
         dnsListen = (layer.dnsEnabled ?? true) ? try Self.address(layer.dnsListen ?? Self.defaultDNSListen, "DNS listen address") : nil
+        dnsForwardClients = (layer.clusterCIDRs ?? []) + (layer.dnsForwardClients ?? [])
         self.namespace = namespace
         self.pollInterval = pollInterval
         self.nodePortRange = nodePortRange

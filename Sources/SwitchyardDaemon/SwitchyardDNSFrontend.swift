@@ -18,8 +18,9 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let zone: LiveZone
     private let logger: Logger
 
-    /// A server for `listen`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
-    public init(listen: BindAddress, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
+    /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
+    public init(settings: DNSFrontendSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
+        let listen = settings.listen
         let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
         let upstreams = DNSAddress.nameservers(resolvConf: resolvConf)
         options = try DNSZoneOptions(reverseFallthrough: !upstreams.isEmpty).validated()
@@ -32,7 +33,8 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
             refused = { metrics.dnsConnectionRefused() }
         }
         server = DNSServer(
-            configuration: DNSServerConfiguration(listen: [address]), zone: DNSZone.notSynced(options: options),
+            configuration: DNSServerConfiguration(listen: [address], forwardingClients: settings.forwardingClients),
+            zone: DNSZone.notSynced(options: options),
             forwarder: upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group), group: group, logger: logger,
             observer: observer, refusedConnection: refused)
         let server = server
@@ -45,10 +47,10 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     }
 
     /// The factory `Daemon` takes.
-    public static let make: @Sendable (BindAddress, DaemonMetrics) throws -> any ClusterDNSServer = { listen, metrics in
+    public static let make: @Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer = { settings, metrics in
         let resolvConf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         return try SwitchyardDNSFrontend(
-            listen: listen, resolvConf: resolvConf, logger: Logger(label: "switchyard.dns"), metrics: metrics)
+            settings: settings, resolvConf: resolvConf, logger: Logger(label: "switchyard.dns"), metrics: metrics)
     }
 
     public func start() async throws -> [String] {

@@ -42,6 +42,10 @@ struct DNSCommand: AsyncParsableCommand {
             help: "Upstream servers for other names (default: nameservers of /etc/resolv.conf); 'none' refuses them.")
     var upstream: [String] = []
 
+    @Option(name: .customLong("forward-client"),
+            help: "CIDR of clients, beyond loopback, whose names outside the zones are forwarded upstream; repeatable. Others get REFUSED.")
+    var forwardClients: [String] = []
+
     @Option(help: "Event-loop threads (each gets its own UDP socket per address).")
     var threads: Int = 1
 
@@ -65,6 +69,7 @@ struct DNSCommand: AsyncParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for zone in zones where DNSName(zone) == nil { throw ValidationError("--zone '\(zone)' is not a domain name") }
         if upstream.contains("none"), upstream.count > 1 { throw ValidationError("--upstream none excludes other upstreams") }
+        for client in forwardClients where CIDR(client) == nil { throw ValidationError("--forward-client '\(client)' is not a CIDR") }
     }
 
     func run() async throws {
@@ -110,7 +115,8 @@ struct DNSCommand: AsyncParsableCommand {
         #endif
 
         let server = DNSServer(
-            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads), zone: zone,
+            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads,
+                                                  forwardingClients: forwardClients.compactMap { CIDR($0) }), zone: zone,
             forwarder: forwarder, group: group, logger: logger)
         let bound = try await server.start()
         print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "

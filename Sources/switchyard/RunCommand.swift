@@ -86,6 +86,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not serve DNS.")
     var noDns = false
 
+    @Option(help: "CIDRs (comma-separated) of clients, beyond loopback and the cluster CIDRs, whose names outside the cluster zones are forwarded upstream; others get REFUSED.")
+    var dnsForwardClients: String?
+
     @Option(help: "How often manifests are checked for changes (default 500ms).", transform: duration)
     var pollInterval: Duration?
 
@@ -130,6 +133,13 @@ struct RunCommand: AsyncParsableCommand {
         if let dispatch { layer.dispatch = try DispatchModel(parsing: dispatch) }
         if noDns { layer.dnsEnabled = false }
         layer.dnsListen = dnsListen
+        if let dnsForwardClients {
+            do {
+                layer.dnsForwardClients = try CIDR.list(parsing: dnsForwardClients)
+            } catch {
+                throw ValidationError("--dns-forward-clients: \(error)")
+            }
+        }
         layer.serviceProxyName = serviceProxyName
         return layer
     }
