@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Why an upstream lookup failed.
 public enum ForwarderError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -11,6 +12,8 @@ public enum ForwarderError: Error, Hashable, Sendable, CustomStringConvertible {
     case allFailed(question: String, last: String)
     /// No upstream is configured.
     case noUpstream
+    /// As many distinct questions as allowed are waiting for the upstreams already.
+    case overloaded(inFlight: Int)
 
     public var description: String {
         switch self {
@@ -18,27 +21,46 @@ public enum ForwarderError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badReply(let s, let r): "upstream \(s) sent a bad reply: \(r)"
         case .allFailed(let q, let last): "every upstream failed for \(q); last: \(last)"
         case .noUpstream: "no upstream configured"
+        case .overloaded(let count): "\(count) questions already wait for the upstreams"
         }
     }
 }
 
-/// Sends out-of-zone questions to upstream servers: UDP first, TCP when the reply is truncated;
-/// on timeout or error the next server is tried. Replies are cached (see `ForwarderCache`).
+/// Sends out-of-zone questions to upstream servers: UDP first (through a small shared pool of
+/// sockets, ``UpstreamSockets``), TCP when the reply is truncated; on timeout or error the next
+/// server is tried. Replies are cached (see `ForwarderCache`). Identical questions waiting for the
+/// upstream share one upstream query, and at most `maxInFlight` distinct questions wait at once:
+/// beyond that a question fails at once (SERVFAIL) and is counted, so a flood of random names
+/// against a silent upstream costs neither descriptors nor unbounded memory.
 public final class Forwarder: Sendable {
     public let servers: [SocketAddress]
     public let timeout: TimeAmount
     public let cache: ForwarderCache
+    public let maxInFlight: Int
     private let group: any EventLoopGroup
+    private let sockets: UpstreamSockets
+    private let waiting = Mutex<[ForwarderCache.Key: EventLoopFuture<DNSMessage>]>([:])
+    private let overloadCount = Mutex(0)
 
     public init(
         servers: [SocketAddress], group: any EventLoopGroup, timeout: TimeAmount = .seconds(2),
-        cache: ForwarderCache = ForwarderCache()
+        cache: ForwarderCache = ForwarderCache(), maxInFlight: Int = 1000
     ) {
         self.servers = servers
         self.group = group
         self.timeout = timeout
         self.cache = cache
+        self.maxInFlight = max(1, maxInFlight)
+        sockets = UpstreamSockets(group: group)
     }
+
+    deinit { sockets.close() }
+
+    /// Questions failed because `maxInFlight` were waiting already.
+    public var overloadedQuestions: Int { overloadCount.withLock { $0 } }
+
+    /// Distinct questions waiting for the upstreams now.
+    public var questionsInFlight: Int { waiting.withLock { $0.count } }
 
     /// Resolves `question` upstream (or from the cache). The future completes on `eventLoop`.
     public func resolve(
@@ -48,10 +70,30 @@ public final class Forwarder: Sendable {
             return eventLoop.makeSucceededFuture(cached)
         }
         guard !servers.isEmpty else { return eventLoop.makeFailedFuture(ForwarderError.noUpstream) }
-        let cache = self.cache
-        return attempt(question, dnssecOK: dnssecOK, index: 0, eventLoop: eventLoop, last: nil).map { reply in
-            cache.store(reply, for: question, dnssecOK: dnssecOK)
-            return reply
+        enum Role { case leader(EventLoopPromise<DNSMessage>), follower(EventLoopFuture<DNSMessage>), refused }
+        let key = ForwarderCache.key(question, dnssecOK: dnssecOK)
+        let limit = maxInFlight
+        let role = waiting.withLock { waiting -> Role in
+            if let pending = waiting[key] { return .follower(pending) }
+            guard waiting.count < limit else { return .refused }
+            let promise = eventLoop.makePromise(of: DNSMessage.self)
+            waiting[key] = promise.futureResult
+            return .leader(promise)
+        }
+        switch role {
+        case .follower(let pending):
+            return pending.hop(to: eventLoop)
+        case .refused:
+            overloadCount.withLock { $0 += 1 }
+            return eventLoop.makeFailedFuture(ForwarderError.overloaded(inFlight: limit))
+        case .leader(let promise):
+            let cache = self.cache
+            attempt(question, dnssecOK: dnssecOK, index: 0, eventLoop: eventLoop, last: nil).map { reply in
+                cache.store(reply, for: question, dnssecOK: dnssecOK)
+                return reply
+            }.cascade(to: promise)
+            promise.futureResult.whenComplete { _ in _ = self.waiting.withLock { $0.removeValue(forKey: key) } }
+            return promise.futureResult
         }
     }
 
@@ -63,36 +105,19 @@ public final class Forwarder: Sendable {
                 question: "\(question.name) \(question.type)", last: last.map { "\($0)" } ?? "none"))
         }
         let server = servers[index]
-        let id = UInt16.random(in: 0...UInt16.max)
-        let query = DNSMessage.query(id: id, name: question.name, type: question.type,
-                                     edns: EDNS(udpPayloadSize: 1232, dnssecOK: dnssecOK)).encoded()
         let timeout = self.timeout
-        return Self.udpExchange(query, id: id, question: question, server: server, timeout: timeout, eventLoop: eventLoop)
+        func encode(_ id: UInt16) -> [UInt8] {
+            DNSMessage.query(id: id, name: question.name, type: question.type, edns: EDNS(udpPayloadSize: 1232, dnssecOK: dnssecOK)).encoded()
+        }
+        return sockets.exchange(question, server: server, timeout: timeout, eventLoop: eventLoop, encode: encode)
             .flatMap { reply -> EventLoopFuture<DNSMessage> in
                 guard reply.flags.truncated else { return eventLoop.makeSucceededFuture(reply) }
-                return Self.tcpExchange(query, id: id, question: question, server: server, timeout: timeout, eventLoop: eventLoop)
+                let id = UInt16.random(in: 0...UInt16.max)
+                return Self.tcpExchange(encode(id), id: id, question: question, server: server, timeout: timeout, eventLoop: eventLoop)
             }
             .flatMapError { error in
                 self.attempt(question, dnssecOK: dnssecOK, index: index + 1, eventLoop: eventLoop, last: error)
             }
-    }
-
-    static func udpExchange(
-        _ query: [UInt8], id: UInt16, question: Question, server: SocketAddress, timeout: TimeAmount,
-        eventLoop: any EventLoop
-    ) -> EventLoopFuture<DNSMessage> {
-        let exchange = UpstreamExchange(id: id, question: question, server: server, promise: eventLoop.makePromise())
-        let bindHost = server.protocol == .inet6 ? "::" : "0.0.0.0"
-        let channel = DatagramBootstrap(group: eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UpstreamUDPHandler(exchange))
-                }
-            }
-            .bind(host: bindHost, port: 0)
-        return exchange.run(on: channel, timeout: timeout) { channel in
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: channel.allocator.buffer(bytes: query)))
-        }
     }
 
     static func tcpExchange(
@@ -155,26 +180,6 @@ struct UpstreamExchange: Sendable {
             channel.whenSuccess { $0.close(promise: nil) }
         }
         return promise.futureResult
-    }
-}
-
-/// Waits for the one datagram answering our query; anything else is ignored (spoofing guard).
-private final class UpstreamUDPHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let exchange: UpstreamExchange
-
-    init(_ exchange: UpstreamExchange) {
-        self.exchange = exchange
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = Self.unwrapInboundIn(data)
-        guard envelope.remoteAddress == exchange.server, let reply = try? exchange.validate(envelope.data) else { return }
-        exchange.promise.succeed(reply)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        exchange.promise.fail(error)
     }
 }
 
