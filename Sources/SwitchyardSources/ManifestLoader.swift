@@ -34,12 +34,28 @@ public struct ManifestLoader: Sendable {
     }
 
     func load(files: [ManifestFile], problems initial: [ManifestProblem] = []) throws(ManifestError) -> [ClusterObject] {
+        let load = loadSkippingInvalid(files: files, problems: initial)
+        guard load.allProblems.isEmpty else { throw ManifestError(problems: load.allProblems) }
+        return load.objects
+    }
+
+    /// Loads what can be loaded: objects that fail conversion or validation are left out and
+    /// reported with their problems (`invalidObjects`); problems of a whole file or document (I/O,
+    /// syntax, encoding, duplicates) are in `problems`, and with any of those the load as a whole
+    /// cannot be trusted (a file's objects may be missing).
+    func loadSkippingInvalid(files: [ManifestFile], problems initial: [ManifestProblem] = []) -> ManifestLoad {
         var problems = initial
+        var all = initial
+        var invalid: [ManifestLoad.InvalidObject] = []
         var objects: [ClusterObject] = []
         var origins: [ObjectIdentity: String] = [:]
+        func fileProblem(_ problem: ManifestProblem) {
+            problems.append(problem)
+            all.append(problem)
+        }
         for file in files {
             guard let text = String(data: file.contents, encoding: .utf8) else {
-                problems.append(ManifestProblem(file: file.path, message: "is not UTF-8 text"))
+                fileProblem(ManifestProblem(file: file.path, message: "is not UTF-8 text"))
                 continue
             }
             let (documents, syntaxError) = YAMLDocuments.parse(text)
@@ -50,7 +66,7 @@ public struct ManifestLoader: Sendable {
                     case .object(let object):
                         let identity = ObjectIdentity(object)
                         if let first = origins[identity] {
-                            problems.append(place.problem(object: identity.description, field: "",
+                            fileProblem(place.problem(object: identity.description, field: "",
                                 message: "duplicate object: also defined in \(first)"))
                         } else {
                             origins[identity] = "\(file.path) document \(document.index)"
@@ -62,19 +78,22 @@ public struct ManifestLoader: Sendable {
                             "apiVersion": "\(apiVersion)", "kind": "\(kind)",
                         ])
                     case .invalid(let object, let found):
-                        for problem in found {
-                            problems.append(place.problem(object: object, field: problem.field, message: problem.message))
+                        let located = found.map { place.problem(object: object, field: $0.field, message: $0.message) }
+                        if object.isEmpty {
+                            located.forEach(fileProblem)  // not even a kind and name: the document is unusable
+                        } else {
+                            all += located
+                            invalid.append(ManifestLoad.InvalidObject(object: object, problems: located))
                         }
                     }
                 }
             }
             if let syntaxError {
-                problems.append(ManifestProblem(
+                fileProblem(ManifestProblem(
                     file: file.path, line: syntaxError.line, column: syntaxError.column, message: syntaxError.message))
             }
         }
-        guard problems.isEmpty else { throw ManifestError(problems: problems) }
-        return objects
+        return ManifestLoad(objects: objects, invalidObjects: invalid, problems: problems, allProblems: all)
     }
 
     private struct Place {
@@ -89,6 +108,22 @@ public struct ManifestLoader: Sendable {
                 field: path.isEmpty ? nil : path, message: message)
         }
     }
+}
+
+/// What a load that skips invalid objects gives.
+struct ManifestLoad {
+    /// One object left out, named as `Service default/web`, with its problems.
+    struct InvalidObject: Hashable {
+        var object: String
+        var problems: [ManifestProblem]
+    }
+
+    var objects: [ClusterObject]
+    var invalidObjects: [InvalidObject]
+    /// Problems of whole files or documents.
+    var problems: [ManifestProblem]
+    /// Every problem, objects' and files', in file and document order.
+    var allProblems: [ManifestProblem]
 }
 
 /// Kind plus namespace/name: what makes an object the same object across loads.

@@ -2,16 +2,19 @@ import Logging
 import SwitchyardModel
 
 /// Manifests on disk as a stream of event batches: the first batch adds every object of the first
-/// load; after that the paths are polled and each change that loads cleanly yields only the
-/// differences (added, updated, deleted) against the last good load. A reload with problems logs
-/// them and yields nothing, so the previous good state stays in force.
+/// load; after that the paths are polled and each change yields only the differences (added,
+/// updated, deleted) against the previous load. One invalid object costs that object only: it is
+/// left out of the first load, and keeps its previous version in a reload, reported as a warning
+/// naming it and its problems, while everything else is applied. A reload with a problem of a whole
+/// file (unreadable, a syntax error, an alias bomb, a duplicate) logs it and yields nothing, so the
+/// previous state stays in force: which objects that file holds is unknown.
 ///
 /// ```swift
 /// for try await events in ManifestSource(paths: ["examples/cluster"]) {
 ///     store.apply(events)
 /// }
 /// ```
-/// The first load throws its `ManifestError` when the manifests are invalid. Iteration ends (nil)
+/// The first load throws its `ManifestError` when a file cannot be loaded. Iteration ends (nil)
 /// when the task is cancelled. Polling compares file contents, so edits within one mtime tick and
 /// atomic renames are both seen.
 public struct ManifestSource: AsyncSequence, Sendable {
@@ -46,6 +49,9 @@ public struct ManifestSource: AsyncSequence, Sendable {
         var lastProblems: [ManifestProblem] = []
         /// The objects of the last good load.
         public private(set) var current: [ClusterObject] = []
+        /// The objects left out (or kept at their previous version) by the latest load, e.g.
+        /// `Service default/web`.
+        public private(set) var invalidObjects: [String] = []
 
         init(source: ManifestSource) {
             self.source = source
@@ -58,7 +64,12 @@ public struct ManifestSource: AsyncSequence, Sendable {
                 let (files, problems) = ManifestFiles.read(source.paths)
                 lastFiles = files
                 lastProblems = problems
-                current = try source.loader.load(files: files, problems: problems)
+                let load = source.loader.loadSkippingInvalid(files: files, problems: problems)
+                guard load.problems.isEmpty else {
+                    throw ManifestError(problems: load.problems + load.invalidObjects.flatMap(\.problems))
+                }
+                report(load.invalidObjects)
+                current = load.objects
                 return current.map(ClusterEvent.added)
             }
             while true {
@@ -71,19 +82,33 @@ public struct ManifestSource: AsyncSequence, Sendable {
                 guard files != lastFiles || problems != lastProblems else { continue }
                 lastFiles = files
                 lastProblems = problems
-                let objects: [ClusterObject]
-                do {
-                    objects = try source.loader.load(files: files, problems: problems)
-                } catch {
+                let load = source.loader.loadSkippingInvalid(files: files, problems: problems)
+                guard load.problems.isEmpty else {
                     source.loader.logger.error("manifests changed but do not load; keeping the previous state", metadata: [
-                        "problems": "\(error.problems.count)",
+                        "problems": "\(load.problems.count)",
                     ])
-                    for problem in error.problems { source.loader.logger.error("\(problem)") }
+                    for problem in load.problems { source.loader.logger.error("\(problem)") }
                     continue
                 }
+                report(load.invalidObjects)
+                // An object made invalid keeps its previous version: the bad edit costs that edit.
+                let invalid = Set(load.invalidObjects.map(\.object))
+                let objects = load.objects + current.filter { invalid.contains(ObjectIdentity($0).description) }
                 let events = ClusterDiff.events(from: current, to: objects)
                 current = objects
                 if !events.isEmpty { return events }
+            }
+        }
+
+        /// Logs each invalid object as a Kubernetes Event would show it: the object, the reason,
+        /// every problem.
+        private mutating func report(_ invalid: [ManifestLoad.InvalidObject]) {
+            invalidObjects = invalid.map(\.object)
+            for item in invalid {
+                source.loader.logger.warning("skipping an invalid object; everything else is applied", metadata: [
+                    "object": "\(item.object)", "reason": "InvalidObject",
+                    "problems": "\(item.problems.map(\.description).joined(separator: "; "))",
+                ])
             }
         }
     }

@@ -123,16 +123,48 @@ struct ReloadTests {
         }
     }
 
-    @Test("an invalid first load throws every problem")
-    func invalidFirstLoad() async throws {
+    @Test("an invalid object is left out of the first load and reported; everything else loads (issue 15, item 5)")
+    func invalidObjectInFirstLoad() async throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try write(webService(port: 0), dir + "/web.yaml")
-        var iterator = ManifestSource(paths: [dir]).makeAsyncIterator()
-        await #expect(throws: ManifestError(problems: [ManifestProblem(
-            file: dir + "/web.yaml", document: 1, object: "Service default/web", field: "spec.ports[0].port",
-            message: "0 is out of range 1-65535")])) {
+        try write(namespace("default"), dir + "/ns.yaml")
+        var iterator = ManifestSource(paths: [dir], loader: quietLoader).makeAsyncIterator()
+        let first = try await iterator.next()
+        #expect(first == [.added(.namespace(Namespace(name: "default")))])
+        #expect(iterator.invalidObjects == ["Service default/web"])
+    }
+
+    @Test("a first load with a file that does not parse throws every problem")
+    func unparsableFirstLoad() async throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(webService(port: 0), dir + "/web.yaml")
+        try write("apiVersion: v1\nkind: [Namespace\n", dir + "/ns.yaml")
+        var iterator = ManifestSource(paths: [dir], loader: quietLoader).makeAsyncIterator()
+        await #expect {
             _ = try await iterator.next()
+        } throws: { error in
+            guard let error = error as? ManifestError else { return false }
+            return error.problems.count == 2 && error.problems.contains(ManifestProblem(
+                file: dir + "/web.yaml", document: 1, object: "Service default/web", field: "spec.ports[0].port",
+                message: "0 is out of range 1-65535"))
+        }
+    }
+
+    @Test("an object made invalid by a reload keeps its previous version; the other changes apply")
+    func objectMadeInvalid() async throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(webService(port: 80), dir + "/web.yaml")
+        try write(namespace("default"), dir + "/ns.yaml")
+        let source = ManifestSource(paths: [dir], loader: quietLoader, pollInterval: .milliseconds(10))
+        try await watching(source) { recorder in
+            #expect(await recorder.waitFor(1))
+            try write(webService(port: 70000), dir + "/web.yaml")
+            try write(namespace("default") + "---\n" + namespace("team-a"), dir + "/ns.yaml")
+            #expect(await recorder.waitFor(2))
+            #expect(await recorder.batches.last == [.added(.namespace(Namespace(name: "team-a")))], "web stays at port 80")
         }
     }
 
