@@ -68,7 +68,7 @@ let package = Package(
             providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
         ),
         // The only module that talks to the kernel: netlink batches, read-back, namespaces.
-        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT", "SwitchyardSystem"]),
+        .target(name: "SwitchyardNetlink", dependencies: ["CSwitchyardNetfilter", "SwitchyardNFT", "SwitchyardSystem", "SwitchyardModel"]),
         // Compiler (plans → ruleset, the fixed layout as data) → differ, the incremental compiler, the one
         // sync pipeline; iptables-restore rendering. The planner is in SwitchyardLB.
         .target(

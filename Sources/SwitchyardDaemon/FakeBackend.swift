@@ -1,6 +1,7 @@
 import SwitchyardNFT
 import SwitchyardNetlink
 import SwitchyardRules
+import SwitchyardModel
 
 /// An in-memory backend over ``FakeNetfilter`` for tests and dry runs: transactions apply to the
 /// fake (which rejects invalid ones as the kernel would); `reconcile` compares with the fake's
@@ -35,6 +36,14 @@ public actor FakeBackend: SyncBackend {
     }
 
     /// False after ``mutate(_:)`` until the next write (the kernel's generation check, in memory).
+    /// What ``hostAddresses()`` answers (nil: unknown).
+    public private(set) var interfaceAddresses: [IPAddress]?
+
+    /// Sets the addresses the next ``hostAddresses()`` reports, as an interface change would.
+    public func setInterfaceAddresses(_ addresses: [IPAddress]?) { interfaceAddresses = addresses }
+
+    public func hostAddresses() async -> [IPAddress]? { interfaceAddresses }
+
     public func isUntouchedSinceLastWrite() async -> Bool {
         !drifted && !writes.isEmpty
     }

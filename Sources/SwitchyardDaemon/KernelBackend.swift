@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import SwitchyardModel
 import SwitchyardNetlink
 import SwitchyardNFT
 import SwitchyardSystem
@@ -44,6 +45,18 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
                 return false
             }
         }) ?? false
+    }
+
+    public func hostAddresses() async -> [IPAddress]? {
+        let logger = logger
+        return try? await onQueue { programmer in
+            do {
+                return try HostAddresses.list(in: programmer.namespace)
+            } catch {
+                logger.warning("could not list the interface addresses; NodePort addresses stay as they were", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
     }
 
     public func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int {

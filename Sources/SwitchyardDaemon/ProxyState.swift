@@ -18,6 +18,9 @@ public struct ProxyState: Sendable {
     public var gauges = PlanGauges()
     /// The health-check node ports of the programmed plan, by Service.
     public var healthChecks: [ObjectKey: ServiceHealthCheck] = [:]
+    /// The namespace's interface addresses the programmed plan was made with, for
+    /// `--nodeport-addresses CIDR…` (nil: not read yet, or not needed).
+    public var hostAddresses: [IPAddress]?
 
     public init() {}
 }

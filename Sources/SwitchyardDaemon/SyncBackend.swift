@@ -1,3 +1,4 @@
+import SwitchyardModel
 import SwitchyardNFT
 import SwitchyardNetlink
 
@@ -32,4 +33,7 @@ public protocol SyncBackend: Sendable {
     /// Deletes the conntrack entries matching each filter; returns how many were deleted.
     /// Failures are logged by the implementation and count as 0: stale flows are not worth a retry.
     func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int
+    /// The interface addresses of the programmed namespace (for `--nodeport-addresses CIDR…`); nil
+    /// when they cannot be read (the failure is logged by the implementation).
+    func hostAddresses() async -> [IPAddress]?
 }

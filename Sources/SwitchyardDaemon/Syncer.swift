@@ -26,7 +26,14 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
     /// Runs one sync of `kind`. On success `state` holds the new plan; on a throw the compiled state
     /// is dropped (the next sync must be full) and only the store's change tracking was consumed.
     public func sync(_ kind: SyncKind, state: inout ProxyState) async throws -> SyncReport {
-        switch kind {
+        // NodePorts on CIDRs follow the interface addresses: read at every sync, and a change makes
+        // the sync full (every NodePort frontend is keyed by them).
+        var kind = kind
+        if case .cidrs = config.nodePortAddresses, let addresses = await backend.hostAddresses(), addresses != state.hostAddresses {
+            state.hostAddresses = addresses
+            kind = .full
+        }
+        return switch kind {
         case .incremental where state.compiler != nil: try await incremental(state: &state)
         case .resync where state.compiler != nil: try await resync(state: &state)
         default: try await full(state: &state, changes: state.store.takeChanges())
@@ -42,6 +49,8 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.endpointChanges = changes.endpoints.count
         let old = state.compiler.take()
         let snapshot = state.store.snapshot
+        var config = self.config
+        if let addresses = state.hostAddresses { config.hostAddresses = addresses }
         let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config)
         report.replannedServices = snapshot.services.count
         report.phases.append(("compile", stopwatch.lap()))

@@ -78,8 +78,13 @@ struct RulesCommand: ParsableCommand {
         } else {
             throw ValidationError("--node is required: the manifests have \(snapshot.nodes.count) Node objects")
         }
+        let nodePorts = try NodePortAddresses(parsing: nodePortAddresses)
+        // NodePorts on CIDRs: the interface addresses inside them, of the namespace programmed (or
+        // this one), as kube-proxy matches them.
+        var hostAddresses: [IPAddress] = []
+        if case .cidrs = nodePorts { hostAddresses = try HostAddresses.list(in: NetworkNamespace(netns)) }
         let config = ProxyConfig(
-            nodeName: nodeName, nodePortAddresses: try NodePortAddresses(parsing: nodePortAddresses),
+            nodeName: nodeName, nodePortAddresses: nodePorts, hostAddresses: hostAddresses,
             clusterCIDRs: try parsedCIDRs(), masqueradeAll: masqueradeAll, dispatch: try DispatchModel(parsing: dispatch)
         )
         try config.validate()
