@@ -120,6 +120,7 @@ public enum ConfigFile {
                 case "syncPeriod": layer.syncPeriod = try duration(value, name)
                 case "minSyncPeriod": layer.minSyncPeriod = try duration(value, name)
                 case "clusterCIDR": layer.clusterCIDRs = try cidrs(value, name)
+                case "serviceCIDR": layer.serviceCIDRs = try cidrs(value, name)
                 case "nodePortAddresses":
                     guard let items = value.sequence else { throw error(name, value, "must be a list of CIDRs or 'primary'") }
                     var addresses: [String] = []
@@ -165,7 +166,7 @@ public enum ConfigFile {
                     }
                 default:
                     throw error(name, value, "unknown field (Switchyard reads apiVersion, kind, mode, syncPeriod, minSyncPeriod, "
-                        + "clusterCIDR, nodePortAddresses, masqueradeBit, masqueradeAll, hostnameOverride, healthzBindAddress, "
+                        + "clusterCIDR, serviceCIDR, nodePortAddresses, masqueradeBit, masqueradeAll, hostnameOverride, healthzBindAddress, "
                         + "metricsBindAddress, nftables, dispatch, dns)")
                 }
             }

@@ -8,6 +8,7 @@ public struct ConfigLayer: Sendable, Hashable {
     public var syncPeriod: Duration?
     public var minSyncPeriod: Duration?
     public var clusterCIDRs: [CIDR]?
+    public var serviceCIDRs: [CIDR]?
     public var nodePortAddresses: [String]?
     public var masqueradeBit: Int?
     public var masqueradeAll: Bool?
@@ -28,6 +29,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.syncPeriod = other.syncPeriod ?? syncPeriod
         merged.minSyncPeriod = other.minSyncPeriod ?? minSyncPeriod
         merged.clusterCIDRs = other.clusterCIDRs ?? clusterCIDRs
+        merged.serviceCIDRs = other.serviceCIDRs ?? serviceCIDRs
         merged.nodePortAddresses = other.nodePortAddresses ?? nodePortAddresses
         merged.masqueradeBit = other.masqueradeBit ?? masqueradeBit
         merged.masqueradeAll = other.masqueradeAll ?? masqueradeAll

@@ -63,6 +63,7 @@ public struct DaemonConfig: Sendable {
             nodeName: nodeName.lowercased(), nodePortAddresses: nodePortAddresses, clusterCIDRs: layer.clusterCIDRs ?? [],
             masqueradeAll: layer.masqueradeAll ?? false, masqueradeBit: layer.masqueradeBit ?? 14,
             dispatch: layer.dispatch ?? .default, serviceProxyName: layer.serviceProxyName.flatMap { $0.isEmpty ? nil : $0 })
+        proxy.serviceCIDRs = layer.serviceCIDRs ?? []
         do {
             try proxy.validate()
         } catch {

@@ -114,6 +114,9 @@ public struct ProxyConfig: Sendable, Hashable {
     /// `service.kubernetes.io/service-proxy-name=NAME` (nil: those without the label, as kube-proxy
     /// does), so Switchyard and kube-proxy can share a cluster Service by Service.
     public var serviceProxyName: String?
+    /// `--service-cidr`: the ranges ClusterIPs are allocated from. Traffic to an address inside that
+    /// no Service holds is dropped, as kube-proxy drops it; empty disables the check.
+    public var serviceCIDRs: [CIDR] = []
 
     public init(
         nodeName: String, nodePortAddresses: NodePortAddresses = .primary, hostAddresses: [IPAddress] = [],
@@ -133,6 +136,11 @@ public struct ProxyConfig: Sendable, Hashable {
 
     /// `1 << masqueradeBit`, e.g. `0x4000`.
     public var masqueradeMark: UInt32 { UInt32(1) << UInt32(clamping: masqueradeBit) }
+
+    /// The service CIDRs of one family.
+    public func serviceCIDRs(of family: IPFamily) -> [CIDR] {
+        serviceCIDRs.filter { $0.family == family }
+    }
 
     /// The cluster CIDRs of one family (local-traffic detection per table).
     public func clusterCIDRs(of family: IPFamily) -> [CIDR] {

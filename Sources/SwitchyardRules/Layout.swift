@@ -63,6 +63,8 @@ public enum Layout {
     public static let hairpin = "hairpin"
     public static let firewallFrontends = "firewall-services"
     public static let firewallAllow = "firewall-allow"
+    /// Declared only with `--service-cidr`.
+    public static let serviceCIDRs = "service-cidrs"
 }
 
 /// Which key a frontend is looked up by: `daddr . l4proto . dport` (ClusterIP, externalIPs, LB IPs) or
@@ -199,6 +201,10 @@ struct FamilyLayout: Sendable {
             NamedSet(table, Layout.firewallAllow, key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval],
                      comment: "LB frontend . allowed source"),
         ]
+        if !config.serviceCIDRs(of: ipFamily).isEmpty {
+            // Where ClusterIPs come from: an address inside that no Service holds is dropped.
+            sets.append(NamedSet(table, Layout.serviceCIDRs, key: .types([addressType]), flags: [.interval], comment: "ClusterIP ranges"))
+        }
         for kind in FrontendKind.allCases {
             // Frontends without endpoints: rejected (kube-proxy's default) or dropped (all terminating).
             sets.append(NamedSet(table, DispatchNames.noEndpoints(kind, reject: true), key: keyTypes(kind)))
@@ -247,6 +253,9 @@ struct FamilyLayout: Sendable {
             add(Layout.endpointsChain, guardFor(kind) + [.inSet(key(kind), DispatchNames.noEndpoints(kind, reject: true)), .goto(Layout.rejectChain)])
         }
         add(Layout.endpointsChain, [.inSet(daddr, Layout.clusterIPs), .goto(Layout.rejectChain)], "unserved ClusterIP port")
+        if !config.serviceCIDRs(of: ipFamily).isEmpty {
+            add(Layout.endpointsChain, [.inSet(daddr, Layout.serviceCIDRs), .verdict(.drop)], "unallocated ClusterIP")
+        }
 
         // services: masquerade marks first (dnat ends the chain), then short-circuits, then dispatch.
         let services = Layout.servicesChain
@@ -301,6 +310,9 @@ struct FamilyLayout: Sendable {
         for set in sets(tables) { ruleset.add(set) }
         ruleset.add(Elements(table, Layout.nodePortIPs, node.nodePortAddresses(of: ipFamily).map { Element([.address(Address($0))]) }))
         ruleset.add(Elements(table, Layout.clusterCIDRs, config.clusterCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
+        if !config.serviceCIDRs(of: ipFamily).isEmpty {
+            ruleset.add(Elements(table, Layout.serviceCIDRs, config.serviceCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
+        }
         for base in Layout.baseChains {
             ruleset.add(Chain(table, base.name, base: base.spec))
             ruleset.append(Rule(table, base.name, (base.newOnly ? [.ctState(.new)] : []) + [.jump(base.jumpsTo)]))

@@ -34,6 +34,9 @@ struct RulesCommand: ParsableCommand {
     @Option(name: .customLong("cluster-cidr"), help: "Pod CIDRs (repeat or comma-separate); off-cluster sources are masqueraded.")
     var clusterCIDRs: [String] = []
 
+    @Option(name: .customLong("service-cidr"), help: "ClusterIP ranges (repeat or comma-separate); traffic to an address inside that no Service holds is dropped.")
+    var serviceCIDRs: [String] = []
+
     @Option(name: .customLong("nodeport-addresses"), help: "'primary' (default) or CIDRs of host addresses that accept NodePorts.")
     var nodePortAddresses: [String] = []
 
@@ -49,6 +52,7 @@ struct RulesCommand: ParsableCommand {
     func validate() throws {
         if netns != nil && !apply { throw ValidationError("--netns needs --apply") }
         _ = try parsedCIDRs()
+        _ = try Self.cidrs(serviceCIDRs, flag: "--service-cidr")
         do {
             _ = try DispatchModel(parsing: dispatch)
             _ = try NodePortAddresses(parsing: nodePortAddresses)
@@ -58,10 +62,14 @@ struct RulesCommand: ParsableCommand {
     }
 
     func parsedCIDRs() throws -> [CIDR] {
+        try Self.cidrs(clusterCIDRs, flag: "--cluster-cidr")
+    }
+
+    static func cidrs(_ values: [String], flag: String) throws -> [CIDR] {
         do {
-            return try clusterCIDRs.flatMap { item throws(CIDRListError) in try CIDR.list(parsing: item) }
+            return try values.flatMap { item throws(CIDRListError) in try CIDR.list(parsing: item) }
         } catch {
-            throw ValidationError("--cluster-cidr: \(error)")
+            throw ValidationError("\(flag): \(error)")
         }
     }
 
@@ -83,10 +91,11 @@ struct RulesCommand: ParsableCommand {
         // this one), as kube-proxy matches them.
         var hostAddresses: [IPAddress] = []
         if case .cidrs = nodePorts { hostAddresses = try HostAddresses.list(in: NetworkNamespace(netns)) }
-        let config = ProxyConfig(
+        var config = ProxyConfig(
             nodeName: nodeName, nodePortAddresses: nodePorts, hostAddresses: hostAddresses,
             clusterCIDRs: try parsedCIDRs(), masqueradeAll: masqueradeAll, dispatch: try DispatchModel(parsing: dispatch)
         )
+        config.serviceCIDRs = try Self.cidrs(serviceCIDRs, flag: "--service-cidr")
         try config.validate()
         let result = RulesPipeline.sync(snapshot: snapshot, config: config)
         // Never print or apply a transaction with refused operations as if it were whole.

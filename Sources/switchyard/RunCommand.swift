@@ -59,6 +59,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Pod CIDRs, comma-separated: other sources reaching a ClusterIP are masqueraded.")
     var clusterCidr: String?
 
+    @Option(help: "ClusterIP ranges, comma-separated: traffic to an address inside that no Service holds is dropped, as kube-proxy drops it.")
+    var serviceCidr: String?
+
     @Option(help: "Addresses that accept NodePorts: 'primary' (default) or CIDRs, comma-separated.")
     var nodeportAddresses: String?
 
@@ -125,6 +128,13 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         layer.nodePortAddresses = nodeportAddresses.map { [$0] }
+        if let serviceCidr {
+            do {
+                layer.serviceCIDRs = try CIDR.list(parsing: serviceCidr)
+            } catch {
+                throw ValidationError("--service-cidr: \(error)")
+            }
+        }
         layer.masqueradeBit = masqueradeBit
         layer.masqueradeAll = masqueradeAll
         layer.hostnameOverride = node

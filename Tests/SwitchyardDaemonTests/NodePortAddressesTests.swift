@@ -60,4 +60,18 @@ struct NodePortAddressesTests {
             }
         }
     }
+
+    @Test("--service-cidr: the kernel takes the service-cidrs set and the drop for unallocated addresses, per family (issue 15, item 7)")
+    func serviceCIDRs() async throws {
+        try await TestNamespace.with("svc-cidr") { namespace in
+            let result = try Shell.run([Shell.switchyardBinary, "rules", Self.examples, "--node", "node-1",
+                                        "--service-cidr", "10.96.0.0/12,fd00:96::/108", "--apply", "--netns", namespace.name])
+            #expect(result.status == 0, "\(result.error)")
+            let v4 = try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"])
+            #expect(v4.contains("elements = { 10.96.0.0/12 }"))
+            #expect(v4.contains("ip daddr @service-cidrs drop comment \"unallocated ClusterIP\""))
+            let v6 = try namespace.runChecked(["nft", "list", "table", "ip6", "switchyard"])
+            #expect(v6.contains("elements = { fd00:96::/108 }"))
+        }
+    }
 }

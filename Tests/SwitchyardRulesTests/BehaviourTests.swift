@@ -141,6 +141,20 @@ struct BehaviourTests {
         #expect(try world.outcomes(from: World.remotePod, to: "10.96.0.10", port: 80, proto: .udp) == [.rejected(.portUnreachable)])
     }
 
+    @Test("with --service-cidr, an address inside that no Service holds is dropped; held ones behave as before (issue 15, item 7)")
+    func unallocatedClusterIP() throws {
+        var world = World()
+        world.add(service("web"), endpoints: [endpoint("10.244.1.1")])
+        // Without the range, traffic to an unallocated address is not the proxy's business.
+        #expect(try world.outcomes(from: World.remotePod, to: "10.96.0.99", port: 80).allSatisfy { $0.delivery != nil })
+        world.config.serviceCIDRs = [CIDR("10.96.0.0/16")!]
+        #expect(try world.outcomes(from: World.remotePod, to: "10.96.0.99", port: 80) == [.dropped])
+        #expect(try world.outcomes(from: addr(World.nodeIPv4), to: "10.96.0.99", port: 80, origin: .localProcess) == [.dropped])
+        #expect(try world.destinations(from: World.remotePod, to: "10.96.0.10", port: 80) == ["10.244.1.1:8080"])
+        #expect(try world.outcomes(from: World.remotePod, to: "10.96.0.10", port: 81) == [.rejected(.tcpReset)], "unserved port: rejected, as before")
+        #expect(try world.outcomes(from: World.remotePod, to: "10.97.0.1", port: 80).allSatisfy { $0.delivery != nil }, "outside the range")
+    }
+
     @Test("masquerade: hairpin, off-cluster clients, external traffic with policy Cluster — not pods")
     func masquerade() throws {
         var world = World()
