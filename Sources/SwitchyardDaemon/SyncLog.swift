@@ -20,6 +20,11 @@ enum SyncLog {
             "phases": "\(phases)",
             "total": "\(milliseconds(report.total))",
         ])
+        for conflict in report.loadBalancerConflicts {
+            logger.warning("load-balancer IP and port claimed by two Services: the older keeps it, as Kubernetes resolves port conflicts", metadata: [
+                "shadowed": "\(conflict)",
+            ])
+        }
     }
 
     static func failed(_ error: any Error, failures: Int, retryIn: Duration, healthTimeout: Duration, logger: Logger) {

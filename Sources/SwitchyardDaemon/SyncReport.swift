@@ -31,6 +31,9 @@ public struct SyncReport: Sendable {
     public var healthChecks: [ServiceHealthCheck]?
     /// For a resync: whether someone else had changed the tables (they were read back and repaired).
     public var drifted = false
+    /// Load-balancer IPs and ports of the re-planned Services held by an older Service instead,
+    /// as `ns/svc:port ip (held by ns/other)`.
+    public var loadBalancerConflicts: [String] = []
 
     public init(kind: SyncKind) { self.kind = kind }
 

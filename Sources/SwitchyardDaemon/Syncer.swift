@@ -68,6 +68,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         // As kube-proxy, the initial sync reports no programming latency (the trigger times of a
         // first load say when the cluster changed, not how long this proxy took).
         if old != nil { report.networkProgrammingLatencies = latencies(of: changes.endpoints, in: snapshot) }
+        report.loadBalancerConflicts = Self.conflicts(in: plan.services.values.joined())
         state.gauges = PlanGauges(plan)
         let checks = plan.healthChecks
         if checks != state.healthChecks || old == nil { report.healthChecks = checks.values.sorted() }
@@ -107,6 +108,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         var filters: [ConntrackFilter] = []
         var checksChanged = false
         let nodePortAddresses = compiler.plan.node.nodePortAddresses
+        report.loadBalancerConflicts = Self.conflicts(in: result.before.flatMap { compiler.plan.services[$0.service] ?? [] })
         for (key, old) in result.before {
             let new = compiler.plan.services[key] ?? []
             filters += ConntrackCleanup.filters(old: old, new: new, nodePortAddresses: nodePortAddresses)
@@ -153,6 +155,11 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         report.noLocalEndpoints = gauges.noLocalEndpoints
     }
 
+    /// The shadowed load-balancer IPs of `plans`, described for the log.
+    static func conflicts(in plans: some Sequence<ServicePortPlan>) -> [String] {
+        plans.flatMap { plan in plan.shadowedLoadBalancerIPs.map { "\(plan.name) \($0)" } }.sorted()
+    }
+
     /// Seconds from each changed Service's EndpointSlices' last-change trigger time to now.
     private func latencies(of services: Set<ObjectKey>, in snapshot: ClusterSnapshot) -> [Double] {
         let now = wallClock()
@@ -174,4 +181,5 @@ struct Stopwatch {
         defer { last = now }
         return last.duration(to: now)
     }
+
 }

@@ -21,17 +21,37 @@ public enum Planner {
     ///
     /// `slices` may be the store's own collection: the common single slice is read in place, not
     /// copied into an array first.
+    ///
+    /// With `snapshot`, a load-balancer IP and port that another proxied Service claims too goes to
+    /// the one that ``Service/precedes(_:)`` the other (the older); this one lists it as shadowed.
     public static func plan(
-        service: Service, slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
+        service: Service, slices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext,
+        snapshot: ClusterSnapshot? = nil
     ) -> [ServicePortPlan] {
         guard service.isProxied(by: config.serviceProxyName) else { return [] }
-        if slices.count > 1 { return plan(service: service, sortedSlices: slices.sorted { $0.name < $1.name }, config: config, context: context) }
-        return plan(service: service, sortedSlices: slices, config: config, context: context)
+        if slices.count > 1 {
+            return plan(service: service, sortedSlices: slices.sorted { $0.name < $1.name }, config: config, context: context, snapshot: snapshot)
+        }
+        return plan(service: service, sortedSlices: slices, config: config, context: context, snapshot: snapshot)
+    }
+
+    /// Whether `service` holds `ip` for `port`: no other proxied Service claiming `ip` with the same
+    /// port number and protocol precedes it. O(claimants of `ip`); true at once when it has no rival.
+    static func holds(_ ip: IPAddress, _ port: ServicePort, of service: Service, in snapshot: ClusterSnapshot, config: ProxyConfig) -> Bool {
+        guard let claimants = snapshot.loadBalancerClaims[ip], claimants.count > 1 else { return true }
+        for key in claimants where key != service.key {
+            guard let other = snapshot.services[key], other.isProxied(by: config.serviceProxyName),
+                  other.ports.contains(where: { $0.port == port.port && $0.protocol == port.protocol }),
+                  other.precedes(service) else { continue }
+            return false
+        }
+        return true
     }
 
     /// Plans one proxied Service whose slices are in name order.
     private static func plan(
-        service: Service, sortedSlices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext
+        service: Service, sortedSlices: some Collection<EndpointSlice>, config: ProxyConfig, context: NodeContext,
+        snapshot: ClusterSnapshot?
     ) -> [ServicePortPlan] {
         var plans: [ServicePortPlan] = []
         for family in IPFamily.allCases {
@@ -50,10 +70,16 @@ public enum Planner {
                 let local = selection.local == selection.cluster
                     ? EndpointSet(endpoints: cluster.endpoints, table: cluster.table, ifEmpty: localIfEmpty)
                     : DispatchTables.set(selection.local, ifEmpty: localIfEmpty, config: config)
-                plans.append(ServicePortPlan(
+                var loadBalancerIPs = frontends.loadBalancerIPs
+                var shadowed: [IPAddress] = []
+                if let snapshot, !loadBalancerIPs.isEmpty {
+                    shadowed = loadBalancerIPs.filter { !holds($0, port, of: service, in: snapshot, config: config) }
+                    if !shadowed.isEmpty { loadBalancerIPs.removeAll { shadowed.contains($0) } }
+                }
+                var plan = ServicePortPlan(
                     name: service.portName(port), family: family, port: port.port, clusterIP: clusterIP,
                     nodePort: port.nodePort, externalIPs: frontends.externalIPs,
-                    loadBalancerIPs: frontends.loadBalancerIPs,
+                    loadBalancerIPs: loadBalancerIPs,
                     loadBalancerSourceRanges: frontends.sourceRanges,
                     restrictsLoadBalancerSources: frontends.restrictsSources,
                     sessionAffinityTimeout: service.sessionAffinity.timeoutSeconds,
@@ -62,7 +88,9 @@ public enum Planner {
                     cluster: cluster, local: local, hasEndpoints: selection.hasEndpoints,
                     healthCheckNodePort: service.needsHealthCheck ? service.healthCheckNodePort : 0,
                     localEndpointCount: selection.localReadyAddressCount
-                ))
+                )
+                plan.shadowedLoadBalancerIPs = shadowed
+                plans.append(plan)
             }
         }
         if plans.count > 1 { plans.sort() }
@@ -75,7 +103,7 @@ public enum Planner {
         var services: [ObjectKey: [ServicePortPlan]] = [:]
         services.reserveCapacity(snapshot.services.count)
         for (key, service) in snapshot.services {
-            let plans = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+            let plans = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context, snapshot: snapshot)
             if !plans.isEmpty { services[key] = plans }
         }
         return ClusterPlan(node: context, services: services)
@@ -108,7 +136,7 @@ public enum Planner {
                 result[key] = []
                 continue
             }
-            result[key] = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context)
+            result[key] = plan(service: service, slices: slices(of: key, in: snapshot), config: config, context: context, snapshot: snapshot)
         }
         return result
     }

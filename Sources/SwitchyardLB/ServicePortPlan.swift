@@ -25,6 +25,9 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     /// `spec.externalIPs` of ``family``, sorted, unique.
     public var externalIPs: [IPAddress]
     /// `status.loadBalancer.ingress[].ip` of ``family`` whose `ipMode` is not `Proxy`, sorted, unique.
+    /// Load-balancer IPs of this Service left out because an older Service claims the same IP and
+    /// port (``Service/precedes(_:)``); empty almost always.
+    public var shadowedLoadBalancerIPs: [IPAddress] = []
     public var loadBalancerIPs: [IPAddress]
     /// Sources allowed to reach ``loadBalancerIPs`` when ``restrictsLoadBalancerSources``: the
     /// `loadBalancerSourceRanges` of ``family``, plus each LB IP as a host prefix when a range contains

@@ -14,6 +14,9 @@ public struct ClusterSnapshot: Sendable {
     public internal(set) var unownedEndpointSlices: TreeDictionary<ObjectKey, EndpointSlice> = [:]
     public internal(set) var pods: TreeDictionary<ObjectKey, Pod> = [:]
     public internal(set) var nodes: TreeDictionary<String, Node> = [:]
+    /// The Services claiming each load-balancer IP (``Service/loadBalancerIPs``): two claiming the
+    /// same IP and port are resolved by ``Service/precedes(_:)``, and a change to one re-plans the others.
+    public internal(set) var loadBalancerClaims: TreeDictionary<IPAddress, Set<ObjectKey>> = [:]
     /// Counts applied events that changed something; DNS uses it as the SOA serial.
     public internal(set) var generation: UInt64 = 0
 

@@ -7,17 +7,21 @@ public struct ClusterChanges: Sendable, Hashable {
     public var services: Set<ObjectKey> = []
     /// Services whose joined EndpointSlices differ.
     public var endpoints: Set<ObjectKey> = []
+    /// Services sharing a load-balancer IP with a changed Service: which of them holds a contested
+    /// IP and port may have changed.
+    public var claimants: Set<ObjectKey> = []
     public var nodes: Set<String> = []
     public var namespaces: Set<String> = []
     public var pods: Set<ObjectKey> = []
 
     public init() {}
 
-    /// Services to re-plan: the Service or its endpoints changed.
-    public var dirtyServices: Set<ObjectKey> { services.union(endpoints) }
+    /// Services to re-plan: the Service or its endpoints changed, or a Service sharing a
+    /// load-balancer IP with it did.
+    public var dirtyServices: Set<ObjectKey> { claimants.isEmpty ? services.union(endpoints) : services.union(endpoints).union(claimants) }
 
     public var isEmpty: Bool {
-        services.isEmpty && endpoints.isEmpty && nodes.isEmpty && namespaces.isEmpty && pods.isEmpty
+        services.isEmpty && endpoints.isEmpty && nodes.isEmpty && namespaces.isEmpty && pods.isEmpty && claimants.isEmpty
     }
 }
 
@@ -34,6 +38,7 @@ public struct ClusterStore: Sendable {
     private var nodesBefore: [String: Node?] = [:]
     private var namespacesBefore: [String: Namespace?] = [:]
     private var podsBefore: [ObjectKey: Pod?] = [:]
+    private var claimants: Set<ObjectKey> = []
 
     public init() {}
 
@@ -66,6 +71,8 @@ public struct ClusterStore: Sendable {
             changes.namespaces.insert(key)
         }
         for (key, before) in podsBefore where before != snapshot.pods[key] { changes.pods.insert(key) }
+        changes.claimants = claimants
+        claimants = []
         servicesBefore = [:]
         endpointsBefore = [:]
         nodesBefore = [:]
@@ -83,9 +90,11 @@ public struct ClusterStore: Sendable {
             remember(namespace: namespace.name)
             snapshot.namespaces[namespace.name] = namespace
         case .service(let service):
-            guard snapshot.services[service.key] != service else { return }
+            let old = snapshot.services[service.key]
+            guard old != service else { return }
             remember(service: service.key)
             snapshot.services[service.key] = service
+            updateClaims(service.key, old: old?.loadBalancerIPs ?? [], new: service.loadBalancerIPs)
         case .endpointSlice(let slice):
             guard snapshot.endpointSlice(slice.key) != slice else { return }
             removeEndpointSlice(slice.key)
@@ -115,9 +124,10 @@ public struct ClusterStore: Sendable {
             remember(namespace: key.name)
             snapshot.namespaces[key.name] = nil
         case .service:
-            guard snapshot.services[key] != nil else { return }
+            guard let old = snapshot.services[key] else { return }
             remember(service: key)
             snapshot.services[key] = nil
+            updateClaims(key, old: old.loadBalancerIPs, new: [])
         case .endpointSlice:
             guard snapshot.endpointSlice(key) != nil else { return }
             removeEndpointSlice(key)
@@ -148,6 +158,20 @@ public struct ClusterStore: Sendable {
     }
 
     // MARK: - Remembering the state before the first change
+
+    /// Moves `key`'s load-balancer IP claims from `old` to `new`, and marks every other claimant of
+    /// those IPs for re-planning. O(claimants of those IPs), nothing for Services without LB IPs.
+    private mutating func updateClaims(_ key: ObjectKey, old: [IPAddress], new: [IPAddress]) {
+        guard !old.isEmpty || !new.isEmpty else { return }
+        for ip in old where !new.contains(ip) {
+            snapshot.loadBalancerClaims[ip]?.remove(key)
+            if snapshot.loadBalancerClaims[ip]?.isEmpty == true { snapshot.loadBalancerClaims[ip] = nil }
+        }
+        for ip in new { snapshot.loadBalancerClaims[ip, default: []].insert(key) }
+        for ip in Set(old + new) {
+            for other in snapshot.loadBalancerClaims[ip] ?? [] where other != key { claimants.insert(other) }
+        }
+    }
 
     private mutating func remember(service key: ObjectKey) {
         if servicesBefore.index(forKey: key) == nil { servicesBefore[key] = .some(snapshot.services[key]) }

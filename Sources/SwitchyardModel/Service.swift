@@ -120,6 +120,9 @@ public struct Service: Sendable, Hashable {
     public var publishNotReadyAddresses: Bool
     public var trafficDistribution: TrafficDistribution?
     public var externalName: String?
+    /// `metadata.creationTimestamp`, seconds since 1970 (nil in manifests without one): the older of
+    /// two Services claiming the same load-balancer IP and port keeps it.
+    public var creationTimestamp: Double?
 
     public init(
         namespace: String, name: String, labels: [String: String] = [:], type: ServiceType = .clusterIP,
@@ -129,8 +132,9 @@ public struct Service: Sendable, Hashable {
         sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
         internalTrafficPolicy: TrafficPolicy = .cluster, healthCheckNodePort: Int = 0,
         publishNotReadyAddresses: Bool = false, trafficDistribution: TrafficDistribution? = nil,
-        externalName: String? = nil
+        externalName: String? = nil, creationTimestamp: Double? = nil
     ) {
+        self.creationTimestamp = creationTimestamp
         self.namespace = namespace
         self.name = name
         self.labels = labels
@@ -152,6 +156,22 @@ public struct Service: Sendable, Hashable {
     }
 
     public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
+
+    /// The load-balancer ingress IPs this Service claims (any family, `ipMode: Proxy` included: the
+    /// claim is on the address, whoever delivers to it).
+    public var loadBalancerIPs: [IPAddress] { loadBalancerIngress.compactMap(\.ip) }
+
+    /// Whether this Service wins a load-balancer IP and port it shares with `other`, as Kubernetes
+    /// resolves port conflicts: the older one (by creation time; one without a time counts as newer),
+    /// then the first by namespace/name.
+    public func precedes(_ other: Service) -> Bool {
+        switch (creationTimestamp, other.creationTimestamp) {
+        case let (a?, b?) where a != b: return a < b
+        case (_?, nil): return true
+        case (nil, _?): return false
+        default: return key < other.key
+        }
+    }
 
     /// The `service.kubernetes.io/service-proxy-name` label, when a named proxy owns this Service.
     public var serviceProxyName: String? { labels[WellKnownLabel.serviceProxyName] }

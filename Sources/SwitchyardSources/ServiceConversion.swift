@@ -35,7 +35,8 @@ enum ServiceConversion {
             trafficDistribution: reader.enumValue(
                 spec?["trafficDistribution"], "spec.trafficDistribution", TrafficDistribution.self,
                 allowed: TrafficDistribution.allCases),
-            externalName: reader.string(spec?["externalName"], "spec.externalName").nonEmpty)
+            externalName: reader.string(spec?["externalName"], "spec.externalName").nonEmpty,
+            creationTimestamp: value["metadata"]?["creationTimestamp"]?.stringValue.flatMap(RFC3339.secondsSince1970))
     }
 
     /// `clusterIP` / `clusterIPs`: the first of clusterIPs must be clusterIP; `None` alone means headless.
