@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN = .build/$(CONFIG)/switchyard
 
-.PHONY: all deps build run demo-check test release bench clean
+.PHONY: all deps build run demo-check test release bench fuzz clean
 
 all: build
 
@@ -39,3 +39,11 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+## Fuzzing (issue 15): the DNS message decoder and the manifest loader under libFuzzer, FUZZ_SECONDS each
+## (default 600), starting from the seeds in Fuzz/Corpus (new inputs go to bench-out/fuzz-*, crashes too).
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS = -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+fuzz: deps
+	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS)
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
