@@ -54,7 +54,8 @@ public struct Daemon: Sendable {
             let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
             services.append(.init(
                 service: EventSourceService(
-                    manifests: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval),
+                    manifests: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval,
+                                              observer: { metrics.manifestsLoaded($0) }),
                     output: updatesInput, logger: logger),
                 serviceName: "manifests"))
         }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import SwitchyardSources
 
 /// The daemon's metrics, made through swift-metrics on a Prometheus registry of its own (not the
 /// global bootstrap, so tests can run several daemons). kube-proxy's names where the meaning is the
@@ -26,6 +27,8 @@ public final class DaemonMetrics: Sendable {
     private let dnsReplies: [CoreMetrics.Counter]
     private let dnsDuration: CoreMetrics.Recorder
     private let dnsRefusedConnections: CoreMetrics.Counter
+    private let manifestLoadFailures: CoreMetrics.Counter
+    private let manifestInvalidObjects: CoreMetrics.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -64,6 +67,9 @@ public final class DaemonMetrics: Sendable {
         }
         dnsDuration = CoreMetrics.Recorder(label: Names.dnsDuration, factory: factory)
         dnsRefusedConnections = CoreMetrics.Counter(label: "switchyard_dns_tcp_connections_refused_total", factory: factory)
+        manifestLoadFailures = CoreMetrics.Counter(label: "switchyard_manifest_load_failures_total", factory: factory)
+        manifestInvalidObjects = CoreMetrics.Gauge(label: "switchyard_manifest_invalid_objects", factory: factory)
+        manifestInvalidObjects.record(0)
         for policy in ["internal", "external"] { noLocalEndpoints(policy).record(0) }
         for code in ["200", "503"] {
             _ = CoreMetrics.Counter(label: "kubeproxy_proxy_healthz_total", dimensions: [("code", code)], factory: factory)
@@ -132,6 +138,13 @@ public final class DaemonMetrics: Sendable {
     public func dnsReply(rcode: UInt8, nanoseconds: Int64) {
         dnsReplies[Int(rcode & 0x0f)].increment()
         dnsDuration.record(Double(nanoseconds) / 1e9)
+    }
+
+    /// One load of the manifests: a failed one is counted, and the invalid objects of the latest one
+    /// are the gauge's value.
+    public func manifestsLoaded(_ outcome: ManifestLoadOutcome) {
+        if outcome.failed { manifestLoadFailures.increment() }
+        manifestInvalidObjects.record(Double(outcome.invalidObjects))
     }
 
     /// A DNS-over-TCP connection closed at accept because the server held its maximum.

@@ -28,12 +28,18 @@ public struct ManifestSource: AsyncSequence, Sendable {
     public var loader: ManifestLoader
     /// How often the files are re-read and compared.
     public var pollInterval: Duration
+    /// Told after each load what went wrong (e.g. to count it in metrics).
+    public var observer: (@Sendable (ManifestLoadOutcome) -> Void)?
 
     /// Nothing happens until iteration starts; no task is started here.
-    public init(paths: [String], loader: ManifestLoader = ManifestLoader(), pollInterval: Duration = .milliseconds(500)) {
+    public init(
+        paths: [String], loader: ManifestLoader = ManifestLoader(), pollInterval: Duration = .milliseconds(500),
+        observer: (@Sendable (ManifestLoadOutcome) -> Void)? = nil
+    ) {
         self.paths = paths
         self.loader = loader
         self.pollInterval = pollInterval
+        self.observer = observer
     }
 
     /// A fresh iterator: its first `next()` loads.
@@ -65,6 +71,7 @@ public struct ManifestSource: AsyncSequence, Sendable {
                 lastFiles = files
                 lastProblems = problems
                 let load = source.loader.loadSkippingInvalid(files: files, problems: problems)
+                source.observer?(ManifestLoadOutcome(failed: !load.problems.isEmpty, invalidObjects: load.invalidObjects.count))
                 guard load.problems.isEmpty else {
                     throw ManifestError(problems: load.problems + load.invalidObjects.flatMap(\.problems))
                 }
@@ -83,6 +90,7 @@ public struct ManifestSource: AsyncSequence, Sendable {
                 lastFiles = files
                 lastProblems = problems
                 let load = source.loader.loadSkippingInvalid(files: files, problems: problems)
+                source.observer?(ManifestLoadOutcome(failed: !load.problems.isEmpty, invalidObjects: load.invalidObjects.count))
                 guard load.problems.isEmpty else {
                     source.loader.logger.error("manifests changed but do not load; keeping the previous state", metadata: [
                         "problems": "\(load.problems.count)",
@@ -111,5 +119,18 @@ public struct ManifestSource: AsyncSequence, Sendable {
                 ])
             }
         }
+    }
+}
+
+/// What one load of the manifests came to, for metrics.
+public struct ManifestLoadOutcome: Sendable, Hashable {
+    /// A file could not be loaded (I/O, syntax, …): nothing of this load was applied.
+    public var failed: Bool
+    /// Objects left out or kept at their previous version (``ManifestSource/Iterator/invalidObjects``).
+    public var invalidObjects: Int
+
+    public init(failed: Bool, invalidObjects: Int) {
+        self.failed = failed
+        self.invalidObjects = invalidObjects
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchyardModel
 import SwitchyardSources
+import Synchronization
 import Testing
 
 /// Collects what a `ManifestSource` yields, for a test to wait on.
@@ -129,10 +130,13 @@ struct ReloadTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try write(webService(port: 0), dir + "/web.yaml")
         try write(namespace("default"), dir + "/ns.yaml")
-        var iterator = ManifestSource(paths: [dir], loader: quietLoader).makeAsyncIterator()
+        let outcomes = Mutex<[ManifestLoadOutcome]>([])
+        var iterator = ManifestSource(paths: [dir], loader: quietLoader, observer: { outcome in outcomes.withLock { $0.append(outcome) } })
+            .makeAsyncIterator()
         let first = try await iterator.next()
         #expect(first == [.added(.namespace(Namespace(name: "default")))])
         #expect(iterator.invalidObjects == ["Service default/web"])
+        #expect(outcomes.withLock { $0 } == [ManifestLoadOutcome(failed: false, invalidObjects: 1)], "what the daemon's metrics are told")
     }
 
     @Test("a first load with a file that does not parse throws every problem")
