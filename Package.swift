@@ -36,9 +36,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
-        // The operating-system layer: entering a network namespace, running a program, malloc tuning.
+        // The operating-system layer: entering a network namespace, running a program, malloc tuning,
+        // descriptor limits and connection caps.
         .systemLibrary(name: "CSwitchyardSystem"),
-        .target(name: "SwitchyardSystem", dependencies: ["CSwitchyardSystem"]),
+        .target(name: "SwitchyardSystem", dependencies: ["CSwitchyardSystem", .product(name: "NIOCore", package: "swift-nio")]),
         // Slim Sendable values and the ClusterStore. No I/O.
         .target(
             name: "SwitchyardModel",

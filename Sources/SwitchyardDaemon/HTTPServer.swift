@@ -74,9 +74,12 @@ public final class HTTPServer: Sendable {
 
     private static func bootstrap(group: any EventLoopGroup, responder: @escaping HTTPRequestResponder, limits: HTTPServerLimits) -> ServerBootstrap {
         let open = ConnectionLimit(limit: limits.maxConnections)
-        // NIO's ServerBootstrap backs off accepting on EMFILE/ENFILE by itself (AcceptBackoffHandler).
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // Out of descriptors (EMFILE), accepting again at once spins a core: pause a second.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler()) }
+            }
             .childChannelInitializer { channel in
                 guard open.admit() else { return channel.close() }
                 channel.closeFuture.whenComplete { _ in open.release() }

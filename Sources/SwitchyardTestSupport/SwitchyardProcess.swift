@@ -48,6 +48,9 @@ public final class SwitchyardProcess: Sendable {
         try process.run()
     }
 
+    /// The process id (for `prlimit --pid`, `/proc/PID/stat`).
+    public var pid: Int32 { process.processIdentifier }
+
     /// Everything the process has written so far.
     public var log: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
