@@ -22,7 +22,7 @@ public struct ZoneChanges: Sendable, Hashable {
                 if let owner = before.endpointSliceOwners[slice.key] { services.insert(owner) }
             case .pod(let pod): pods.insert(pod.key)
             case .namespace(let namespace): namespaces.insert(namespace.name)
-            case .node: break
+            case .node, .serviceCIDR: break
             }
         }
     }

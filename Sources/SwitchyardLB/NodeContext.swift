@@ -12,26 +12,48 @@ public struct NodeContext: Sendable, Hashable {
     /// The addresses that accept NodePort traffic, resolved from `--nodeport-addresses`; sorted,
     /// without duplicates, without loopback unless a configured prefix asked for it.
     public var nodePortAddresses: [IPAddress]
+    /// The ClusterIP ranges: `--service-cidr` and the cluster's ServiceCIDR objects, sorted, without
+    /// duplicates. Traffic to an address inside that no Service holds is dropped.
+    public var serviceCIDRs: [CIDR]
 
-    public init(name: String, zone: String? = nil, primaryIPs: [IPAddress] = [], nodePortAddresses: [IPAddress] = []) {
+    public init(name: String, zone: String? = nil, primaryIPs: [IPAddress] = [], nodePortAddresses: [IPAddress] = [],
+                serviceCIDRs: [CIDR] = []) {
         self.name = name
         self.zone = zone
         self.primaryIPs = primaryIPs
         self.nodePortAddresses = nodePortAddresses
+        self.serviceCIDRs = serviceCIDRs
     }
 
     /// Resolves the context from the configuration and this node's Node object (nil when unknown).
-    public init(config: ProxyConfig, node: Node?) {
+    public init(config: ProxyConfig, node: Node?, serviceCIDRs: [CIDR] = []) {
         let primary = node?.primaryIPs ?? []
         self.init(
             name: config.nodeName, zone: node?.zone, primaryIPs: primary,
-            nodePortAddresses: Self.resolve(config.nodePortAddresses, primaryIPs: primary, hostAddresses: config.hostAddresses)
+            nodePortAddresses: Self.resolve(config.nodePortAddresses, primaryIPs: primary, hostAddresses: config.hostAddresses),
+            serviceCIDRs: Self.outermost(config.serviceCIDRs + serviceCIDRs)
         )
     }
 
-    /// Resolves the context from a snapshot: the Node named ``ProxyConfig/nodeName``.
+    /// Resolves the context from a snapshot: the Node named ``ProxyConfig/nodeName`` and the
+    /// ServiceCIDR objects.
     public init(config: ProxyConfig, snapshot: ClusterSnapshot) {
-        self.init(config: config, node: snapshot.nodes[config.nodeName])
+        self.init(config: config, node: snapshot.nodes[config.nodeName],
+                  serviceCIDRs: snapshot.serviceCIDRs.isEmpty ? [] : snapshot.serviceCIDRs.values.flatMap(\.cidrs))
+    }
+
+    /// `ranges` sorted, without any range inside another (an interval set refuses overlaps; aligned
+    /// prefixes either nest or are disjoint).
+    static func outermost(_ ranges: [CIDR]) -> [CIDR] {
+        let sorted = uniqueSorted(ranges)
+        return sorted.filter { range in
+            !sorted.contains { other in other != range && other.prefixLength <= range.prefixLength && other.contains(range.address) }
+        }
+    }
+
+    /// The ClusterIP ranges of one family (one nft table).
+    public func serviceCIDRs(of family: IPFamily) -> [CIDR] {
+        serviceCIDRs.filter { $0.family == family }
     }
 
     /// NodePort addresses of one family (one nft table).

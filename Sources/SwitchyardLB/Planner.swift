@@ -112,11 +112,11 @@ public enum Planner {
     /// Re-plans only what `changes` touched: each dirty Service (``ClusterChanges/dirtyServices``) gets
     /// its new plans, or an empty list when it is gone or no longer proxied. O(changed services).
     ///
-    /// When this node's own Node object changed (zone or addresses), every plan may change, so this
-    /// falls back to a full re-plan and says so with ``PlanUpdate/isFull``.
+    /// When this node's own Node object changed (zone or addresses) or a ServiceCIDR did, every plan
+    /// may change, so this falls back to a full re-plan and says so with ``PlanUpdate/isFull``.
     public static func plan(changes: ClusterChanges, snapshot: ClusterSnapshot, config: ProxyConfig) -> PlanUpdate {
         let context = NodeContext(config: config, snapshot: snapshot)
-        if changes.nodes.contains(config.nodeName) {
+        if changes.nodes.contains(config.nodeName) || !changes.serviceCIDRs.isEmpty {
             return PlanUpdate(node: context, isFull: true, services: plan(snapshot: snapshot, config: config).services)
         }
         return PlanUpdate(

@@ -137,11 +137,6 @@ public struct ProxyConfig: Sendable, Hashable {
     /// `1 << masqueradeBit`, e.g. `0x4000`.
     public var masqueradeMark: UInt32 { UInt32(1) << UInt32(clamping: masqueradeBit) }
 
-    /// The service CIDRs of one family.
-    public func serviceCIDRs(of family: IPFamily) -> [CIDR] {
-        serviceCIDRs.filter { $0.family == family }
-    }
-
     /// The cluster CIDRs of one family (local-traffic detection per table).
     public func clusterCIDRs(of family: IPFamily) -> [CIDR] {
         clusterCIDRs.filter { $0.family == family }

@@ -5,6 +5,7 @@ public enum ResourceKind: String, Sendable, Hashable, CaseIterable {
     case endpointSlice = "EndpointSlice"
     case pod = "Pod"
     case node = "Node"
+    case serviceCIDR = "ServiceCIDR"
 }
 
 /// Any object Switchyard follows, as its slim model value.
@@ -14,6 +15,7 @@ public enum ClusterObject: Sendable, Hashable {
     case endpointSlice(EndpointSlice)
     case pod(Pod)
     case node(Node)
+    case serviceCIDR(ServiceCIDR)
 
     public var kind: ResourceKind {
         switch self {
@@ -22,10 +24,11 @@ public enum ClusterObject: Sendable, Hashable {
         case .endpointSlice: .endpointSlice
         case .pod: .pod
         case .node: .node
+        case .serviceCIDR: .serviceCIDR
         }
     }
 
-    /// `namespace/name`; cluster-scoped objects (Namespace, Node) have an empty namespace.
+    /// `namespace/name`; cluster-scoped objects (Namespace, Node, ServiceCIDR) have an empty namespace.
     public var key: ObjectKey {
         switch self {
         case .namespace(let o): o.key
@@ -33,6 +36,7 @@ public enum ClusterObject: Sendable, Hashable {
         case .endpointSlice(let o): o.key
         case .pod(let o): o.key
         case .node(let o): o.key
+        case .serviceCIDR(let o): o.key
         }
     }
 }

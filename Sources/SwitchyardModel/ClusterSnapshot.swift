@@ -14,6 +14,8 @@ public struct ClusterSnapshot: Sendable {
     public internal(set) var unownedEndpointSlices: TreeDictionary<ObjectKey, EndpointSlice> = [:]
     public internal(set) var pods: TreeDictionary<ObjectKey, Pod> = [:]
     public internal(set) var nodes: TreeDictionary<String, Node> = [:]
+    /// ServiceCIDR objects by name (the API's ClusterIP ranges).
+    public internal(set) var serviceCIDRs: TreeDictionary<String, ServiceCIDR> = [:]
     /// The Services claiming each load-balancer IP (``Service/loadBalancerIPs``): two claiming the
     /// same IP and port are resolved by ``Service/precedes(_:)``, and a change to one re-plans the others.
     public internal(set) var loadBalancerClaims: TreeDictionary<IPAddress, Set<ObjectKey>> = [:]
@@ -41,6 +43,7 @@ public struct ClusterSnapshot: Sendable {
         case .endpointSlice: endpointSlice(key).map(ClusterObject.endpointSlice)
         case .pod: pods[key].map(ClusterObject.pod)
         case .node: nodes[key.name].map(ClusterObject.node)
+        case .serviceCIDR: serviceCIDRs[key.name].map(ClusterObject.serviceCIDR)
         }
     }
 
@@ -51,6 +54,7 @@ public struct ClusterSnapshot: Sendable {
             + allEndpointSlices.map(ClusterObject.endpointSlice)
             + pods.values.sorted { $0.key < $1.key }.map(ClusterObject.pod)
             + nodes.values.sorted { $0.name < $1.name }.map(ClusterObject.node)
+            + serviceCIDRs.values.sorted { $0.name < $1.name }.map(ClusterObject.serviceCIDR)
     }
 
     /// Looks a slice up by its own key.

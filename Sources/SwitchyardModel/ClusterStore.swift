@@ -13,6 +13,8 @@ public struct ClusterChanges: Sendable, Hashable {
     public var nodes: Set<String> = []
     public var namespaces: Set<String> = []
     public var pods: Set<ObjectKey> = []
+    /// ServiceCIDR objects added, changed or deleted (they change every plan's node context).
+    public var serviceCIDRs: Set<String> = []
 
     public init() {}
 
@@ -22,6 +24,7 @@ public struct ClusterChanges: Sendable, Hashable {
 
     public var isEmpty: Bool {
         services.isEmpty && endpoints.isEmpty && nodes.isEmpty && namespaces.isEmpty && pods.isEmpty && claimants.isEmpty
+            && serviceCIDRs.isEmpty
     }
 }
 
@@ -39,6 +42,7 @@ public struct ClusterStore: Sendable {
     private var namespacesBefore: [String: Namespace?] = [:]
     private var podsBefore: [ObjectKey: Pod?] = [:]
     private var claimants: Set<ObjectKey> = []
+    private var serviceCIDRsBefore: [String: ServiceCIDR?] = [:]
 
     public init() {}
 
@@ -73,6 +77,8 @@ public struct ClusterStore: Sendable {
         for (key, before) in podsBefore where before != snapshot.pods[key] { changes.pods.insert(key) }
         changes.claimants = claimants
         claimants = []
+        for (name, before) in serviceCIDRsBefore where before != snapshot.serviceCIDRs[name] { changes.serviceCIDRs.insert(name) }
+        serviceCIDRsBefore = [:]
         servicesBefore = [:]
         endpointsBefore = [:]
         nodesBefore = [:]
@@ -113,6 +119,10 @@ public struct ClusterStore: Sendable {
             guard snapshot.nodes[node.name] != node else { return }
             remember(node: node.name)
             snapshot.nodes[node.name] = node
+        case .serviceCIDR(let range):
+            guard snapshot.serviceCIDRs[range.name] != range else { return }
+            if serviceCIDRsBefore.index(forKey: range.name) == nil { serviceCIDRsBefore[range.name] = .some(snapshot.serviceCIDRs[range.name]) }
+            snapshot.serviceCIDRs[range.name] = range
         }
         snapshot.generation &+= 1
     }
@@ -139,6 +149,10 @@ public struct ClusterStore: Sendable {
             guard snapshot.nodes[key.name] != nil else { return }
             remember(node: key.name)
             snapshot.nodes[key.name] = nil
+        case .serviceCIDR:
+            guard snapshot.serviceCIDRs[key.name] != nil else { return }
+            if serviceCIDRsBefore.index(forKey: key.name) == nil { serviceCIDRsBefore[key.name] = .some(snapshot.serviceCIDRs[key.name]) }
+            snapshot.serviceCIDRs[key.name] = nil
         }
         snapshot.generation &+= 1
     }

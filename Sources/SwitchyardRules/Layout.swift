@@ -201,7 +201,7 @@ struct FamilyLayout: Sendable {
             NamedSet(table, Layout.firewallAllow, key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval],
                      comment: "LB frontend . allowed source"),
         ]
-        if !config.serviceCIDRs(of: ipFamily).isEmpty {
+        if !node.serviceCIDRs(of: ipFamily).isEmpty {
             // Where ClusterIPs come from: an address inside that no Service holds is dropped.
             sets.append(NamedSet(table, Layout.serviceCIDRs, key: .types([addressType]), flags: [.interval], comment: "ClusterIP ranges"))
         }
@@ -253,7 +253,7 @@ struct FamilyLayout: Sendable {
             add(Layout.endpointsChain, guardFor(kind) + [.inSet(key(kind), DispatchNames.noEndpoints(kind, reject: true)), .goto(Layout.rejectChain)])
         }
         add(Layout.endpointsChain, [.inSet(daddr, Layout.clusterIPs), .goto(Layout.rejectChain)], "unserved ClusterIP port")
-        if !config.serviceCIDRs(of: ipFamily).isEmpty {
+        if !node.serviceCIDRs(of: ipFamily).isEmpty {
             add(Layout.endpointsChain, [.inSet(daddr, Layout.serviceCIDRs), .verdict(.drop)], "unallocated ClusterIP")
         }
 
@@ -310,8 +310,8 @@ struct FamilyLayout: Sendable {
         for set in sets(tables) { ruleset.add(set) }
         ruleset.add(Elements(table, Layout.nodePortIPs, node.nodePortAddresses(of: ipFamily).map { Element([.address(Address($0))]) }))
         ruleset.add(Elements(table, Layout.clusterCIDRs, config.clusterCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
-        if !config.serviceCIDRs(of: ipFamily).isEmpty {
-            ruleset.add(Elements(table, Layout.serviceCIDRs, config.serviceCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
+        if !node.serviceCIDRs(of: ipFamily).isEmpty {
+            ruleset.add(Elements(table, Layout.serviceCIDRs, node.serviceCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
         }
         for base in Layout.baseChains {
             ruleset.add(Chain(table, base.name, base: base.spec))

@@ -7,6 +7,13 @@ enum ClusterScopedConversion {
         return Namespace(name: meta.name, labels: meta.labels)
     }
 
+    /// `networking.k8s.io/v1` ServiceCIDR: its name and `spec.cidrs`.
+    static func serviceCIDR(_ value: APIValue, _ reader: inout FieldReader) -> ServiceCIDR? {
+        let meta = ObjectMetadata.read(value, namespaced: false, &reader)
+        let spec = reader.mapping(value["spec"], "spec")
+        return ServiceCIDR(name: meta.name, cidrs: reader.cidrs(spec?["cidrs"], "spec.cidrs"))
+    }
+
     static func node(_ value: APIValue, _ reader: inout FieldReader) -> Node? {
         let meta = ObjectMetadata.read(value, namespaced: false, &reader)
         let spec = reader.mapping(value["spec"], "spec")

@@ -20,6 +20,8 @@ public struct ClusterSummary: Sendable, Hashable, CustomStringConvertible {
     public var terminatingEndpoints = 0
     /// Pods, and below per phase (`Unknown` when none is given).
     public var pods = 0
+    /// The ranges of ServiceCIDR objects.
+    public var serviceCIDRs: [CIDR] = []
     public var podsByPhase: [String: Int] = [:]
 
     /// Counts `objects`.
@@ -28,6 +30,7 @@ public struct ClusterSummary: Sendable, Hashable, CustomStringConvertible {
             switch object {
             case .namespace(let namespace): namespaces.append(namespace.name)
             case .node(let node): nodes.append(node.name)
+            case .serviceCIDR(let range): serviceCIDRs += range.cidrs
             case .service(let service):
                 servicesByType[service.type, default: 0] += 1
                 if service.isHeadless { headlessServices += 1 }

@@ -28,6 +28,7 @@ public struct ObjectConverter: Sendable {
         "Pod": ("v1", .pod),
         "Node": ("v1", .node),
         "EndpointSlice": ("discovery.k8s.io/v1", .endpointSlice),
+        "ServiceCIDR": ("networking.k8s.io/v1", .serviceCIDR),
     ]
 
     /// Converts and validates one object. Every problem found is reported, not only the first.
@@ -61,6 +62,7 @@ public struct ObjectConverter: Sendable {
         case .endpointSlice: EndpointSliceConversion.endpointSlice(value, &reader).map(ClusterObject.endpointSlice)
         case .pod: PodConversion.pod(value, &reader).map(ClusterObject.pod)
         case .node: ClusterScopedConversion.node(value, &reader).map(ClusterObject.node)
+        case .serviceCIDR: ClusterScopedConversion.serviceCIDR(value, &reader).map(ClusterObject.serviceCIDR)
         }
         var problems = reader.log.problems
         if let object { problems += validator.validate(object) }
@@ -88,7 +90,7 @@ public struct ObjectConverter: Sendable {
     static func describe(kind: ResourceKind, _ value: APIValue) -> String {
         let name = value["metadata"]?["name"]?.stringValue ?? "<unnamed>"
         switch kind {
-        case .namespace, .node:
+        case .namespace, .node, .serviceCIDR:
             return "\(kind.rawValue) \(name)"
         case .service, .endpointSlice, .pod:
             let namespace = value["metadata"]?["namespace"]?.stringValue ?? "default"

@@ -25,6 +25,12 @@ public struct ObjectValidator: Sendable {
             validate(service, &log)
         case .endpointSlice(let slice):
             validate(slice, &log)
+        case .serviceCIDR(let range):
+            checkName(DNSName.subdomainProblem, range.name, &log)
+            if range.cidrs.isEmpty { log.add("spec.cidrs", "needs at least one CIDR") }
+            if range.cidrs.count > 2 || Set(range.cidrs.map(\.family)).count < range.cidrs.count {
+                log.add("spec.cidrs", "holds at most one CIDR per IP family")
+            }
         }
         return log.problems
     }

@@ -31,6 +31,11 @@ struct FakeObject: Sendable, Hashable {
                    rest: "\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}")
     }
 
+    static func serviceCIDR(_ name: String, cidrs: [String]) -> FakeObject {
+        FakeObject(path: "/apis/networking.k8s.io/v1/servicecidrs", apiVersion: "networking.k8s.io/v1", kind: "ServiceCIDR", name: name,
+                   rest: "\"spec\":{\"cidrs\":[\(cidrs.map { "\"\($0)\"" }.joined(separator: ","))]}")
+    }
+
     static func node(_ name: String, ip: String) -> FakeObject {
         FakeObject(path: "/api/v1/nodes", apiVersion: "v1", kind: "Node", name: name,
                    labels: ["kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "zone-a"],
@@ -71,6 +76,7 @@ struct FakeObject: Sendable, Hashable {
         case "/api/v1/nodes": ("v1", "NodeList")
         case "/api/v1/services": ("v1", "ServiceList")
         case "/api/v1/pods": ("v1", "PodList")
+        case "/apis/networking.k8s.io/v1/servicecidrs": ("networking.k8s.io/v1", "ServiceCIDRList")
         default: ("discovery.k8s.io/v1", "EndpointSliceList")
         }
     }

@@ -59,9 +59,31 @@ struct KubernetesSourceTests {
         #expect(slices.allSatisfy { $0.query["labelSelector"] == nil })
         #expect(requests.filter { $0.path == "/api/v1/nodes" }.allSatisfy { $0.query["fieldSelector"] == "metadata.name=node-a" })
         let watches = requests.filter(\.isWatch)
-        #expect(Set(watches.map(\.path)).count == 5)
+        #expect(Set(watches.map(\.path)).count == Self.resources.count)
         #expect(watches.allSatisfy { $0.query["allowWatchBookmarks"] == "true" && $0.query["timeoutSeconds"] == "30" })
         #expect(watches.allSatisfy { $0.query["resourceVersion"] == "1011" }, "watch from the list's resourceVersion")
+    }
+
+    @Test("ServiceCIDRs are followed; where they are forbidden (or not served) the rest syncs without them (issue 15, item 7)")
+    func serviceCIDRs() async throws {
+        let server = try await Self.seeded()
+        defer { Task { await server.stop() } }
+        server.put(.serviceCIDR("kubernetes", cidrs: ["10.96.0.0/12", "fd00:96::/108"]))
+        try await withSource(server) { recorder, _ in
+            #expect(await recorder.wait { $0.batches.count >= 1 })
+            #expect((recorder.batches.first ?? []).contains(.added(.serviceCIDR(ServiceCIDR(
+                name: "kubernetes", cidrs: [CIDR("10.96.0.0/12")!, CIDR("fd00:96::/108")!])))))
+        }
+
+        let refusing = try await Self.seeded()
+        defer { Task { await refusing.stop() } }
+        refusing.forbid("/apis/networking.k8s.io/v1/servicecidrs", times: 1000)
+        let log = LogCapture()
+        try await withSource(refusing, log: log) { recorder, _ in
+            #expect(await recorder.wait { $0.batches.count >= 1 }, "the first batch does not wait for a forbidden optional collection")
+            #expect((recorder.batches.first ?? []).contains { Recorder.identity($0.object) == "Service default/web" })
+            #expect(log.contains("collection unavailable; going on without it"))
+        }
     }
 
     @Test("updates flow: added, modified and deleted objects reach the consumer as single changes")
@@ -70,7 +92,7 @@ struct KubernetesSourceTests {
         defer { Task { await server.stop() } }
         try await withSource(server) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 })
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.put(.service("default", "api", clusterIP: "10.96.0.20"))
             server.put(.endpointSlice("default", "web-abc", service: "web", addresses: ["10.244.1.5"]))
             server.delete(.pod("default", "web-1", ip: "10.244.1.5"))
@@ -87,14 +109,14 @@ struct KubernetesSourceTests {
         let server = try await Self.seeded()
         defer { Task { await server.stop() } }
         try await withSource(server) { recorder, _ in
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.put(.namespace("team-a"))  // rv 1012, only the namespace watch sees it
             if bookmark { server.bookmark() }
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
             try await Task.sleep(for: .milliseconds(50))
             let before = server.requests.count
             server.endWatches()
-            #expect(await recorder.wait { _ in server.openWatches == 5 && server.requests.count >= before + 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count && server.requests.count >= before + Self.resources.count })
             let resumed = server.requests.dropFirst(before).filter { $0.isWatch && $0.path == "/api/v1/services" }
             #expect(resumed.first?.query["resourceVersion"] == (bookmark ? "1012" : "1011"))
         }
@@ -107,14 +129,14 @@ struct KubernetesSourceTests {
         server.setExpiryStyle(style)
         let log = LogCapture()
         try await withSource(server, log: log, configure: { $0.initialBackoff = .milliseconds(150) }) { recorder, _ in
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.dropWatches()
             server.compact()
             server.put(.service("default", "api", clusterIP: "10.96.0.20"))
             server.delete(.service("kube-system", "kube-dns", clusterIP: "10.96.0.53"))
             server.put(.service("default", "web", clusterIP: "10.96.0.10"))  // same content, new resourceVersion
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             let later = recorder.batches.dropFirst().flatMap { $0 }
             #expect(later.map(Self.describe) == ["added Service default/api", "deleted Service kube-system/kube-dns"])
             #expect(recorder.violations.isEmpty)
@@ -129,7 +151,7 @@ struct KubernetesSourceTests {
         defer { Task { await server.stop() } }
         let log = LogCapture()
         try await withSource(server, log: log, configure: { $0.initialBackoff = .milliseconds(150) }) { recorder, _ in
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             // Restored from a backup: one Service is gone, another appeared, and the version went back.
             let kept = server.objects.filter { !($0.kind == "Service" && $0.name == "kube-dns") }
             server.restore(to: 900, objects: kept + [.service("default", "restored", clusterIP: "10.96.0.77")])
@@ -148,14 +170,14 @@ struct KubernetesSourceTests {
         defer { Task { await server.stop() } }
         let log = LogCapture()
         try await withSource(server, log: log) { recorder, _ in
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.put(.service("default", "api", clusterIP: "10.96.0.20"))
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
             let lists = server.requests.filter { !$0.isWatch }.count
             server.dropWatches()
             server.put(.endpointSlice("default", "api-1", service: "api", addresses: ["10.244.2.1"]))
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             #expect(server.requests.filter { !$0.isWatch }.count == lists, "no relist")
             let resumed = server.requests.filter { $0.isWatch && $0.path == "/api/v1/services" }.last
             #expect(resumed?.query["resourceVersion"] == "1012")
@@ -170,7 +192,7 @@ struct KubernetesSourceTests {
         defer { Task { await server.stop() } }
         let log = LogCapture()
         try await withSource(server, log: log) { recorder, _ in
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.put(silently: .service("default", "web", clusterIP: "10.96.0.11"))
             server.inject(line: "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Service\",", path: "/api/v1/services")
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
@@ -220,14 +242,14 @@ struct KubernetesSourceTests {
         let connection = KubernetesConnection(server: server.url, credentials: .tokenFile(tokenFile))
         try await withSource(server, connection: connection) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 })
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             try "token-2\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
             server.requireToken("token-2")
             let before = server.requests.count
             server.endWatches()
             server.put(.service("default", "api", clusterIP: "10.96.0.20"))
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             let after = server.requests.dropFirst(before)
             #expect(!after.isEmpty && after.allSatisfy { $0.authorization == "Bearer token-2" })
         }
@@ -273,7 +295,7 @@ struct KubernetesSourceTests {
         let log = LogCapture()
         try await withSource(server, connection: connection, log: log) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 })
-            #expect(await recorder.wait { _ in server.openWatches == 5 })
+            #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
             server.put(.service("default", "api", clusterIP: "10.96.0.20"))
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
         }

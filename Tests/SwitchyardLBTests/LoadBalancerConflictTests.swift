@@ -66,3 +66,24 @@ struct LoadBalancerConflictTests {
         #expect(update.services[older.key] == [])
     }
 }
+
+@Suite("ServiceCIDR objects give the ClusterIP ranges (issue 15, item 7)")
+struct ServiceCIDRPlanTests {
+    @Test("the node context holds --service-cidr and the ServiceCIDR objects, nested ranges folded; a change re-plans everything")
+    func ranges() {
+        var config = ProxyConfig(nodeName: "node-1")
+        config.serviceCIDRs = [CIDR("10.96.0.0/12")!]
+        var store = ClusterStore()
+        store.apply([.added(.serviceCIDR(ServiceCIDR(name: "kubernetes", cidrs: [CIDR("10.96.0.0/16")!, CIDR("fd00:96::/108")!]))),
+                     .added(.serviceCIDR(ServiceCIDR(name: "extra", cidrs: [CIDR("10.200.0.0/16")!])))])
+        let plan = Planner.plan(snapshot: store.snapshot, config: config)
+        #expect(plan.node.serviceCIDRs == [CIDR("10.96.0.0/12")!, CIDR("10.200.0.0/16")!, CIDR("fd00:96::/108")!])
+        _ = store.takeChanges()
+        store.apply(.deleted(.serviceCIDR(ServiceCIDR(name: "extra", cidrs: []))))
+        let changes = store.takeChanges()
+        #expect(changes.serviceCIDRs == ["extra"])
+        let update = Planner.plan(changes: changes, snapshot: store.snapshot, config: config)
+        #expect(update.isFull)
+        #expect(update.node.serviceCIDRs == [CIDR("10.96.0.0/12")!, CIDR("fd00:96::/108")!])
+    }
+}

@@ -51,12 +51,13 @@ granted = {(group, resource, verb) for rule in role["rules"] for group in rule["
            for resource in rule["resources"] for verb in rule["verbs"]}
 needed = [("", r, v) for r in ["services", "pods", "namespaces", "nodes"] for v in ["list", "watch"]]
 needed += [("discovery.k8s.io", "endpointslices", v) for v in ["list", "watch"]] + [("", "nodes", "get")]
+needed += [("networking.k8s.io", "servicecidrs", v) for v in ["list", "watch"]]
 missing = [n for n in needed if n not in granted]
 assert not missing, f"00-rbac.yaml: the ClusterRole lacks {missing}"
 
 config = yaml.safe_load(next(doc for _, doc in docs if doc["kind"] == "ConfigMap")["data"]["config.yaml"])
 known = {"apiVersion", "kind", "mode", "syncPeriod", "minSyncPeriod", "clusterCIDR", "nodePortAddresses", "masqueradeBit",
-         "masqueradeAll", "hostnameOverride", "healthzBindAddress", "metricsBindAddress", "nftables", "dispatch", "dns"}
+         "masqueradeAll", "hostnameOverride", "serviceCIDR", "healthzBindAddress", "metricsBindAddress", "nftables", "dispatch", "dns"}
 unknown = set(config) - known
 assert not unknown, f"10-config.yaml: config.yaml fields switchyard does not read: {sorted(unknown)}"
 assert config["kind"] == "KubeProxyConfiguration" and config["mode"] == "nftables"

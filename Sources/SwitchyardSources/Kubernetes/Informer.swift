@@ -58,6 +58,19 @@ struct Informer: Sendable {
                     backoff.reset()
                 } catch {
                     if Task.isCancelled { return }
+                    if resource.isOptional, case .status(_, _, let status) = error as? KubernetesAPIError, [403, 404].contains(status.code) {
+                        // Not served or not allowed: synced as empty, so nothing waits for it; the
+                        // features that need it do without, and it is asked for again now and then.
+                        if !synced {
+                            logger.warning("collection unavailable; going on without it", metadata: [
+                                "status": "\(status.code) \(status.reason)", "retryIn": "\(settings.maximumBackoff)",
+                            ])
+                            synced = true
+                            send(.synced(resource.kind, []))
+                        }
+                        try? await Task.sleep(for: settings.maximumBackoff)
+                        continue
+                    }
                     let delay = backoff.next()
                     logger.error("list failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
                     try? await Task.sleep(for: delay)
@@ -231,7 +244,7 @@ struct Informer: Sendable {
     func key(of value: APIValue) -> ObjectKey? {
         guard let name = value["metadata"]?["name"]?.stringValue, !name.isEmpty else { return nil }
         switch resource.kind {
-        case .namespace, .node: return ObjectKey(namespace: "", name: name)
+        case .namespace, .node, .serviceCIDR: return ObjectKey(namespace: "", name: name)
         case .service, .endpointSlice, .pod:
             return ObjectKey(namespace: value["metadata"]?["namespace"]?.stringValue.nonEmpty ?? "default", name: name)
         }

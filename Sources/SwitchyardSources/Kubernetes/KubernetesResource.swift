@@ -9,12 +9,16 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     public var labelSelector: String?
     /// `fieldSelector` query parameter, if any.
     public var fieldSelector: String?
+    /// The collection may be missing (an older API server: 404) or forbidden (RBAC: 403): then it
+    /// counts as synced and empty, the features that need it do without, and it is listed again later.
+    public var isOptional: Bool
 
-    public init(kind: ResourceKind, path: String, labelSelector: String? = nil, fieldSelector: String? = nil) {
+    public init(kind: ResourceKind, path: String, labelSelector: String? = nil, fieldSelector: String? = nil, isOptional: Bool = false) {
         self.kind = kind
         self.path = path
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
+        self.isOptional = isOptional
     }
 
     /// Namespaces, all of them (DNS answers NODATA vs NXDOMAIN for `<ns>.svc`).
@@ -28,6 +32,11 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     /// Pods that may still hold their IP (not Succeeded, not Failed), for DNS pod records.
     public static let pods = KubernetesResource(
         kind: .pod, path: "/api/v1/pods", fieldSelector: "status.phase!=Succeeded,status.phase!=Failed")
+
+    /// ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33): the ClusterIP ranges, for the drop of
+    /// unallocated addresses. Optional: older clusters do not serve it.
+    public static let serviceCIDRs = KubernetesResource(
+        kind: .serviceCIDR, path: "/apis/networking.k8s.io/v1/servicecidrs", isOptional: true)
 
     /// This node's Node object only (`metadata.name=NAME`), or every node when `name` is nil.
     public static func nodes(named name: String?) -> KubernetesResource {

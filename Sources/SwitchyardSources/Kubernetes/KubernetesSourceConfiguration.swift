@@ -50,7 +50,7 @@ extension KubernetesSource {
         public var resources: [KubernetesResource] {
             var resources: [KubernetesResource] = [
                 .namespaces, .nodes(named: nodeName),
-                .services, .endpointSlices,
+                .services, .endpointSlices, .serviceCIDRs,
             ]
             if watchPods { resources.append(.pods) }
             return resources
