@@ -13,8 +13,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
-        .executableTarget(name: "FuzzDNSMessage", dependencies: [.product(name: "SwitchyardDNS", package: root)]),
-        .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "SwitchyardSources", package: root)]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzDNSMessage", dependencies: ["FuzzDriver", .product(name: "SwitchyardDNS", package: root)]),
+        .executableTarget(name: "FuzzManifest", dependencies: ["FuzzDriver", .product(name: "SwitchyardSources", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )
