@@ -26,9 +26,14 @@ public final class HealthState: Sendable {
         public var lastError: String?
     }
 
+    /// Nothing is programmed yet at creation: the cluster's state is pending from the start, so a
+    /// first sync that does not come within `timeout` (a source that never syncs, a kernel that
+    /// refuses) turns /healthz to 503 instead of leaving it at 200 all along.
     public init(timeout: Double, now: @escaping @Sendable () -> Double) {
         self.timeout = timeout
         self.now = now
+        let start = now()
+        state.withLock { $0.oldestPending = start }
     }
 
     /// Changes arrived that are not programmed yet (kube-proxy's `QueuedUpdate`).

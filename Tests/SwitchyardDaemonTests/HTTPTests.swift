@@ -28,6 +28,17 @@ func fetchBlocking(_ url: String) throws -> (status: Int, headers: String, body:
 
 @Suite("HTTP: /healthz, /livez, /metrics and health-check node ports")
 struct HTTPTests {
+    @Test("without a first sync within 2 × sync period, /healthz turns 503 (a source that never syncs no longer looks healthy)")
+    func noFirstSync() {
+        let clock = TestWallClock()
+        let health = HealthState(timeout: 60, now: clock.now)
+        #expect(health.isHealthy, "starting up")
+        clock.advance(61)
+        #expect(!health.isHealthy, "no rule programmed for longer than the timeout")
+        health.updated()
+        #expect(health.isHealthy)
+    }
+
     @Test("/healthz and /livez answer 200 with kube-proxy's JSON, then 503 once syncs failed for 2 × sync period")
     func healthz() async throws {
         let clock = TestWallClock()
