@@ -75,13 +75,16 @@ struct KubernetesSourceTests {
                 name: "kubernetes", cidrs: [CIDR("10.96.0.0/12")!, CIDR("fd00:96::/108")!])))))
         }
 
+        // kube-proxy's RBAC (system:node-proxier) lists neither: the proxy's collections still sync (issue 16, item 4).
         let refusing = try await Self.seeded()
         defer { Task { await refusing.stop() } }
         refusing.forbid("/apis/networking.k8s.io/v1/servicecidrs", times: 1000)
+        refusing.forbid("/api/v1/pods", times: 1000)
         let log = LogCapture()
         try await withSource(refusing, log: log) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 }, "the first batch does not wait for a forbidden optional collection")
             #expect((recorder.batches.first ?? []).contains { Recorder.identity($0.object) == "Service default/web" })
+            #expect(!(recorder.batches.first ?? []).contains { $0.object.kind == .pod })
             #expect(log.contains("collection unavailable; going on without it"))
         }
     }

@@ -29,9 +29,10 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     public static let services = KubernetesResource(kind: .service, path: "/api/v1/services")
     /// Every EndpointSlice (discovery.k8s.io/v1), headless ones included, for the same reason.
     public static let endpointSlices = KubernetesResource(kind: .endpointSlice, path: "/apis/discovery.k8s.io/v1/endpointslices")
-    /// Pods that may still hold their IP (not Succeeded, not Failed), for DNS pod records.
+    /// Pods that may still hold their IP (not Succeeded, not Failed), for DNS pod records. Optional:
+    /// kube-proxy's RBAC (`system:node-proxier`) cannot list Pods, and the proxy must not wait for them.
     public static let pods = KubernetesResource(
-        kind: .pod, path: "/api/v1/pods", fieldSelector: "status.phase!=Succeeded,status.phase!=Failed")
+        kind: .pod, path: "/api/v1/pods", fieldSelector: "status.phase!=Succeeded,status.phase!=Failed", isOptional: true)
 
     /// ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33): the ClusterIP ranges, for the drop of
     /// unallocated addresses. Optional: older clusters do not serve it.
