@@ -99,9 +99,50 @@ public enum ConfigFile {
             return value
         }
 
+        /// Fields of kube-proxy's `KubeProxyConfiguration` (v1alpha1) that Switchyard accepts without
+        /// using: a file kubeadm generated loads, and the daemon lists them once at start.
+        static let knownUnused: Set<String> = [
+            "bindAddress", "bindAddressHardFail", "configSyncPeriod", "conntrack", "detectLocal", "detectLocalMode",
+            "enableProfiling", "featureGates", "logging", "oomScoreAdj", "portRange", "showHiddenMetricsForVersion",
+            "winkernel", "windowsRunAsService",
+        ]
+
+        /// kube-proxy writes unset fields as zero values (`""`, `0s`, `null`): they mean "the default".
+        func isUnset(_ node: Yams.Node) -> Bool {
+            if node.tag.description.hasSuffix(":null") || node.null != nil { return true }
+            guard let scalar = node.scalar else { return false }
+            return scalar.string.isEmpty || scalar.string == "0s" || scalar.string == "0"
+        }
+
+        /// One of kube-proxy's per-mode sections (`iptables`, `nftables`): its sync periods and
+        /// masquerade settings, zero values left unset.
+        func modeSection(_ node: Yams.Node, _ name: String, into layer: inout ConfigLayer) throws(ConfigFileError) {
+            for (field, item) in try fields(node, name) where !isUnset(item) {
+                let path = "\(name).\(field)"
+                switch field {
+                case "syncPeriod": layer.syncPeriod = try duration(item, path)
+                case "minSyncPeriod": layer.minSyncPeriod = try duration(item, path)
+                case "masqueradeBit": layer.masqueradeBit = try int(item, path)
+                case "masqueradeAll": layer.masqueradeAll = try bool(item, path)
+                case "localhostNodePorts" where name == "iptables": layer.unusedFields.append(path)
+                default: throw error(path, item, "unknown field (known: syncPeriod, minSyncPeriod, masqueradeBit, masqueradeAll)")
+                }
+            }
+        }
+
         mutating func read(_ root: Yams.Node) throws(ConfigFileError) -> ConfigLayer {
             var layer = ConfigLayer()
+            var iptables = ConfigLayer()
+            var nftables = ConfigLayer()
+            var mode = ""
+            var ipvsScheduler: (String, Yams.Node)?
             for (name, value) in try fields(root, "") {
+                if Self.knownUnused.contains(name) {
+                    layer.unusedFields.append(name)
+                    continue
+                }
+                // kube-proxy's zero values ("", 0s, null) mean the default, not "disabled".
+                if isUnset(value), !["apiVersion", "kind", "mode"].contains(name) { continue }
                 switch name {
                 case "apiVersion":
                     let version = try string(value, name)
@@ -113,9 +154,18 @@ public enum ConfigFile {
                         throw error(name, value, "must be KubeProxyConfiguration")
                     }
                 case "mode":
-                    let mode = try string(value, name)
-                    guard mode.isEmpty || mode == "nftables" else {
-                        throw error(name, value, "Switchyard programs nftables; mode must be nftables or empty, not '\(mode)'")
+                    mode = try string(value, name)
+                    guard mode.isEmpty || mode == "nftables" || mode == "ipvs" else {
+                        throw error(name, value, "Switchyard programs nftables; mode must be nftables, ipvs (an IPVS-style scheduler in nftables) or empty, not '\(mode)'")
+                    }
+                case "clientConnection":
+                    for (field, item) in try fields(value, name) where !isUnset(item) {
+                        if field == "kubeconfig" { layer.kubeconfig = try string(item, "\(name).\(field)") } else { layer.unusedFields.append("\(name).\(field)") }
+                    }
+                case "iptables": try modeSection(value, name, into: &iptables)
+                case "ipvs":
+                    for (field, item) in try fields(value, name) where !isUnset(item) {
+                        if field == "scheduler" { ipvsScheduler = (try string(item, "ipvs.scheduler"), item) } else { layer.unusedFields.append("ipvs.\(field)") }
                     }
                 case "syncPeriod": layer.syncPeriod = try duration(value, name)
                 case "minSyncPeriod": layer.minSyncPeriod = try duration(value, name)
@@ -136,17 +186,7 @@ public enum ConfigFile {
                 case "hostnameOverride": layer.hostnameOverride = try string(value, name)
                 case "healthzBindAddress": layer.healthzBindAddress = try bindAddress(value, name)
                 case "metricsBindAddress": layer.metricsBindAddress = try bindAddress(value, name)
-                case "nftables":
-                    for (field, item) in try fields(value, name) {
-                        let path = "\(name).\(field)"
-                        switch field {
-                        case "syncPeriod": layer.syncPeriod = try duration(item, path)
-                        case "minSyncPeriod": layer.minSyncPeriod = try duration(item, path)
-                        case "masqueradeBit": layer.masqueradeBit = try int(item, path)
-                        case "masqueradeAll": layer.masqueradeAll = try bool(item, path)
-                        default: throw error(path, item, "unknown field (known: syncPeriod, minSyncPeriod, masqueradeBit, masqueradeAll)")
-                        }
-                    }
+                case "nftables": try modeSection(value, name, into: &nftables)
                 case "dispatch":
                     let text = try string(value, name)
                     do {
@@ -165,9 +205,32 @@ public enum ConfigFile {
                         }
                     }
                 default:
-                    throw error(name, value, "unknown field (Switchyard reads apiVersion, kind, mode, syncPeriod, minSyncPeriod, "
-                        + "clusterCIDR, serviceCIDR, nodePortAddresses, masqueradeBit, masqueradeAll, hostnameOverride, healthzBindAddress, "
-                        + "metricsBindAddress, nftables, dispatch, dns)")
+                    throw error(name, value, "unknown field: not a KubeProxyConfiguration field (Switchyard reads apiVersion, kind, mode, "
+                        + "syncPeriod, minSyncPeriod, clusterCIDR, serviceCIDR, nodePortAddresses, masqueradeBit, masqueradeAll, "
+                        + "hostnameOverride, healthzBindAddress, metricsBindAddress, clientConnection.kubeconfig, iptables, nftables, "
+                        + "ipvs.scheduler, dispatch, dns, and accepts kube-proxy's other fields)")
+                }
+            }
+            // The section of the mode in force wins over the top level, as in kube-proxy (mode ""
+            // is iptables on Linux); Switchyard reads both per-mode sections, nftables last.
+            for section in mode == "nftables" ? [iptables, nftables] : [nftables, iptables] {
+                layer.syncPeriod = section.syncPeriod ?? layer.syncPeriod
+                layer.minSyncPeriod = section.minSyncPeriod ?? layer.minSyncPeriod
+                layer.masqueradeBit = section.masqueradeBit ?? layer.masqueradeBit
+                layer.masqueradeAll = section.masqueradeAll ?? layer.masqueradeAll
+            }
+            layer.unusedFields += iptables.unusedFields
+            if let (scheduler, node) = ipvsScheduler {
+                if mode == "ipvs" {
+                    // This kernel has no IPVS; its schedulers have nftables equivalents.
+                    switch scheduler {
+                    case "rr": layer.dispatch = layer.dispatch ?? .roundrobin
+                    case "sh": layer.dispatch = layer.dispatch ?? .sourcehash
+                    case "mh": layer.dispatch = layer.dispatch ?? .maglev
+                    default: throw error("ipvs.scheduler", node, "Switchyard has nftables equivalents of rr, sh and mh, not '\(scheduler)'")
+                    }
+                } else {
+                    layer.unusedFields.append("ipvs.scheduler")
                 }
             }
             return layer
@@ -185,7 +248,7 @@ public enum ConfigFile {
         func bindAddress(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> String {
             let text = try string(node, path)
             guard text.isEmpty || BindAddress(text) != nil else {
-                throw error(path, node, "must be HOST:PORT such as 0.0.0.0:10256 (empty disables), not '\(text)'")
+                throw error(path, node, "must be HOST:PORT such as 0.0.0.0:10256 (empty: the default), not '\(text)'")
             }
             return text
         }

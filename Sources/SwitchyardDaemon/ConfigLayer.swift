@@ -20,6 +20,11 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dnsListen: String?
     public var dnsForwardClients: [CIDR]?
     public var serviceProxyName: String?
+    /// `clientConnection.kubeconfig`: follow the API server of this kubeconfig (a `--kubeconfig`
+    /// flag wins).
+    public var kubeconfig: String?
+    /// kube-proxy fields present in the file that Switchyard does not use (logged once at start).
+    public var unusedFields: [String] = []
 
     public init() {}
 
@@ -41,6 +46,8 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsListen = other.dnsListen ?? dnsListen
         merged.dnsForwardClients = other.dnsForwardClients ?? dnsForwardClients
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
+        merged.kubeconfig = other.kubeconfig ?? kubeconfig
+        merged.unusedFields = unusedFields + other.unusedFields
         return merged
     }
 }

@@ -44,8 +44,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A KubeProxyConfiguration YAML file; flags override its fields.")
     var config: String?
 
-    @Option(help: "This node's name: endpoints with this nodeName are local (default: the hostname).")
+    @Option(name: [.customLong("node"), .customLong("hostname-override")],
+            help: "This node's name: endpoints with this nodeName are local (default: the hostname). kube-proxy's --hostname-override is the same flag.")
     var node: String?
+
+    @Option(name: .customLong("v"), help: "kube-proxy's log verbosity: 0-1 info, 2-3 debug, 4 and above trace (overrides --log-level).")
+    var verbosity: Int?
 
     @Option(help: "Program this network namespace (a name under /var/run/netns, or a path) instead of the current one.")
     var netns: String?
@@ -160,13 +164,18 @@ struct RunCommand: AsyncParsableCommand {
         if kubeconfig != nil, inCluster { throw ValidationError("--kubeconfig and --in-cluster exclude each other") }
         if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
         if followsAPI, !paths.isEmpty { throw ValidationError("follow either manifest paths or the API server, not both") }
-        if !followsAPI, paths.isEmpty { throw ValidationError("give manifest paths, --kubeconfig FILE or --in-cluster") }
+        if !followsAPI, paths.isEmpty, config == nil { throw ValidationError("give manifest paths, --kubeconfig FILE or --in-cluster") }
     }
 
     func run() async throws {
         MallocTuning.keepFreedMemory()
         MallocTuning.limitArenas()
-        let level = logLevel
+        let level: Logger.Level = switch verbosity {
+        case nil: logLevel
+        case let v? where v >= 4: .trace
+        case let v? where v >= 2: .debug
+        default: .info
+        }
         let format = logFormat
         LoggingSystem.bootstrap { label in
             switch format {
@@ -186,8 +195,16 @@ struct RunCommand: AsyncParsableCommand {
         let resolved: DaemonConfig
         do {
             let file = try config.map { path throws(ConfigFileError) in try ConfigFile.load(path: path) } ?? ConfigLayer()
-            let connection = kubeconfig != nil || inCluster
-                ? try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: context, inCluster: inCluster) : nil
+            // kube-proxy's DaemonSet passes --config only: its clientConnection.kubeconfig names the API server.
+            let kubeconfigPath = kubeconfig ?? (paths.isEmpty && !inCluster ? file.kubeconfig : nil)
+            if kubeconfigPath == nil, !inCluster, paths.isEmpty {
+                throw ValidationError("give manifest paths, --kubeconfig FILE, --in-cluster or a --config file with clientConnection.kubeconfig")
+            }
+            let connection = kubeconfigPath != nil || inCluster
+                ? try KubernetesConnection.resolve(kubeconfig: kubeconfigPath, context: context, inCluster: inCluster) : nil
+            if !file.unusedFields.isEmpty {
+                logger.info("known to kube-proxy, not used by Switchyard: \(file.unusedFields.joined(separator: ", "))")
+            }
             resolved = try DaemonConfig(
                 paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),

@@ -36,13 +36,13 @@ struct ConfigTests {
         #expect(config.proxy.nodeName == "node-a")
         #expect(config.proxy.dispatch == .maglev)
         #expect(config.healthzBindAddress?.description == "127.0.0.1:20256")
-        #expect(config.metricsBindAddress == nil, "an empty address disables the server")
+        #expect(config.metricsBindAddress?.description == "127.0.0.1:10249", "an empty address is kube-proxy's zero value: the default")
         #expect(config.dnsListen?.description == "127.0.0.1:1053")
     }
 
     @Test("unknown fields are errors that name their path", arguments: zip(
-        ["syncPerod: 30s", "dns:\n  listn: 127.0.0.1:53", "nftables:\n  syncPeriod: 30s\n  foo: 1", "conntrack:\n  maxPerCore: 0"],
-        ["syncPerod", "dns.listn", "nftables.foo", "conntrack"]))
+        ["syncPerod: 30s", "dns:\n  listn: 127.0.0.1:53", "nftables:\n  syncPeriod: 30s\n  foo: 1", "conntrak:\n  maxPerCore: 0"],
+        ["syncPerod", "dns.listn", "nftables.foo", "conntrak"]))
     func unknownField(text: String, path: String) {
         #expect {
             try ConfigFile.parse("kind: KubeProxyConfiguration\n" + text, file: "proxy.yaml")
@@ -99,5 +99,111 @@ struct ConfigTests {
     @Test("Go durations", arguments: zip(["30s", "1m30s", "100ms", "1h", "0", "1.5s"], [30.0, 90, 0.1, 3600, 0, 1.5]))
     func durations(text: String, seconds: Double) {
         #expect(GoDuration.parse(text) == .nanoseconds(Int64((seconds * 1e9).rounded())))
+    }
+
+    /// What `kubeadm init` (v1.31) writes into the kube-proxy ConfigMap's config.conf, byte for byte
+    /// (with a pod subnet): every field of KubeProxyConfiguration, zero values for the unset ones.
+    static let kubeadmDefault = """
+        apiVersion: kubeproxy.config.k8s.io/v1alpha1
+        bindAddress: 0.0.0.0
+        bindAddressHardFail: false
+        clientConnection:
+          acceptContentTypes: ""
+          burst: 0
+          contentType: ""
+          kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+          qps: 0
+        clusterCIDR: 10.244.0.0/16
+        configSyncPeriod: 0s
+        conntrack:
+          maxPerCore: null
+          min: null
+          tcpBeLiberal: false
+          tcpCloseWaitTimeout: null
+          tcpEstablishedTimeout: null
+          udpStreamTimeout: 0s
+          udpTimeout: 0s
+        detectLocal:
+          bridgeInterface: ""
+          interfaceNamePrefix: ""
+        detectLocalMode: ""
+        enableProfiling: false
+        healthzBindAddress: ""
+        hostnameOverride: ""
+        iptables:
+          localhostNodePorts: null
+          masqueradeAll: false
+          masqueradeBit: null
+          minSyncPeriod: 0s
+          syncPeriod: 0s
+        ipvs:
+          excludeCIDRs: null
+          minSyncPeriod: 0s
+          scheduler: ""
+          strictARP: false
+          syncPeriod: 0s
+          tcpFinTimeout: 0s
+          tcpTimeout: 0s
+          udpTimeout: 0s
+        kind: KubeProxyConfiguration
+        logging:
+          flushFrequency: 0
+          options:
+            json:
+              infoBufferSize: "0"
+            text:
+              infoBufferSize: "0"
+          verbosity: 0
+        metricsBindAddress: ""
+        mode: ""
+        nftables:
+          masqueradeAll: false
+          masqueradeBit: null
+          minSyncPeriod: 0s
+          syncPeriod: 0s
+        nodePortAddresses: null
+        oomScoreAdj: null
+        portRange: ""
+        showHiddenMetricsForVersion: ""
+        winkernel:
+          enableDSR: false
+          forwardHealthCheckVip: false
+          networkName: ""
+          rootHnsEndpointName: ""
+          sourceVip: ""
+
+        """
+
+    @Test("the config kubeadm generates loads: zero values are defaults, the kubeconfig is read, the rest is listed as unused (issue 16, item 1)")
+    func kubeadmDefaultConfig() throws {
+        let layer = try ConfigFile.parse(Self.kubeadmDefault, file: "/var/lib/kube-proxy/config.conf")
+        #expect(layer.kubeconfig == "/var/lib/kube-proxy/kubeconfig.conf")
+        let config = try DaemonConfig(paths: ["m"], layer: layer, hostname: "node-1")
+        #expect(config.syncPeriod == .seconds(30), "0s is kube-proxy's zero value, not a period")
+        #expect(config.minSyncPeriod == .seconds(1))
+        #expect(config.healthzBindAddress?.description == "0.0.0.0:10256")
+        #expect(config.metricsBindAddress?.description == "127.0.0.1:10249")
+        #expect(config.proxy.masqueradeBit == 14)
+        #expect(!config.proxy.masqueradeAll)
+        #expect(config.proxy.clusterCIDRs.map(\.description) == ["10.244.0.0/16"])
+        #expect(config.proxy.nodeName == "node-1")
+        #expect(config.proxy.nodePortAddresses == .primary)
+        #expect(Set(layer.unusedFields) == ["bindAddress", "bindAddressHardFail", "configSyncPeriod", "conntrack", "detectLocal",
+                                            "detectLocalMode", "enableProfiling", "logging", "oomScoreAdj", "portRange",
+                                            "showHiddenMetricsForVersion", "winkernel", "ipvs.strictARP"])
+    }
+
+    @Test("mode ipvs takes the IPVS scheduler as the dispatch model; per-mode sections set the periods")
+    func ipvsAndModeSections() throws {
+        let layer = try ConfigFile.parse("""
+            kind: KubeProxyConfiguration
+            mode: ipvs
+            ipvs: {scheduler: mh, strictARP: true}
+            iptables: {syncPeriod: 45s, masqueradeBit: 0}
+            """, file: "c")
+        #expect(layer.dispatch == .maglev)
+        #expect(layer.syncPeriod == .seconds(45))
+        #expect(layer.unusedFields == ["ipvs.strictARP"])
+        #expect(throws: ConfigFileError.self) { try ConfigFile.parse("mode: ipvs\nipvs: {scheduler: lc}", file: "c") }
     }
 }
