@@ -128,7 +128,7 @@ struct QueryEngine: Sendable {
         let upstream = request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil
         switch resolution {
         case .forward:
-            guard let forwarder = upstream else {
+            guard let forwarder = upstream, forwarder.forwards(request.question.name) else {
                 return .reply(Responder.reply(to: request, resolution: .refused, zone: zone, maxSize: limit))
             }
             let logger = self.logger
@@ -140,7 +140,7 @@ struct QueryEngine: Sendable {
                 }
             return .pending(future)
         case .externalName(let target, let origin):
-            guard let forwarder = upstream else {
+            guard let forwarder = upstream, forwarder.forwards(target) else {
                 return .reply(Responder.reply(
                     to: request, externalTarget: target, origin: origin, upstream: DNSMessage(), zone: zone, maxSize: limit))
             }

@@ -26,6 +26,17 @@ public enum ForwarderError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A zone whose names go to servers of their own (`--dns-stub-domain ZONE=ADDR[,ADDR]`).
+public struct StubDomain: Sendable, Hashable {
+    public var zone: DNSName
+    public var servers: [SocketAddress]
+
+    public init(zone: DNSName, servers: [SocketAddress]) {
+        self.zone = zone.lowercased()
+        self.servers = servers
+    }
+}
+
 /// Sends out-of-zone questions to upstream servers: UDP first (through a small shared pool of
 /// sockets, ``UpstreamSockets``), TCP when the reply is truncated; on timeout or error the next
 /// server is tried. Replies are cached (see `ForwarderCache`). Identical questions waiting for the
@@ -34,6 +45,9 @@ public enum ForwarderError: Error, Hashable, Sendable, CustomStringConvertible {
 /// against a silent upstream costs neither descriptors nor unbounded memory.
 public final class Forwarder: Sendable {
     public let servers: [SocketAddress]
+    /// Zones forwarded to servers of their own (CoreDNS's stub domains, a `forward` block per zone),
+    /// most specific first.
+    public let stubDomains: [StubDomain]
     public let timeout: TimeAmount
     public let cache: ForwarderCache
     public let maxInFlight: Int
@@ -43,10 +57,11 @@ public final class Forwarder: Sendable {
     private let overloadCount = Mutex(0)
 
     public init(
-        servers: [SocketAddress], group: any EventLoopGroup, timeout: TimeAmount = .seconds(2),
+        servers: [SocketAddress], stubDomains: [StubDomain] = [], group: any EventLoopGroup, timeout: TimeAmount = .seconds(2),
         cache: ForwarderCache = ForwarderCache(), maxInFlight: Int = 1000
     ) {
         self.servers = servers
+        self.stubDomains = stubDomains.sorted { $0.zone.labelCount > $1.zone.labelCount }
         self.group = group
         self.timeout = timeout
         self.cache = cache
@@ -69,6 +84,7 @@ public final class Forwarder: Sendable {
         if let cached = cache.lookup(question, dnssecOK: dnssecOK) {
             return eventLoop.makeSucceededFuture(cached)
         }
+        let servers = self.servers(for: question.name)
         guard !servers.isEmpty else { return eventLoop.makeFailedFuture(ForwarderError.noUpstream) }
         enum Role { case leader(EventLoopPromise<DNSMessage>), follower(EventLoopFuture<DNSMessage>), refused }
         let key = ForwarderCache.key(question, dnssecOK: dnssecOK)
@@ -88,7 +104,7 @@ public final class Forwarder: Sendable {
             return eventLoop.makeFailedFuture(ForwarderError.overloaded(inFlight: limit))
         case .leader(let promise):
             let cache = self.cache
-            attempt(question, dnssecOK: dnssecOK, index: 0, eventLoop: eventLoop, last: nil).map { reply in
+            attempt(question, dnssecOK: dnssecOK, servers: servers, index: 0, eventLoop: eventLoop, last: nil).map { reply in
                 cache.store(reply, for: question, dnssecOK: dnssecOK)
                 return reply
             }.cascade(to: promise)
@@ -97,8 +113,17 @@ public final class Forwarder: Sendable {
         }
     }
 
+    /// The servers for `name`: its most specific stub domain's, else the default upstreams.
+    public func servers(for name: DNSName) -> [SocketAddress] {
+        guard !stubDomains.isEmpty else { return servers }
+        return stubDomains.first { name.isSubdomain(of: $0.zone) }?.servers ?? servers
+    }
+
+    /// Whether some upstream would take `name` (a stub domain's or the default servers).
+    public func forwards(_ name: DNSName) -> Bool { !servers(for: name).isEmpty }
+
     private func attempt(
-        _ question: Question, dnssecOK: Bool, index: Int, eventLoop: any EventLoop, last: (any Error)?
+        _ question: Question, dnssecOK: Bool, servers: [SocketAddress], index: Int, eventLoop: any EventLoop, last: (any Error)?
     ) -> EventLoopFuture<DNSMessage> {
         guard index < servers.count else {
             return eventLoop.makeFailedFuture(ForwarderError.allFailed(
@@ -116,7 +141,7 @@ public final class Forwarder: Sendable {
                 return Self.tcpExchange(encode(id), id: id, question: question, server: server, timeout: timeout, eventLoop: eventLoop)
             }
             .flatMapError { error in
-                self.attempt(question, dnssecOK: dnssecOK, index: index + 1, eventLoop: eventLoop, last: error)
+                self.attempt(question, dnssecOK: dnssecOK, servers: servers, index: index + 1, eventLoop: eventLoop, last: error)
             }
     }
 

@@ -27,10 +27,14 @@ public final class ForwarderCache: Sendable {
     }
 
     public let capacity: Int
+    /// The longest a negative reply (NXDOMAIN, NODATA) is cached, in seconds (CoreDNS `cache`'s
+    /// denial TTL cap).
+    public let negativeTTLCap: UInt32
     private let state = Mutex(State())
 
-    public init(capacity: Int = 10_000) {
+    public init(capacity: Int = 10_000, negativeTTLCap: UInt32 = 1800) {
         self.capacity = max(1, capacity)
+        self.negativeTTLCap = negativeTTLCap
     }
 
     static func key(_ question: Question, dnssecOK: Bool) -> Key {
@@ -39,7 +43,7 @@ public final class ForwarderCache: Sendable {
     }
 
     /// How long a reply may be cached, in seconds; nil when it must not be.
-    static func lifetime(of message: DNSMessage) -> UInt32? {
+    static func lifetime(of message: DNSMessage, negativeTTLCap: UInt32 = 1800) -> UInt32? {
         switch message.rcode {
         case .noError where !message.answers.isEmpty:
             guard let ttl = message.answers.map(\.ttl).min(), ttl > 0 else { return nil }
@@ -48,7 +52,8 @@ public final class ForwarderCache: Sendable {
             for rr in message.authority {
                 if case .soa(let soa) = rr.data {
                     let ttl = min(rr.ttl, soa.minimum)
-                    return ttl > 0 ? min(ttl, 1800) : nil
+                    let capped = min(ttl, negativeTTLCap)
+                    return capped > 0 ? capped : nil
                 }
             }
             return nil
@@ -82,7 +87,7 @@ public final class ForwarderCache: Sendable {
 
     /// Stores a reply if its TTLs allow.
     public func store(_ message: DNSMessage, for question: Question, dnssecOK: Bool, now: NIODeadline = .now()) {
-        guard !message.flags.truncated, let lifetime = Self.lifetime(of: message) else { return }
+        guard !message.flags.truncated, let lifetime = Self.lifetime(of: message, negativeTTLCap: negativeTTLCap) else { return }
         let key = Self.key(question, dnssecOK: dnssecOK)
         let entry = Entry(message: message, stored: now, expires: now + .seconds(Int64(lifetime)))
         state.withLock { state in

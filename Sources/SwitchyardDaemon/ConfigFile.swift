@@ -81,6 +81,15 @@ public enum ConfigFile {
             return scalar.string
         }
 
+        /// A list of strings (a single string counts as a list of one).
+        func strings(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> [String] {
+            if node.scalar != nil { return [try string(node, path)] }
+            guard let items = node.sequence else { throw error(path, node, "must be a list of strings") }
+            var result: [String] = []
+            for (index, item) in items.enumerated() { result.append(try string(item, "\(path)[\(index)]")) }
+            return result
+        }
+
         func int(_ node: Yams.Node, _ path: String) throws(ConfigFileError) -> Int {
             guard let value = node.int else { throw error(path, node, "must be an integer") }
             return value
@@ -201,7 +210,22 @@ public enum ConfigFile {
                         case "enabled": layer.dnsEnabled = try bool(item, path)
                         case "listen": layer.dnsListen = try bindAddress(item, path)
                         case "forwardClients": layer.dnsForwardClients = try cidrs(item, path)
-                        default: throw error(path, item, "unknown field (known: enabled, listen, forwardClients)")
+                        case "clusterDomains": layer.dnsClusterDomains = try strings(item, path)
+                        case "ttl": layer.dnsTTL = try int(item, path)
+                        case "pods": layer.dnsPods = try string(item, path)
+                        case "upstreams": layer.dnsUpstreams = try strings(item, path)
+                        case "stubDomains":
+                            var stubs: [String] = []
+                            for (zone, servers) in try fields(item, path) {
+                                stubs.append(zone + "=" + (try strings(servers, "\(path).\(zone)")).joined(separator: ","))
+                            }
+                            layer.dnsStubDomains = stubs
+                        case "cacheSize": layer.dnsCacheSize = try int(item, path)
+                        case "negativeTTL": layer.dnsNegativeTTL = try int(item, path)
+                        case "ignoreEmptyService": layer.dnsIgnoreEmptyService = try bool(item, path)
+                        case "endpointPodNames": layer.dnsEndpointPodNames = try bool(item, path)
+                        default: throw error(path, item, "unknown field (known: enabled, listen, forwardClients, clusterDomains, ttl, pods, "
+                            + "upstreams, stubDomains, cacheSize, negativeTTL, ignoreEmptyService, endpointPodNames)")
                         }
                     }
                 default:
@@ -266,6 +290,12 @@ public struct BindAddress: Sendable, Hashable, CustomStringConvertible {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty, IPAddress(host) != nil || host == "localhost" else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    /// An address known to be valid.
+    public init(host: String, port: Int) {
         self.host = host
         self.port = port
     }

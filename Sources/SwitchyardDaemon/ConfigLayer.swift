@@ -19,6 +19,16 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dnsEnabled: Bool?
     public var dnsListen: String?
     public var dnsForwardClients: [CIDR]?
+    /// The rest of the DNS settings, as given (``DNSSettings`` parses them).
+    public var dnsClusterDomains: [String]?
+    public var dnsTTL: Int?
+    public var dnsPods: String?
+    public var dnsUpstreams: [String]?
+    public var dnsStubDomains: [String]?
+    public var dnsCacheSize: Int?
+    public var dnsNegativeTTL: Int?
+    public var dnsIgnoreEmptyService: Bool?
+    public var dnsEndpointPodNames: Bool?
     public var serviceProxyName: String?
     /// `clientConnection.kubeconfig`: follow the API server of this kubeconfig (a `--kubeconfig`
     /// flag wins).
@@ -45,6 +55,15 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsEnabled = other.dnsEnabled ?? dnsEnabled
         merged.dnsListen = other.dnsListen ?? dnsListen
         merged.dnsForwardClients = other.dnsForwardClients ?? dnsForwardClients
+        merged.dnsClusterDomains = other.dnsClusterDomains ?? dnsClusterDomains
+        merged.dnsTTL = other.dnsTTL ?? dnsTTL
+        merged.dnsPods = other.dnsPods ?? dnsPods
+        merged.dnsUpstreams = other.dnsUpstreams ?? dnsUpstreams
+        merged.dnsStubDomains = other.dnsStubDomains ?? dnsStubDomains
+        merged.dnsCacheSize = other.dnsCacheSize ?? dnsCacheSize
+        merged.dnsNegativeTTL = other.dnsNegativeTTL ?? dnsNegativeTTL
+        merged.dnsIgnoreEmptyService = other.dnsIgnoreEmptyService ?? dnsIgnoreEmptyService
+        merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
         merged.kubeconfig = other.kubeconfig ?? kubeconfig
         merged.unusedFields = unusedFields + other.unusedFields

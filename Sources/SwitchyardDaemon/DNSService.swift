@@ -3,20 +3,6 @@ import ServiceLifecycle
 import SwitchyardDNS
 import SwitchyardModel
 
-/// What the daemon's DNS server is made with.
-public struct DNSFrontendSettings: Sendable, Hashable {
-    /// Where it listens, UDP and TCP.
-    public var listen: BindAddress
-    /// Clients (beyond loopback) whose out-of-zone names are forwarded: the pod network (the
-    /// cluster CIDRs). Anyone else gets REFUSED for them, so the node is not an open resolver.
-    public var forwardingClients: [CIDR]
-
-    public init(listen: BindAddress, forwardingClients: [CIDR] = []) {
-        self.listen = listen
-        self.forwardingClients = forwardingClients
-    }
-}
-
 /// What the daemon needs from a cluster DNS server: start listening, serve the zone built from the
 /// latest snapshot (swapped atomically), stop. SwitchyardDNS's server plugs in through this.
 public protocol ClusterDNSServer: Sendable {

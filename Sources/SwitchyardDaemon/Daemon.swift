@@ -16,11 +16,11 @@ public struct Daemon: Sendable {
     public var config: DaemonConfig
     public var logger: Logger
     /// Makes the DNS server for a listen address (nil: DNS is not available in this build).
-    public var makeDNS: (@Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer)?
+    public var makeDNS: (@Sendable (DNSSettings, DaemonMetrics) throws -> any ClusterDNSServer)?
 
     public init(
         config: DaemonConfig, logger: Logger,
-        makeDNS: (@Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer)? = nil
+        makeDNS: (@Sendable (DNSSettings, DaemonMetrics) throws -> any ClusterDNSServer)? = nil
     ) {
         self.config = config
         self.logger = logger
@@ -62,11 +62,10 @@ public struct Daemon: Sendable {
 
         var zoneFeed: ZoneFeed?
         var dnsService: DNSService?
-        if let listen = config.dnsListen {
+        if let settings = config.dns {
             if let makeDNS {
                 let feed = ZoneFeed()
                 zoneFeed = feed
-                let settings = DNSFrontendSettings(listen: listen, forwardingClients: config.dnsForwardClients)
                 if config.dnsForwardClients.isEmpty {
                     logger.notice("DNS forwards names outside the cluster zones for loopback clients only: set --cluster-cidr or --dns-forward-clients so pods can resolve them")
                 }

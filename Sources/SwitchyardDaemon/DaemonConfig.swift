@@ -1,3 +1,4 @@
+import SwitchyardDNS
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
@@ -27,6 +28,8 @@ public struct DaemonConfig: Sendable {
     public var namespace: NetworkNamespace
     /// Where DNS listens; nil disables DNS.
     public var dnsListen: BindAddress?
+    /// Everything DNS is served with; nil disables DNS.
+    public var dns: DNSSettings?
     /// Clients whose out-of-zone names are forwarded, beyond loopback: the cluster CIDRs and
     /// `dns.forwardClients`.
     public var dnsForwardClients: [CIDR]
@@ -79,6 +82,12 @@ public struct DaemonConfig: Sendable {
         metricsBindAddress = try Self.address(layer.metricsBindAddress ?? Self.defaultMetrics, "metrics bind address")
         dnsListen = (layer.dnsEnabled ?? true) ? try Self.address(layer.dnsListen ?? Self.defaultDNSListen, "DNS listen address") : nil
         dnsForwardClients = (layer.clusterCIDRs ?? []) + (layer.dnsForwardClients ?? [])
+        let forwardingClients = (layer.clusterCIDRs ?? []) + (layer.dnsForwardClients ?? [])
+        if let listen = dnsListen {
+            dns = try Self.dnsSettings(listen: listen, layer: layer, forwardingClients: forwardingClients)
+        } else {
+            dns = nil
+        }
         self.namespace = namespace
         self.pollInterval = pollInterval
         self.nodePortRange = nodePortRange
@@ -98,6 +107,43 @@ public struct DaemonConfig: Sendable {
 }
 
 /// Settings that cannot be used.
+extension DaemonConfig {
+    /// The DNS settings of `layer`, checked.
+    static func dnsSettings(listen: BindAddress, layer: ConfigLayer, forwardingClients: [CIDR]) throws(DaemonConfigError) -> DNSSettings {
+        var settings = DNSSettings(listen: listen)
+        do {
+            if let domains = layer.dnsClusterDomains, !domains.isEmpty { settings.zones = try DNSSettings.zones(parsing: domains) }
+            if let ttl = layer.dnsTTL {
+                guard (0...3600).contains(ttl) else { throw DNSSettingsError.invalid("TTL \(ttl) is outside 0...3600") }
+                settings.ttl = UInt32(ttl)
+            }
+            if let pods = layer.dnsPods {
+                guard let mode = PodsMode(rawValue: pods) else { throw DNSSettingsError.invalid("pods must be insecure, verified or disabled, not '\(pods)'") }
+                settings.pods = mode
+            }
+            settings.upstream = try DNSSettings.upstream(parsing: layer.dnsUpstreams ?? [])
+            settings.stubDomains = try (layer.dnsStubDomains ?? []).map { text throws(DNSSettingsError) in try DNSSettings.stubDomain(parsing: text) }
+            if let size = layer.dnsCacheSize {
+                guard size >= 1 else { throw DNSSettingsError.invalid("the cache size must be at least 1") }
+                settings.cacheSize = size
+            }
+            if let ttl = layer.dnsNegativeTTL {
+                guard (0...86_400).contains(ttl) else { throw DNSSettingsError.invalid("the negative TTL cap \(ttl) is outside 0...86400") }
+                settings.negativeTTLCap = UInt32(ttl)
+            }
+            settings.ignoreEmptyService = layer.dnsIgnoreEmptyService ?? false
+            settings.endpointPodNames = layer.dnsEndpointPodNames ?? false
+            settings.forwardingClients = forwardingClients
+            _ = try settings.zoneOptions(reverseFallthrough: false)
+        } catch let error as DNSSettingsError {
+            throw .invalid("DNS: \(error)")
+        } catch {
+            throw .invalid("DNS: \(error)")
+        }
+        return settings
+    }
+}
+
 public enum DaemonConfigError: Error, Sendable, CustomStringConvertible {
     case noManifests
     case proxy(ProxyConfigError)

@@ -19,13 +19,13 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let logger: Logger
 
     /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
-    public init(settings: DNSFrontendSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
+    public init(settings: DNSSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
         let listen = settings.listen
         let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
-        let upstreams = DNSAddress.nameservers(resolvConf: resolvConf)
-        options = try DNSZoneOptions(reverseFallthrough: !upstreams.isEmpty).validated()
-        self.logger = logger
         let group = MultiThreadedEventLoopGroup.singleton
+        let forwarder = settings.makeForwarder(resolvConf: resolvConf, group: group)
+        options = try settings.zoneOptions(reverseFallthrough: !settings.upstreamServers(resolvConf: resolvConf).isEmpty)
+        self.logger = logger
         var observer: DNSReplyObserver?
         var refused: (@Sendable () -> Void)?
         if let metrics {
@@ -35,7 +35,7 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         server = DNSServer(
             configuration: DNSServerConfiguration(listen: [address], forwardingClients: settings.forwardingClients),
             zone: DNSZone.notSynced(options: options),
-            forwarder: upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group), group: group, logger: logger,
+            forwarder: forwarder, group: group, logger: logger,
             observer: observer, refusedConnection: refused)
         let server = server
         zone = LiveZone(options: options, publish: { server.publish($0) }, compacted: { publication, seconds in
@@ -47,7 +47,7 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     }
 
     /// The factory `Daemon` takes.
-    public static let make: @Sendable (DNSFrontendSettings, DaemonMetrics) throws -> any ClusterDNSServer = { settings, metrics in
+    public static let make: @Sendable (DNSSettings, DaemonMetrics) throws -> any ClusterDNSServer = { settings, metrics in
         let resolvConf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         return try SwitchyardDNSFrontend(
             settings: settings, resolvConf: resolvConf, logger: Logger(label: "switchyard.dns"), metrics: metrics)

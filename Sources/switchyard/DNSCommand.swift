@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SwitchyardDaemon
 import SwitchyardDNS
 import SwitchyardModel
 import SwitchyardSources
@@ -42,6 +43,9 @@ struct DNSCommand: AsyncParsableCommand {
             help: "Upstream servers for other names (default: nameservers of /etc/resolv.conf); 'none' refuses them.")
     var upstream: [String] = []
 
+    @Option(name: .customLong("stub-domain"), help: "ZONE=ADDR[,ADDR]: names in ZONE go to these servers; repeatable (CoreDNS stub domains).")
+    var stubDomains: [String] = []
+
     @Option(name: .customLong("forward-client"),
             help: "CIDR of clients, beyond loopback, whose names outside the zones are forwarded upstream; repeatable. Others get REFUSED.")
     var forwardClients: [String] = []
@@ -68,7 +72,11 @@ struct DNSCommand: AsyncParsableCommand {
         guard !paths.isEmpty || benchmarkServices > 0 else { throw ValidationError("give at least one manifest path") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for zone in zones where DNSName(zone) == nil { throw ValidationError("--zone '\(zone)' is not a domain name") }
-        if upstream.contains("none"), upstream.count > 1 { throw ValidationError("--upstream none excludes other upstreams") }
+        do {
+            _ = try settings()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         for client in forwardClients where CIDR(client) == nil { throw ValidationError("--forward-client '\(client)' is not a CIDR") }
     }
 
@@ -77,20 +85,10 @@ struct DNSCommand: AsyncParsableCommand {
         logger.logLevel = .info
         FileDescriptorLimit.raiseToHardLimit()
         let listenAddresses = try listen.map { try DNSAddress.parse($0) }
-        let upstreams: [SocketAddress]
-        if upstream == ["none"] {
-            upstreams = []
-        } else if upstream.isEmpty {
-            let text = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
-            upstreams = DNSAddress.nameservers(resolvConf: text)
-        } else {
-            upstreams = try upstream.map { try DNSAddress.parse($0) }
-        }
-        let options = try DNSZoneOptions(
-            zones: zones.compactMap { DNSName($0) }, ttl: UInt32(ttl), pods: PodsMode(rawValue: pods) ?? .insecure,
-            ignoreEmptyService: ignoreEmptyService, endpointPodNames: endpointPodNames,
-            reverseFallthrough: !upstreams.isEmpty
-        ).validated()
+        let settings = try settings()
+        let resolvConf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        let upstreams = settings.upstreamServers(resolvConf: resolvConf)
+        let options = try settings.zoneOptions(reverseFallthrough: !upstreams.isEmpty)
 
         if let writeZone {
             guard let store = try await loadOnce(keepPods: false, logger: logger) else {
@@ -101,7 +99,7 @@ struct DNSCommand: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let forwarder = upstreams.isEmpty ? nil : Forwarder(servers: upstreams, group: group)
+        let forwarder = settings.makeForwarder(resolvConf: resolvConf, group: group)
         let keepPods = options.pods == .verified
         var follow: Task<Void, Never>?
         guard var store = try await loadOnce(keepPods: keepPods, logger: logger) else { return }
@@ -149,6 +147,20 @@ struct DNSCommand: AsyncParsableCommand {
         follow?.cancel()
         try await server.stop()
         try await group.shutdownGracefully()
+    }
+
+    /// The options as ``DNSSettings``, the description `switchyard run` shares.
+    private func settings() throws -> DNSSettings {
+        var settings = DNSSettings(listen: BindAddress(listen.first ?? "") ?? BindAddress(host: "127.0.0.1", port: 5353))
+        settings.zones = try DNSSettings.zones(parsing: zones)
+        settings.ttl = UInt32(clamping: ttl)
+        settings.pods = PodsMode(rawValue: pods) ?? .insecure
+        settings.ignoreEmptyService = ignoreEmptyService
+        settings.endpointPodNames = endpointPodNames
+        settings.upstream = try DNSSettings.upstream(parsing: upstream)
+        settings.stubDomains = try stubDomains.map { try DNSSettings.stubDomain(parsing: $0) }
+        settings.forwardingClients = forwardClients.compactMap { CIDR($0) }
+        return settings
     }
 
     /// The generated cluster, or the manifests as first loaded (Pods only with `keepPods`); nil when

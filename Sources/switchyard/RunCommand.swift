@@ -96,6 +96,33 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "CIDRs (comma-separated) of clients, beyond loopback and the cluster CIDRs, whose names outside the cluster zones are forwarded upstream; others get REFUSED.")
     var dnsForwardClients: String?
 
+    @Option(help: "A cluster domain DNS answers for (repeatable; default cluster.local; the first names PTR targets), as kubelet's clusterDomain.")
+    var clusterDomain: [String] = []
+
+    @Option(help: "TTL of every DNS record, 0-3600 (default 30).")
+    var dnsTtl: Int?
+
+    @Option(help: "Pod records: insecure (default), verified or disabled, as CoreDNS's `pods`.")
+    var dnsPods: String?
+
+    @Option(parsing: .upToNextOption, help: "Upstream DNS servers for other names (default: /etc/resolv.conf's nameservers); 'none' refuses them.")
+    var dnsUpstream: [String] = []
+
+    @Option(help: "ZONE=ADDR[,ADDR]: names in ZONE go to these servers (repeatable), as CoreDNS stub domains.")
+    var dnsStubDomain: [String] = []
+
+    @Option(help: "Entries of the upstream reply cache (default 10000).")
+    var dnsCacheSize: Int?
+
+    @Option(help: "The longest a negative upstream reply is cached, in seconds (default 1800).")
+    var dnsNegativeTtl: Int?
+
+    @Flag(help: "Answer NXDOMAIN for ClusterIP Services without ready endpoints.")
+    var dnsIgnoreEmptyService = false
+
+    @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
+    var dnsEndpointPodNames = false
+
     @Option(help: "How often manifests are checked for changes (default 500ms).", transform: duration)
     var pollInterval: Duration?
 
@@ -147,6 +174,15 @@ struct RunCommand: AsyncParsableCommand {
         if let dispatch { layer.dispatch = try DispatchModel(parsing: dispatch) }
         if noDns { layer.dnsEnabled = false }
         layer.dnsListen = dnsListen
+        if !clusterDomain.isEmpty { layer.dnsClusterDomains = clusterDomain }
+        layer.dnsTTL = dnsTtl
+        layer.dnsPods = dnsPods
+        if !dnsUpstream.isEmpty { layer.dnsUpstreams = dnsUpstream }
+        if !dnsStubDomain.isEmpty { layer.dnsStubDomains = dnsStubDomain }
+        layer.dnsCacheSize = dnsCacheSize
+        layer.dnsNegativeTTL = dnsNegativeTtl
+        if dnsIgnoreEmptyService { layer.dnsIgnoreEmptyService = true }
+        if dnsEndpointPodNames { layer.dnsEndpointPodNames = true }
         if let dnsForwardClients {
             do {
                 layer.dnsForwardClients = try CIDR.list(parsing: dnsForwardClients)

@@ -206,4 +206,31 @@ struct ConfigTests {
         #expect(layer.unusedFields == ["ipvs.strictARP"])
         #expect(throws: ConfigFileError.self) { try ConfigFile.parse("mode: ipvs\nipvs: {scheduler: lc}", file: "c") }
     }
+
+    @Test("the dns section configures DNS as CoreDNS is configured: domains, TTL, pods, upstreams, stub domains, cache (issue 14, item 2)")
+    func dnsSection() throws {
+        let layer = try ConfigFile.parse("""
+            kind: KubeProxyConfiguration
+            dns:
+              clusterDomains: [example.internal, cluster.local]
+              ttl: 5
+              pods: disabled
+              upstreams: [192.0.2.53, "[2001:db8::53]:5353"]
+              stubDomains: {corp.example: [10.0.0.10, 10.0.0.11]}
+              cacheSize: 100
+              negativeTTL: 30
+              ignoreEmptyService: true
+            """, file: "c")
+        let dns = try #require(try DaemonConfig(paths: ["m"], layer: layer, hostname: "n").dns)
+        #expect(dns.zones.map(\.description) == ["example.internal.", "cluster.local."])
+        #expect(dns.ttl == 5)
+        #expect(dns.pods == .disabled)
+        #expect(dns.upstreamServers(resolvConf: "nameserver 9.9.9.9").map { "\($0)" }.count == 2)
+        #expect(dns.stubDomains.map(\.zone.description) == ["corp.example."])
+        #expect(dns.stubDomains.first?.servers.count == 2)
+        #expect(dns.cacheSize == 100 && dns.negativeTTLCap == 30 && dns.ignoreEmptyService)
+        #expect(throws: DaemonConfigError.self) {
+            try DaemonConfig(paths: ["m"], layer: try ConfigFile.parse("dns: {stubDomains: {corp.example: [nowhere]}}", file: "c"), hostname: "n")
+        }
+    }
 }

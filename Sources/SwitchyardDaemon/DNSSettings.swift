@@ -1,0 +1,122 @@
+import NIOCore
+import SwitchyardDNS
+import SwitchyardModel
+
+/// How cluster DNS is served, with the meaning of CoreDNS's `kubernetes`, `forward` and `cache`
+/// options: the one description of the options `switchyard run` (flags and the `dns:` section) and
+/// `switchyard dns` take, parsed and validated here.
+public struct DNSSettings: Sendable {
+    /// Where names outside the cluster zones go.
+    public enum Upstream: Sendable {
+        /// The `nameserver`s of /etc/resolv.conf (CoreDNS's `forward . /etc/resolv.conf`).
+        case resolvConf
+        /// Nowhere: REFUSED.
+        case none
+        case servers([SocketAddress])
+    }
+
+    public var listen: BindAddress
+    /// The cluster domains (`--cluster-domain`, repeatable; the first names PTR targets).
+    public var zones: [DNSName] = [DNSZoneOptions.clusterLocal]
+    public var ttl: UInt32 = 30
+    public var pods: PodsMode = .insecure
+    public var upstream: Upstream = .resolvConf
+    /// Zones forwarded to servers of their own (`--dns-stub-domain ZONE=ADDR[,ADDR]`).
+    public var stubDomains: [StubDomain] = []
+    /// Entries of the upstream reply cache.
+    public var cacheSize = 10_000
+    /// The longest a negative upstream reply is cached, in seconds.
+    public var negativeTTLCap: UInt32 = 1800
+    public var ignoreEmptyService = false
+    public var endpointPodNames = false
+    /// Clients (beyond loopback) whose out-of-zone names are forwarded.
+    public var forwardingClients: [CIDR] = []
+
+    public init(listen: BindAddress) {
+        self.listen = listen
+    }
+
+    /// The zone options, validated (TTL range, zones that do not overlap).
+    public func zoneOptions(reverseFallthrough: Bool) throws(DNSSettingsError) -> DNSZoneOptions {
+        do {
+            return try DNSZoneOptions(zones: zones, ttl: ttl, pods: pods, ignoreEmptyService: ignoreEmptyService,
+                                      endpointPodNames: endpointPodNames, reverseFallthrough: reverseFallthrough).validated()
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// The default upstream servers, reading `resolvConf` (/etc/resolv.conf's text) when asked to.
+    public func upstreamServers(resolvConf: String) -> [SocketAddress] {
+        switch upstream {
+        case .resolvConf: DNSAddress.nameservers(resolvConf: resolvConf)
+        case .none: []
+        case .servers(let servers): servers
+        }
+    }
+
+    /// The forwarder for these settings, nil when nothing is forwarded anywhere.
+    public func makeForwarder(resolvConf: String, group: any EventLoopGroup) -> Forwarder? {
+        let servers = upstreamServers(resolvConf: resolvConf)
+        guard !servers.isEmpty || !stubDomains.isEmpty else { return nil }
+        return Forwarder(servers: servers, stubDomains: stubDomains, group: group,
+                         cache: ForwarderCache(capacity: cacheSize, negativeTTLCap: negativeTTLCap))
+    }
+
+    // MARK: Parsing (flags and the config file)
+
+    /// `--dns-upstream` values: `none`, or addresses (`IP`, `IP:PORT`, `[IPv6]:PORT`).
+    public static func upstream(parsing values: [String]) throws(DNSSettingsError) -> Upstream {
+        if values.isEmpty { return .resolvConf }
+        if values == ["none"] { return .none }
+        if values.contains("none") { throw .invalid("upstream 'none' excludes other upstreams") }
+        var servers: [SocketAddress] = []
+        for value in values {
+            do {
+                servers.append(try DNSAddress.parse(value))
+            } catch {
+                throw .invalid("upstream: \(error)")
+            }
+        }
+        return .servers(servers)
+    }
+
+    /// `ZONE=ADDR[,ADDR]`, as `--dns-stub-domain` takes it.
+    public static func stubDomain(parsing text: String) throws(DNSSettingsError) -> StubDomain {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let zone = DNSName(parts[0]), zone.labelCount > 0 else {
+            throw .invalid("stub domain '\(text)' is not ZONE=ADDR[,ADDR]")
+        }
+        var servers: [SocketAddress] = []
+        for item in parts[1].split(separator: ",") {
+            do {
+                servers.append(try DNSAddress.parse(String(item)))
+            } catch {
+                throw .invalid("stub domain \(parts[0]): \(error)")
+            }
+        }
+        guard !servers.isEmpty else { throw .invalid("stub domain \(parts[0]) has no server") }
+        return StubDomain(zone: zone, servers: servers)
+    }
+
+    /// `--cluster-domain` values as zones.
+    public static func zones(parsing values: [String]) throws(DNSSettingsError) -> [DNSName] {
+        var zones: [DNSName] = []
+        for value in values {
+            guard let zone = DNSName(value), zone.labelCount > 0 else { throw .invalid("'\(value)' is not a domain name") }
+            zones.append(zone)
+        }
+        return zones
+    }
+}
+
+/// DNS settings that cannot be used, and why.
+public enum DNSSettingsError: Error, Sendable, Hashable, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): message
+        }
+    }
+}
