@@ -47,6 +47,7 @@ public struct Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var kubernetes = config.kubernetes {
             kubernetes.logger = logger
+            kubernetes.availability = { kind, available in metrics.collection(kind, available: available) }
             services.append(.init(
                 service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
                 serviceName: "kubernetes"))

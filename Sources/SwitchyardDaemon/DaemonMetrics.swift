@@ -2,6 +2,7 @@ import CoreMetrics
 import Metrics
 import Prometheus
 import SwitchyardSources
+import SwitchyardModel
 
 /// The daemon's metrics, made through swift-metrics on a Prometheus registry of its own (not the
 /// global bootstrap, so tests can run several daemons). kube-proxy's names where the meaning is the
@@ -145,6 +146,13 @@ public final class DaemonMetrics: Sendable {
     public func manifestsLoaded(_ outcome: ManifestLoadOutcome) {
         if outcome.failed { manifestLoadFailures.increment() }
         manifestInvalidObjects.record(Double(outcome.invalidObjects))
+    }
+
+    /// Whether an optional API collection (Pods, ServiceCIDRs) can be listed: 0 while it is
+    /// forbidden or not served, and the features that need it do without.
+    public func collection(_ kind: ResourceKind, available: Bool) {
+        CoreMetrics.Gauge(label: "switchyard_kubernetes_collection_available", dimensions: [("resource", kind.rawValue)], factory: factory)
+            .record(available ? 1 : 0)
     }
 
     /// A DNS-over-TCP connection closed at accept because the server held its maximum.

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchyardModel
 import SwitchyardSources
+import Synchronization
 import Testing
 
 /// KubernetesSource against the in-process API server: informer semantics end to end.
@@ -81,11 +82,15 @@ struct KubernetesSourceTests {
         refusing.forbid("/apis/networking.k8s.io/v1/servicecidrs", times: 1000)
         refusing.forbid("/api/v1/pods", times: 1000)
         let log = LogCapture()
-        try await withSource(refusing, log: log) { recorder, _ in
+        let unavailable = Mutex<Set<ResourceKind>>([])
+        try await withSource(refusing, log: log, configure: { configuration in
+            configuration.availability = { kind, available in if !available { unavailable.withLock { _ = $0.insert(kind) } } }
+        }) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 }, "the first batch does not wait for a forbidden optional collection")
             #expect((recorder.batches.first ?? []).contains { Recorder.identity($0.object) == "Service default/web" })
             #expect(!(recorder.batches.first ?? []).contains { $0.object.kind == .pod })
             #expect(log.contains("collection unavailable; going on without it"))
+            #expect(unavailable.withLock { $0 } == [.serviceCIDR, .pod], "what the daemon's switchyard_kubernetes_collection_available gauge is told")
         }
     }
 
