@@ -84,7 +84,7 @@ struct QueryEngine: Sendable {
 
     /// Whether `client` may have names forwarded upstream.
     func mayForward(for client: SocketAddress?) -> Bool {
-        guard let ip = client?.ipAddress.flatMap({ IPAddress($0) }) else { return false }
+        guard forwarder != nil, let ip = client?.ipAddress.flatMap({ IPAddress($0) }) else { return false }
         if Self.loopback.contains(where: { $0.contains(ip) }) { return true }
         return forwardingClients.contains { $0.contains(ip) }
     }
@@ -125,7 +125,9 @@ struct QueryEngine: Sendable {
         let limit = maxSize ?? min(request.udpLimit, maxUDPReplySize)
         let zone = zones.current
         let resolution = Resolver.resolve(request.question, in: zone)
-        let upstream = request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil
+        // Who may use the upstream is decided only for names that would go there: cluster names,
+        // the hot path, never format the client's address.
+        var upstream: Forwarder? { request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil }
         switch resolution {
         case .forward:
             guard let forwarder = upstream, forwarder.forwards(request.question.name) else {
