@@ -99,6 +99,28 @@ public struct DNSSettings: Sendable {
         return StubDomain(zone: zone, servers: servers)
     }
 
+    /// A record TTL, 0...3600 seconds.
+    public static func ttl(_ value: Int) throws(DNSSettingsError) -> UInt32 {
+        guard (0...3600).contains(value) else { throw .invalid("TTL \(value) is outside 0...3600") }
+        return UInt32(value)
+    }
+
+    /// `insecure`, `verified` or `disabled`.
+    public static func pods(parsing text: String) throws(DNSSettingsError) -> PodsMode {
+        guard let mode = PodsMode(rawValue: text) else { throw .invalid("pods must be insecure, verified or disabled, not '\(text)'") }
+        return mode
+    }
+
+    /// CIDRs of clients whose out-of-zone names are forwarded.
+    public static func forwardingClients(parsing values: [String]) throws(DNSSettingsError) -> [CIDR] {
+        var result: [CIDR] = []
+        for value in values {
+            guard let cidr = CIDR(value) else { throw .invalid("forwarding client '\(value)' is not a CIDR") }
+            result.append(cidr)
+        }
+        return result
+    }
+
     /// `--cluster-domain` values as zones.
     public static func zones(parsing values: [String]) throws(DNSSettingsError) -> [DNSName] {
         var zones: [DNSName] = []

@@ -113,14 +113,8 @@ extension DaemonConfig {
         var settings = DNSSettings(listen: listen)
         do {
             if let domains = layer.dnsClusterDomains, !domains.isEmpty { settings.zones = try DNSSettings.zones(parsing: domains) }
-            if let ttl = layer.dnsTTL {
-                guard (0...3600).contains(ttl) else { throw DNSSettingsError.invalid("TTL \(ttl) is outside 0...3600") }
-                settings.ttl = UInt32(ttl)
-            }
-            if let pods = layer.dnsPods {
-                guard let mode = PodsMode(rawValue: pods) else { throw DNSSettingsError.invalid("pods must be insecure, verified or disabled, not '\(pods)'") }
-                settings.pods = mode
-            }
+            if let ttl = layer.dnsTTL { settings.ttl = try DNSSettings.ttl(ttl) }
+            if let pods = layer.dnsPods { settings.pods = try DNSSettings.pods(parsing: pods) }
             settings.upstream = try DNSSettings.upstream(parsing: layer.dnsUpstreams ?? [])
             settings.stubDomains = try (layer.dnsStubDomains ?? []).map { text throws(DNSSettingsError) in try DNSSettings.stubDomain(parsing: text) }
             if let size = layer.dnsCacheSize {

@@ -108,7 +108,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         var filters: [ConntrackFilter] = []
         var checksChanged = false
         let nodePortAddresses = compiler.plan.node.nodePortAddresses
-        report.loadBalancerConflicts = Self.conflicts(in: result.before.flatMap { compiler.plan.services[$0.service] ?? [] })
+        report.loadBalancerConflicts = Self.conflicts(in: result.before.lazy.flatMap { compiler.plan.services[$0.service] ?? [] })
         for (key, old) in result.before {
             let new = compiler.plan.services[key] ?? []
             filters += ConntrackCleanup.filters(old: old, new: new, nodePortAddresses: nodePortAddresses)

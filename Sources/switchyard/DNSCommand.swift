@@ -65,19 +65,14 @@ struct DNSCommand: AsyncParsableCommand {
     var writeZone: String?
 
     func validate() throws {
-        guard (0...3600).contains(ttl) else { throw ValidationError("--ttl must be within 0...3600, got \(ttl)") }
-        guard PodsMode(rawValue: pods) != nil else {
-            throw ValidationError("--pods must be insecure, verified or disabled, got '\(pods)'")
-        }
         guard !paths.isEmpty || benchmarkServices > 0 else { throw ValidationError("give at least one manifest path") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        for zone in zones where DNSName(zone) == nil { throw ValidationError("--zone '\(zone)' is not a domain name") }
+        // TTL, pods mode, zones, upstreams, stub domains, forwarding clients: checked as run checks them.
         do {
             _ = try settings()
         } catch {
             throw ValidationError("\(error)")
         }
-        for client in forwardClients where CIDR(client) == nil { throw ValidationError("--forward-client '\(client)' is not a CIDR") }
     }
 
     func run() async throws {
@@ -114,7 +109,7 @@ struct DNSCommand: AsyncParsableCommand {
 
         let server = DNSServer(
             configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads,
-                                                  forwardingClients: forwardClients.compactMap { CIDR($0) }), zone: zone,
+                                                  forwardingClients: settings.forwardingClients), zone: zone,
             forwarder: forwarder, group: group, logger: logger)
         let bound = try await server.start()
         print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "
@@ -153,13 +148,13 @@ struct DNSCommand: AsyncParsableCommand {
     private func settings() throws -> DNSSettings {
         var settings = DNSSettings(listen: BindAddress(listen.first ?? "") ?? BindAddress(host: "127.0.0.1", port: 5353))
         settings.zones = try DNSSettings.zones(parsing: zones)
-        settings.ttl = UInt32(clamping: ttl)
-        settings.pods = PodsMode(rawValue: pods) ?? .insecure
+        settings.ttl = try DNSSettings.ttl(ttl)
+        settings.pods = try DNSSettings.pods(parsing: pods)
         settings.ignoreEmptyService = ignoreEmptyService
         settings.endpointPodNames = endpointPodNames
         settings.upstream = try DNSSettings.upstream(parsing: upstream)
         settings.stubDomains = try stubDomains.map { try DNSSettings.stubDomain(parsing: $0) }
-        settings.forwardingClients = forwardClients.compactMap { CIDR($0) }
+        settings.forwardingClients = try DNSSettings.forwardingClients(parsing: forwardClients)
         return settings
     }
 
