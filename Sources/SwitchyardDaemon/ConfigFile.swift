@@ -116,17 +116,18 @@ public enum ConfigFile {
             "winkernel", "windowsRunAsService",
         ]
 
-        /// kube-proxy writes unset fields as zero values (`""`, `0s`, `null`): they mean "the default".
-        func isUnset(_ node: Yams.Node) -> Bool {
+        /// kube-proxy writes unset fields as zero values (`""`, `0s`, `0`, `null`): they mean "the
+        /// default". `masqueradeBit` is the exception: kube-proxy leaves it null when unset, and 0 is bit 0.
+        func isUnset(_ node: Yams.Node, field: String) -> Bool {
             if node.tag.description.hasSuffix(":null") || node.null != nil { return true }
             guard let scalar = node.scalar else { return false }
-            return scalar.string.isEmpty || scalar.string == "0s" || scalar.string == "0"
+            return scalar.string.isEmpty || scalar.string == "0s" || (scalar.string == "0" && field != "masqueradeBit")
         }
 
         /// One of kube-proxy's per-mode sections (`iptables`, `nftables`): its sync periods and
         /// masquerade settings, zero values left unset.
         func modeSection(_ node: Yams.Node, _ name: String, into layer: inout ConfigLayer) throws(ConfigFileError) {
-            for (field, item) in try fields(node, name) where !isUnset(item) {
+            for (field, item) in try fields(node, name) where !isUnset(item, field: field) {
                 let path = "\(name).\(field)"
                 switch field {
                 case "syncPeriod": layer.syncPeriod = try duration(item, path)
@@ -151,7 +152,7 @@ public enum ConfigFile {
                     continue
                 }
                 // kube-proxy's zero values ("", 0s, null) mean the default, not "disabled".
-                if isUnset(value), !["apiVersion", "kind", "mode"].contains(name) { continue }
+                if isUnset(value, field: name), !["apiVersion", "kind", "mode"].contains(name) { continue }
                 switch name {
                 case "apiVersion":
                     let version = try string(value, name)
@@ -168,12 +169,12 @@ public enum ConfigFile {
                         throw error(name, value, "Switchyard programs nftables; mode must be nftables, ipvs (an IPVS-style scheduler in nftables) or empty, not '\(mode)'")
                     }
                 case "clientConnection":
-                    for (field, item) in try fields(value, name) where !isUnset(item) {
+                    for (field, item) in try fields(value, name) where !isUnset(item, field: field) {
                         if field == "kubeconfig" { layer.kubeconfig = try string(item, "\(name).\(field)") } else { layer.unusedFields.append("\(name).\(field)") }
                     }
                 case "iptables": try modeSection(value, name, into: &iptables)
                 case "ipvs":
-                    for (field, item) in try fields(value, name) where !isUnset(item) {
+                    for (field, item) in try fields(value, name) where !isUnset(item, field: field) {
                         if field == "scheduler" { ipvsScheduler = (try string(item, "ipvs.scheduler"), item) } else { layer.unusedFields.append("ipvs.\(field)") }
                     }
                 case "syncPeriod": layer.syncPeriod = try duration(value, name)

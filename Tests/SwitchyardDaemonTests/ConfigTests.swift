@@ -233,4 +233,11 @@ struct ConfigTests {
             try DaemonConfig(paths: ["m"], layer: try ConfigFile.parse("dns: {stubDomains: {corp.example: [nowhere]}}", file: "c"), hostname: "n")
         }
     }
+
+    @Test("an explicit masqueradeBit 0 is bit 0, not kube-proxy's unset value (null)")
+    func masqueradeBitZero() throws {
+        #expect(try ConfigFile.parse("masqueradeBit: 0", file: "c").masqueradeBit == 0)
+        #expect(try ConfigFile.parse("iptables: {masqueradeBit: 0}", file: "c").masqueradeBit == 0)
+        #expect(try ConfigFile.parse("masqueradeBit: null", file: "c").masqueradeBit == nil)
+    }
 }
