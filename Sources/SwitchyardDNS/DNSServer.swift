@@ -259,7 +259,41 @@ public final class DNSServer: Sendable {
         for channel in open { try? await channel.close() }
     }
 
+    /// Serves UDP and TCP on sockets bound elsewhere (transparent sockets on a ClusterIP, or sockets
+    /// a previous process handed over); `udp` is a bound datagram socket, `tcp` a listening one. The
+    /// channels own the descriptors from now on: close them with ``detach(_:)``. ``stop()`` leaves
+    /// them to their owner.
+    public func attach(udp: Int32, tcp: Int32, describing name: String) async throws -> [any Channel] {
+        let udpChannel = try await bindUDP(.descriptor(udp), name: name, reusePort: false)
+        do {
+            return [udpChannel, try await bindTCP(.descriptor(tcp), name: name)]
+        } catch {
+            try? await udpChannel.close()
+            throw error
+        }
+    }
+
+    /// Closes channels made by ``attach(udp:tcp:describing:)``. A datagram already read is answered
+    /// first; datagrams still queued in a socket that another process holds stay for that process.
+    public func detach(_ attached: [any Channel]) async {
+        for channel in attached { try? await channel.close() }
+    }
+
+    /// Where a channel's socket comes from.
+    private enum Endpoint {
+        case address(SocketAddress)
+        case descriptor(Int32)
+    }
+
     private func bindUDP(_ address: SocketAddress, reusePort: Bool) async throws -> any Channel {
+        try await bindUDP(.address(address), name: "\(address)", reusePort: reusePort)
+    }
+
+    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
+        try await bindTCP(.address(address), name: "\(address)")
+    }
+
+    private func bindUDP(_ endpoint: Endpoint, name: String, reusePort: Bool) async throws -> any Channel {
         let engine = self.engine
         var bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -275,26 +309,29 @@ public final class DNSServer: Sendable {
         }
         #endif
         do {
-            return try await bootstrap
+            let initialized = bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))
                     }
                 }
-                .bind(to: address).get()
+            switch endpoint {
+            case .address(let address): return try await initialized.bind(to: address).get()
+            case .descriptor(let fd): return try await initialized.withBoundSocket(fd).get()
+            }
         } catch {
-            throw DNSServerError.bindFailed(address: "\(address)", transport: "udp", underlying: error)
+            throw DNSServerError.bindFailed(address: name, transport: "udp", underlying: error)
         }
     }
 
-    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
+    private func bindTCP(_ endpoint: Endpoint, name: String) async throws -> any Channel {
         let engine = self.engine
         let idle = configuration.tcpIdleTimeout
         let maxQueued = configuration.maxQueuedRepliesPerConnection
         let connections = tcpConnections
         let refused = refusedConnection
         do {
-            return try await ServerBootstrap(group: group)
+            let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 // Out of descriptors (EMFILE), accepting again at once spins a core: pause a second.
                 .serverChannelInitializer { channel in
@@ -313,9 +350,12 @@ public final class DNSServer: Sendable {
                             TCPQueryHandler(engine: engine, idleTimeout: idle, maxQueuedReplies: maxQueued))
                     }
                 }
-                .bind(to: address).get()
+            switch endpoint {
+            case .address(let address): return try await bootstrap.bind(to: address).get()
+            case .descriptor(let fd): return try await bootstrap.withBoundSocket(fd).get()
+            }
         } catch {
-            throw DNSServerError.bindFailed(address: "\(address)", transport: "tcp", underlying: error)
+            throw DNSServerError.bindFailed(address: name, transport: "tcp", underlying: error)
         }
     }
 }

@@ -29,6 +29,10 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dnsNegativeTTL: Int?
     public var dnsIgnoreEmptyService: Bool?
     public var dnsEndpointPodNames: Bool?
+    /// `NAMESPACE/NAME` of the Service whose ClusterIPs node-local DNS answers (kube-system/kube-dns).
+    public var dnsClusterIPService: String?
+    /// The Unix socket node-local DNS sockets are handed over on.
+    public var dnsHandoverSocket: String?
     public var serviceProxyName: String?
     /// `clientConnection.kubeconfig`: follow the API server of this kubeconfig (a `--kubeconfig`
     /// flag wins).
@@ -64,6 +68,8 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsNegativeTTL = other.dnsNegativeTTL ?? dnsNegativeTTL
         merged.dnsIgnoreEmptyService = other.dnsIgnoreEmptyService ?? dnsIgnoreEmptyService
         merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
+        merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
+        merged.dnsHandoverSocket = other.dnsHandoverSocket ?? dnsHandoverSocket
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
         merged.kubeconfig = other.kubeconfig ?? kubeconfig
         merged.unusedFields = unusedFields + other.unusedFields

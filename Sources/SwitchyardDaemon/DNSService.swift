@@ -11,8 +11,15 @@ public protocol ClusterDNSServer: Sendable {
     /// Serves the zone for `snapshot` to every query from now on: updated from the previous zone by
     /// `changes` (what changed since the previous publish), or built whole when `changes` is nil.
     func publish(_ snapshot: ClusterSnapshot, changes: ZoneChanges?)
+    /// Work the server does beside answering (node-local DNS sockets, their hand-over) until the
+    /// calling task is cancelled. The default has none.
+    func maintain() async
     /// Closes the sockets.
     func stop() async throws
+}
+
+extension ClusterDNSServer {
+    public func maintain() async {}
 }
 
 /// Runs a ``ClusterDNSServer`` fed from the sync loop's ``ZoneFeed``: each publish takes the newest
@@ -37,10 +44,15 @@ public struct DNSService: ServiceLifecycle.Service {
     public func run() async throws {
         let addresses = try await server.start()
         logger.info("serving DNS", metadata: ["listen": "\(addresses.joined(separator: " "))"])
-        for await _ in feed.wakeups.cancelOnGracefulShutdown() {
-            guard let (snapshot, changes) = feed.take() else { continue }
-            server.publish(snapshot, changes: changes)
-            try? await Task.sleep(for: Self.publishInterval)
+        let server = server
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await server.maintain() }
+            for await _ in feed.wakeups.cancelOnGracefulShutdown() {
+                guard let (snapshot, changes) = feed.take() else { continue }
+                server.publish(snapshot, changes: changes)
+                try? await Task.sleep(for: Self.publishInterval)
+            }
+            group.cancelAll()
         }
         try await server.stop()
     }

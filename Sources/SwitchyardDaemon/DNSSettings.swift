@@ -1,6 +1,7 @@
 import NIOCore
 import SwitchyardDNS
 import SwitchyardModel
+import SwitchyardSystem
 
 /// How cluster DNS is served, with the meaning of CoreDNS's `kubernetes`, `forward` and `cache`
 /// options: the one description of the options `switchyard run` (flags and the `dns:` section) and
@@ -31,6 +32,24 @@ public struct DNSSettings: Sendable {
     public var endpointPodNames = false
     /// Clients (beyond loopback) whose out-of-zone names are forwarded.
     public var forwardingClients: [CIDR] = []
+    /// Node-local DNS on a Service's ClusterIPs (`--dns-cluster-ip-service`); nil: off.
+    public var nodeLocal: NodeLocal?
+
+    /// Where node-local DNS sockets live and how a restart hands them over.
+    public struct NodeLocal: Sendable {
+        /// The Service (kube-system/kube-dns) whose ClusterIPs are answered on the node.
+        public var service: ObjectKey
+        /// The programmed namespace (the sockets must live where the rules are).
+        public var namespace: NetworkNamespace
+        /// The Unix socket a replacing daemon takes the sockets from (`--dns-handover-socket`).
+        public var handoverPath: String?
+
+        public init(service: ObjectKey, namespace: NetworkNamespace, handoverPath: String?) {
+            self.service = service
+            self.namespace = namespace
+            self.handoverPath = handoverPath
+        }
+    }
 
     public init(listen: BindAddress) {
         self.listen = listen

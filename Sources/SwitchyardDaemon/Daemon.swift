@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import NIOPosix
 import SwitchyardLB
 import SwitchyardModel
+import SwitchyardNetlink
 import SwitchyardSources
 
 /// The composition root of `switchyard run`: builds every part from a ``DaemonConfig`` and runs them
@@ -41,6 +43,13 @@ public struct Daemon: Sendable {
             servers.append(try await bind(address, "metrics", HealthEndpoints.metricsResponder(health: health, metrics: metrics)))
         }
         let backend = try KernelBackend(namespace: config.namespace, logger: logger)
+        if let localDNS = config.proxy.localDNS {
+            // Marked queries are delivered to the node (the transparent sockets on the ClusterIPs).
+            let route = LocalDeliveryRoute(mark: localDNS.mark)
+            let namespace = config.namespace
+            try await NIOThreadPool.singleton.runIfActive { try route.install(in: namespace) }
+            logger.info("node-local DNS for \(localDNS.service): policy route in place", metadata: ["route": "\(route)"])
+        }
 
         let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
         let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))

@@ -88,6 +88,18 @@ public struct DaemonConfig: Sendable {
         } else {
             dns = nil
         }
+        if let text = layer.dnsClusterIPService, !text.isEmpty {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw .invalid("DNS cluster IP service '\(text)' is not NAMESPACE/NAME (such as kube-system/kube-dns)")
+            }
+            guard dns != nil else { throw .invalid("node-local DNS (cluster IP service \(text)) needs DNS: drop --no-dns or the listen address ''") }
+            let service = ObjectKey(namespace: String(parts[0]), name: String(parts[1]))
+            proxy.localDNS = ProxyConfig.LocalDNSDelivery(service: service)
+            dns?.nodeLocal = DNSSettings.NodeLocal(
+                service: service, namespace: namespace,
+                handoverPath: layer.dnsHandoverSocket.map { $0.isEmpty ? nil : $0 } ?? Self.defaultHandoverPath(namespace))
+        }
         self.namespace = namespace
         self.pollInterval = pollInterval
         self.nodePortRange = nodePortRange
@@ -100,6 +112,14 @@ public struct DaemonConfig: Sendable {
         if text.isEmpty { return nil }
         guard let address = BindAddress(text) else { throw .invalid("\(what) '\(text)' is not HOST:PORT") }
         return address
+    }
+
+    /// `/run/switchyard/dns-handover.sock`, or `…-NETNS.sock` for a named namespace, so daemons of
+    /// different namespaces do not take each other's sockets.
+    public static func defaultHandoverPath(_ namespace: NetworkNamespace) -> String {
+        guard let path = namespace.path else { return "/run/switchyard/dns-handover.sock" }
+        let name = path.split(separator: "/").last.map(String.init) ?? "netns"
+        return "/run/switchyard/dns-handover-\(name).sock"
     }
 
     /// The health timeout: syncs failing (or changes waiting) longer than this make /healthz 503.

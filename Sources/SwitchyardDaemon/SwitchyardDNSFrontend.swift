@@ -17,6 +17,8 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     /// The zone kept up to date change by change, rebuilt in the background when due.
     private let zone: LiveZone
     private let logger: Logger
+    /// Sockets on the kube-dns ClusterIPs, with `--dns-cluster-ip-service`.
+    private let nodeLocal: NodeLocalDNS?
 
     /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
     public init(settings: DNSSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
@@ -38,6 +40,9 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
             forwarder: forwarder, group: group, logger: logger,
             observer: observer, refusedConnection: refused)
         let server = server
+        nodeLocal = settings.nodeLocal.map {
+            NodeLocalDNS(settings: $0, server: server, logger: logger)
+        }
         zone = LiveZone(options: options, publish: { server.publish($0) }, compacted: { publication, seconds in
             logger.info("DNS zone rebuilt in the background to fold in its changes", metadata: [
                 "names": "\(publication.zone.nameCount)", "took": "\(Int(seconds * 1000))ms",
@@ -61,6 +66,7 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         let clock = ContinuousClock()
         let start = clock.now
         let publication = zone.update(to: snapshot, changes: changes)
+        if let nodeLocal { nodeLocal.serve(snapshot.services[nodeLocal.service]?.clusterIPs ?? []) }
         let rebuilt = publication.rebuilt
         logger.log(level: rebuilt ? .info : .debug, rebuilt ? "DNS zone built" : "DNS zone updated", metadata: [
             "names": "\(publication.zone.nameCount)", "services_changed": "\(changes?.services.count ?? snapshot.services.count)",
@@ -68,6 +74,10 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         ])
         // A whole build's transient peak (drafts, the previous zone) goes back to the kernel.
         if rebuilt { MallocTuning.releaseFreedMemory() }
+    }
+
+    public func maintain() async {
+        await nodeLocal?.run()
     }
 
     public func stop() async throws {

@@ -15,9 +15,12 @@ public struct NodeContext: Sendable, Hashable {
     /// The ClusterIP ranges: `--service-cidr` and the cluster's ServiceCIDR objects, sorted, without
     /// duplicates. Traffic to an address inside that no Service holds is dropped.
     public var serviceCIDRs: [CIDR]
+    /// The ClusterIPs answered by this node's DNS (``ProxyConfig/localDNS``'s Service), sorted.
+    public var localDNSAddresses: [IPAddress]
 
     public init(name: String, zone: String? = nil, primaryIPs: [IPAddress] = [], nodePortAddresses: [IPAddress] = [],
-                serviceCIDRs: [CIDR] = []) {
+                serviceCIDRs: [CIDR] = [], localDNSAddresses: [IPAddress] = []) {
+        self.localDNSAddresses = localDNSAddresses
         self.name = name
         self.zone = zone
         self.primaryIPs = primaryIPs
@@ -26,20 +29,27 @@ public struct NodeContext: Sendable, Hashable {
     }
 
     /// Resolves the context from the configuration and this node's Node object (nil when unknown).
-    public init(config: ProxyConfig, node: Node?, serviceCIDRs: [CIDR] = []) {
+    public init(config: ProxyConfig, node: Node?, serviceCIDRs: [CIDR] = [], localDNSAddresses: [IPAddress] = []) {
         let primary = node?.primaryIPs ?? []
         self.init(
             name: config.nodeName, zone: node?.zone, primaryIPs: primary,
             nodePortAddresses: Self.resolve(config.nodePortAddresses, primaryIPs: primary, hostAddresses: config.hostAddresses),
-            serviceCIDRs: Self.outermost(config.serviceCIDRs + serviceCIDRs)
+            serviceCIDRs: Self.outermost(config.serviceCIDRs + serviceCIDRs),
+            localDNSAddresses: config.localDNS == nil ? [] : localDNSAddresses.sorted()
         )
     }
 
-    /// Resolves the context from a snapshot: the Node named ``ProxyConfig/nodeName`` and the
-    /// ServiceCIDR objects.
+    /// Resolves the context from a snapshot: the Node named ``ProxyConfig/nodeName``, the
+    /// ServiceCIDR objects and the node-local DNS Service's ClusterIPs.
     public init(config: ProxyConfig, snapshot: ClusterSnapshot) {
         self.init(config: config, node: snapshot.nodes[config.nodeName],
-                  serviceCIDRs: snapshot.serviceCIDRs.isEmpty ? [] : snapshot.serviceCIDRs.values.flatMap(\.cidrs))
+                  serviceCIDRs: snapshot.serviceCIDRs.isEmpty ? [] : snapshot.serviceCIDRs.values.flatMap(\.cidrs),
+                  localDNSAddresses: config.localDNS.flatMap { snapshot.services[$0.service]?.clusterIPs } ?? [])
+    }
+
+    /// The node-local DNS ClusterIPs of one family.
+    public func localDNSAddresses(of family: IPFamily) -> [IPAddress] {
+        localDNSAddresses.filter { $0.family == family }
     }
 
     /// `ranges` sorted, without any range inside another (an interval set refuses overlaps; aligned

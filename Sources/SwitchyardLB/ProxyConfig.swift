@@ -117,6 +117,10 @@ public struct ProxyConfig: Sendable, Hashable {
     /// `--service-cidr`: the ranges ClusterIPs are allocated from. Traffic to an address inside that
     /// no Service holds is dropped, as kube-proxy drops it; empty disables the check.
     public var serviceCIDRs: [CIDR] = []
+    /// `--dns-cluster-ip-service`: queries that pods send to this Service's ClusterIPs on port 53
+    /// (UDP and TCP) are delivered to this node's DNS while it has a socket there, and go to the
+    /// Service's endpoints otherwise. nil: off.
+    public var localDNS: LocalDNSDelivery?
 
     public init(
         nodeName: String, nodePortAddresses: NodePortAddresses = .primary, hostAddresses: [IPAddress] = [],
@@ -134,6 +138,29 @@ public struct ProxyConfig: Sendable, Hashable {
         self.maglevSizing = maglevSizing
     }
 
+    /// The mark and routing of node-local DNS delivery, when on.
+    public struct LocalDNSDelivery: Sendable, Hashable {
+        /// The Service whose ClusterIPs are answered on the node (kube-dns).
+        public var service: ObjectKey
+        /// The packet-mark bit that sends a query to the local socket (policy routing, and no DNAT).
+        public var markBit: Int
+
+        /// Bit 12 (`0x1000`): kube-proxy uses 14 and 15, Calico 16-31, Cilium 8-11.
+        public static let defaultMarkBit = 12
+        /// `1 << defaultMarkBit`.
+        public static let defaultMark = UInt32(1) << UInt32(defaultMarkBit)
+        /// The port served.
+        public static let port: UInt16 = 53
+
+        public init(service: ObjectKey, markBit: Int = defaultMarkBit) {
+            self.service = service
+            self.markBit = markBit
+        }
+
+        /// `1 << markBit`.
+        public var mark: UInt32 { UInt32(1) << UInt32(clamping: markBit) }
+    }
+
     /// `1 << masqueradeBit`, e.g. `0x4000`.
     public var masqueradeMark: UInt32 { UInt32(1) << UInt32(clamping: masqueradeBit) }
 
@@ -146,6 +173,11 @@ public struct ProxyConfig: Sendable, Hashable {
     public func validate() throws(ProxyConfigError) {
         guard !nodeName.isEmpty else { throw .emptyNodeName }
         guard (0...31).contains(masqueradeBit) else { throw .invalidMasqueradeBit(masqueradeBit) }
+        if let localDNS {
+            guard (0...31).contains(localDNS.markBit), localDNS.markBit != masqueradeBit else {
+                throw .invalidLocalDNSMarkBit(localDNS.markBit)
+            }
+        }
         try maglevSizing.validate()
     }
 }
@@ -154,6 +186,7 @@ public struct ProxyConfig: Sendable, Hashable {
 public enum ProxyConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     case emptyNodeName
     case invalidMasqueradeBit(Int)
+    case invalidLocalDNSMarkBit(Int)
     case invalidNodePortAddress(String)
     case primaryMixedWithCIDRs([String])
     case unknownDispatchModel(String)
@@ -165,6 +198,8 @@ public enum ProxyConfigError: Error, Sendable, Hashable, CustomStringConvertible
             "node name is empty"
         case .invalidMasqueradeBit(let bit):
             "masquerade bit \(bit) is outside 0...31"
+        case .invalidLocalDNSMarkBit(let bit):
+            "node-local DNS mark bit \(bit) is outside 0...31 or is the masquerade bit"
         case .invalidNodePortAddress(let text):
             "--nodeport-addresses: '\(text)' is neither 'primary' nor a CIDR"
         case .primaryMixedWithCIDRs(let values):

@@ -52,6 +52,14 @@ public enum FibKey: String, Sendable, Hashable {
     case destinationType = "fib daddr type"
 }
 
+/// `socket` lookups the model knows: a property of the local socket the packet would reach (looked
+/// up from its own addresses and ports, before any NAT).
+public enum SocketKey: String, Sendable, Hashable {
+    /// `socket transparent`: 1 when such a socket exists and has IP(V6)_TRANSPARENT set (only a
+    /// privileged process can set it), 0 otherwise.
+    case transparent = "socket transparent"
+}
+
 /// `numgen` modes.
 public enum NumgenMode: String, Sendable, Hashable {
     /// A fresh random number per packet.
@@ -72,6 +80,7 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
     case meta(MetaKey)
     case ct(CtKey)
     case fib(FibKey)
+    case socket(SocketKey)
     /// `numgen random|inc mod N [offset K]`: a number in K..<K+N.
     case numgen(NumgenMode, modulus: UInt32, offset: UInt32 = 0)
     /// `jhash EXPR mod N seed S [offset K]`: a hash of `EXPR` in K..<K+N.
@@ -102,6 +111,7 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
         case .meta(let key): "meta \(key.rawValue)"
         case .ct(let key): key.text
         case .fib(let key): key.rawValue
+        case .socket(let key): key.rawValue
         case .numgen(let mode, let modulus, let offset):
             "numgen \(mode.rawValue) mod \(modulus)" + (offset == 0 ? "" : " offset \(offset)")
         case .jhash(let input, let modulus, let seed, let offset):

@@ -36,14 +36,36 @@ public struct Packet: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The node around the ruleset: its own addresses (for `fib … type local` and routing) and the clock.
+/// A local socket bound to one address and port (for `socket transparent`).
+public struct BoundSocket: Sendable, Hashable {
+    public var address: Address
+    public var port: UInt16
+    public var proto: L4Proto
+
+    public init(_ address: Address, port: UInt16, proto: L4Proto) {
+        self.address = address
+        self.port = port
+        self.proto = proto
+    }
+}
+
+/// The node around the ruleset: its own addresses (for `fib … type local` and routing), its
+/// transparent sockets and policy routing, and the clock.
 public struct TraceEnvironment: Sendable, Hashable {
     public var localAddresses: Swift.Set<Address>
+    /// Sockets with IP(V6)_TRANSPARENT set, bound to a (possibly non-local) address.
+    public var transparentSockets: Swift.Set<BoundSocket>
+    /// A policy route (`ip rule fwmark M/M lookup T` with `local default dev lo` in T): packets whose
+    /// mark has any of these bits are delivered locally, whatever their destination. 0: none.
+    public var localDeliveryMark: UInt32
     /// Seconds on the fake's clock; dynamic-set timeouts are relative to it.
     public var now: Double
 
-    public init(localAddresses: Swift.Set<Address>, now: Double = 0) {
+    public init(localAddresses: Swift.Set<Address>, transparentSockets: Swift.Set<BoundSocket> = [], localDeliveryMark: UInt32 = 0,
+                now: Double = 0) {
         self.localAddresses = localAddresses
+        self.transparentSockets = transparentSockets
+        self.localDeliveryMark = localDeliveryMark
         self.now = now
     }
 

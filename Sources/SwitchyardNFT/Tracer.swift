@@ -113,7 +113,7 @@ struct Walker {
         for hook in first {
             if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, steps: steps) }
         }
-        let local = environment.isLocal(state.packet.destination)
+        let local = environment.isLocal(state.packet.destination) || state.mark & environment.localDeliveryMark != 0
         let rest: [Hook] = packet.origin == .localProcess ? (local ? [.input] : []) : (local ? [.input] : [.forward, .postrouting])
         for hook in rest {
             if let outcome = runHook(hook, &state, &chooser) { return Trace(outcome: outcome, steps: steps) }
@@ -328,6 +328,9 @@ struct Walker {
         case .fib(let key):
             let address = key == .sourceType ? packet.source : packet.destination
             return [.addressType(environment.isLocal(address) ? .local : .unicast)]
+        case .socket(.transparent):
+            let socket = BoundSocket(state.packet.destination, port: state.packet.destinationPort, proto: state.packet.proto)
+            return [.integer(environment.transparentSockets.contains(socket) ? 1 : 0)]
         case .numgen(let mode, let modulus, let offset):
             let choice = chooser.choose(modulus, kind: mode, hashInput: [], seed: 0, rule: rule, counters: &counters)
             return [.integer(offset &+ choice)]

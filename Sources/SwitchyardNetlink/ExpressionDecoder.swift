@@ -48,6 +48,8 @@ enum ExpressionDecoder {
                           seed: u32(e, NFTNL_EXPR_HASH_SEED), into: register(NFTNL_EXPR_HASH_DREG))
         case "fib":
             return .fib(flags: u32(e, NFTNL_EXPR_FIB_FLAGS), result: u32(e, NFTNL_EXPR_FIB_RESULT), into: register(NFTNL_EXPR_FIB_DREG))
+        case "socket":
+            return .socket(key: u32(e, NFTNL_EXPR_SOCKET_KEY), into: register(NFTNL_EXPR_SOCKET_DREG))
         case "nat":
             guard u32(e, NFTNL_EXPR_NAT_TYPE) == 1, let natFamily = KernelFamily(rawValue: UInt16(u32(e, NFTNL_EXPR_NAT_FAMILY))) else { return nil }
             let port: KernelRegister? = has(e, NFTNL_EXPR_NAT_REG_PROTO_MIN) ? register(NFTNL_EXPR_NAT_REG_PROTO_MIN) : nil

@@ -81,6 +81,11 @@ enum ExpressionEncoder {
                 u32(e, NFTNL_EXPR_FIB_RESULT, result)
                 u32(e, NFTNL_EXPR_FIB_DREG, into.number)
             }
+        case .socket(let key, let into):
+            return make("socket") { e in
+                u32(e, NFTNL_EXPR_SOCKET_KEY, key)
+                u32(e, NFTNL_EXPR_SOCKET_DREG, into.number)
+            }
         case .dnat(let family, let address, let port):
             return make("nat") { e in
                 u32(e, NFTNL_EXPR_NAT_TYPE, 1) // NFT_NAT_DNAT

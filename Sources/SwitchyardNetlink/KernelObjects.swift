@@ -98,6 +98,8 @@ public enum KernelExpression: Sendable, Hashable {
     case jhash(source: KernelRegister, length: UInt32, modulus: UInt32, seed: UInt32, into: KernelRegister)
     /// `fib` lookup (flags `NFTA_FIB_F_*`, result `NFT_FIB_RESULT_*`) into a register.
     case fib(flags: UInt32, result: UInt32, into: KernelRegister)
+    /// `socket` lookup of key `NFT_SOCKET_*` (0: transparent, one byte) into a register.
+    case socket(key: UInt32, into: KernelRegister)
     /// Destination NAT to the address (and port) in registers.
     case dnat(family: KernelFamily, address: KernelRegister, port: KernelRegister?)
     /// Masquerade; `fullyRandom` sets NF_NAT_RANGE_PROTO_RANDOM_FULLY.

@@ -475,6 +475,8 @@ public enum Lowering {
             return ([.ct(key: 2, into: register)], 4, [])
         case .fib(let key):
             return ([.fib(flags: key == .destinationType ? 2 : 1, result: 3, into: register)], 4, [])
+        case .socket(.transparent):
+            return ([.socket(key: 0, into: register)], 1, []) // NFT_SOCKET_TRANSPARENT, one byte
         case .numgen(let mode, let modulus, let offset):
             guard offset == 0 else { throw LoweringError(object: object, reason: "numgen offset is not encoded") }
             return ([.numgen(into: register, modulus: modulus, incremental: mode == .inc)], 4, [])

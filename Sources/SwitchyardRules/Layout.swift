@@ -65,6 +65,12 @@ public enum Layout {
     public static let firewallAllow = "firewall-allow"
     /// Declared only with `--service-cidr`.
     public static let serviceCIDRs = "service-cidrs"
+    /// Node-local DNS (declared only with `--dns-cluster-ip-service`): the kube-dns frontends
+    /// (`ClusterIP . udp|tcp . 53`) answered on the node while its DNS holds a socket there.
+    public static let localDNS = "local-dns"
+    /// Its base chain, at mangle priority (before DNAT and before routing): a query to a local-dns
+    /// frontend for which a transparent socket exists gets the local-delivery mark.
+    public static let localDNSChain = "local-dns-prerouting"
 }
 
 /// Which key a frontend is looked up by: `daddr . l4proto . dport` (ClusterIP, externalIPs, LB IPs) or
@@ -201,6 +207,10 @@ struct FamilyLayout: Sendable {
             NamedSet(table, Layout.firewallAllow, key: .types([addressType, .inetProto, .inetService, addressType]), flags: [.interval],
                      comment: "LB frontend . allowed source"),
         ]
+        if config.localDNS != nil {
+            // The kube-dns frontends answered on this node while its DNS is up.
+            sets.append(NamedSet(table, Layout.localDNS, key: keyTypes(.service), comment: "node-local DNS frontends"))
+        }
         if !node.serviceCIDRs(of: ipFamily).isEmpty {
             // Where ClusterIPs come from: an address inside that no Service holds is dropped.
             sets.append(NamedSet(table, Layout.serviceCIDRs, key: .types([addressType]), flags: [.interval], comment: "ClusterIP ranges"))
@@ -247,6 +257,11 @@ struct FamilyLayout: Sendable {
                                    .notInSet(.concat([daddr, .meta(.l4proto), .payload(.thDport), saddr]), Layout.firewallAllow),
                                    .verdict(.drop)], "loadBalancerSourceRanges")
 
+        // Node-local DNS: a query marked for local delivery is neither DNATed nor rejected for want of
+        // endpoints (the local socket answers it).
+        let localDNSMark = config.localDNS.map { [Statement.match(.bitwise(.meta(.mark), .and, $0.mark), .notEqual, .value(.mark(0))),
+                                                  .verdict(.return)] }
+        if let localDNSMark { add(Layout.endpointsChain, localDNSMark, "node-local DNS") }
         // endpoints-check: frontends without endpoints (drop, then reject), then unserved ClusterIP ports.
         for kind in FrontendKind.allCases {
             add(Layout.endpointsChain, guardFor(kind) + [.inSet(key(kind), DispatchNames.noEndpoints(kind, reject: false)), .verdict(.drop)])
@@ -259,6 +274,7 @@ struct FamilyLayout: Sendable {
 
         // services: masquerade marks first (dnat ends the chain), then short-circuits, then dispatch.
         let services = Layout.servicesChain
+        if let localDNSMark { add(services, localDNSMark, "node-local DNS") }
         if hasClusterCIDRs && !config.masqueradeAll {
             // kube-proxy's --cluster-cidr rule: a ClusterIP reached from outside the pod network.
             add(services, [.inSet(daddr, Layout.clusterIPs), .notInSet(saddr, Layout.clusterCIDRs), .markOr(mark)], "off-cluster client")
@@ -319,6 +335,18 @@ struct FamilyLayout: Sendable {
         }
         for name in Layout.regularChains { ruleset.add(Chain(table, name)) }
         for rule in rules(tables) { ruleset.append(rule) }
+        if let localDNS = config.localDNS {
+            let frontends = node.localDNSAddresses(of: ipFamily).flatMap { address in
+                [L4Proto.udp, .tcp].map { Element([.address(Address(address)), .proto($0), .port(ProxyConfig.LocalDNSDelivery.port)]) }
+            }
+            ruleset.add(Elements(table, Layout.localDNS, frontends))
+            // A transparent socket is only this node's DNS (setting IP_TRANSPARENT needs CAP_NET_ADMIN);
+            // when it is gone (not started, stopped) the query goes on to the Service's endpoints.
+            ruleset.add(Chain(table, Layout.localDNSChain, base: BaseChainSpec(type: .filter, hook: .prerouting, priority: Priority(.mangle))))
+            ruleset.append(Rule(table, Layout.localDNSChain, [
+                .inSet(key(.service), Layout.localDNS), .match(.socket(.transparent), .equal, .value(.integer(1))), .markOr(localDNS.mark),
+            ], comment: "answered by this node's DNS"))
+        }
         return ruleset.tables[table] ?? Ruleset.TableState(table: Table(table))
     }
 }

@@ -123,6 +123,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
     var dnsEndpointPodNames = false
 
+    @Option(help: "Answer pods' queries to this Service's ClusterIPs (NAMESPACE/NAME, e.g. kube-system/kube-dns; UDP and TCP 53) with this node's DNS while it runs, and let them go to the Service's endpoints when it does not (off by default).")
+    var dnsClusterIPService: String?
+
+    @Option(help: "The Unix socket a restarting daemon takes the node-local DNS sockets over on (default /run/switchyard/dns-handover[-NETNS].sock; empty: none).")
+    var dnsHandoverSocket: String?
+
     @Option(help: "How often manifests are checked for changes (default 500ms).", transform: duration)
     var pollInterval: Duration?
 
@@ -183,6 +189,8 @@ struct RunCommand: AsyncParsableCommand {
         layer.dnsNegativeTTL = dnsNegativeTtl
         if dnsIgnoreEmptyService { layer.dnsIgnoreEmptyService = true }
         if dnsEndpointPodNames { layer.dnsEndpointPodNames = true }
+        layer.dnsClusterIPService = dnsClusterIPService
+        layer.dnsHandoverSocket = dnsHandoverSocket
         if let dnsForwardClients {
             do {
                 layer.dnsForwardClients = try CIDR.list(parsing: dnsForwardClients)

@@ -1,0 +1,183 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardDNS
+import SwitchyardModel
+import SwitchyardSystem
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Node-local DNS on the kube-dns ClusterIP (`--dns-cluster-ip-service`): holds transparent UDP and
+/// TCP sockets bound to that Service's ClusterIPs on port 53, in the programmed namespace, served by
+/// the DNS server. The ruleset delivers pods' queries to them while they exist (`socket transparent`
+/// and a policy route) and to the Service's endpoints otherwise, so a daemon that is not running
+/// costs a fallback, not an outage. A restarting daemon takes the sockets over (``SocketHandover``)
+/// from the one it replaces, so no query is lost.
+final class NodeLocalDNS: Sendable {
+    private struct Held {
+        var fd: Int32
+        var channels: [any Channel]
+    }
+
+    private let settings: DNSSettings.NodeLocal
+    private let server: DNSServer
+    private let logger: Logger
+    private let wanted: AsyncStream<[IPAddress]>
+    private let wantedInput: AsyncStream<[IPAddress]>.Continuation
+    /// The last addresses passed to ``serve(_:)``, to yield only changes.
+    private let lastWanted = Mutex<[IPAddress]?>(nil)
+    /// Sockets served now, by address and transport.
+    private let held = Mutex<[TransparentSocket: Held]>([:])
+
+    init(settings: DNSSettings.NodeLocal, server: DNSServer, logger: Logger) {
+        self.settings = settings
+        self.server = server
+        self.logger = logger
+        (wanted, wantedInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The Service whose ClusterIPs are served.
+    var service: ObjectKey { settings.service }
+
+    /// Serves `addresses` (the Service's ClusterIPs) from now on; cheap when they did not change.
+    func serve(_ addresses: [IPAddress]) {
+        let sorted = addresses.sorted()
+        let changed = lastWanted.withLock { last in
+            defer { last = sorted }
+            return last != sorted
+        }
+        if changed { wantedInput.yield(sorted) }
+    }
+
+    /// The sockets of `addresses`: UDP and TCP on port 53 of each.
+    static func sockets(_ addresses: [IPAddress]) -> [TransparentSocket] {
+        addresses.flatMap { address in
+            [TransparentSocket(.udp, address: "\(address)", port: 53), TransparentSocket(.tcp, address: "\(address)", port: 53)]
+        }
+    }
+
+    /// Takes over the previous daemon's sockets, then follows the wanted addresses and answers
+    /// hand-over requests until cancelled; then stops serving (the sockets close unless a newer
+    /// daemon has taken them).
+    func run() async {
+        var spare: [TransparentSocket: Int32] = [:]
+        if let path = settings.handoverPath {
+            for handed in SocketHandover.take(from: path) { spare[handed.socket] = handed.fd }
+            if !spare.isEmpty {
+                logger.info("took over the node-local DNS sockets of the previous process", metadata: [
+                    "from": "\(path)", "sockets": "\(spare.keys.map(\.description).sorted().joined(separator: " "))",
+                ])
+            }
+        }
+        var handover: SocketHandover.Server?
+        if let path = settings.handoverPath {
+            do {
+                handover = try SocketHandover.Server(path: path)
+            } catch {
+                logger.warning("node-local DNS sockets cannot be handed over to the next process; a restart may lose the queries in flight",
+                               metadata: ["error": "\(error)"])
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            if let handover {
+                group.addTask { [self] in
+                    while !Task.isCancelled {
+                        if let request = handover.pendingRequest() { await handOver(to: request) }
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+            }
+            for await addresses in wanted {
+                spare = await reconcile(Set(Self.sockets(addresses)), spare: spare)
+            }
+            group.cancelAll()
+        }
+        for fd in spare.values { close(fd) }
+        let all = held.withLock { held in
+            defer { held = [:] }
+            return held.values.flatMap(\.channels)
+        }
+        await server.detach(all)
+    }
+
+    /// Gives every held socket to the process asking: reading stops here first (one reader at a
+    /// time; datagrams arriving meanwhile wait in the socket), then the descriptors are sent and this
+    /// process lets go of them. If the other process does not get them, reading resumes.
+    private func handOver(to request: SocketHandover.Request) async {
+        let handed = held.withLock { $0 }
+        let channels = handed.values.flatMap(\.channels)
+        for channel in channels { try? await channel.setOption(.autoRead, value: false).get() }
+        guard request.send(handed.map { SocketHandover.Handed($0.key, fd: $0.value.fd) }) else {
+            for channel in channels { try? await channel.setOption(.autoRead, value: true).get() }
+            logger.warning("a new process asked for the node-local DNS sockets but did not take them; serving them on")
+            return
+        }
+        held.withLock { held in
+            for socket in handed.keys { held[socket] = nil }
+        }
+        await server.detach(channels)
+        logger.info("handed the node-local DNS sockets to a new process; it serves them now", metadata: [
+            "sockets": "\(handed.keys.map(\.description).sorted().joined(separator: " "))",
+        ])
+    }
+
+    /// Serves exactly `wanted`: new sockets come from `spare` (handed over) or are opened in the
+    /// namespace; sockets no longer wanted are closed. Returns the spare sockets left.
+    private func reconcile(_ wanted: Set<TransparentSocket>, spare: [TransparentSocket: Int32]) async -> [TransparentSocket: Int32] {
+        var spare = spare
+        let current = Set(held.withLock { $0.keys })
+        let gone = held.withLock { held in current.subtracting(wanted).compactMap { held.removeValue(forKey: $0) } }
+        await server.detach(gone.flatMap(\.channels))
+        // UDP and TCP of one address are attached together.
+        let addresses = Set(wanted.subtracting(current).map(\.address))
+        for address in addresses.sorted() {
+            let udp = TransparentSocket(.udp, address: address, port: 53)
+            let tcp = TransparentSocket(.tcp, address: address, port: 53)
+            do {
+                let udpFD = try await take(udp, from: &spare)
+                let tcpFD: Int32
+                do {
+                    tcpFD = try await take(tcp, from: &spare)
+                } catch {
+                    close(udpFD)
+                    throw error
+                }
+                let channels = try await server.attach(udp: udpFD, tcp: tcpFD, describing: "\(address):53")
+                held.withLock {
+                    $0[udp] = Held(fd: udpFD, channels: [channels[0]])
+                    $0[tcp] = Held(fd: tcpFD, channels: [channels[1]])
+                }
+                logger.info("node-local DNS serving \(settings.service)", metadata: ["udp+tcp": "\(address):53", "namespace": "\(settings.namespace)"])
+            } catch {
+                logger.error("node-local DNS cannot serve \(settings.service) at \(address):53; queries go to its endpoints",
+                             metadata: ["error": "\(error)"])
+            }
+        }
+        if !gone.isEmpty {
+            logger.info("node-local DNS stopped serving addresses \(settings.service) no longer has", metadata: [
+                "sockets": "\(current.subtracting(wanted).map(\.description).sorted().joined(separator: " "))",
+            ])
+        }
+        // Handed-over sockets the cluster no longer wants.
+        for (socket, fd) in spare where !wanted.contains(socket) {
+            close(fd)
+            spare[socket] = nil
+        }
+        return spare
+    }
+
+    /// The handed-over socket, or a new one.
+    private func take(_ socket: TransparentSocket, from spare: inout [TransparentSocket: Int32]) async throws -> Int32 {
+        if let fd = spare.removeValue(forKey: socket) { return fd }
+        return try await open(socket)
+    }
+
+    /// Opens a transparent socket in the namespace, on a thread-pool thread (`setns` changes the
+    /// whole thread).
+    private func open(_ socket: TransparentSocket) async throws -> Int32 {
+        let namespace = settings.namespace
+        return try await NIOThreadPool.singleton.runIfActive { try socket.open(in: namespace) }
+    }
+}
