@@ -23,15 +23,16 @@ public final class SwitchyardProcess: Sendable {
     private let process: Process
     private let logHandle: FileHandle
 
-    /// Starts `switchyard arguments…`, runs `body` with it, then terminates the process (if it still
-    /// runs) and removes its log, whatever `body` did.
-    public static func with<T>(_ arguments: [String], _ body: (SwitchyardProcess) async throws -> T) async throws -> T {
-        let process = try SwitchyardProcess(arguments)
+    /// Starts `switchyard arguments…` (inside the network namespace `netns` when given, through
+    /// `ip netns exec`), runs `body` with it, then terminates the process (if it still runs) and
+    /// removes its log, whatever `body` did.
+    public static func with<T>(_ arguments: [String], netns: String? = nil, _ body: (SwitchyardProcess) async throws -> T) async throws -> T {
+        let process = try SwitchyardProcess(arguments, netns: netns)
         defer { process.kill() }
         return try await body(process)
     }
 
-    private init(_ arguments: [String]) throws {
+    private init(_ arguments: [String], netns: String?) throws {
         let binary = Shell.switchyardBinary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw SwitchyardProcessError.binaryNotFound(path: binary)
@@ -41,8 +42,13 @@ public final class SwitchyardProcess: Sendable {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         logHandle = try FileHandle(forWritingTo: logFile)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        if let netns {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["ip", "netns", "exec", netns, binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         process.standardOutput = logHandle
         process.standardError = logHandle
         try process.run()
