@@ -222,7 +222,7 @@ public final class DNSServer: Sendable {
                     var udpAddress = address
                     do {
                         for index in 0..<configuration.udpSocketsPerAddress {
-                            let channel = try await bindUDP(udpAddress, reusePort: configuration.udpSocketsPerAddress > 1)
+                            let channel = try await bindUDP(udpAddress)
                             group.append(channel)
                             if index == 0, let local = channel.localAddress { udpAddress = local }
                         }
@@ -264,7 +264,7 @@ public final class DNSServer: Sendable {
     /// channels own the descriptors from now on: close them with ``detach(_:)``. ``stop()`` leaves
     /// them to their owner.
     public func attach(udp: Int32, tcp: Int32, describing name: String) async throws -> [any Channel] {
-        let udpChannel = try await bindUDP(.descriptor(udp), name: name, reusePort: false)
+        let udpChannel = try await bindUDP(.descriptor(udp), name: name)
         do {
             return [udpChannel, try await bindTCP(.descriptor(tcp), name: name)]
         } catch {
@@ -285,15 +285,15 @@ public final class DNSServer: Sendable {
         case descriptor(Int32)
     }
 
-    private func bindUDP(_ address: SocketAddress, reusePort: Bool) async throws -> any Channel {
-        try await bindUDP(.address(address), name: "\(address)", reusePort: reusePort)
+    private func bindUDP(_ address: SocketAddress) async throws -> any Channel {
+        try await bindUDP(.address(address), name: "\(address)")
     }
 
     private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
         try await bindTCP(.address(address), name: "\(address)")
     }
 
-    private func bindUDP(_ endpoint: Endpoint, name: String, reusePort: Bool) async throws -> any Channel {
+    private func bindUDP(_ endpoint: Endpoint, name: String) async throws -> any Channel {
         let engine = self.engine
         var bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -304,9 +304,8 @@ public final class DNSServer: Sendable {
             // Room for bursts while the event loop is busy (the kernel caps it at rmem_max unless forced).
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
         #if canImport(Glibc)
-        if reusePort {
-            bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-        }
+        // Also lets a replacing daemon (a DaemonSet surge pod) bind the address while this one runs.
+        bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
         #endif
         do {
             let initialized = bootstrap
@@ -333,6 +332,7 @@ public final class DNSServer: Sendable {
         do {
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
                 // Out of descriptors (EMFILE), accepting again at once spins a core: pause a second.
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler()) }

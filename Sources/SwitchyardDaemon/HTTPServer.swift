@@ -76,6 +76,8 @@ public final class HTTPServer: Sendable {
         let open = ConnectionLimit(limit: limits.maxConnections)
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // A DaemonSet surge pod (hostNetwork) binds the same ports while the old one still runs.
+            .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
             // Out of descriptors (EMFILE), accepting again at once spins a core: pause a second.
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler()) }

@@ -33,6 +33,8 @@ public enum NamespaceListener {
         guard fd >= 0 else { throw Failure(step: "socket", errno: errno) }
         var on: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        // A replacing daemon (a DaemonSet surge pod) binds the same port while this one runs.
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(clamping: port)).bigEndian

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
+import SwitchyardNetlink
 import SwitchyardSystem
 import Synchronization
 #if canImport(Glibc)
@@ -95,11 +96,43 @@ final class NodeLocalDNS: Sendable {
             group.cancelAll()
         }
         for fd in spare.values { close(fd) }
+        await drain()
+    }
+
+    /// How long a stopping daemon keeps reading its withdrawn sockets.
+    static let drainTime = TimeAmount.milliseconds(300)
+
+    /// Stops serving: the sockets are withdrawn from the rules (new flows go to the Service's
+    /// endpoints from then on), the conntrack entries of the flows answered here are deleted (a
+    /// client that keeps its UDP socket, one source port, starts over at the endpoints with its next
+    /// query), and the queries already queued are answered for ``drainTime`` before the sockets close.
+    private func drain() async {
         let all = held.withLock { held in
             defer { held = [:] }
-            return held.values.flatMap(\.channels)
+            return held
         }
-        await server.detach(all)
+        guard !all.isEmpty else { return }
+        for (socket, entry) in all { socket.withdraw(entry.fd) }
+        let filters = all.keys.filter { $0.transport == .udp }.compactMap { socket in
+            IPAddress(socket.address).map { ConntrackFilter(destination: $0.bytes, port: socket.port, protocol: 17, replySource: $0.bytes) }
+        }
+        let namespace = settings.namespace
+        var deleted = 0
+        do {
+            // A future, not the async form: that one gives up at once in a cancelled task.
+            deleted = try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
+                try NetfilterSocket(namespace: namespace).deleteConntrack(matchingAny: filters)
+            }.get()
+        } catch {
+            logger.warning("could not delete the conntrack entries of local DNS flows; clients that keep their socket wait for them to expire",
+                           metadata: ["error": "\(error)"])
+        }
+        // Not Task.sleep: the task is already cancelled.
+        try? await MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: Self.drainTime) {}.futureResult.get()
+        await server.detach(all.values.flatMap(\.channels))
+        logger.info("node-local DNS stopped; queries go to the Service's endpoints until the next process serves them", metadata: [
+            "sockets": "\(all.keys.map(\.description).sorted().joined(separator: " "))", "conntrack_deleted": "\(deleted)",
+        ])
     }
 
     /// Gives every held socket to the process asking: reading stops here first (one reader at a

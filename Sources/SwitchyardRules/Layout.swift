@@ -343,8 +343,16 @@ struct FamilyLayout: Sendable {
             // A transparent socket is only this node's DNS (setting IP_TRANSPARENT needs CAP_NET_ADMIN);
             // when it is gone (not started, stopped) the query goes on to the Service's endpoints.
             ruleset.add(Chain(table, Layout.localDNSChain, base: BaseChainSpec(type: .filter, hook: .prerouting, priority: Priority(.mangle))))
+            // A flow already DNATed to an endpoint (begun while the daemon was away) stays there; a
+            // flow answered here stays here while a stopping daemon drains its withdrawn socket
+            // (it deletes these entries, so the flow's next query starts over).
+            let notDNATed = Statement.match(.ct(.status), .notEqual, .value(.ctStatus([.dnat])))
             ruleset.append(Rule(table, Layout.localDNSChain, [
-                .inSet(key(.service), Layout.localDNS), .match(.socket(.transparent), .equal, .value(.integer(1))), .markOr(localDNS.mark),
+                .inSet(key(.service), Layout.localDNS), notDNATed, .match(.ct(.state), .equal, .value(.ctState([.established]))),
+                .markOr(localDNS.mark),
+            ], comment: "a flow this node's DNS answers"))
+            ruleset.append(Rule(table, Layout.localDNSChain, [
+                .inSet(key(.service), Layout.localDNS), notDNATed, .match(.socket(.transparent), .equal, .value(.integer(1))), .markOr(localDNS.mark),
             ], comment: "answered by this node's DNS"))
         }
         return ruleset.tables[table] ?? Ruleset.TableState(table: Table(table))

@@ -41,6 +41,17 @@ public struct TransparentSocket: Sendable, Hashable, CustomStringConvertible {
                               failing: { Failure(socket: self, step: "enter \($0.path)", errno: $0.errno) })
     }
 
+    /// Clears IP(V6)_TRANSPARENT on `fd`: nftables' `socket transparent` stops finding it, so new
+    /// queries go elsewhere while the ones already queued can still be read and answered.
+    public func withdraw(_ fd: Int32) {
+        var off: Int32 = 0
+        if address.contains(":") {
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, &off, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            _ = setsockopt(fd, Int32(IPPROTO_IP), 19 /* IP_TRANSPARENT */, &off, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
     private func bound() throws(Failure) -> Int32 {
         let v6 = address.contains(":")
         let kind = (transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue))
