@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN = .build/$(CONFIG)/switchyard
 
-.PHONY: all deps build run demo-check test release bench fuzz clean
+.PHONY: all deps build run demo-check test release bench fuzz image clean
 
 all: build
 
@@ -36,6 +36,12 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product switchyard
 	./scripts/bench.sh
+
+## A runtime image (FROM scratch: the release binary with the Swift runtime linked statically, its C
+## libraries, nft and conntrack) with buildah or podman; no registry pull. IMAGE_ARCHIVE=f.tar also
+## writes an OCI archive.
+image: deps
+	./scripts/image.sh
 
 clean:
 	rm -rf .build
