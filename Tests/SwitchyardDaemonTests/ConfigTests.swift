@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardLB
 import SwitchyardModel
 import Testing
@@ -103,76 +104,11 @@ struct ConfigTests {
 
     /// What `kubeadm init` (v1.31) writes into the kube-proxy ConfigMap's config.conf, byte for byte
     /// (with a pod subnet): every field of KubeProxyConfiguration, zero values for the unset ones.
-    static let kubeadmDefault = """
-        apiVersion: kubeproxy.config.k8s.io/v1alpha1
-        bindAddress: 0.0.0.0
-        bindAddressHardFail: false
-        clientConnection:
-          acceptContentTypes: ""
-          burst: 0
-          contentType: ""
-          kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
-          qps: 0
-        clusterCIDR: 10.244.0.0/16
-        configSyncPeriod: 0s
-        conntrack:
-          maxPerCore: null
-          min: null
-          tcpBeLiberal: false
-          tcpCloseWaitTimeout: null
-          tcpEstablishedTimeout: null
-          udpStreamTimeout: 0s
-          udpTimeout: 0s
-        detectLocal:
-          bridgeInterface: ""
-          interfaceNamePrefix: ""
-        detectLocalMode: ""
-        enableProfiling: false
-        healthzBindAddress: ""
-        hostnameOverride: ""
-        iptables:
-          localhostNodePorts: null
-          masqueradeAll: false
-          masqueradeBit: null
-          minSyncPeriod: 0s
-          syncPeriod: 0s
-        ipvs:
-          excludeCIDRs: null
-          minSyncPeriod: 0s
-          scheduler: ""
-          strictARP: false
-          syncPeriod: 0s
-          tcpFinTimeout: 0s
-          tcpTimeout: 0s
-          udpTimeout: 0s
-        kind: KubeProxyConfiguration
-        logging:
-          flushFrequency: 0
-          options:
-            json:
-              infoBufferSize: "0"
-            text:
-              infoBufferSize: "0"
-          verbosity: 0
-        metricsBindAddress: ""
-        mode: ""
-        nftables:
-          masqueradeAll: false
-          masqueradeBit: null
-          minSyncPeriod: 0s
-          syncPeriod: 0s
-        nodePortAddresses: null
-        oomScoreAdj: null
-        portRange: ""
-        showHiddenMetricsForVersion: ""
-        winkernel:
-          enableDSR: false
-          forwardHealthCheckVip: false
-          networkName: ""
-          rootHnsEndpointName: ""
-          sourceVip: ""
-
-        """
+    static let kubeadmDefault: String = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/kubeadm-v1.31-kube-proxy-config.conf").standardized.path
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? "missing fixture \(path)"
+    }()
 
     @Test("the config kubeadm generates loads: zero values are defaults, the kubeconfig is read, the rest is listed as unused (issue 16, item 1)")
     func kubeadmDefaultConfig() throws {

@@ -70,6 +70,8 @@ final class FakeAPIServer: Sendable {
         var watchers: [ObjectIdentifier: Watcher] = [:]
         var requests: [RecordedRequest] = []
         var forbidden: [String: Int] = [:]
+        /// When set, every other collection answers 403 (an RBAC role's grants).
+        var allowed: Set<String>?
         var requiredToken: String?
         var expireContinueTokens = false
     }
@@ -206,6 +208,13 @@ final class FakeAPIServer: Sendable {
     }
 
     func forbid(_ path: String, times: Int) { state.withLock { $0.forbidden[path] = times } }
+    /// Grants list and watch on these collections only (nil: all), as an RBAC role would.
+    func allowOnly(_ paths: Set<String>?) { state.withLock { $0.allowed = paths } }
+    /// What kube-proxy's ClusterRole `system:node-proxier` grants to list and watch: services,
+    /// endpointslices, nodes (and endpoints). Not namespaces, pods or servicecidrs.
+    static let nodeProxierCollections: Set<String> = [
+        "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/v1/nodes", "/api/v1/endpoints",
+    ]
     func requireToken(_ token: String?) { state.withLock { $0.requiredToken = token } }
     func setExpiryStyle(_ style: ExpiryStyle) { state.withLock { $0.expiryStyle = style } }
     func expireContinueTokens(_ on: Bool) { state.withLock { $0.expireContinueTokens = on } }
@@ -236,8 +245,9 @@ final class FakeAPIServer: Sendable {
                 Self.respond(channel, .unauthorized, Self.status(401, "Unauthorized", "Unauthorized"))
                 return
             }
-            if let remaining = state.forbidden[path], remaining > 0 {
-                state.forbidden[path] = remaining - 1
+            let denied = state.allowed.map { !$0.contains(path) } ?? false
+            if denied || (state.forbidden[path] ?? 0) > 0 {
+                if let remaining = state.forbidden[path], remaining > 0 { state.forbidden[path] = remaining - 1 }
                 let resource = path.split(separator: "/").last.map(String.init) ?? path
                 Self.respond(channel, .forbidden, Self.status(403, "Forbidden",
                     "\(resource) is forbidden: User \\\"system:serviceaccount:kube-system:switchyard\\\" cannot list resource \\\"\(resource)\\\" in API group \\\"\\\" at the cluster scope"))

@@ -65,4 +65,74 @@ struct RunAgainstAPIServerTests {
             }
         }
     }
+
+    /// kubeadm's kube-proxy config.conf, byte for byte (Tests/Fixtures).
+    static let kubeadmConfig: String = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/kubeadm-v1.31-kube-proxy-config.conf").standardized.path
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? "missing fixture \(path)"
+    }()
+
+    @Test("kube-proxy's drop-in: kubeadm's config and flags, only system:node-proxier's grants — rules programmed, DNS answers, /healthz ready (issue 16)")
+    func kubeadmConfigWithNodeProxierRBAC() async throws {
+        if let reason = TestNamespace.unavailableReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let server = try await KubernetesSourceTests.seeded()
+        defer { Task { await server.stop() } }
+        server.allowOnly(FakeAPIServer.nodeProxierCollections)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-kubeadm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfig = directory.appendingPathComponent("kubeconfig.conf").path
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: default
+            clusters: [{name: default, cluster: {server: "\(server.url)"}}]
+            users: [{name: default, user: {token: proxier-token}}]
+            contexts: [{name: default, context: {cluster: default, user: default}}]
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        // The only change to kubeadm's file: where its kubeconfig lives on this machine.
+        let config = directory.appendingPathComponent("config.conf").path
+        let text = Self.kubeadmConfig.replacingOccurrences(of: "/var/lib/kube-proxy/kubeconfig.conf", with: kubeconfig)
+        #expect(text != Self.kubeadmConfig)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let dnsPort = Int.random(in: 20_000...40_000)
+        let healthPort = Int.random(in: 40_001...50_000)
+        let metricsPort = Int.random(in: 50_001...60_000)
+
+        try await TestNamespace.with("kubeadm") { namespace in
+            try namespace.runChecked(["ip", "link", "set", "lo", "up"])
+            // As kube-proxy's DaemonSet runs it: --config and --hostname-override (plus test ports).
+            try await SwitchyardProcess.with([
+                "run", "--config=\(config)", "--hostname-override=node-a", "--netns", namespace.name,
+                "--dns-listen", "127.0.0.1:\(dnsPort)", "--healthz-bind-address", "127.0.0.1:\(healthPort)",
+                "--metrics-bind-address", "127.0.0.1:\(metricsPort)", "--v=2",
+            ]) { daemon in
+                let rules = { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) }
+                #expect(await eventually(timeout: .seconds(20)) { try rules().contains("10.96.0.10") && rules().contains("10.96.0.30") },
+                        "programmed with Namespaces, Pods and ServiceCIDRs forbidden; log:\n\(daemon.log)")
+                let health = { try Shell.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(healthPort)/healthz"]).output }
+                if Shell.has("curl") {
+                    #expect(await eventually { try health() == "200" }, "ready after the first sync")
+                    let metrics = try Shell.run(["curl", "-s", "http://127.0.0.1:\(metricsPort)/metrics"]).output
+                    #expect(metrics.contains("switchyard_kubernetes_collection_available{resource=\"Namespace\"} 0"), "\(metrics.prefix(3000))")
+                }
+                if Shell.has("dig") {
+                    let dig = { (name: String) throws -> String in
+                        try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=1", "+tries=1", name]).output
+                    }
+                    #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") }, "DNS without Namespaces")
+                }
+                let forbidden = Set(server.requests.map(\.path)).subtracting(FakeAPIServer.nodeProxierCollections)
+                #expect(forbidden.isSubset(of: ["/api/v1/namespaces", "/apis/networking.k8s.io/v1/servicecidrs"]),
+                        "asked only for what it may do without, never for Pods: \(forbidden)")
+                #expect(daemon.log.contains("403 Forbidden") && daemon.log.contains("namespaces is forbidden"), "the refusal is logged with the server's words")
+                #expect(server.requests.allSatisfy { $0.authorization == "Bearer proxier-token" }, "clientConnection.kubeconfig's credentials")
+                #expect(await daemon.stop() == 0)
+            }
+        }
+    }
 }

@@ -59,13 +59,13 @@ struct Informer: Sendable {
                     if resource.isOptional { settings.availability?(resource.kind, true) }
                 } catch {
                     if Task.isCancelled { return }
-                    if resource.isOptional, case .status(_, _, let status) = error as? KubernetesAPIError, [403, 404].contains(status.code) {
+                    if resource.isOptional, case .status(_, _, let status) = error, [403, 404].contains(status.code) {
                         // Not served or not allowed: synced as empty, so nothing waits for it; the
                         // features that need it do without, and it is asked for again now and then.
                         settings.availability?(resource.kind, false)
                         if !synced {
                             logger.warning("collection unavailable; going on without it", metadata: [
-                                "status": "\(status.code) \(status.reason)", "retryIn": "\(settings.maximumBackoff)",
+                                "status": "\(status.code) \(status.reason)", "message": "\(status.message)", "retryIn": "\(settings.maximumBackoff)",
                             ])
                             synced = true
                             send(.synced(resource.kind, []))

@@ -22,7 +22,10 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Namespaces, all of them (DNS answers NODATA vs NXDOMAIN for `<ns>.svc`).
-    public static let namespaces = KubernetesResource(kind: .namespace, path: "/api/v1/namespaces")
+    /// Namespaces, for DNS only (`<ns>.svc` is NODATA, not NXDOMAIN, for an existing namespace).
+    /// Optional: kube-proxy's RBAC (`system:node-proxier`) cannot list them; DNS then takes a
+    /// namespace holding a Service or a Pod as existing.
+    public static let namespaces = KubernetesResource(kind: .namespace, path: "/api/v1/namespaces", isOptional: true)
     /// Every Service: DNS serves them all, whichever proxy claims them; the planner programs only
     /// those its proxy name selects (``SwitchyardModel/Service/isProxied(by:)``), where kube-proxy
     /// asks the API server for them with a label selector.

@@ -23,7 +23,7 @@ extension KubernetesSource {
         public var nodePortRange: ClosedRange<Int>
         /// Informer messages (lists, relists, failures) go here, with `resource` metadata.
         public var logger: Logger
-        /// Told whether an optional collection (Pods, ServiceCIDRs) could be listed: false after a
+        /// Told whether an optional collection (Namespaces, Pods, ServiceCIDRs) could be listed: false after a
         /// 403 or 404, true after a list succeeded (e.g. for a metric).
         public var availability: (@Sendable (ResourceKind, Bool) -> Void)?
 
