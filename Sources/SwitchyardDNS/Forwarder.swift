@@ -131,7 +131,7 @@ public final class Forwarder: Sendable {
         }
         let server = servers[index]
         let timeout = self.timeout
-        func encode(_ id: UInt16) -> [UInt8] {
+        @Sendable func encode(_ id: UInt16) -> [UInt8] {
             DNSMessage.query(id: id, name: question.name, type: question.type, edns: EDNS(udpPayloadSize: 1232, dnssecOK: dnssecOK)).encoded()
         }
         return sockets.exchange(question, server: server, timeout: timeout, eventLoop: eventLoop, encode: encode)

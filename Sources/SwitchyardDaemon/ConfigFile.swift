@@ -111,7 +111,7 @@ public enum ConfigFile {
         /// Fields of kube-proxy's `KubeProxyConfiguration` (v1alpha1) that Switchyard accepts without
         /// using: a file kubeadm generated loads, and the daemon lists them once at start.
         static let knownUnused: Set<String> = [
-            "bindAddress", "bindAddressHardFail", "configSyncPeriod", "conntrack", "detectLocal", "detectLocalMode",
+            "bindAddress", "bindAddressHardFail", "configSyncPeriod", "detectLocal",
             "enableProfiling", "featureGates", "logging", "oomScoreAdj", "portRange", "showHiddenMetricsForVersion",
             "winkernel", "windowsRunAsService",
         ]
@@ -173,6 +173,28 @@ public enum ConfigFile {
                         if field == "kubeconfig" { layer.kubeconfig = try string(item, "\(name).\(field)") } else { layer.unusedFields.append("\(name).\(field)") }
                     }
                 case "iptables": try modeSection(value, name, into: &iptables)
+                case "detectLocalMode":
+                    let text = try string(value, name)
+                    guard let detection = LocalTrafficDetection(rawValue: text) else {
+                        throw error(name, value, "Switchyard detects local traffic by ClusterCIDR or NodeCIDR, not '\(text)' (interface-based detection is not implemented)")
+                    }
+                    layer.detectLocalMode = detection
+                case "conntrack":
+                    // Here 0 and 0s mean "leave the kernel's value", as in kube-proxy; only null is unset.
+                    for (field, item) in try fields(value, name) where item.null == nil && !item.tag.description.hasSuffix(":null") {
+                        let path = "\(name).\(field)"
+                        switch field {
+                        case "maxPerCore": layer.conntrack.maxPerCore = try int(item, path)
+                        case "min": layer.conntrack.min = try int(item, path)
+                        case "tcpEstablishedTimeout": layer.conntrack.tcpEstablishedTimeout = try duration(item, path)
+                        case "tcpCloseWaitTimeout": layer.conntrack.tcpCloseWaitTimeout = try duration(item, path)
+                        case "tcpBeLiberal": layer.conntrack.tcpBeLiberal = try bool(item, path)
+                        case "udpTimeout": layer.conntrack.udpTimeout = try duration(item, path)
+                        case "udpStreamTimeout": layer.conntrack.udpStreamTimeout = try duration(item, path)
+                        default: throw error(path, item, "unknown field (known: maxPerCore, min, tcpEstablishedTimeout, tcpCloseWaitTimeout, "
+                            + "tcpBeLiberal, udpTimeout, udpStreamTimeout)")
+                        }
+                    }
                 case "ipvs":
                     for (field, item) in try fields(value, name) where !isUnset(item, field: field) {
                         if field == "scheduler" { ipvsScheduler = (try string(item, "ipvs.scheduler"), item) } else { layer.unusedFields.append("ipvs.\(field)") }

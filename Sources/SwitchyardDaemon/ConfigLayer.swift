@@ -34,6 +34,10 @@ public struct ConfigLayer: Sendable, Hashable {
     /// The Unix socket node-local DNS sockets are handed over on.
     public var dnsHandoverSocket: String?
     public var serviceProxyName: String?
+    /// `detectLocalMode`.
+    public var detectLocalMode: LocalTrafficDetection?
+    /// The `conntrack` section, field by field.
+    public var conntrack = ConntrackSettings()
     /// `clientConnection.kubeconfig`: follow the API server of this kubeconfig (a `--kubeconfig`
     /// flag wins).
     public var kubeconfig: String?
@@ -68,6 +72,8 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsNegativeTTL = other.dnsNegativeTTL ?? dnsNegativeTTL
         merged.dnsIgnoreEmptyService = other.dnsIgnoreEmptyService ?? dnsIgnoreEmptyService
         merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
+        merged.detectLocalMode = other.detectLocalMode ?? detectLocalMode
+        merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsHandoverSocket = other.dnsHandoverSocket ?? dnsHandoverSocket
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName

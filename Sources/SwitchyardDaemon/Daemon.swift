@@ -43,6 +43,10 @@ public struct Daemon: Sendable {
             servers.append(try await bind(address, "metrics", HealthEndpoints.metricsResponder(health: health, metrics: metrics)))
         }
         let backend = try KernelBackend(namespace: config.namespace, logger: logger)
+        let (conntrack, namespace) = (config.conntrack, config.namespace)
+        try await NIOThreadPool.singleton.runIfActive { [logger] in
+            conntrack.apply(in: namespace, cpus: ProcessInfo.processInfo.activeProcessorCount, logger: logger)
+        }
         if let localDNS = config.proxy.localDNS {
             // Marked queries are delivered to the node (the transparent sockets on the ClusterIPs).
             let route = LocalDeliveryRoute(mark: localDNS.mark)

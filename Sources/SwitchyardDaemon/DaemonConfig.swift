@@ -24,6 +24,8 @@ public struct DaemonConfig: Sendable {
     public var healthzBindAddress: BindAddress?
     /// `/metrics`; nil disables.
     public var metricsBindAddress: BindAddress?
+    /// kube-proxy's conntrack settings, applied at start.
+    public var conntrack = ConntrackSettings()
     /// The namespace programmed (and where health-check node ports listen).
     public var namespace: NetworkNamespace
     /// Where DNS listens; nil disables DNS.
@@ -67,6 +69,8 @@ public struct DaemonConfig: Sendable {
             masqueradeAll: layer.masqueradeAll ?? false, masqueradeBit: layer.masqueradeBit ?? 14,
             dispatch: layer.dispatch ?? .default, serviceProxyName: layer.serviceProxyName.flatMap { $0.isEmpty ? nil : $0 })
         proxy.serviceCIDRs = layer.serviceCIDRs ?? []
+        proxy.detectLocal = layer.detectLocalMode ?? .clusterCIDR
+        conntrack = layer.conntrack
         do {
             try proxy.validate()
         } catch {

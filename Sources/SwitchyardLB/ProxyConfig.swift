@@ -117,6 +117,9 @@ public struct ProxyConfig: Sendable, Hashable {
     /// `--service-cidr`: the ranges ClusterIPs are allocated from. Traffic to an address inside that
     /// no Service holds is dropped, as kube-proxy drops it; empty disables the check.
     public var serviceCIDRs: [CIDR] = []
+    /// `--detect-local-mode`: which sources are this cluster's pods (not masqueraded to a ClusterIP,
+    /// short-circuit ETP Local): `--cluster-cidr`, or this node's `spec.podCIDRs`.
+    public var detectLocal: LocalTrafficDetection = .clusterCIDR
     /// `--dns-cluster-ip-service`: queries that pods send to this Service's ClusterIPs on port 53
     /// (UDP and TCP) are delivered to this node's DNS while it has a socket there, and go to the
     /// Service's endpoints otherwise. nil: off.
@@ -180,6 +183,14 @@ public struct ProxyConfig: Sendable, Hashable {
         }
         try maglevSizing.validate()
     }
+}
+
+/// kube-proxy's `detectLocalMode`, as far as Switchyard implements it.
+public enum LocalTrafficDetection: String, Sendable, Hashable, CaseIterable {
+    /// Pods are the sources inside `--cluster-cidr` (kube-proxy's default).
+    case clusterCIDR = "ClusterCIDR"
+    /// Pods are the sources inside this node's `spec.podCIDRs` (each node knows only its own).
+    case nodeCIDR = "NodeCIDR"
 }
 
 /// A configuration value that cannot be used, with the offending input.

@@ -26,8 +26,10 @@ public final class AcceptPauseHandler: ChannelInboundHandler, RemovableChannelHa
         }
         let channel = context.channel
         channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        resumption = context.eventLoop.scheduleTask(in: pause) { [weak self] in
-            self?.resumption = nil
+        // The task runs on this handler's event loop, so the handler may be touched there.
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        resumption = context.eventLoop.scheduleTask(in: pause) {
+            handler.value.resumption = nil
             channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
     }

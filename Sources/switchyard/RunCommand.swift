@@ -78,6 +78,30 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
     var dispatch: String?
 
+    @Option(help: "How pods are told from other sources (not masqueraded to a ClusterIP, short-circuit externalTrafficPolicy Local): ClusterCIDR (the --cluster-cidr ranges, default) or NodeCIDR (this node's spec.podCIDRs), as kube-proxy's --detect-local-mode.")
+    var detectLocalMode: String?
+
+    @Option(help: "Conntrack entries per CPU (nf_conntrack_max, host namespace only, raised never lowered; default 32768; 0 leaves it).")
+    var conntrackMaxPerCore: Int?
+
+    @Option(help: "The smallest nf_conntrack_max whatever the CPUs (default 131072).")
+    var conntrackMin: Int?
+
+    @Option(help: "nf_conntrack_tcp_timeout_established (Go duration; default 24h; 0 leaves it).", transform: duration)
+    var conntrackTcpTimeoutEstablished: Duration?
+
+    @Option(help: "nf_conntrack_tcp_timeout_close_wait (default 1h; 0 leaves it).", transform: duration)
+    var conntrackTcpTimeoutCloseWait: Duration?
+
+    @Flag(help: "Set nf_conntrack_tcp_be_liberal: out-of-window TCP packets are not INVALID.")
+    var conntrackTcpBeLiberal = false
+
+    @Option(help: "nf_conntrack_udp_timeout (default: left as it is).", transform: duration)
+    var conntrackUdpTimeout: Duration?
+
+    @Option(help: "nf_conntrack_udp_timeout_stream (default: left as it is).", transform: duration)
+    var conntrackUdpTimeoutStream: Duration?
+
     @Option(help: "Program exactly the Services labelled service.kubernetes.io/service-proxy-name=NAME (default: those without the label, as kube-proxy), to share a cluster with kube-proxy Service by Service. DNS serves every Service either way.")
     var serviceProxyName: String?
 
@@ -199,6 +223,19 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         layer.serviceProxyName = serviceProxyName
+        if let detectLocalMode {
+            guard let detection = LocalTrafficDetection(rawValue: detectLocalMode) else {
+                throw ValidationError("--detect-local-mode: ClusterCIDR or NodeCIDR, not '\(detectLocalMode)'")
+            }
+            layer.detectLocalMode = detection
+        }
+        layer.conntrack.maxPerCore = conntrackMaxPerCore
+        layer.conntrack.min = conntrackMin
+        layer.conntrack.tcpEstablishedTimeout = conntrackTcpTimeoutEstablished
+        layer.conntrack.tcpCloseWaitTimeout = conntrackTcpTimeoutCloseWait
+        if conntrackTcpBeLiberal { layer.conntrack.tcpBeLiberal = true }
+        layer.conntrack.udpTimeout = conntrackUdpTimeout
+        layer.conntrack.udpStreamTimeout = conntrackUdpTimeoutStream
         return layer
     }
 

@@ -124,9 +124,38 @@ struct ConfigTests {
         #expect(config.proxy.clusterCIDRs.map(\.description) == ["10.244.0.0/16"])
         #expect(config.proxy.nodeName == "node-1")
         #expect(config.proxy.nodePortAddresses == .primary)
-        #expect(Set(layer.unusedFields) == ["bindAddress", "bindAddressHardFail", "configSyncPeriod", "conntrack", "detectLocal",
-                                            "detectLocalMode", "enableProfiling", "logging", "oomScoreAdj", "portRange",
+        #expect(Set(layer.unusedFields) == ["bindAddress", "bindAddressHardFail", "configSyncPeriod", "detectLocal",
+                                            "enableProfiling", "logging", "oomScoreAdj", "portRange",
                                             "showHiddenMetricsForVersion", "winkernel", "ipvs.strictARP"])
+        #expect(config.proxy.detectLocal == .clusterCIDR, "detectLocalMode \"\" is kube-proxy's default")
+        // conntrack: nulls take kube-proxy's defaults, 0s leaves the UDP timeouts alone.
+        let sysctls = config.conntrack.sysctls(cpus: 2, global: true).map { "\($0.name)=\($0.value)" }
+        #expect(sysctls == ["net.netfilter.nf_conntrack_max=131072", "net.netfilter.nf_conntrack_tcp_timeout_established=86400",
+                            "net.netfilter.nf_conntrack_tcp_timeout_close_wait=3600"])
+        #expect(config.conntrack.sysctls(cpus: 2, global: false).count == 2, "the table size is host-wide: never from another namespace")
+    }
+
+    @Test("conntrack settings and detectLocalMode as kube-proxy reads them; interface-based detection is refused with its path")
+    func conntrackAndDetectLocal() throws {
+        let layer = try ConfigFile.parse("""
+            kind: KubeProxyConfiguration
+            detectLocalMode: NodeCIDR
+            conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 2h, tcpCloseWaitTimeout: 0s, tcpBeLiberal: true, udpTimeout: 45s}
+            """, file: "c")
+        let config = try DaemonConfig(paths: ["m"], layer: layer, hostname: "node-1")
+        #expect(config.proxy.detectLocal == .nodeCIDR)
+        let sysctls = config.conntrack.sysctls(cpus: 8, global: true).map { "\($0.name)=\($0.value)" }
+        #expect(sysctls == ["net.netfilter.nf_conntrack_tcp_timeout_established=7200", "net.netfilter.nf_conntrack_tcp_be_liberal=1",
+                            "net.netfilter.nf_conntrack_udp_timeout=45"], "maxPerCore 0 and 0s leave those alone")
+        #expect(throws: ConfigFileError.self) {
+            try ConfigFile.parse("kind: KubeProxyConfiguration\ndetectLocalMode: BridgeInterface\n", file: "c")
+        }
+        do {
+            _ = try ConfigFile.parse("kind: KubeProxyConfiguration\nconntrack: {udpTimeot: 1s}\n", file: "c")
+            Issue.record("a misspelt conntrack field loads")
+        } catch {
+            #expect("\(error)".contains("conntrack.udpTimeot"), "\(error)")
+        }
     }
 
     @Test("mode ipvs takes the IPVS scheduler as the dispatch model; per-mode sections set the periods")

@@ -126,6 +126,9 @@ struct RunAgainstAPIServerTests {
                     }
                     #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") }, "DNS without Namespaces")
                 }
+                // kube-proxy's conntrack defaults (the file's nulls), in the programmed namespace only.
+                let established = try namespace.runChecked(["sysctl", "-n", "net.netfilter.nf_conntrack_tcp_timeout_established"])
+                #expect(established.trimmingCharacters(in: .whitespacesAndNewlines) == "86400", "conntrack.tcpEstablishedTimeout 24h")
                 let forbidden = Set(server.requests.map(\.path)).subtracting(FakeAPIServer.nodeProxierCollections)
                 #expect(forbidden.isSubset(of: ["/api/v1/namespaces", "/apis/networking.k8s.io/v1/servicecidrs"]),
                         "asked only for what it may do without, never for Pods: \(forbidden)")

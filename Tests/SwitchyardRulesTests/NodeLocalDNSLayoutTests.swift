@@ -70,3 +70,20 @@ struct NodeLocalDNSLayoutTests {
         #expect(!text.contains("local-dns"))
     }
 }
+
+/// `detectLocalMode: NodeCIDR` (issue 16, item 1): the pod sources are this node's podCIDRs.
+@Suite("Local traffic detection")
+struct LocalTrafficDetectionTests {
+    @Test("NodeCIDR takes the Node's spec.podCIDRs as the pod sources; ClusterCIDR the configured ranges")
+    func nodeCIDR() {
+        var world = World()
+        world.add(service("web", clusterIP: "10.96.0.10"), endpoints: [endpoint("10.244.5.5")])
+        world.node.podCIDRs = [CIDR("10.244.7.0/24")!, CIDR("fd00:244:7::/64")!]
+        #expect(world.context.localTrafficCIDRs.map(\.description) == ["10.244.0.0/16", "fd00:244::/48"])
+        world.config.detectLocal = .nodeCIDR
+        #expect(world.context.localTrafficCIDRs.map(\.description) == ["10.244.7.0/24", "fd00:244:7::/64"])
+        let ruleset = Compiler.compile(world.plans, node: world.context, config: world.config)
+        let elements = ruleset.set(TableRef(.ip, "switchyard"), Layout.clusterCIDRs)?.sortedElements.map { "\($0)" } ?? []
+        #expect(elements.count == 1 && elements[0].contains("10.244.7.0/24"), "\(elements)")
+    }
+}
