@@ -38,7 +38,7 @@ let package = Package(
     targets: [
         // The operating-system layer: entering a network namespace, running a program, malloc tuning,
         // descriptor limits and connection caps.
-        .systemLibrary(name: "CSwitchyardSystem"),
+        .target(name: "CSwitchyardSystem"),
         .target(name: "SwitchyardSystem", dependencies: ["CSwitchyardSystem", .product(name: "NIOCore", package: "swift-nio")]),
         // Slim Sendable values and the ClusterStore. No I/O.
         .target(

@@ -15,16 +15,15 @@ public struct NodeContext: Sendable, Hashable {
     /// The ClusterIP ranges: `--service-cidr` and the cluster's ServiceCIDR objects, sorted, without
     /// duplicates. Traffic to an address inside that no Service holds is dropped.
     public var serviceCIDRs: [CIDR]
-    /// The sources taken for pods (``ProxyConfig/detectLocal``): the cluster CIDRs, or this node's
-    /// pod CIDRs.
-    public var localTrafficCIDRs: [CIDR]
+    /// This node's `spec.podCIDRs` (the pod sources with ``LocalTrafficDetection/nodeCIDR``).
+    public var podCIDRs: [CIDR]
     /// The ClusterIPs answered by this node's DNS (``ProxyConfig/localDNS``'s Service), sorted.
     public var localDNSAddresses: [IPAddress]
 
     public init(name: String, zone: String? = nil, primaryIPs: [IPAddress] = [], nodePortAddresses: [IPAddress] = [],
-                serviceCIDRs: [CIDR] = [], localDNSAddresses: [IPAddress] = [], localTrafficCIDRs: [CIDR] = []) {
+                serviceCIDRs: [CIDR] = [], localDNSAddresses: [IPAddress] = [], podCIDRs: [CIDR] = []) {
         self.localDNSAddresses = localDNSAddresses
-        self.localTrafficCIDRs = localTrafficCIDRs
+        self.podCIDRs = podCIDRs
         self.name = name
         self.zone = zone
         self.primaryIPs = primaryIPs
@@ -40,7 +39,7 @@ public struct NodeContext: Sendable, Hashable {
             nodePortAddresses: Self.resolve(config.nodePortAddresses, primaryIPs: primary, hostAddresses: config.hostAddresses),
             serviceCIDRs: Self.outermost(config.serviceCIDRs + serviceCIDRs),
             localDNSAddresses: config.localDNS == nil ? [] : localDNSAddresses.sorted(),
-            localTrafficCIDRs: config.detectLocal == .nodeCIDR ? node?.podCIDRs ?? [] : config.clusterCIDRs
+            podCIDRs: node?.podCIDRs ?? []
         )
     }
 
@@ -50,11 +49,6 @@ public struct NodeContext: Sendable, Hashable {
         self.init(config: config, node: snapshot.nodes[config.nodeName],
                   serviceCIDRs: snapshot.serviceCIDRs.isEmpty ? [] : snapshot.serviceCIDRs.values.flatMap(\.cidrs),
                   localDNSAddresses: config.localDNS.flatMap { snapshot.services[$0.service]?.clusterIPs } ?? [])
-    }
-
-    /// The pod sources of one family (one nft table).
-    public func localTrafficCIDRs(of family: IPFamily) -> [CIDR] {
-        localTrafficCIDRs.filter { $0.family == family }
     }
 
     /// The node-local DNS ClusterIPs of one family.

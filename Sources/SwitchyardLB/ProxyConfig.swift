@@ -172,6 +172,15 @@ public struct ProxyConfig: Sendable, Hashable {
         clusterCIDRs.filter { $0.family == family }
     }
 
+    /// The sources taken for pods in one family (``detectLocal``): the cluster CIDRs, or the node's
+    /// pod CIDRs.
+    public func localTrafficCIDRs(of family: IPFamily, node: NodeContext) -> [CIDR] {
+        switch detectLocal {
+        case .clusterCIDR: clusterCIDRs(of: family)
+        case .nodeCIDR: node.podCIDRs.filter { $0.family == family }
+        }
+    }
+
     /// Checks the fields that can be wrong; throws the first problem found.
     public func validate() throws(ProxyConfigError) {
         guard !nodeName.isEmpty else { throw .emptyNodeName }

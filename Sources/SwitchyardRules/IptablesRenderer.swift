@@ -104,7 +104,7 @@ public enum IptablesRenderer {
                     natRules.append("-A \(ext) \(Self.comment("masquerade traffic for \(name) external destinations")) -j KUBE-MARK-MASQ")
                     natRules.append("-A \(ext) -j \(svc)")
                 } else {
-                    for cidr in node.localTrafficCIDRs(of: family) {
+                    for cidr in config.localTrafficCIDRs(of: family, node: node) {
                         natRules.append("-A \(ext) \(Self.comment("pod traffic for \(name) external destinations")) -s \(cidr) -j \(svc)")
                     }
                     natRules.append("-A \(ext) \(Self.comment("masquerade LOCAL traffic for \(name) external destinations")) -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ")
@@ -121,7 +121,7 @@ public enum IptablesRenderer {
             // KUBE-SVC / KUBE-SVL: off-cluster masquerade, affinity, cascade.
             func cascade(_ chain: String, _ set: EndpointSet, masquerade: Bool) {
                 if masquerade {
-                    let source = config.masqueradeAll ? [""] : node.localTrafficCIDRs(of: family).map { " ! -s \($0)" }
+                    let source = config.masqueradeAll ? [""] : config.localTrafficCIDRs(of: family, node: node).map { " ! -s \($0)" }
                     for clause in source {
                         natRules.append("-A \(chain) \(Self.comment("\(name) cluster IP")) \(match(plan, destination: plan.clusterIP, port: plan.port))\(clause) -j KUBE-MARK-MASQ")
                     }

@@ -151,7 +151,7 @@ struct FamilyLayout: Sendable {
         addressType = family == .ip ? .ipv4Address : .ipv6Address
     }
 
-    var hasClusterCIDRs: Bool { !node.localTrafficCIDRs(of: ipFamily).isEmpty }
+    var hasClusterCIDRs: Bool { !config.localTrafficCIDRs(of: ipFamily, node: node).isEmpty }
     /// `daddr . l4proto . dport` (service kind) or `l4proto . dport` (NodePorts).
     func key(_ kind: FrontendKind) -> Expression {
         kind == .service ? .concat([daddr, .meta(.l4proto), .payload(.thDport)]) : .concat([.meta(.l4proto), .payload(.thDport)])
@@ -325,7 +325,7 @@ struct FamilyLayout: Sendable {
         ruleset.add(Table(table, comment: "rules for Kubernetes services"))
         for set in sets(tables) { ruleset.add(set) }
         ruleset.add(Elements(table, Layout.nodePortIPs, node.nodePortAddresses(of: ipFamily).map { Element([.address(Address($0))]) }))
-        ruleset.add(Elements(table, Layout.clusterCIDRs, node.localTrafficCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
+        ruleset.add(Elements(table, Layout.clusterCIDRs, config.localTrafficCIDRs(of: ipFamily, node: node).map { Element([.prefix(Prefix($0))]) }))
         if !node.serviceCIDRs(of: ipFamily).isEmpty {
             ruleset.add(Elements(table, Layout.serviceCIDRs, node.serviceCIDRs(of: ipFamily).map { Element([.prefix(Prefix($0))]) }))
         }

@@ -42,7 +42,7 @@ public enum SocketHandover {
         var fds = [Int32](repeating: -1, count: maxSockets)
         var count: Int32 = 0
         var text = [UInt8](repeating: 0, count: 4096)
-        let received = switchyard_receive_fds(fd, &fds, &count, &text, text.count)
+        let received = switchyard_receive_fds(fd, &fds, &count, &text, UInt(text.count))
         guard received > 0 else {
             for index in 0..<Int(count) { close(fds[index]) }
             return []
@@ -96,7 +96,7 @@ public enum SocketHandover {
             let text = Array(handed.map { "\($0.socket.transport) \($0.socket.address) \($0.socket.port)\n" }.joined().utf8)
             let body = text.isEmpty ? Array("\n".utf8) : text
             let fds = handed.map(\.fd)
-            return switchyard_send_fds(connection, fds, Int32(fds.count), body, body.count) == body.count
+            return switchyard_send_fds(connection, fds, Int32(fds.count), body, UInt(body.count)) == body.count
         }
     }
 

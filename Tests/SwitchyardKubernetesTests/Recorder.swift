@@ -43,7 +43,7 @@ final class Recorder: Sendable {
     }
 
     /// Waits (polling) until `condition` holds; false after `timeout`.
-    func wait(timeout: Duration = .seconds(5), until condition: (Recorder) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(15), until condition: (Recorder) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(self) { return true }
@@ -53,7 +53,7 @@ final class Recorder: Sendable {
     }
 
     /// Waits until the recorded objects equal what the server holds (converted the same way).
-    func waitForEqual(_ server: FakeAPIServer, resources: [KubernetesResource], timeout: Duration = .seconds(5)) async -> Bool {
+    func waitForEqual(_ server: FakeAPIServer, resources: [KubernetesResource], timeout: Duration = .seconds(15)) async -> Bool {
         await wait(timeout: timeout) { recorder in
             recorder.objects == Self.expected(server, resources: resources)
         }

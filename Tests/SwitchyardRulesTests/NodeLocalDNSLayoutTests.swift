@@ -79,9 +79,10 @@ struct LocalTrafficDetectionTests {
         var world = World()
         world.add(service("web", clusterIP: "10.96.0.10"), endpoints: [endpoint("10.244.5.5")])
         world.node.podCIDRs = [CIDR("10.244.7.0/24")!, CIDR("fd00:244:7::/64")!]
-        #expect(world.context.localTrafficCIDRs.map(\.description) == ["10.244.0.0/16", "fd00:244::/48"])
+        #expect(world.config.localTrafficCIDRs(of: .ipv4, node: world.context).map(\.description) == ["10.244.0.0/16"])
         world.config.detectLocal = .nodeCIDR
-        #expect(world.context.localTrafficCIDRs.map(\.description) == ["10.244.7.0/24", "fd00:244:7::/64"])
+        #expect(world.config.localTrafficCIDRs(of: .ipv4, node: world.context).map(\.description) == ["10.244.7.0/24"])
+        #expect(world.config.localTrafficCIDRs(of: .ipv6, node: world.context).map(\.description) == ["fd00:244:7::/64"])
         let ruleset = Compiler.compile(world.plans, node: world.context, config: world.config)
         let elements = ruleset.set(TableRef(.ip, "switchyard"), Layout.clusterCIDRs)?.sortedElements.map { "\($0)" } ?? []
         #expect(elements.count == 1 && elements[0].contains("10.244.7.0/24"), "\(elements)")

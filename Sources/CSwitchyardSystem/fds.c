@@ -1,16 +1,11 @@
-// What Swift's Glibc module leaves out: setns(2) is only declared with _GNU_SOURCE, which must not
-// leak into every importer.
-#pragma once
-extern int setns(int fd, int nstype);
-static const int switchyard_clone_newnet = 0x40000000; // CLONE_NEWNET
-
-// SCM_RIGHTS: CMSG_* are macros Swift cannot call.
+// SCM_RIGHTS descriptor passing for SocketHandover (CMSG_* are macros Swift cannot call).
+#include "shim.h"
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 /// Sends `length` bytes of `data` with `count` (≤ 16) descriptors attached; returns sendmsg's result.
-static inline ssize_t switchyard_send_fds(int socket, const int *fds, int count, const void *data, size_t length) {
+long switchyard_send_fds(int socket, const int *fds, int count, const void *data, unsigned long length) {
     if (count < 0 || count > 16) return -1;
     char control[CMSG_SPACE(sizeof(int) * 16)];
     memset(control, 0, sizeof(control));
@@ -30,7 +25,7 @@ static inline ssize_t switchyard_send_fds(int socket, const int *fds, int count,
 
 /// Receives up to `length` bytes into `data` and up to 16 descriptors into `fds` (`*count` set, each
 /// close-on-exec); returns recvmsg's result.
-static inline ssize_t switchyard_receive_fds(int socket, int *fds, int *count, void *data, size_t length) {
+long switchyard_receive_fds(int socket, int *fds, int *count, void *data, unsigned long length) {
     char control[CMSG_SPACE(sizeof(int) * 16)];
     struct iovec vector = { .iov_base = data, .iov_len = length };
     struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
