@@ -112,7 +112,7 @@ public enum ConfigFile {
         /// using: a file kubeadm generated loads, and the daemon lists them once at start.
         static let knownUnused: Set<String> = [
             "bindAddress", "bindAddressHardFail", "configSyncPeriod", "detectLocal",
-            "enableProfiling", "featureGates", "logging", "oomScoreAdj", "portRange", "showHiddenMetricsForVersion",
+            "enableProfiling", "featureGates", "logging", "portRange", "showHiddenMetricsForVersion",
             "winkernel", "windowsRunAsService",
         ]
 
@@ -173,6 +173,7 @@ public enum ConfigFile {
                         if field == "kubeconfig" { layer.kubeconfig = try string(item, "\(name).\(field)") } else { layer.unusedFields.append("\(name).\(field)") }
                     }
                 case "iptables": try modeSection(value, name, into: &iptables)
+                case "oomScoreAdj": layer.oomScoreAdj = try int(value, name)
                 case "detectLocalMode":
                     let text = try string(value, name)
                     guard let detection = LocalTrafficDetection(rawValue: text) else {

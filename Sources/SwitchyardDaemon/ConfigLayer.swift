@@ -34,6 +34,8 @@ public struct ConfigLayer: Sendable, Hashable {
     /// The Unix socket node-local DNS sockets are handed over on.
     public var dnsHandoverSocket: String?
     public var serviceProxyName: String?
+    /// `oomScoreAdj` (`--oom-score-adj`).
+    public var oomScoreAdj: Int?
     /// `detectLocalMode`.
     public var detectLocalMode: LocalTrafficDetection?
     /// The `conntrack` section, field by field.
@@ -73,6 +75,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsIgnoreEmptyService = other.dnsIgnoreEmptyService ?? dnsIgnoreEmptyService
         merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
         merged.detectLocalMode = other.detectLocalMode ?? detectLocalMode
+        merged.oomScoreAdj = other.oomScoreAdj ?? oomScoreAdj
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsHandoverSocket = other.dnsHandoverSocket ?? dnsHandoverSocket

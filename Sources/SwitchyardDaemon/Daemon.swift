@@ -6,6 +6,7 @@ import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
 import SwitchyardSources
+import SwitchyardSystem
 
 /// The composition root of `switchyard run`: builds every part from a ``DaemonConfig`` and runs them
 /// as Services in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT (the rules stay
@@ -43,6 +44,9 @@ public struct Daemon: Sendable {
             servers.append(try await bind(address, "metrics", HealthEndpoints.metricsResponder(health: health, metrics: metrics)))
         }
         let backend = try KernelBackend(namespace: config.namespace, logger: logger)
+        if let failure = OOMScore.set(config.oomScoreAdj) {
+            logger.warning("could not set oom_score_adj", metadata: ["value": "\(config.oomScoreAdj)", "error": "\(String(cString: strerror(failure)))"])
+        }
         let (conntrack, namespace) = (config.conntrack, config.namespace)
         try await NIOThreadPool.singleton.runIfActive { [logger] in
             conntrack.apply(in: namespace, cpus: ProcessInfo.processInfo.activeProcessorCount, logger: logger)

@@ -24,6 +24,8 @@ public struct DaemonConfig: Sendable {
     public var healthzBindAddress: BindAddress?
     /// `/metrics`; nil disables.
     public var metricsBindAddress: BindAddress?
+    /// This process's OOM score adjustment, set at start (kube-proxy: -999).
+    public var oomScoreAdj = -999
     /// kube-proxy's conntrack settings, applied at start.
     public var conntrack = ConntrackSettings()
     /// The namespace programmed (and where health-check node ports listen).
@@ -71,6 +73,10 @@ public struct DaemonConfig: Sendable {
         proxy.serviceCIDRs = layer.serviceCIDRs ?? []
         proxy.detectLocal = layer.detectLocalMode ?? .clusterCIDR
         conntrack = layer.conntrack
+        if let adjustment = layer.oomScoreAdj {
+            guard (-1000...1000).contains(adjustment) else { throw .invalid("oomScoreAdj \(adjustment) is outside -1000...1000") }
+            oomScoreAdj = adjustment
+        }
         do {
             try proxy.validate()
         } catch {

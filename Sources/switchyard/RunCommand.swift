@@ -54,11 +54,35 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Program this network namespace (a name under /var/run/netns, or a path) instead of the current one.")
     var netns: String?
 
-    @Option(help: "Full resync against the kernel, repairing drift (Go duration; default 30s).", transform: duration)
+    @Option(name: [.customLong("sync-period"), .customLong("iptables-sync-period"), .customLong("ipvs-sync-period")],
+            help: "Full resync against the kernel, repairing drift (Go duration; default 30s). kube-proxy's --iptables-sync-period and --ipvs-sync-period are the same flag.",
+            transform: duration)
     var syncPeriod: Duration?
 
-    @Option(help: "Start syncs at most this often; changes in between are coalesced (default 1s).", transform: duration)
+    @Option(name: [.customLong("min-sync-period"), .customLong("iptables-min-sync-period"), .customLong("ipvs-min-sync-period")],
+            help: "Start syncs at most this often; changes in between are coalesced (default 1s). kube-proxy's --iptables-min-sync-period and --ipvs-min-sync-period are the same flag.",
+            transform: duration)
     var minSyncPeriod: Duration?
+
+    @Option(help: "The API server's URL, overriding the kubeconfig's (or the in-cluster) server, as kube-proxy's --master.")
+    var master: String?
+
+    @Option(help: "This process's /proc/self/oom_score_adj, -1000...1000 (default -999, as kube-proxy).")
+    var oomScoreAdj: Int?
+
+    @Option(name: [.customLong("feature-gates"), .customLong("bind-address"), .customLong("ipvs-exclude-cidrs"),
+                   .customLong("port-range"), .customLong("config-sync-period")],
+            parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("kube-proxy options Switchyard accepts and does not use (listed once at start).", visibility: .hidden))
+    var unusedKubeProxyOptions: [String] = []
+
+    @Flag(name: [.customLong("profiling"), .customLong("logtostderr"), .customLong("alsologtostderr"), .customLong("ipvs-strict-arp")],
+          help: ArgumentHelp("kube-proxy switches Switchyard accepts and does not use (listed once at start).", visibility: .hidden))
+    var unusedKubeProxySwitches: Int
+
+    /// The kube-proxy flags given that Switchyard does not use, by name.
+    static let unusedKubeProxyFlagNames = ["feature-gates", "bind-address", "ipvs-exclude-cidrs", "port-range", "config-sync-period",
+                                           "profiling", "logtostderr", "alsologtostderr", "ipvs-strict-arp"]
 
     @Option(help: "Pod CIDRs, comma-separated: other sources reaching a ClusterIP are masqueraded.")
     var clusterCidr: String?
@@ -223,6 +247,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         layer.serviceProxyName = serviceProxyName
+        layer.oomScoreAdj = oomScoreAdj
         if let detectLocalMode {
             guard let detection = LocalTrafficDetection(rawValue: detectLocalMode) else {
                 throw ValidationError("--detect-local-mode: ClusterCIDR or NodeCIDR, not '\(detectLocalMode)'")
@@ -281,10 +306,17 @@ struct RunCommand: AsyncParsableCommand {
             if kubeconfigPath == nil, !inCluster, paths.isEmpty {
                 throw ValidationError("give manifest paths, --kubeconfig FILE, --in-cluster or a --config file with clientConnection.kubeconfig")
             }
-            let connection = kubeconfigPath != nil || inCluster
+            var connection = kubeconfigPath != nil || inCluster
                 ? try KubernetesConnection.resolve(kubeconfig: kubeconfigPath, context: context, inCluster: inCluster) : nil
-            if !file.unusedFields.isEmpty {
-                logger.info("known to kube-proxy, not used by Switchyard: \(file.unusedFields.joined(separator: ", "))")
+            if let master {
+                guard connection != nil else { throw ValidationError("--master needs --kubeconfig, --in-cluster or a --config file with clientConnection.kubeconfig") }
+                connection?.server = master
+            }
+            let unusedFlags = Self.unusedKubeProxyFlagNames.filter { name in
+                CommandLine.arguments.contains { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }
+            }.map { "--\($0)" }
+            if !file.unusedFields.isEmpty || !unusedFlags.isEmpty {
+                logger.info("known to kube-proxy, not used by Switchyard: \((file.unusedFields + unusedFlags).joined(separator: ", "))")
             }
             resolved = try DaemonConfig(
                 paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),

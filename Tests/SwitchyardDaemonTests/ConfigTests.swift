@@ -125,9 +125,10 @@ struct ConfigTests {
         #expect(config.proxy.nodeName == "node-1")
         #expect(config.proxy.nodePortAddresses == .primary)
         #expect(Set(layer.unusedFields) == ["bindAddress", "bindAddressHardFail", "configSyncPeriod", "detectLocal",
-                                            "enableProfiling", "logging", "oomScoreAdj", "portRange",
+                                            "enableProfiling", "logging", "portRange",
                                             "showHiddenMetricsForVersion", "winkernel", "ipvs.strictARP"])
         #expect(config.proxy.detectLocal == .clusterCIDR, "detectLocalMode \"\" is kube-proxy's default")
+        #expect(config.oomScoreAdj == -999, "oomScoreAdj null: kube-proxy's -999")
         // conntrack: nulls take kube-proxy's defaults, 0s leaves the UDP timeouts alone.
         let sysctls = config.conntrack.sysctls(cpus: 2, global: true).map { "\($0.name)=\($0.value)" }
         #expect(sysctls == ["net.netfilter.nf_conntrack_max=131072", "net.netfilter.nf_conntrack_tcp_timeout_established=86400",

@@ -90,7 +90,7 @@ struct RunAgainstAPIServerTests {
             apiVersion: v1
             kind: Config
             current-context: default
-            clusters: [{name: default, cluster: {server: "\(server.url)"}}]
+            clusters: [{name: default, cluster: {server: "http://127.0.0.1:1"}}]
             users: [{name: default, user: {token: proxier-token}}]
             contexts: [{name: default, context: {cluster: default, user: default}}]
             """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
@@ -105,9 +105,12 @@ struct RunAgainstAPIServerTests {
 
         try await TestNamespace.with("kubeadm") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            // As kube-proxy's DaemonSet runs it: --config and --hostname-override (plus test ports).
+            // As kube-proxy's DaemonSets run it: --config, --hostname-override and their other common
+            // flags (--master wins over the kubeconfig's server), plus test ports.
             try await SwitchyardProcess.with([
                 "run", "--config=\(config)", "--hostname-override=node-a", "--netns", namespace.name,
+                "--master=\(server.url)", "--iptables-min-sync-period=100ms", "--oom-score-adj=500", "--feature-gates=SomeGate=true",
+                "--profiling",
                 "--dns-listen", "127.0.0.1:\(dnsPort)", "--healthz-bind-address", "127.0.0.1:\(healthPort)",
                 "--metrics-bind-address", "127.0.0.1:\(metricsPort)", "--v=2",
             ]) { daemon in
@@ -134,6 +137,9 @@ struct RunAgainstAPIServerTests {
                         "asked only for what it may do without, never for Pods: \(forbidden)")
                 #expect(daemon.log.contains("403 Forbidden") && daemon.log.contains("namespaces is forbidden"), "the refusal is logged with the server's words")
                 #expect(server.requests.allSatisfy { $0.authorization == "Bearer proxier-token" }, "clientConnection.kubeconfig's credentials")
+                #expect(daemon.log.contains("--feature-gates, --profiling"), "unused kube-proxy flags are listed")
+                let oom = try String(contentsOfFile: "/proc/\(daemon.pid)/oom_score_adj", encoding: .utf8)
+                #expect(oom.trimmingCharacters(in: .whitespacesAndNewlines) == "500", "raising needs no privilege (lowering to kube-proxy's -999 needs CAP_SYS_RESOURCE)")
                 #expect(await daemon.stop() == 0)
             }
         }
