@@ -58,6 +58,7 @@ struct RunAgainstAPIServerTests {
                     }
                     #expect(await eventually { try dig("web.default.svc.cluster.local").contains("10.96.0.10") })
                     #expect(await eventually { try dig("api.default.svc.cluster.local").contains("10.96.0.20") })
+                    #expect(try dig("other-proxy.default.svc.cluster.local").contains("10.96.0.99"), "DNS serves another proxy's Service")
                 }
                 #expect(server.requests.allSatisfy { $0.authorization == "Bearer test-token" })
                 let status = await daemon.stop()
@@ -140,6 +141,50 @@ struct RunAgainstAPIServerTests {
                 #expect(daemon.log.contains("--feature-gates, --profiling"), "unused kube-proxy flags are listed")
                 let oom = try String(contentsOfFile: "/proc/\(daemon.pid)/oom_score_adj", encoding: .utf8)
                 #expect(oom.trimmingCharacters(in: .whitespacesAndNewlines) == "500", "raising needs no privilege (lowering to kube-proxy's -999 needs CAP_SYS_RESOURCE)")
+                #expect(await daemon.stop() == 0)
+            }
+        }
+    }
+
+    @Test("--service-proxy-name: the labelled Service is programmed and the unlabelled ones are not; DNS answers for all (issue 16, item 2)")
+    func serviceProxyName() async throws {
+        if let reason = TestNamespace.unavailableReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let server = try await KubernetesSourceTests.seeded()
+        defer { Task { await server.stop() } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-proxyname-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: test, cluster: {server: "\(server.url)"}}]
+            users: [{name: test, user: {token: test-token}}]
+            contexts: [{name: test, context: {cluster: test, user: test}}]
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let dnsPort = Int.random(in: 20_000...60_000)
+        try await TestNamespace.with("proxyname") { namespace in
+            try namespace.runChecked(["ip", "link", "set", "lo", "up"])
+            // other-proxy (10.96.0.99) carries service.kubernetes.io/service-proxy-name=cilium.
+            try await SwitchyardProcess.with([
+                "run", "--kubeconfig", kubeconfig, "--netns", namespace.name, "--node", "node-a", "--service-proxy-name", "cilium",
+                "--dns-listen", "127.0.0.1:\(dnsPort)", "--healthz-bind-address", "", "--metrics-bind-address", "",
+            ]) { daemon in
+                let rules = { try namespace.runChecked(["nft", "list", "table", "ip", "switchyard"]) }
+                #expect(await eventually { try rules().contains("10.96.0.99") }, "the labelled Service is programmed; log:\n\(daemon.log)")
+                let programmed = try rules()
+                #expect(!programmed.contains("10.96.0.10") && !programmed.contains("10.96.0.30"), "the unlabelled ones are left to kube-proxy")
+                if Shell.has("dig") {
+                    let dig = { (name: String) throws -> String in
+                        try Shell.run(["dig", "@127.0.0.1", "-p", "\(dnsPort)", "+short", "+time=1", "+tries=1", name]).output
+                    }
+                    #expect(await eventually { try dig("other-proxy.default.svc.cluster.local").contains("10.96.0.99") })
+                    #expect(try dig("web.default.svc.cluster.local").contains("10.96.0.10"), "DNS serves the unlabelled Service too")
+                }
                 #expect(await daemon.stop() == 0)
             }
         }
