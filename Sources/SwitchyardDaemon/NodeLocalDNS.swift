@@ -15,7 +15,8 @@ import Glibc
 /// the DNS server. The ruleset delivers pods' queries to them while they exist (`socket transparent`
 /// and a policy route) and to the Service's endpoints otherwise, so a daemon that is not running
 /// costs a fallback, not an outage. A restarting daemon takes the sockets over (``SocketHandover``)
-/// from the one it replaces, so no query is lost.
+/// from the one it replaces, so no query is lost. An overloaded server (its event loop lagging)
+/// withdraws its sockets from the rules until it recovers, so new queries go to the endpoints.
 final class NodeLocalDNS: Sendable {
     private struct Held {
         var fd: Int32
@@ -31,6 +32,8 @@ final class NodeLocalDNS: Sendable {
     private let lastWanted = Mutex<[IPAddress]?>(nil)
     /// Sockets served now, by address and transport.
     private let held = Mutex<[TransparentSocket: Held]>([:])
+    /// Whether the sockets are withdrawn for overload.
+    private let overload = Mutex(OverloadGuard())
 
     init(settings: DNSSettings.NodeLocal, server: DNSServer, logger: Logger) {
         self.settings = settings
@@ -90,6 +93,7 @@ final class NodeLocalDNS: Sendable {
                     }
                 }
             }
+            group.addTask { [self] in await watchLoad() }
             for await addresses in wanted {
                 spare = await reconcile(Set(Self.sockets(addresses)), spare: spare)
             }
@@ -135,6 +139,30 @@ final class NodeLocalDNS: Sendable {
         ])
     }
 
+    /// Samples the serving event loop's delay every 100 ms and withdraws the sockets from the rules
+    /// while it says overloaded (``OverloadGuard``); sockets attached meanwhile follow.
+    private func watchLoad() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            guard let loop = held.withLock({ $0.values.first?.channels.first?.eventLoop }) else { continue }
+            let clock = ContinuousClock()
+            let start = clock.now
+            try? await loop.submit {}.get()
+            let delay = start.duration(to: clock.now)
+            guard let change = overload.withLock({ $0.sample(delay) }) else { continue }
+            let sockets = held.withLock { $0 }
+            for (socket, entry) in sockets {
+                if change == .withdraw { socket.withdraw(entry.fd) } else { socket.restore(entry.fd) }
+            }
+            if change == .withdraw {
+                logger.warning("node-local DNS overloaded: new queries go to \(settings.service)'s endpoints until it recovers",
+                               metadata: ["event_loop_delay": "\(delay)"])
+            } else {
+                logger.notice("node-local DNS recovered: serving \(settings.service)'s queries on this node again")
+            }
+        }
+    }
+
     /// Gives every held socket to the process asking: reading stops here first (one reader at a
     /// time; datagrams arriving meanwhile wait in the socket), then the descriptors are sent and this
     /// process lets go of them. If the other process does not get them, reading resumes.
@@ -176,6 +204,10 @@ final class NodeLocalDNS: Sendable {
                 } catch {
                     close(udpFD)
                     throw error
+                }
+                // A handed-over socket may come withdrawn (its process was overloaded): set it as this one is.
+                for (socket, fd) in [(udp, udpFD), (tcp, tcpFD)] {
+                    if overload.withLock({ $0.isWithdrawn }) { socket.withdraw(fd) } else { socket.restore(fd) }
                 }
                 let channels = try await server.attach(udp: udpFD, tcp: tcpFD, describing: "\(address):53")
                 held.withLock {

@@ -44,11 +44,20 @@ public struct TransparentSocket: Sendable, Hashable, CustomStringConvertible {
     /// Clears IP(V6)_TRANSPARENT on `fd`: nftables' `socket transparent` stops finding it, so new
     /// queries go elsewhere while the ones already queued can still be read and answered.
     public func withdraw(_ fd: Int32) {
-        var off: Int32 = 0
+        setTransparent(fd, false)
+    }
+
+    /// Sets IP(V6)_TRANSPARENT on `fd` again after ``withdraw(_:)``.
+    public func restore(_ fd: Int32) {
+        setTransparent(fd, true)
+    }
+
+    private func setTransparent(_ fd: Int32, _ on: Bool) {
+        var value: Int32 = on ? 1 : 0
         if address.contains(":") {
-            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, &off, socklen_t(MemoryLayout<Int32>.size))
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, &value, socklen_t(MemoryLayout<Int32>.size))
         } else {
-            _ = setsockopt(fd, Int32(IPPROTO_IP), 19 /* IP_TRANSPARENT */, &off, socklen_t(MemoryLayout<Int32>.size))
+            _ = setsockopt(fd, Int32(IPPROTO_IP), 19 /* IP_TRANSPARENT */, &value, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 
