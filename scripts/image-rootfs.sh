@@ -14,6 +14,8 @@ rm -rf "$out"
 mkdir -p "$out"/{usr/bin,usr/sbin,etc,tmp,proc,sys,dev,run/switchyard,var/run/netns}
 chmod 1777 "$out/tmp"
 cp "$binary" "$out/usr/bin/switchyard"
+# Debug sections are a third of a release binary; symbols stay for backtraces.
+if command -v strip >/dev/null; then strip --strip-debug "$out/usr/bin/switchyard"; fi
 tools=()
 for tool in nft conntrack; do
   path=$(command -v "$tool" || true)
