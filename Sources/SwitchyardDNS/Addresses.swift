@@ -46,4 +46,15 @@ public enum DNSAddress {
             return try? parse(String(fields[1]))
         }
     }
+
+    /// The `search` domains of resolv.conf text (the last `search` line wins, as in glibc).
+    public static func searchDomains(resolvConf text: String) -> [DNSName] {
+        var domains: [DNSName] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.first == "search" || fields.first == "domain" else { continue }
+            domains = fields.dropFirst().compactMap { DNSName(String($0)).map { $0.lowercased() } }
+        }
+        return domains
+    }
 }

@@ -81,6 +81,8 @@ struct QueryEngine: Sendable {
     var maxUDPReplySize = 1232
     /// See ``DNSServerConfiguration/forwardingClients`` (loopback is always allowed).
     var forwardingClients: [CIDR] = []
+    /// Node-local autopath, when on.
+    var autopath: Autopath? = nil
 
     /// Whether `client` may have names forwarded upstream.
     func mayForward(for client: SocketAddress?) -> Bool {
@@ -128,6 +130,14 @@ struct QueryEngine: Sendable {
         // Who may use the upstream is decided only for names that would go there: cluster names,
         // the hot path, never format the client's address.
         var upstream: Forwarder? { request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil }
+        if case .nameError = resolution, let autopath, let address = client?.ipAddress.flatMap({ IPAddress($0) }) {
+            let candidates = autopath.candidates(after: request.question.name, client: address, zone: zone)
+            if !candidates.isEmpty {
+                let original = Responder.reply(to: request, resolution: resolution, zone: zone, maxSize: limit)
+                return AutopathWalk(request: request, zone: zone, limit: limit, forwarder: upstream, eventLoop: eventLoop, original: original)
+                    .run(candidates)
+            }
+        }
         switch resolution {
         case .forward:
             guard let forwarder = upstream, forwarder.forwards(request.question.name) else {
@@ -180,14 +190,15 @@ public final class DNSServer: Sendable {
     public init(
         configuration: DNSServerConfiguration, zone: DNSZone, forwarder: Forwarder? = nil,
         group: any EventLoopGroup, logger: Logger = Logger(label: "switchyard.dns"), observer: DNSReplyObserver? = nil,
-        refusedConnection: (@Sendable () -> Void)? = nil
+        refusedConnection: (@Sendable () -> Void)? = nil, autopath: Autopath? = nil
     ) {
         self.configuration = configuration
         self.refusedConnection = refusedConnection
         self.zones = ZoneHolder(zone)
         tcpConnections = ConnectionLimit(limit: configuration.maxTCPConnections)
         self.engine = QueryEngine(zones: zones, forwarder: forwarder, logger: logger, observer: observer,
-                                  maxUDPReplySize: configuration.maxUDPReplySize, forwardingClients: configuration.forwardingClients)
+                                  maxUDPReplySize: configuration.maxUDPReplySize, forwardingClients: configuration.forwardingClients,
+                                  autopath: autopath)
         self.group = group
         self.logger = logger
     }

@@ -249,10 +249,11 @@ public enum ConfigFile {
                         case "ignoreEmptyService": layer.dnsIgnoreEmptyService = try bool(item, path)
                         case "endpointPodNames": layer.dnsEndpointPodNames = try bool(item, path)
                         case "clusterIPService": layer.dnsClusterIPService = try string(item, path)
+                        case "autopath": layer.dnsAutopath = try bool(item, path)
                         case "handoverSocket": layer.dnsHandoverSocket = try string(item, path)
                         default: throw error(path, item, "unknown field (known: enabled, listen, forwardClients, clusterDomains, ttl, pods, "
                             + "upstreams, stubDomains, cacheSize, negativeTTL, ignoreEmptyService, endpointPodNames, clusterIPService, "
-                            + "handoverSocket)")
+                            + "handoverSocket, autopath)")
                         }
                     }
                 default:

@@ -29,6 +29,8 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dnsNegativeTTL: Int?
     public var dnsIgnoreEmptyService: Bool?
     public var dnsEndpointPodNames: Bool?
+    /// Node-local autopath (`--dns-autopath`).
+    public var dnsAutopath: Bool?
     /// `NAMESPACE/NAME` of the Service whose ClusterIPs node-local DNS answers (kube-system/kube-dns).
     public var dnsClusterIPService: String?
     /// The Unix socket node-local DNS sockets are handed over on.
@@ -78,6 +80,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.oomScoreAdj = other.oomScoreAdj ?? oomScoreAdj
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
+        merged.dnsAutopath = other.dnsAutopath ?? dnsAutopath
         merged.dnsHandoverSocket = other.dnsHandoverSocket ?? dnsHandoverSocket
         merged.serviceProxyName = other.serviceProxyName ?? serviceProxyName
         merged.kubeconfig = other.kubeconfig ?? kubeconfig

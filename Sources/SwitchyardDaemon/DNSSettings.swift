@@ -32,6 +32,8 @@ public struct DNSSettings: Sendable {
     public var endpointPodNames = false
     /// Clients (beyond loopback) whose out-of-zone names are forwarded.
     public var forwardingClients: [CIDR] = []
+    /// Node-local autopath (`--dns-autopath`): the node whose pods are the known clients; nil: off.
+    public var autopathNode: String?
     /// Node-local DNS on a Service's ClusterIPs (`--dns-cluster-ip-service`); nil: off.
     public var nodeLocal: NodeLocal?
 

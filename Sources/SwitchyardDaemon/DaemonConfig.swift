@@ -98,6 +98,10 @@ public struct DaemonConfig: Sendable {
         } else {
             dns = nil
         }
+        if layer.dnsAutopath == true {
+            guard dns != nil else { throw .invalid("autopath needs DNS: drop --no-dns or the listen address ''") }
+            dns?.autopathNode = proxy.nodeName
+        }
         if let text = layer.dnsClusterIPService, !text.isEmpty {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -114,7 +118,10 @@ public struct DaemonConfig: Sendable {
         self.pollInterval = pollInterval
         self.nodePortRange = nodePortRange
         self.kubernetes = kubernetes.map {
-            KubernetesSource.Configuration(connection: $0, nodeName: proxy.nodeName, watchPods: watchPods, nodePortRange: nodePortRange)
+            var source = KubernetesSource.Configuration(connection: $0, nodeName: proxy.nodeName, watchPods: watchPods, nodePortRange: nodePortRange)
+            // Autopath knows its clients from this node's pods alone.
+            source.watchLocalPods = dns?.autopathNode != nil
+            return source
         }
     }
 

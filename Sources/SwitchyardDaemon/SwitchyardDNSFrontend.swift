@@ -19,6 +19,8 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let logger: Logger
     /// Sockets on the kube-dns ClusterIPs, with `--dns-cluster-ip-service`.
     private let nodeLocal: NodeLocalDNS?
+    /// This node's pods by address, with `--dns-autopath`.
+    private let autopath: (node: String, clients: Autopath.Clients)?
 
     /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
     public init(settings: DNSSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
@@ -34,11 +36,14 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
             observer = { rcode, nanoseconds in metrics.dnsReply(rcode: rcode, nanoseconds: nanoseconds) }
             refused = { metrics.dnsConnectionRefused() }
         }
+        let clients = settings.autopathNode.map { _ in Autopath.Clients() }
+        autopath = settings.autopathNode.flatMap { node in clients.map { (node, $0) } }
         server = DNSServer(
             configuration: DNSServerConfiguration(listen: [address], forwardingClients: settings.forwardingClients),
             zone: DNSZone.notSynced(options: options),
             forwarder: forwarder, group: group, logger: logger,
-            observer: observer, refusedConnection: refused)
+            observer: observer, refusedConnection: refused,
+            autopath: clients.map { Autopath(clients: $0, hostSearch: DNSAddress.searchDomains(resolvConf: resolvConf)) })
         let server = server
         nodeLocal = settings.nodeLocal.map {
             NodeLocalDNS(settings: $0, server: server, logger: logger)
@@ -67,6 +72,15 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         let start = clock.now
         let publication = zone.update(to: snapshot, changes: changes)
         if let nodeLocal { nodeLocal.serve(snapshot.services[nodeLocal.service]?.clusterIPs ?? []) }
+        if let (node, clients) = autopath {
+            let local = { (key: ObjectKey) in snapshot.pods[key].flatMap { $0.nodeName == node ? $0 : nil } }
+            if let changes {
+                for key in changes.pods { clients.update(key, to: local(key)) }
+            } else {
+                clients.removeAll()
+                for key in snapshot.pods.keys { if let pod = local(key) { clients.update(key, to: pod) } }
+            }
+        }
         let rebuilt = publication.rebuilt
         logger.log(level: rebuilt ? .info : .debug, rebuilt ? "DNS zone built" : "DNS zone updated", metadata: [
             "names": "\(publication.zone.nameCount)", "services_changed": "\(changes?.services.count ?? snapshot.services.count)",

@@ -171,6 +171,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
     var dnsEndpointPodNames = false
 
+    @Flag(help: "Node-local autopath (CoreDNS's autopath): a local pod's first search-path query for a name that does not exist is completed on the server (…svc.<zone>, <zone>, host search domains, the bare name) and answered with a CNAME to the first name that exists. Watches this node's pods only.")
+    var dnsAutopath = false
+
     @Option(help: "Answer pods' queries to this Service's ClusterIPs (NAMESPACE/NAME, e.g. kube-system/kube-dns; UDP and TCP 53) with this node's DNS while it runs, and let them go to the Service's endpoints when it does not (off by default).")
     var dnsClusterIPService: String?
 
@@ -238,6 +241,7 @@ struct RunCommand: AsyncParsableCommand {
         if dnsIgnoreEmptyService { layer.dnsIgnoreEmptyService = true }
         if dnsEndpointPodNames { layer.dnsEndpointPodNames = true }
         layer.dnsClusterIPService = dnsClusterIPService
+        if dnsAutopath { layer.dnsAutopath = true }
         layer.dnsHandoverSocket = dnsHandoverSocket
         if let dnsForwardClients {
             do {

@@ -37,6 +37,12 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     public static let pods = KubernetesResource(
         kind: .pod, path: "/api/v1/pods", fieldSelector: "status.phase!=Succeeded,status.phase!=Failed", isOptional: true)
 
+    /// The pods of one node only (`spec.nodeName=NODE`), for node-local autopath: O(pods per node).
+    public static func pods(onNode node: String) -> KubernetesResource {
+        KubernetesResource(kind: .pod, path: "/api/v1/pods",
+                           fieldSelector: "spec.nodeName=\(node),status.phase!=Succeeded,status.phase!=Failed", isOptional: true)
+    }
+
     /// ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33): the ClusterIP ranges, for the drop of
     /// unallocated addresses. Optional: older clusters do not serve it.
     public static let serviceCIDRs = KubernetesResource(

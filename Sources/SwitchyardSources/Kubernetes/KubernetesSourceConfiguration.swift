@@ -12,6 +12,8 @@ extension KubernetesSource {
         public var nodeName: String?
         /// Follow Pods (DNS pod records). kube-proxy does not need them; off saves memory at scale.
         public var watchPods: Bool
+        /// Without ``watchPods``: follow this node's pods only (node-local autopath).
+        public var watchLocalPods = false
         /// Objects per LIST page (`limit`).
         public var pageSize: Int
         /// The server closes each watch after this long (`timeoutSeconds`); it is then resumed.
@@ -55,7 +57,11 @@ extension KubernetesSource {
                 .namespaces, .nodes(named: nodeName),
                 .services, .endpointSlices, .serviceCIDRs,
             ]
-            if watchPods { resources.append(.pods) }
+            if watchPods {
+                resources.append(.pods)
+            } else if watchLocalPods, let nodeName {
+                resources.append(.pods(onNode: nodeName))
+            }
             return resources
         }
     }
