@@ -36,6 +36,8 @@ public struct ConfigLayer: Sendable, Hashable {
     /// The Unix socket node-local DNS sockets are handed over on.
     public var dnsHandoverSocket: String?
     public var serviceProxyName: String?
+    /// `--maglev-hash-flows`.
+    public var maglevHashesFlows: Bool?
     /// `oomScoreAdj` (`--oom-score-adj`).
     public var oomScoreAdj: Int?
     /// `detectLocalMode`.
@@ -78,6 +80,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
         merged.detectLocalMode = other.detectLocalMode ?? detectLocalMode
         merged.oomScoreAdj = other.oomScoreAdj ?? oomScoreAdj
+        merged.maglevHashesFlows = other.maglevHashesFlows ?? maglevHashesFlows
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsAutopath = other.dnsAutopath ?? dnsAutopath

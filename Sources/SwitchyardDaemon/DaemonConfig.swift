@@ -72,6 +72,7 @@ public struct DaemonConfig: Sendable {
             dispatch: layer.dispatch ?? .default, serviceProxyName: layer.serviceProxyName.flatMap { $0.isEmpty ? nil : $0 })
         proxy.serviceCIDRs = layer.serviceCIDRs ?? []
         proxy.detectLocal = layer.detectLocalMode ?? .clusterCIDR
+        proxy.maglevHashesFlows = layer.maglevHashesFlows ?? false
         conntrack = layer.conntrack
         if let adjustment = layer.oomScoreAdj {
             guard (-1000...1000).contains(adjustment) else { throw .invalid("oomScoreAdj \(adjustment) is outside -1000...1000") }

@@ -1,4 +1,5 @@
 import Logging
+import SwitchyardModel
 
 /// The sync loop's log lines: one per sync, saying what changed and how long each phase took, and
 /// warnings that say what happens next and what to check.
@@ -24,6 +25,10 @@ enum SyncLog {
             logger.warning("load-balancer IP and port claimed by two Services: the older keeps it, as Kubernetes resolves port conflicts", metadata: [
                 "shadowed": "\(conflict)",
             ])
+        }
+        for ignored in report.ignoredDispatchAnnotations {
+            logger.warning("switchyard.dev/dispatch names no dispatch model; --dispatch applies (\(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")))",
+                           metadata: ["service": "\(ignored)"])
         }
     }
 

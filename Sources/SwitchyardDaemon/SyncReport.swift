@@ -34,6 +34,8 @@ public struct SyncReport: Sendable {
     /// Load-balancer IPs and ports of the re-planned Services held by an older Service instead,
     /// as `ns/svc:port ip (held by ns/other)`.
     public var loadBalancerConflicts: [String] = []
+    /// Services whose `switchyard.dev/dispatch` annotation names no model (replanned in this sync).
+    public var ignoredDispatchAnnotations: [String] = []
 
     public init(kind: SyncKind) { self.kind = kind }
 

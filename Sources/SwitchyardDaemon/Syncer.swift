@@ -69,6 +69,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         // first load say when the cluster changed, not how long this proxy took).
         if old != nil { report.networkProgrammingLatencies = latencies(of: changes.endpoints, in: snapshot) }
         report.loadBalancerConflicts = Self.conflicts(in: plan.services.values.joined())
+        report.ignoredDispatchAnnotations = Self.ignoredDispatchAnnotations(in: plan.services.values.joined())
         state.gauges = PlanGauges(plan)
         let checks = plan.healthChecks
         if checks != state.healthChecks || old == nil { report.healthChecks = checks.values.sorted() }
@@ -109,6 +110,8 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         var checksChanged = false
         let nodePortAddresses = compiler.plan.node.nodePortAddresses
         report.loadBalancerConflicts = Self.conflicts(in: result.before.lazy.flatMap { compiler.plan.services[$0.service] ?? [] })
+        report.ignoredDispatchAnnotations = Self.ignoredDispatchAnnotations(
+            in: result.before.lazy.flatMap { compiler.plan.services[$0.service] ?? [] })
         for (key, old) in result.before {
             let new = compiler.plan.services[key] ?? []
             filters += ConntrackCleanup.filters(old: old, new: new, nodePortAddresses: nodePortAddresses)
@@ -158,6 +161,11 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
     /// The shadowed load-balancer IPs of `plans`, described for the log.
     static func conflicts(in plans: some Sequence<ServicePortPlan>) -> [String] {
         plans.flatMap { plan in plan.shadowedLoadBalancerIPs.map { "\(plan.name) \($0)" } }.sorted()
+    }
+
+    /// The Services of `plans` whose `switchyard.dev/dispatch` names no model, with the value.
+    static func ignoredDispatchAnnotations(in plans: some Sequence<ServicePortPlan>) -> [String] {
+        Array(Set(plans.compactMap { plan in plan.ignoredDispatchAnnotation.map { "\(plan.name.service) '\($0)'" } })).sorted()
     }
 
     /// Seconds from each changed Service's EndpointSlices' last-change trigger time to now.

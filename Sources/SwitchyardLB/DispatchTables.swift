@@ -1,3 +1,4 @@
+import SwitchyardModel
 /// Builds the dispatch table of an endpoint set for the configured model.
 public enum DispatchTables {
     /// The table for `endpoints` (sorted) under `model`:
@@ -19,10 +20,10 @@ public enum DispatchTables {
         }
     }
 
-    static func set(_ endpoints: [EndpointAddress], ifEmpty: NoEndpointsVerdict, config: ProxyConfig) -> EndpointSet {
+    static func set(_ endpoints: [EndpointAddress], ifEmpty: NoEndpointsVerdict, model: DispatchModel, config: ProxyConfig) -> EndpointSet {
         EndpointSet(
             endpoints: endpoints,
-            table: table(for: endpoints, model: config.dispatch, maglevSizing: config.maglevSizing),
+            table: table(for: endpoints, model: model, maglevSizing: config.maglevSizing),
             ifEmpty: ifEmpty
         )
     }

@@ -1,3 +1,4 @@
+import SwitchyardModel
 /// What to do with a new flow when an endpoint set is empty.
 public enum NoEndpointsVerdict: String, Sendable, Hashable {
     /// No usable endpoint anywhere in the cluster: TCP reset / ICMP port unreachable.

@@ -54,6 +54,8 @@ public enum Planner {
         snapshot: ClusterSnapshot?
     ) -> [ServicePortPlan] {
         var plans: [ServicePortPlan] = []
+        let model = service.dispatchModel ?? config.dispatch
+        let override = service.dispatchModel.flatMap { $0 == config.dispatch ? nil : $0 }
         for family in IPFamily.allCases {
             guard let clusterIP = service.clusterIP(of: family) else { continue }
             let frontends = Frontends(service: service, family: family, node: context)
@@ -64,12 +66,12 @@ public enum Planner {
                 let selection = EndpointSelection(
                     endpoints: candidates, trafficDistribution: service.trafficDistribution, node: context
                 )
-                let cluster = DispatchTables.set(selection.cluster, ifEmpty: .reject, config: config)
+                let cluster = DispatchTables.set(selection.cluster, ifEmpty: .reject, model: model, config: config)
                 let localIfEmpty: NoEndpointsVerdict = selection.hasEndpoints ? .drop : .reject
                 // Every endpoint local (a one-node cluster): share the table rather than build it twice.
                 let local = selection.local == selection.cluster
                     ? EndpointSet(endpoints: cluster.endpoints, table: cluster.table, ifEmpty: localIfEmpty)
-                    : DispatchTables.set(selection.local, ifEmpty: localIfEmpty, config: config)
+                    : DispatchTables.set(selection.local, ifEmpty: localIfEmpty, model: model, config: config)
                 var loadBalancerIPs = frontends.loadBalancerIPs
                 var shadowed: [IPAddress] = []
                 if let snapshot, !loadBalancerIPs.isEmpty {
@@ -90,6 +92,8 @@ public enum Planner {
                     localEndpointCount: selection.localReadyAddressCount
                 )
                 plan.shadowedLoadBalancerIPs = shadowed
+                plan.dispatch = override
+                if service.dispatchAnnotation != nil, service.dispatchModel == nil { plan.ignoredDispatchAnnotation = service.dispatchAnnotation }
                 plans.append(plan)
             }
         }

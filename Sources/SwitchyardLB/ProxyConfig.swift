@@ -117,6 +117,9 @@ public struct ProxyConfig: Sendable, Hashable {
     /// `--service-cidr`: the ranges ClusterIPs are allocated from. Traffic to an address inside that
     /// no Service holds is dropped, as kube-proxy drops it; empty disables the check.
     public var serviceCIDRs: [CIDR] = []
+    /// `--maglev-hash-flows`: Maglev hashes the client address and port (per flow, as `sourcehash`
+    /// spreads one client's flows) instead of the client address (a client keeps its endpoint).
+    public var maglevHashesFlows = false
     /// `--detect-local-mode`: which sources are this cluster's pods (not masqueraded to a ClusterIP,
     /// short-circuit ETP Local): `--cluster-cidr`, or this node's `spec.podCIDRs`.
     public var detectLocal: LocalTrafficDetection = .clusterCIDR

@@ -28,6 +28,11 @@ public struct ServicePortPlan: Sendable, Hashable, Comparable, CustomStringConve
     /// Load-balancer IPs of this Service left out because an older Service claims the same IP and
     /// port (``Service/precedes(_:)``); empty almost always.
     public var shadowedLoadBalancerIPs: [IPAddress] = []
+    /// How new flows pick an endpoint when the Service's `switchyard.dev/dispatch` says so; nil:
+    /// `--dispatch`'s model.
+    public var dispatch: DispatchModel?
+    /// A `switchyard.dev/dispatch` value that names no model (``dispatch`` is then `--dispatch`'s).
+    public var ignoredDispatchAnnotation: String?
     public var loadBalancerIPs: [IPAddress]
     /// Sources allowed to reach ``loadBalancerIPs`` when ``restrictsLoadBalancerSources``: the
     /// `loadBalancerSourceRanges` of ``family``, plus each LB IP as a host prefix when a range contains

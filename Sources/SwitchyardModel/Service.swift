@@ -123,6 +123,15 @@ public struct Service: Sendable, Hashable {
     /// `metadata.creationTimestamp`, seconds since 1970 (nil in manifests without one): the older of
     /// two Services claiming the same load-balancer IP and port keeps it.
     public var creationTimestamp: Double?
+    /// The annotation `switchyard.dev/dispatch` as written: the dispatch model for this Service's
+    /// ports, overriding `--dispatch` (``dispatchModel``; an unknown value is reported and ignored).
+    public var dispatchAnnotation: String?
+
+    /// The annotation that picks a Service's dispatch model.
+    public static let dispatchAnnotationKey = "switchyard.dev/dispatch"
+
+    /// The model `dispatchAnnotation` names, nil when absent or unknown.
+    public var dispatchModel: DispatchModel? { dispatchAnnotation.flatMap { DispatchModel(rawValue: $0.lowercased()) } }
 
     public init(
         namespace: String, name: String, labels: [String: String] = [:], type: ServiceType = .clusterIP,

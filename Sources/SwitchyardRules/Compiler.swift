@@ -112,7 +112,7 @@ struct TableBuilder {
     mutating func add(_ plan: ServicePortPlan) {
         let proto = L4Proto(plan.protocol)
         // Per-service chain names are derived (hashed) once per plan, and only when used.
-        let chains = config.dispatch == .chains || plan.sessionAffinityTimeout != nil ? Names.ServicePortChains(plan.name) : nil
+        let chains = (plan.dispatch ?? config.dispatch) == .chains || plan.sessionAffinityTimeout != nil ? Names.ServicePortChains(plan.name) : nil
         append(Layout.clusterIPs, Element(FieldTuple(.address(Address(plan.clusterIP)))))
 
         let clusterKey = FieldTuple(.address(Address(plan.clusterIP)), .proto(proto), .port(UInt16(clamping: plan.port)))
@@ -165,7 +165,7 @@ struct TableBuilder {
             append(names.chains, Element(key, .verdict(.goto(chain))))
             return
         }
-        let dispatch = DispatchTable(names, size: set.table.size)
+        let dispatch = DispatchTable(names, size: set.table.size, model: plan.dispatch)
         contribution.dispatchTables.insert(dispatch)
         append(dispatch.setName, Element(key))
         // One dictionary access for the whole table: this loop makes most of a full sync's elements.

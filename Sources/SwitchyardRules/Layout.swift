@@ -93,8 +93,11 @@ public struct DispatchNames: Sendable, Hashable, Comparable {
     var prefix: String { view == .primary ? kind.rawValue : "shortcut-\(kind.rawValue)" }
     /// `service-slots`: frontend . slot → endpoint address . port.
     public var slots: String { "\(prefix)-slots" }
-    /// `service-mod-N`: frontends whose table has N slots.
-    public func modulus(_ n: Int) -> String { "\(prefix)-mod-\(n)" }
+    /// `service-mod-N`: frontends whose table has N slots (`service-maglev-mod-N` for Services whose
+    /// annotation picks another model than `--dispatch`).
+    public func modulus(_ n: Int, model: DispatchModel? = nil) -> String {
+        model.map { "\(prefix)-\($0.rawValue)-mod-\(n)" } ?? "\(prefix)-mod-\(n)"
+    }
     /// `service-chains`: frontend → goto per-service chain (chains dispatch, session affinity).
     public var chains: String { "\(prefix)-chains" }
     /// The regular chain holding this view's dispatch rules.
@@ -111,21 +114,27 @@ public struct DispatchNames: Sendable, Hashable, Comparable {
     }
 }
 
-/// One dispatch-table size in use for one kind and view: it has a modulus set (`service-mod-N`, the
-/// frontends with N slots) and a dispatch rule. The dynamic part of the fixed layout.
+/// One dispatch-table size in use for one kind, view and model: it has a modulus set
+/// (`service-mod-N`, the frontends with N slots) and a dispatch rule. The dynamic part of the fixed
+/// layout.
 public struct DispatchTable: Sendable, Hashable, Comparable {
     public var names: DispatchNames
     public var size: Int
+    /// A model other than `--dispatch`'s (a Service's `switchyard.dev/dispatch`); nil: `--dispatch`'s.
+    public var model: DispatchModel?
 
-    public init(_ names: DispatchNames, size: Int) {
+    public init(_ names: DispatchNames, size: Int, model: DispatchModel? = nil) {
         self.names = names
         self.size = size
+        self.model = model
     }
 
     /// The modulus set's name.
-    public var setName: String { names.modulus(size) }
+    public var setName: String { names.modulus(size, model: model) }
 
-    public static func < (lhs: DispatchTable, rhs: DispatchTable) -> Bool { (lhs.names, lhs.size) < (rhs.names, rhs.size) }
+    public static func < (lhs: DispatchTable, rhs: DispatchTable) -> Bool {
+        (lhs.names, lhs.model?.rawValue ?? "", lhs.size) < (rhs.names, rhs.model?.rawValue ?? "", rhs.size)
+    }
 }
 
 /// ``Layout`` resolved for one family's table, a config and a node: the fixed sets and rules as
@@ -166,14 +175,16 @@ struct FamilyLayout: Sendable {
         kind == .nodeport ? [.inSet(daddr, Layout.nodePortIPs)] : []
     }
 
-    /// How a table of `size` slots picks one, per the dispatch model.
-    func selector(_ size: Int) -> Expression {
+    /// How a table of `size` slots picks one under `model`. Maglev hashes the client address (a
+    /// client keeps its endpoint), or the flow with ``ProxyConfig/maglevHashesFlows``.
+    func selector(_ size: Int, model: DispatchModel) -> Expression {
         let modulus = UInt32(size)
-        switch config.dispatch {
+        switch model {
         case .chains, .random: return .numgen(.random, modulus: modulus)
         case .roundrobin: return .numgen(.inc, modulus: modulus)
         case .sourcehash: return .jhash(saddr, modulus: modulus, seed: 0)
-        case .maglev: return .jhash(.concat([saddr, .payload(.thSport)]), modulus: modulus, seed: 0)
+        case .maglev:
+            return .jhash(config.maglevHashesFlows ? .concat([saddr, .payload(.thSport)]) : saddr, modulus: modulus, seed: 0)
         }
     }
 
@@ -298,7 +309,7 @@ struct FamilyLayout: Sendable {
                 let names = DispatchNames(kind: kind, view: view)
                 add(names.dispatchChain, guardFor(kind) + [.verdictMap(key(kind), map: names.chains)])
                 for dispatch in tables.filter({ $0.names == names }).sorted() {
-                    let slotKey: Expression = .concat(key(kind).fields + [selector(dispatch.size)])
+                    let slotKey: Expression = .concat(key(kind).fields + [selector(dispatch.size, model: dispatch.model ?? config.dispatch)])
                     add(names.dispatchChain, guardFor(kind) + [.inSet(key(kind), dispatch.setName), .dnat(.map(slotKey, map: names.slots), family: nil)])
                 }
             }

@@ -17,7 +17,7 @@ enum ServiceConversion {
             reader.log.add("spec.ports", "is required (at least one port)")
         }
         let status = reader.mapping(value["status"], "status")
-        return Service(
+        var service = Service(
             namespace: meta.namespace, name: meta.name, labels: meta.labels, type: type,
             clusterIPs: clusterIPs, isHeadless: isHeadless, ipFamilies: ipFamilies, ports: ports,
             externalIPs: reader.ips(spec?["externalIPs"], "spec.externalIPs"),
@@ -37,6 +37,10 @@ enum ServiceConversion {
                 allowed: TrafficDistribution.allCases),
             externalName: reader.string(spec?["externalName"], "spec.externalName").nonEmpty,
             creationTimestamp: value["metadata"]?["creationTimestamp"]?.stringValue.flatMap(RFC3339.secondsSince1970))
+        // Not validated here: a typo must not take the Service off the proxy (the planner uses the
+        // configured model and the daemon logs the value it ignored).
+        service.dispatchAnnotation = meta.annotations[Service.dispatchAnnotationKey]
+        return service
     }
 
     /// `clusterIP` / `clusterIPs`: the first of clusterIPs must be clusterIP; `None` alone means headless.

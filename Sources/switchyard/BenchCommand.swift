@@ -1,3 +1,4 @@
+import SwitchyardModel
 import ArgumentParser
 import Foundation
 import SwitchyardBench

@@ -102,6 +102,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
     var dispatch: String?
 
+    @Flag(help: "Maglev hashes the client address and port (each flow on its own) instead of the client address (a client keeps its endpoint, the default).")
+    var maglevHashFlows = false
+
     @Option(help: "How pods are told from other sources (not masqueraded to a ClusterIP, short-circuit externalTrafficPolicy Local): ClusterCIDR (the --cluster-cidr ranges, default) or NodeCIDR (this node's spec.podCIDRs), as kube-proxy's --detect-local-mode.")
     var detectLocalMode: String?
 
@@ -252,6 +255,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         layer.serviceProxyName = serviceProxyName
         layer.oomScoreAdj = oomScoreAdj
+        if maglevHashFlows { layer.maglevHashesFlows = true }
         if let detectLocalMode {
             guard let detection = LocalTrafficDetection(rawValue: detectLocalMode) else {
                 throw ValidationError("--detect-local-mode: ClusterCIDR or NodeCIDR, not '\(detectLocalMode)'")

@@ -52,11 +52,8 @@ struct TrafficTests {
         try await Self.withProgrammedSandbox("e2e\(dispatch.rawValue.prefix(3))", dispatch: dispatch) { sandbox, _ in
             let tcp = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: Self.web, port: 80))
             #expect(Set(tcp.keys).isSubset(of: Self.readyWebPods) && !tcp.isEmpty, "\(tcp)")
-            if dispatch == .sourcehash {
-                #expect(tcp.count == 1, "sourcehash: one client address, one endpoint: \(tcp)")
-            } else {
-                #expect(tcp.count > 1, "maglev hashes the whole flow (address and port): \(tcp)")
-            }
+            // Both hash the client address (maglev per flow only with --maglev-hash-flows).
+            #expect(tcp.count == 1, "\(dispatch): one client address, one endpoint: \(tcp)")
         }
     }
 

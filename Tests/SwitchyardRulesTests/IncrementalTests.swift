@@ -25,6 +25,15 @@ struct IncrementalTests {
         }, ["cart"]),
         ("endpoints gone: reject", .sourcehash, { $0.replaceEndpoints("api", []) }, ["api"]),
         ("shared endpoint address", .random, { $0.replaceEndpoints("api", ["10.244.1.1", "10.244.2.2"]) }, ["api"]),
+        ("annotated for maglev", .random, { world in
+            if let index = world.services.firstIndex(where: { $0.name == "web" }) { world.services[index].dispatchAnnotation = "maglev" }
+        }, ["web"]),
+        ("annotated for chains", .random, { world in
+            if let index = world.services.firstIndex(where: { $0.name == "api" }) { world.services[index].dispatchAnnotation = "chains" }
+        }, ["api"]),
+        ("annotation removed", .sourcehash, { world in
+            if let index = world.services.firstIndex(where: { $0.name == "web" }) { world.services[index].dispatchAnnotation = nil }
+        }, ["web"]),
     ]
 
     @Test("apply() gives the same transaction as the full diff, and reaches the same state", arguments: scenarios.indices)

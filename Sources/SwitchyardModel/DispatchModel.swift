@@ -13,7 +13,8 @@ public enum DispatchModel: String, Sendable, Hashable, CaseIterable, CustomStrin
     case roundrobin
     /// A hash of the client address modulo N into a table of N slots (IPVS `sh`).
     case sourcehash
-    /// A hash of the flow into a Maglev lookup table of prime size M (IPVS `mh`, Cilium):
+    /// A hash of the client address (or, with per-flow hashing, of the flow) into a Maglev lookup
+    /// table of prime size M (IPVS `mh`, Cilium):
     /// when an endpoint goes away, flows of the others mostly keep their endpoint. See ``Maglev``.
     case maglev
 
