@@ -1,3 +1,4 @@
+import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNFT
 import SwitchyardNetlink
@@ -36,4 +37,12 @@ public protocol SyncBackend: Sendable {
     /// The interface addresses of the programmed namespace (for `--nodeport-addresses CIDR…`); nil
     /// when they cannot be read (the failure is logged by the implementation).
     func hostAddresses() async -> [IPAddress]?
+    /// Modes that program from the plan rather than from nftables transactions (iptables): program
+    /// `plan` whole (`changed` nil) or after a change to those Services, and return what was done.
+    /// nil: this backend programs nftables (`commit` / `reconcile`).
+    func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport?
+}
+
+extension SyncBackend {
+    public func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport? { nil }
 }

@@ -54,7 +54,11 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config)
         report.replannedServices = snapshot.services.count
         report.phases.append(("compile", stopwatch.lap()))
-        report.programming = try await backend.reconcile(to: wanted)
+        if let programmed = try await backend.program(plan: plan, changed: nil) {
+            report.programming = programmed
+        } else {
+            report.programming = try await backend.reconcile(to: wanted)
+        }
         report.phases.append(("program", stopwatch.lap()))
         report.elements = wanted.elementCount
         report.rules = wanted.ruleCount
@@ -103,7 +107,11 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         let transaction = result.transaction
         // A transaction holding refused operations (a compiler bug) is refused by the backend: the
         // sync fails loudly and the loop retries it full.
-        report.programming = transaction.isEmpty ? ProgrammingReport(operations: 0) : try await backend.commit(transaction)
+        if let programmed = try await backend.program(plan: compiler.plan, changed: Set(result.before.map(\.service))) {
+            report.programming = programmed
+        } else {
+            report.programming = transaction.isEmpty ? ProgrammingReport(operations: 0) : try await backend.commit(transaction)
+        }
         report.phases.append(("program", stopwatch.lap()))
 
         var filters: [ConntrackFilter] = []

@@ -37,19 +37,27 @@ enum ExampleCluster {
 final class ProgrammedNode {
     private(set) var state = ProxyState()
     let config: ProxyConfig
-    private let syncer: Syncer<KernelBackend>
+    /// The sync step over the mode's backend.
+    private let step: @Sendable (SyncKind, inout ProxyState) async throws -> SyncReport
     private(set) var lastReport: SyncReport?
     private(set) var conntrackDeletions = 0
 
-    init(store: ClusterStore, namespace: String, dispatch: DispatchModel = .random) async throws {
+    init(store: ClusterStore, namespace: String, dispatch: DispatchModel = .random, mode: ProxyMode = .nftables) async throws {
         config = ProxyConfig(
             nodeName: "node-1",
             clusterCIDRs: [ExampleCluster.address("10.244.0.0").cidr(16), ExampleCluster.address("fd00:10:244::").cidr(56)],
             dispatch: dispatch)
         var logger = Logger(label: "switchyard.e2e")
         logger.logLevel = .warning
-        let backend = try KernelBackend(namespace: .named(namespace), logger: logger)
-        syncer = Syncer(backend: backend, config: config, wallClock: { 0 })
+        switch mode {
+        case .nftables:
+            let syncer = Syncer(backend: try KernelBackend(namespace: .named(namespace), logger: logger), config: config, wallClock: { 0 })
+            step = { kind, state in try await syncer.sync(kind, state: &state) }
+        case .iptables:
+            let syncer = Syncer(backend: IptablesBackend(namespace: .named(namespace), config: config, logger: logger), config: config,
+                                wallClock: { 0 })
+            step = { kind, state in try await syncer.sync(kind, state: &state) }
+        }
         state.store = store
         try await sync(.full)
     }
@@ -66,7 +74,7 @@ final class ProgrammedNode {
     }
 
     private func sync(_ kind: SyncKind) async throws {
-        let report = try await syncer.sync(kind, state: &state)
+        let report = try await step(kind, &state)
         conntrackDeletions += report.conntrackDeleted
         lastReport = report
     }

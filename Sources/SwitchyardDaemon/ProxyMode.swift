@@ -1,0 +1,7 @@
+/// `--proxy-mode` / the config file's `mode`: which kernel interface programs the plan.
+public enum ProxyMode: String, Sendable, Hashable, CaseIterable {
+    /// nftables over netlink (Switchyard's engine; also for kube-proxy's `""` and `ipvs`).
+    case nftables
+    /// kube-proxy's iptables layout through `iptables-restore` (``IptablesBackend``).
+    case iptables
+}
