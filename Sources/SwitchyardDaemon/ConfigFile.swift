@@ -165,9 +165,13 @@ public enum ConfigFile {
                     }
                 case "mode":
                     mode = try string(value, name)
-                    guard mode.isEmpty || mode == "nftables" || mode == "ipvs" else {
-                        throw error(name, value, "Switchyard programs nftables; mode must be nftables, ipvs (an IPVS-style scheduler in nftables) or empty, not '\(mode)'")
+                    guard mode.isEmpty || mode == "nftables" || mode == "ipvs" || mode == "iptables" else {
+                        throw error(name, value, "mode must be nftables, iptables, ipvs (an IPVS-style scheduler in nftables) or empty "
+                            + "(nftables), not '\(mode)'")
                     }
+                    // kube-proxy's "" is iptables on Linux; Switchyard's is its nftables engine.
+                    layer.proxyMode = mode == "iptables" ? .iptables : .nftables
+                    if mode == "ipvs" { layer.ipvsRequested = true }
                 case "clientConnection":
                     for (field, item) in try fields(value, name) where !isUnset(item, field: field) {
                         if field == "kubeconfig" { layer.kubeconfig = try string(item, "\(name).\(field)") } else { layer.unusedFields.append("\(name).\(field)") }

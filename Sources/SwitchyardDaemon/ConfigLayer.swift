@@ -36,6 +36,10 @@ public struct ConfigLayer: Sendable, Hashable {
     /// The Unix socket node-local DNS sockets are handed over on.
     public var dnsHandoverSocket: String?
     public var serviceProxyName: String?
+    /// `--proxy-mode` / `mode`.
+    public var proxyMode: ProxyMode?
+    /// `mode: ipvs` / `--proxy-mode ipvs` was asked for (run as nftables with the IPVS-style model).
+    public var ipvsRequested: Bool?
     /// `--maglev-hash-flows`.
     public var maglevHashesFlows: Bool?
     /// `oomScoreAdj` (`--oom-score-adj`).
@@ -81,6 +85,8 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.detectLocalMode = other.detectLocalMode ?? detectLocalMode
         merged.oomScoreAdj = other.oomScoreAdj ?? oomScoreAdj
         merged.maglevHashesFlows = other.maglevHashesFlows ?? maglevHashesFlows
+        merged.proxyMode = other.proxyMode ?? proxyMode
+        merged.ipvsRequested = other.ipvsRequested ?? ipvsRequested
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsAutopath = other.dnsAutopath ?? dnsAutopath

@@ -43,7 +43,6 @@ public struct Daemon: Sendable {
         if let address = config.metricsBindAddress {
             servers.append(try await bind(address, "metrics", HealthEndpoints.metricsResponder(health: health, metrics: metrics)))
         }
-        let backend = try KernelBackend(namespace: config.namespace, logger: logger)
         if let failure = OOMScore.set(config.oomScoreAdj) {
             logger.warning("could not set oom_score_adj", metadata: ["value": "\(config.oomScoreAdj)", "error": "\(String(cString: strerror(failure)))"])
         }
@@ -93,13 +92,15 @@ public struct Daemon: Sendable {
             }
         }
 
-        let loop = SyncLoop(
-            updates: updates, clock: ContinuousClock(),
-            syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
-            minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod, fullSyncPeriod: config.fullSyncPeriod,
-            outputs: SyncOutputs(
-                logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, zoneFeed: zoneFeed))
-        services.append(.init(service: loop, serviceName: "sync"))
+        let outputs = SyncOutputs(logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, zoneFeed: zoneFeed)
+        switch config.proxyMode {
+        case .nftables:
+            let backend = try KernelBackend(namespace: config.namespace, logger: logger)
+            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+        case .iptables:
+            let backend = IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger)
+            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+        }
         services.append(.init(service: HTTPServersService(servers: servers), serviceName: "http"))
         services.append(.init(
             service: HealthCheckNodePorts(entries: healthChecks, namespacePath: config.namespace.path, health: health, logger: logger),
@@ -109,6 +110,7 @@ public struct Daemon: Sendable {
         logger.info("starting", metadata: [
             "node": "\(config.proxy.nodeName)",
             "namespace": "\(config.namespace)",
+            "mode": "\(config.proxyMode.rawValue)",
             "dispatch": "\(config.proxy.dispatch)",
             "min_sync_period": "\(GoDuration.format(config.minSyncPeriod))",
             "sync_period": "\(GoDuration.format(config.syncPeriod))",
@@ -120,6 +122,16 @@ public struct Daemon: Sendable {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped; the programmed rules stay in place (switchyard cleanup removes them)")
+    }
+
+    /// The sync loop over `backend`.
+    private func syncLoop<Backend: SyncBackend>(_ backend: Backend, updates: AsyncStream<[ClusterEvent]>, outputs: SyncOutputs)
+        -> SyncLoop<ContinuousClock, Backend> {
+        SyncLoop(
+            updates: updates, clock: ContinuousClock(),
+            syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
+            minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod, fullSyncPeriod: config.fullSyncPeriod,
+            outputs: outputs)
     }
 
     private func bind(_ address: BindAddress, _ what: String, _ responder: @escaping HTTPRequestResponder) async throws -> HTTPServer {

@@ -24,6 +24,8 @@ public struct DaemonConfig: Sendable {
     public var healthzBindAddress: BindAddress?
     /// `/metrics`; nil disables.
     public var metricsBindAddress: BindAddress?
+    /// Which kernel interface programs the rules.
+    public var proxyMode: ProxyMode = .nftables
     /// This process's OOM score adjustment, set at start (kube-proxy: -999).
     public var oomScoreAdj = -999
     /// kube-proxy's conntrack settings, applied at start.
@@ -73,6 +75,7 @@ public struct DaemonConfig: Sendable {
         proxy.serviceCIDRs = layer.serviceCIDRs ?? []
         proxy.detectLocal = layer.detectLocalMode ?? .clusterCIDR
         proxy.maglevHashesFlows = layer.maglevHashesFlows ?? false
+        proxyMode = layer.proxyMode ?? .nftables
         conntrack = layer.conntrack
         if let adjustment = layer.oomScoreAdj {
             guard (-1000...1000).contains(adjustment) else { throw .invalid("oomScoreAdj \(adjustment) is outside -1000...1000") }
@@ -109,6 +112,9 @@ public struct DaemonConfig: Sendable {
                 throw .invalid("DNS cluster IP service '\(text)' is not NAMESPACE/NAME (such as kube-system/kube-dns)")
             }
             guard dns != nil else { throw .invalid("node-local DNS (cluster IP service \(text)) needs DNS: drop --no-dns or the listen address ''") }
+            guard proxyMode == .nftables else {
+                throw .invalid("node-local DNS (cluster IP service \(text)) needs the nftables mode (its rules are nftables rules)")
+            }
             let service = ObjectKey(namespace: String(parts[0]), name: String(parts[1]))
             proxy.localDNS = ProxyConfig.LocalDNSDelivery(service: service)
             dns?.nodeLocal = DNSSettings.NodeLocal(

@@ -102,6 +102,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
     var dispatch: String?
 
+    @Option(help: "nftables (default: Switchyard's engine), iptables (kube-proxy's iptables layout through iptables-restore) or ipvs (nftables with ipvs.scheduler's model: this kernel has no IPVS), as kube-proxy's --proxy-mode.")
+    var proxyMode: String?
+
     @Flag(help: "Maglev hashes the client address and port (each flow on its own) instead of the client address (a client keeps its endpoint, the default).")
     var maglevHashFlows = false
 
@@ -256,6 +259,16 @@ struct RunCommand: AsyncParsableCommand {
         layer.serviceProxyName = serviceProxyName
         layer.oomScoreAdj = oomScoreAdj
         if maglevHashFlows { layer.maglevHashesFlows = true }
+        if let proxyMode {
+            switch proxyMode {
+            case "nftables": layer.proxyMode = .nftables
+            case "ipvs":
+                layer.proxyMode = .nftables
+                layer.ipvsRequested = true
+            case "iptables": layer.proxyMode = .iptables
+            default: throw ValidationError("--proxy-mode: nftables, iptables or ipvs, not '\(proxyMode)' (userspace is not implemented)")
+            }
+        }
         if let detectLocalMode {
             guard let detection = LocalTrafficDetection(rawValue: detectLocalMode) else {
                 throw ValidationError("--detect-local-mode: ClusterCIDR or NodeCIDR, not '\(detectLocalMode)'")
@@ -326,8 +339,13 @@ struct RunCommand: AsyncParsableCommand {
             if !file.unusedFields.isEmpty || !unusedFlags.isEmpty {
                 logger.info("known to kube-proxy, not used by Switchyard: \((file.unusedFields + unusedFlags).joined(separator: ", "))")
             }
+            let layer = file.overriding(try flagLayer())
+            if layer.ipvsRequested == true, layer.proxyMode != .iptables {
+                logger.notice("mode ipvs runs as nftables with the IPVS-style scheduler of ipvs.scheduler (this kernel has no IPVS, and kube-proxy deprecated the mode)",
+                              metadata: ["dispatch": "\(layer.dispatch?.rawValue ?? DispatchModel.default.rawValue)"])
+            }
             resolved = try DaemonConfig(
-                paths: paths, layer: file.overriding(flagLayer()), hostname: Self.hostname(),
+                paths: paths, layer: layer, hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
                 nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)  // auto: no DNS feature of `run` reads pods yet
         } catch {

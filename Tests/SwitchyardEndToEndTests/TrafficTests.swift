@@ -194,6 +194,27 @@ struct TrafficTests {
         }
     }
 
+    @Test("iptables mode: a restarted daemon re-applies without dropping a held connection; cleanup leaves no KUBE-* chain")
+    func iptablesRestartAndCleanup() async throws {
+        try await Self.withProgrammedSandbox("e2eirs", mode: .iptables) { sandbox, node in
+            let held = try sandbox.hold(from: sandbox.clientNamespace, to: Self.web, port: 80)
+            defer { held.close() }
+            // A new process: it reads the chains back from iptables-save and restores the same layout.
+            let restarted = try await ProgrammedNode(store: node.store, namespace: sandbox.nodeNamespace, mode: .iptables)
+            #expect((restarted.lastReport?.programming.operations ?? 0) > 0)
+            #expect(held.isAlive(), "the held connection survives the restart")
+            #expect(sandbox.request(from: sandbox.clientNamespace, to: Self.web, port: 80).name != nil)
+            let jumps = try Shell.run(["ip", "netns", "exec", sandbox.nodeNamespace, "iptables", "-t", "nat", "-S", "PREROUTING"]).output
+            #expect(jumps.components(separatedBy: "KUBE-SERVICES").count == 2, "one jump, not one per start: \(jumps)")
+            let cleanup = try Shell.run([Shell.switchyardBinary, "cleanup", "--netns", sandbox.nodeNamespace])
+            #expect(cleanup.output.contains("iptables chains"), "\(cleanup.output) \(cleanup.error)")
+            for tool in ["iptables-save", "ip6tables-save"] {
+                let saved = try Shell.run(["ip", "netns", "exec", sandbox.nodeNamespace, tool]).output
+                #expect(!saved.contains("KUBE-"), "\(tool) after cleanup:\n\(saved)")
+            }
+        }
+    }
+
     @Test("dual-stack: the IPv6 ClusterIP reaches the IPv6 endpoints", arguments: ProxyMode.allCases)
     func dualStack(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2eds" + Self.suffix(mode), mode: mode) { sandbox, _ in
