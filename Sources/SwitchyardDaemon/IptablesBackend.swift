@@ -11,7 +11,9 @@ import SwitchyardSystem
 /// layout (KUBE-SERVICES, KUBE-SVC-…, KUBE-SEP-…, the same hashed names and comments) and applies it
 /// with `iptables-restore --noflush` / `ip6tables-restore --noflush` in the programmed namespace —
 /// whichever backend (nft or legacy) the host's `iptables` is — deleting the per-Service chains a
-/// previous restore made and keeping kube-proxy's jumps from the built-in chains. Conntrack and
+/// previous restore made and keeping kube-proxy's jumps from the built-in chains; after the first
+/// sync, a change rewrites only the changed Services' chains (kube-proxy's partial restores; every
+/// full sync restores everything, repairing drift). Conntrack and
 /// interface addresses go through netlink, as in nftables mode. One serial queue runs the tools.
 public final class IptablesBackend: SyncBackend, @unchecked Sendable {
     // Safety: `chains` is touched only on `queue` (serial).
@@ -42,8 +44,15 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
             for family in IPFamily.allCases {
                 let plans = plan.services.values.joined().filter { $0.family == family }.sorted()
                 let text = IptablesRenderer.render(plans, family: family, node: plan.node, config: config)
-                let existing = try chains[family] ?? readChains(family)
-                let input = IptablesRestore.deletingStale(existing, from: text)
+                let input: String
+                if let changed, let existing = chains[family] {
+                    // Only the changed Services' chains are rewritten (kube-proxy's partial restore).
+                    let changedPlans = plans.filter { changed.contains($0.name.service) }
+                    let changedChains = IptablesRestore.chains(in: IptablesRenderer.render(changedPlans, family: family, node: plan.node, config: config))
+                    input = IptablesRestore.partial(text, changed: changedChains.values.reduce(into: Set()) { $0.formUnion($1) }, existing: existing)
+                } else {
+                    input = IptablesRestore.deletingStale(try chains[family] ?? readChains(family), from: text)
+                }
                 try run(Self.tool(family, "-restore"), ["--noflush", "-w", "5"], input: input)
                 chains[family] = IptablesRestore.chains(in: text)
                 lines += input.split(separator: "\n").count

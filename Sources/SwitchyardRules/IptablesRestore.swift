@@ -74,6 +74,30 @@ public enum IptablesRestore {
         return out.joined(separator: "\n")
     }
 
+    /// The minimal restore after a change to some Services (kube-proxy's MinimizeIPTablesRestore):
+    /// the fixed chains of `full` whole (KUBE-SERVICES and the like list every Service), of the
+    /// per-Service chains only `changed` (declared, hence flushed, and refilled), and the deletion of
+    /// the per-Service chains in `existing` that `full` no longer has. Unchanged Services' chains are
+    /// not touched.
+    public static func partial(_ full: String, changed: Set<String>, existing: [String: Set<String>]) -> String {
+        let wanted = chains(in: full)
+        var out: [Substring] = []
+        var table = ""
+        for line in full.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("*") { table = String(line.dropFirst()) }
+            let chain: Substring? = line.hasPrefix(":") ? line.dropFirst().split(separator: " ").first
+                : line.hasPrefix("-A ") ? line.dropFirst(3).split(separator: " ").first : nil
+            if let chain, isPerService(String(chain)), !changed.contains(String(chain)) { continue }
+            if line == "COMMIT" {
+                let stale = (existing[table] ?? []).subtracting(wanted[table] ?? []).filter(isPerService).sorted()
+                out += stale.map { Substring(":\($0) - [0:0]") }
+                out += stale.map { Substring("-X \($0)") }
+            }
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
+    }
+
     /// A restore that empties and deletes every chain in `existing` (cleanup): the jumps into them
     /// must be gone first.
     public static func deletingAll(_ existing: [String: Set<String>]) -> String {
