@@ -23,15 +23,39 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
     private let queue = DispatchQueue(label: "switchyard.iptables")
     /// The chains of the last restore per family, by table (read from iptables-save at the first one).
     private var chains: [IPFamily: [String: Set<String>]] = [:]
+    /// `-legacy`, `-nft` or "" (the host's `iptables`), detected at the first sync.
+    private var variant: String?
 
-    public init(namespace: NetworkNamespace, config: ProxyConfig, logger: Logger) {
+    public init(namespace: NetworkNamespace, config: ProxyConfig, logger: Logger, variant: String? = nil) {
         self.namespace = namespace
         self.config = config
         self.logger = logger
+        self.variant = variant
     }
 
-    /// The tool's name per family.
-    static func tool(_ family: IPFamily, _ suffix: String) -> String { (family == .ipv4 ? "iptables" : "ip6tables") + suffix }
+    /// The tool's name per family, in the detected variant (`iptables-nft-restore`, …).
+    func tool(_ family: IPFamily, _ suffix: String) -> String {
+        (family == .ipv4 ? "iptables" : "ip6tables") + (variant ?? "") + suffix
+    }
+
+    /// Which iptables the node uses, as kube-proxy's image decides (kubernetes-sigs/iptables-wrappers):
+    /// the variant holding kubelet's `KUBE-IPTABLES-HINT` chain, else the one with more rules (10 or
+    /// more legacy rules: legacy); the host's `iptables` when only one variant is installed or on a tie.
+    func detectVariant() -> String {
+        func has(_ tool: String) -> Bool { (try? ProcessRunner.run(["which", tool]))?.status == 0 }
+        guard has("iptables-legacy-save"), has("iptables-nft-save") else { return "" }
+        func saved(_ variant: String) -> String {
+            ["iptables", "ip6tables"].map { base in
+                (try? ProcessRunner.run(command("\(base)\(variant)-save", [])))?.output ?? ""
+            }.joined()
+        }
+        let legacy = saved("-legacy"), nft = saved("-nft")
+        if legacy.contains("KUBE-IPTABLES-HINT") { return "-legacy" }
+        if nft.contains("KUBE-IPTABLES-HINT") { return "-nft" }
+        let count = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("-") }.count }
+        if count(legacy) >= 10 || count(legacy) > count(nft) { return "-legacy" }
+        return count(nft) > count(legacy) ? "-nft" : ""
+    }
 
     /// `TOOL ARGUMENTS…` inside the namespace (nsenter for another one).
     func command(_ tool: String, _ arguments: [String]) -> [String] {
@@ -40,6 +64,10 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
 
     public func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport? {
         try await onQueue { [self] in
+            if variant == nil {
+                variant = detectVariant()
+                logger.info("iptables mode", metadata: ["iptables": "\(tool(.ipv4, "-restore"))"])
+            }
             var lines = 0
             for family in IPFamily.allCases {
                 let plans = plan.services.values.joined().filter { $0.family == family }.sorted()
@@ -53,7 +81,7 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
                 } else {
                     input = IptablesRestore.deletingStale(try chains[family] ?? readChains(family), from: text)
                 }
-                try run(Self.tool(family, "-restore"), ["--noflush", "-w", "5"], input: input)
+                try run(tool(family, "-restore"), ["--noflush", "-w", "5"], input: input)
                 chains[family] = IptablesRestore.chains(in: text)
                 lines += input.split(separator: "\n").count
                 if changed == nil { try ensureJumps(family) }
@@ -65,7 +93,7 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
     /// kube-proxy's jumps from the built-in chains, inserted when missing.
     private func ensureJumps(_ family: IPFamily) throws {
         for jump in IptablesRestore.jumps {
-            let tool = Self.tool(family, "")
+            let tool = tool(family, "")
             if try ProcessRunner.run(command(tool, ["-w", "5"] + jump.command("-C"))).status == 0 { continue }
             try run(tool, ["-w", "5"] + jump.command("-I"), input: nil)
         }
@@ -75,7 +103,7 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
     private func readChains(_ family: IPFamily) throws -> [String: Set<String>] {
         var result: [String: Set<String>] = [:]
         for table in ["filter", "nat"] {
-            let saved = try ProcessRunner.run(command(Self.tool(family, "-save"), ["-t", table]))
+            let saved = try ProcessRunner.run(command(tool(family, "-save"), ["-t", table]))
             result.merge(IptablesRestore.chains(in: saved.output)) { $0.union($1) }
         }
         return result
@@ -123,19 +151,24 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
     /// the filter and nat tables (Switchyard's iptables mode and kube-proxy's use the same names).
     /// Returns the chains deleted.
     public static func cleanup(namespace: NetworkNamespace) throws -> [String] {
-        let backend = IptablesBackend(namespace: namespace, config: ProxyConfig(nodeName: "cleanup"), logger: Logger(label: "cleanup"))
         var deleted: [String] = []
-        for family in IPFamily.allCases {
-            guard (try? ProcessRunner.run(backend.command(tool(family, "-save"), ["-t", "nat"])))?.status == 0 else { continue }
-            let existing = try backend.readChains(family)
-            guard existing.values.contains(where: { !$0.isEmpty }) else { continue }
-            for jump in IptablesRestore.jumps {
-                while try ProcessRunner.run(backend.command(tool(family, ""), ["-w", "5"] + jump.command("-D"))).status == 0 {}
+        for variant in ["", "-legacy", "-nft"] {
+            let backend = IptablesBackend(namespace: namespace, config: ProxyConfig(nodeName: "cleanup"), logger: Logger(label: "cleanup"),
+                                          variant: variant)
+            for family in IPFamily.allCases {
+                guard (try? ProcessRunner.run(backend.command(backend.tool(family, "-save"), ["-t", "nat"])))?.status == 0 else { continue }
+                let existing = try backend.readChains(family)
+                guard existing.values.contains(where: { !$0.isEmpty }) else { continue }
+                for jump in IptablesRestore.jumps {
+                    while try ProcessRunner.run(backend.command(backend.tool(family, ""), ["-w", "5"] + jump.command("-D"))).status == 0 {}
+                }
+                try backend.run(backend.tool(family, "-restore"), ["--noflush", "-w", "5"], input: IptablesRestore.deletingAll(existing))
+                deleted += existing.flatMap { table, names in
+                    names.map { "\(family == .ipv4 ? "ip" : "ip6")\(variant) \(table) \($0)" }
+                }
             }
-            try backend.run(tool(family, "-restore"), ["--noflush", "-w", "5"], input: IptablesRestore.deletingAll(existing))
-            deleted += existing.flatMap { table, names in names.map { "\(family == .ipv4 ? "ip" : "ip6") \(table) \($0)" } }
         }
-        return deleted.sorted()
+        return Array(Set(deleted)).sorted()
     }
 }
 
