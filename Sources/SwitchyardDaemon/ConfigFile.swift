@@ -165,12 +165,12 @@ public enum ConfigFile {
                     }
                 case "mode":
                     mode = try string(value, name)
-                    guard mode.isEmpty || mode == "nftables" || mode == "ipvs" || mode == "iptables" else {
-                        throw error(name, value, "mode must be nftables, iptables, ipvs (an IPVS-style scheduler in nftables) or empty "
-                            + "(nftables), not '\(mode)'")
+                    guard mode.isEmpty || ["nftables", "ipvs", "iptables", "userspace"].contains(mode) else {
+                        throw error(name, value, "mode must be nftables, iptables, userspace, ipvs (an IPVS-style scheduler in nftables) "
+                            + "or empty (nftables), not '\(mode)'")
                     }
                     // kube-proxy's "" is iptables on Linux; Switchyard's is its nftables engine.
-                    layer.proxyMode = mode == "iptables" ? .iptables : .nftables
+                    layer.proxyMode = mode == "iptables" ? .iptables : mode == "userspace" ? .userspace : .nftables
                     if mode == "ipvs" { layer.ipvsRequested = true }
                 case "clientConnection":
                     for (field, item) in try fields(value, name) where !isUnset(item, field: field) {

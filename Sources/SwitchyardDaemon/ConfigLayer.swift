@@ -38,6 +38,8 @@ public struct ConfigLayer: Sendable, Hashable {
     public var serviceProxyName: String?
     /// `--proxy-mode` / `mode`.
     public var proxyMode: ProxyMode?
+    /// `--userspace-listen`.
+    public var userspaceListen: [IPAddress]?
     /// `mode: ipvs` / `--proxy-mode ipvs` was asked for (run as nftables with the IPVS-style model).
     public var ipvsRequested: Bool?
     /// `--maglev-hash-flows`.
@@ -87,6 +89,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.maglevHashesFlows = other.maglevHashesFlows ?? maglevHashesFlows
         merged.proxyMode = other.proxyMode ?? proxyMode
         merged.ipvsRequested = other.ipvsRequested ?? ipvsRequested
+        merged.userspaceListen = other.userspaceListen ?? userspaceListen
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsAutopath = other.dnsAutopath ?? dnsAutopath

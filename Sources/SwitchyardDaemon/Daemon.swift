@@ -100,6 +100,9 @@ public struct Daemon: Sendable {
         case .iptables:
             let backend = IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger)
             services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+        case .userspace:
+            let backend = UserspaceBackend(proxy: UserspaceProxy(nodePortAddresses: config.userspaceListen, logger: logger))
+            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
         }
         services.append(.init(service: HTTPServersService(servers: servers), serviceName: "http"))
         services.append(.init(

@@ -26,6 +26,8 @@ public struct DaemonConfig: Sendable {
     public var metricsBindAddress: BindAddress?
     /// Which kernel interface programs the rules.
     public var proxyMode: ProxyMode = .nftables
+    /// Userspace mode: addresses whose NodePorts it also serves (`--userspace-listen`, e.g. 127.0.0.1).
+    public var userspaceListen: [IPAddress] = []
     /// This process's OOM score adjustment, set at start (kube-proxy: -999).
     public var oomScoreAdj = -999
     /// kube-proxy's conntrack settings, applied at start.
@@ -76,6 +78,10 @@ public struct DaemonConfig: Sendable {
         proxy.detectLocal = layer.detectLocalMode ?? .clusterCIDR
         proxy.maglevHashesFlows = layer.maglevHashesFlows ?? false
         proxyMode = layer.proxyMode ?? .nftables
+        userspaceListen = layer.userspaceListen ?? []
+        if proxyMode == .userspace, namespace.path != nil {
+            throw .invalid("userspace mode listens in the daemon's own namespace: run it there (ip netns exec) instead of --netns")
+        }
         conntrack = layer.conntrack
         if let adjustment = layer.oomScoreAdj {
             guard (-1000...1000).contains(adjustment) else { throw .invalid("oomScoreAdj \(adjustment) is outside -1000...1000") }

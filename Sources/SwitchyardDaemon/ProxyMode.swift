@@ -4,4 +4,6 @@ public enum ProxyMode: String, Sendable, Hashable, CaseIterable {
     case nftables
     /// kube-proxy's iptables layout through `iptables-restore` (``IptablesBackend``).
     case iptables
+    /// A SwiftNIO L4 proxy listening on the frontends (``UserspaceBackend``): no netfilter at all.
+    case userspace
 }

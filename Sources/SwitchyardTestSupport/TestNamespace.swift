@@ -53,4 +53,8 @@ public struct TestNamespace: Sendable {
 public struct TestNamespaceError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }

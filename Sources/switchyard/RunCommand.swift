@@ -105,6 +105,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "nftables (default: Switchyard's engine), iptables (kube-proxy's iptables layout through iptables-restore) or ipvs (nftables with ipvs.scheduler's model: this kernel has no IPVS), as kube-proxy's --proxy-mode.")
     var proxyMode: String?
 
+    @Option(help: "Userspace mode: also serve NodePorts on these addresses (comma-separated; 127.0.0.1 gives localhost NodePorts, TCP and UDP; off by default, CVE-2020-8558).")
+    var userspaceListen: String?
+
     @Flag(help: "Maglev hashes the client address and port (each flow on its own) instead of the client address (a client keeps its endpoint, the default).")
     var maglevHashFlows = false
 
@@ -259,6 +262,16 @@ struct RunCommand: AsyncParsableCommand {
         layer.serviceProxyName = serviceProxyName
         layer.oomScoreAdj = oomScoreAdj
         if maglevHashFlows { layer.maglevHashesFlows = true }
+        if let userspaceListen {
+            var addresses: [IPAddress] = []
+            for text in userspaceListen.split(separator: ",") {
+                guard let address = IPAddress(String(text.trimmingCharacters(in: .whitespaces))) else {
+                    throw ValidationError("--userspace-listen: '\(text)' is not an IP address")
+                }
+                addresses.append(address)
+            }
+            layer.userspaceListen = addresses
+        }
         if let proxyMode {
             switch proxyMode {
             case "nftables": layer.proxyMode = .nftables
@@ -266,7 +279,8 @@ struct RunCommand: AsyncParsableCommand {
                 layer.proxyMode = .nftables
                 layer.ipvsRequested = true
             case "iptables": layer.proxyMode = .iptables
-            default: throw ValidationError("--proxy-mode: nftables, iptables or ipvs, not '\(proxyMode)' (userspace is not implemented)")
+            case "userspace": layer.proxyMode = .userspace
+            default: throw ValidationError("--proxy-mode: nftables, iptables, userspace or ipvs, not '\(proxyMode)'")
             }
         }
         if let detectLocalMode {

@@ -57,6 +57,8 @@ final class ProgrammedNode {
             let syncer = Syncer(backend: IptablesBackend(namespace: .named(namespace), config: config, logger: logger), config: config,
                                 wallClock: { 0 })
             step = { kind, state in try await syncer.sync(kind, state: &state) }
+        case .userspace:
+            throw TestNamespaceError(message: "the userspace mode listens in the daemon's own namespace (UserspaceEndToEndTests)")
         }
         state.store = store
         try await sync(.full)

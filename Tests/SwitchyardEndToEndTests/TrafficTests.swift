@@ -31,6 +31,9 @@ struct TrafficTests {
         }
     }
 
+    /// The modes that program the kernel.
+    static let kernelModes: [ProxyMode] = [.nftables, .iptables]
+
     /// Keeps the namespaces of the two modes apart.
     static func suffix(_ mode: ProxyMode) -> String { mode == .iptables ? "i" : "" }
 
@@ -76,7 +79,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("NodePort from the outside client reaches the service's endpoints", arguments: ProxyMode.allCases)
+    @Test("NodePort from the outside client reaches the service's endpoints", arguments: Self.kernelModes)
     func nodePort(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2enp" + Self.suffix(mode), mode: mode) { sandbox, _ in
             let results = sandbox.requests(20, from: sandbox.clientNamespace, to: Self.nodeIP, port: 30080)
@@ -85,7 +88,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("LoadBalancer IP: allowed sources reach the local endpoint with their address kept; others are dropped", arguments: ProxyMode.allCases)
+    @Test("LoadBalancer IP: allowed sources reach the local endpoint with their address kept; others are dropped", arguments: Self.kernelModes)
     func loadBalancerSourceRanges(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2elb" + Self.suffix(mode), mode: mode) { sandbox, _ in
             let lb = ExampleCluster.address("192.168.50.240")
@@ -102,7 +105,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("hairpin: a pod reaching its own service can land on itself", arguments: ProxyMode.allCases)
+    @Test("hairpin: a pod reaching its own service can land on itself", arguments: Self.kernelModes)
     func hairpin(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2ehp" + Self.suffix(mode), mode: mode) { sandbox, node in
             let pod = try #require(node.store.snapshot.pods.values.first { $0.name == "web-7c9d8f6b5-2x8kq" })
@@ -114,7 +117,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("session affinity keeps one client on one endpoint", arguments: ProxyMode.allCases)
+    @Test("session affinity keeps one client on one endpoint", arguments: Self.kernelModes)
     func sessionAffinity(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2esa" + Self.suffix(mode), mode: mode) { sandbox, _ in
             let cart = ExampleCluster.address("10.96.0.80")
@@ -123,7 +126,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("a service without endpoints refuses at once, TCP and UDP", arguments: ProxyMode.allCases)
+    @Test("a service without endpoints refuses at once, TCP and UDP", arguments: Self.kernelModes)
     func noEndpointsRefuses(mode: ProxyMode) async throws {
         var store = try ExampleCluster.store()
         let empty = Service(namespace: "default", name: "empty", clusterIPs: [ExampleCluster.address("10.96.0.99")],
@@ -143,7 +146,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("removing an endpoint: new connections avoid it, and a UDP flow moves to a live endpoint", arguments: ProxyMode.allCases)
+    @Test("removing an endpoint: new connections avoid it, and a UDP flow moves to a live endpoint", arguments: Self.kernelModes)
     func removedEndpoint(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2erm" + Self.suffix(mode), mode: mode) { sandbox, node in
             // A UDP "flow": the same source port every time, so the same conntrack entry.
@@ -162,7 +165,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("an incremental change to one service leaves a long-lived connection to another up", arguments: ProxyMode.allCases)
+    @Test("an incremental change to one service leaves a long-lived connection to another up", arguments: Self.kernelModes)
     func longLivedConnectionSurvives(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2ell" + Self.suffix(mode), mode: mode) { sandbox, node in
             let held = try sandbox.hold(from: sandbox.clientNamespace, to: Self.web, port: 80)
@@ -215,7 +218,7 @@ struct TrafficTests {
         }
     }
 
-    @Test("dual-stack: the IPv6 ClusterIP reaches the IPv6 endpoints", arguments: ProxyMode.allCases)
+    @Test("dual-stack: the IPv6 ClusterIP reaches the IPv6 endpoints", arguments: Self.kernelModes)
     func dualStack(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2eds" + Self.suffix(mode), mode: mode) { sandbox, _ in
             let names = Self.names(sandbox.requests(20, from: sandbox.clientNamespace, to: ExampleCluster.address("fd00:10:96::70"), port: 80))

@@ -1,0 +1,117 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardLB
+import SwitchyardModel
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// kube-proxy's userspace mode in SwiftNIO: a TCP or UDP listener per Service frontend, relaying to
+/// the Service's endpoints (``TCPRelay``, ``UDPRelay``). Listens on each ClusterIP (bound with
+/// IP_FREEBIND, so it serves wherever that address is delivered locally: on a node whose ClusterIPs
+/// are local, or in a namespace that routes them to itself) and on the NodePorts of the
+/// `--userspace-listen` addresses (127.0.0.1: localhost NodePorts, off by default, CVE-2020-8558).
+public final class UserspaceProxy: Sendable {
+    /// Where one listener listens.
+    public struct Frontend: Sendable, Hashable, Comparable, CustomStringConvertible {
+        public var address: IPAddress
+        public var port: Int
+        public var proto: TransportProtocol
+
+        public var description: String { "\(proto.rawValue.lowercased()) \(address.family == .ipv6 ? "[\(address)]" : "\(address)"):\(port)" }
+
+        public static func < (lhs: Frontend, rhs: Frontend) -> Bool { lhs.description < rhs.description }
+    }
+
+    private struct Listener {
+        var channel: any Channel
+        var route: UserspaceRoute
+    }
+
+    private let listeners = Mutex<[Frontend: Listener]>([:])
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    /// Extra addresses whose NodePorts are served.
+    public let nodePortAddresses: [IPAddress]
+
+    public init(nodePortAddresses: [IPAddress], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.nodePortAddresses = nodePortAddresses
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The frontends of `plans` with the endpoints each relays to (internal traffic policy for the
+    /// ClusterIP, external for NodePorts).
+    public func frontends(of plans: some Sequence<ServicePortPlan>) -> [Frontend: [EndpointAddress]] {
+        var result: [Frontend: [EndpointAddress]] = [:]
+        for plan in plans where plan.protocol == .tcp || plan.protocol == .udp {
+            result[Frontend(address: plan.clusterIP, port: plan.port, proto: plan.protocol)] = plan.internal.endpoints
+            guard plan.nodePort != 0 else { continue }
+            for address in nodePortAddresses where address.family == plan.family {
+                result[Frontend(address: address, port: plan.nodePort, proto: plan.protocol)] = plan.external.endpoints
+            }
+        }
+        return result
+    }
+
+    /// Serves exactly `wanted`: new listeners bound, gone ones closed, the others' endpoints replaced
+    /// (their open connections and flows stay). Returns how many listeners changed; a frontend that
+    /// cannot be bound is logged and skipped.
+    @discardableResult
+    public func update(_ wanted: [Frontend: [EndpointAddress]]) async -> Int {
+        let (gone, kept) = listeners.withLock { listeners -> ([Listener], [Frontend]) in
+            let gone = listeners.keys.filter { wanted[$0] == nil }
+            return (gone.compactMap { listeners.removeValue(forKey: $0) }, Array(listeners.keys))
+        }
+        for listener in gone { try? await listener.channel.close() }
+        for frontend in kept { listeners.withLock { $0[frontend]?.route.replace(with: wanted[frontend] ?? []) } }
+        var changed = gone.count
+        for (frontend, endpoints) in wanted.sorted(by: { $0.key < $1.key }) where !kept.contains(frontend) {
+            let route = UserspaceRoute(endpoints)
+            do {
+                let channel = try await bind(frontend, route: route)
+                listeners.withLock { $0[frontend] = Listener(channel: channel, route: route) }
+                changed += 1
+            } catch {
+                logger.warning("userspace proxy cannot listen", metadata: ["frontend": "\(frontend)", "error": "\(error)"])
+            }
+        }
+        return changed
+    }
+
+    /// Closes every listener.
+    public func stop() async { _ = await update([:]) }
+
+    /// IP_FREEBIND / IPV6_FREEBIND: bind a ClusterIP that is not (yet) an interface address.
+    private static func freebind(_ address: IPAddress) -> ChannelOptions.Types.SocketOption {
+        address.family == .ipv4
+            ? ChannelOptions.Types.SocketOption(level: .init(rawValue: Int32(IPPROTO_IP)), name: .init(rawValue: 15))
+            : ChannelOptions.Types.SocketOption(level: .init(rawValue: Int32(IPPROTO_IPV6)), name: .init(rawValue: 78))
+    }
+
+    private func bind(_ frontend: Frontend, route: UserspaceRoute) async throws -> any Channel {
+        let address = try SocketAddress(ipAddress: "\(frontend.address)", port: frontend.port)
+        switch frontend.proto {
+        case .udp:
+            return try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(Self.freebind(frontend.address), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPRelay(route: route)) }
+                }
+                .bind(to: address).get()
+        default:
+            return try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(Self.freebind(frontend.address), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TCPRelay(route: route)) }
+                }
+                .bind(to: address).get()
+        }
+    }
+}
