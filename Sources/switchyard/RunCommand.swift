@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How a service spreads flows: \(DispatchModel.allCases.map(\.rawValue).joined(separator: ", ")) (default random).")
     var dispatch: String?
 
-    @Option(help: "nftables (default: Switchyard's engine), iptables (kube-proxy's iptables layout through iptables-restore) or ipvs (nftables with ipvs.scheduler's model: this kernel has no IPVS), as kube-proxy's --proxy-mode.")
+    @Option(help: "nftables (default: Switchyard's engine), iptables (kube-proxy's iptables layout through iptables-restore), userspace (a SwiftNIO L4 proxy: no netfilter) or ipvs (nftables with ipvs.scheduler's model: this kernel has no IPVS), as kube-proxy's --proxy-mode.")
     var proxyMode: String?
 
     @Option(help: "Userspace mode: also serve NodePorts on these addresses (comma-separated; 127.0.0.1 gives localhost NodePorts, TCP and UDP; off by default, CVE-2020-8558).")

@@ -36,6 +36,25 @@ struct UserspaceEndToEndTests {
           conditions: {ready: true}
         - addresses: [10.0.0.4]
           conditions: {ready: true}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: sticky, namespace: default}
+        spec:
+          clusterIP: 10.96.0.51
+          sessionAffinity: ClientIP
+          ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: sticky-1, namespace: default, labels: {kubernetes.io/service-name: sticky}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints:
+        - addresses: [10.0.0.2]
+          conditions: {ready: true}
+        - addresses: [10.0.0.3]
+          conditions: {ready: true}
 
         """
 
@@ -51,7 +70,7 @@ struct UserspaceEndToEndTests {
         return ((try? namespace.run(["python3", "-c", script]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP and localhost NodePorts served")
+    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP, localhost NodePorts and ClientIP affinity served")
     func retriesRefusedEndpoints() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("userspace-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -59,7 +78,7 @@ struct UserspaceEndToEndTests {
         try Self.cluster.write(to: directory.appendingPathComponent("cluster.yaml"), atomically: true, encoding: .utf8)
         try await TestNamespace.with("us") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            for address in ["10.96.0.50", "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
+            for address in ["10.96.0.50", "10.96.0.51", "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
                 try namespace.runChecked(["ip", "addr", "add", "\(address)/32", "dev", "lo"])
             }
             try await SwitchyardProcess.with(["echo-server", "--name", "a", "--tcp", "8080", "--udp", "8053", "--bind", "10.0.0.2"],
@@ -78,6 +97,8 @@ struct UserspaceEndToEndTests {
                         #expect(result.contains("'a'") && result.contains("'b'"), "\(result)")
                         #expect(["a", "b"].contains(Self.udp(namespace, "10.96.0.50", 53)), "UDP through the ClusterIP")
                         #expect(Self.connects(namespace, "127.0.0.1", 30080, 10).hasPrefix("10 "), "localhost NodePort, TCP")
+                        let sticky = Self.connects(namespace, "10.96.0.51", 80, 20)
+                        #expect(sticky.hasPrefix("20 [(") && !sticky.contains("), ("), "ClientIP affinity: one endpoint for 20 connects: \(sticky)")
                         #expect(["a", "b"].contains(Self.udp(namespace, "127.0.0.1", 30053)), "localhost NodePort, UDP")
                         let ruleset = try namespace.runChecked(["nft", "list", "ruleset"])
                         #expect(ruleset.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no netfilter rule: \(ruleset)")

@@ -17,7 +17,7 @@ final class TCPRelay: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        connect(context: context, candidates: route.candidates()[...])
+        connect(context: context, candidates: route.candidates(for: context.channel.remoteAddress)[...])
     }
 
     private func connect(context: ChannelHandlerContext, candidates: ArraySlice<SocketAddress>) {
@@ -35,6 +35,7 @@ final class TCPRelay: ChannelInboundHandler, RemovableChannelHandler {
                 let (relay, context) = bound.value
                 switch result {
                 case .success(let backend):
+                    relay.route.connected(context.channel.remoteAddress, to: endpoint)
                     relay.glue(context: context, to: backend)
                 case .failure:
                     relay.connect(context: context, candidates: candidates.dropFirst())

@@ -64,7 +64,8 @@ final class UDPRelay: ChannelInboundHandler {
             }
             return
         }
-        guard flows.count < Self.maxFlows, let endpoint = route.candidates().first else { return }
+        guard flows.count < Self.maxFlows, let endpoint = route.candidates(for: client).first else { return }
+        route.connected(client, to: endpoint)
         let flow = Flow()
         flow.pending = [envelope.data]
         flows[client] = flow

@@ -44,32 +44,47 @@ public final class UserspaceProxy: Sendable {
 
     /// The frontends of `plans` with the endpoints each relays to (internal traffic policy for the
     /// ClusterIP, external for NodePorts).
-    public func frontends(of plans: some Sequence<ServicePortPlan>) -> [Frontend: [EndpointAddress]] {
-        var result: [Frontend: [EndpointAddress]] = [:]
+    public func frontends(of plans: some Sequence<ServicePortPlan>) -> [Frontend: Target] {
+        var result: [Frontend: Target] = [:]
         for plan in plans where plan.protocol == .tcp || plan.protocol == .udp {
-            result[Frontend(address: plan.clusterIP, port: plan.port, proto: plan.protocol)] = plan.internal.endpoints
+            result[Frontend(address: plan.clusterIP, port: plan.port, proto: plan.protocol)] =
+                Target(endpoints: plan.internal.endpoints, affinityTimeout: plan.sessionAffinityTimeout)
             guard plan.nodePort != 0 else { continue }
             for address in nodePortAddresses where address.family == plan.family {
-                result[Frontend(address: address, port: plan.nodePort, proto: plan.protocol)] = plan.external.endpoints
+                result[Frontend(address: address, port: plan.nodePort, proto: plan.protocol)] =
+                    Target(endpoints: plan.external.endpoints, affinityTimeout: plan.sessionAffinityTimeout)
             }
         }
         return result
+    }
+
+    /// What one frontend relays to.
+    public struct Target: Sendable, Hashable {
+        public var endpoints: [EndpointAddress]
+        /// ClientIP session affinity, seconds.
+        public var affinityTimeout: Int?
     }
 
     /// Serves exactly `wanted`: new listeners bound, gone ones closed, the others' endpoints replaced
     /// (their open connections and flows stay). Returns how many listeners changed; a frontend that
     /// cannot be bound is logged and skipped.
     @discardableResult
-    public func update(_ wanted: [Frontend: [EndpointAddress]]) async -> Int {
+    public func update(_ wanted: [Frontend: Target]) async -> Int {
         let (gone, kept) = listeners.withLock { listeners -> ([Listener], [Frontend]) in
             let gone = listeners.keys.filter { wanted[$0] == nil }
             return (gone.compactMap { listeners.removeValue(forKey: $0) }, Array(listeners.keys))
         }
         for listener in gone { try? await listener.channel.close() }
-        for frontend in kept { listeners.withLock { $0[frontend]?.route.replace(with: wanted[frontend] ?? []) } }
+        for frontend in kept {
+            guard let target = wanted[frontend] else { continue }
+            listeners.withLock { listeners in
+                listeners[frontend]?.route.replace(with: target.endpoints)
+                listeners[frontend]?.route.setAffinity(target.affinityTimeout)
+            }
+        }
         var changed = gone.count
-        for (frontend, endpoints) in wanted.sorted(by: { $0.key < $1.key }) where !kept.contains(frontend) {
-            let route = UserspaceRoute(endpoints)
+        for (frontend, target) in wanted.sorted(by: { $0.key < $1.key }) where !kept.contains(frontend) {
+            let route = UserspaceRoute(target.endpoints, affinityTimeout: target.affinityTimeout)
             do {
                 let channel = try await bind(frontend, route: route)
                 listeners.withLock { $0[frontend] = Listener(channel: channel, route: route) }
