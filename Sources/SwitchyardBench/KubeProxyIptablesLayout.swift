@@ -7,9 +7,6 @@ import SwitchyardRules
 /// the partial restore its `MinimizeIPTablesRestore` sync sends (`--noflush`): the top-level chains
 /// written whole (so O(services) every time), the changed Services' chains, stale chains deleted.
 public enum KubeProxyIptablesLayout {
-    /// Top-level nat chains kube-proxy always rewrites.
-    static let natTopLevel: Set<String> = ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]
-
     /// The full sync from empty, for `iptables-restore --noflush`.
     public static func fullSync(_ plans: [ServicePortPlan], node: NodeContext, config: ProxyConfig) -> String {
         let text = IptablesRenderer.render(plans, family: .ipv4, node: node, config: config)
@@ -46,46 +43,12 @@ public enum KubeProxyIptablesLayout {
         return names
     }
 
-    /// The partial restore after the Services whose plans went from `old` to `new` changed.
-    /// `full` is the new full text (``IptablesRenderer`` over every plan).
+    /// The partial restore after the Services whose plans went from `old` to `new` changed: the one
+    /// Switchyard's iptables mode sends (``IptablesRestore/partial(_:changed:existing:)``), with the
+    /// old plans' chains as what exists. `full` is the new full text (``IptablesRenderer`` over every plan).
     public static func partialSync(full: String, old: [ServicePortPlan], new: [ServicePortPlan]) -> String {
         let newCandidates = new.reduce(into: Set<String>()) { $0.formUnion(candidateChains($1)) }
         let oldCandidates = old.reduce(into: Set<String>()) { $0.formUnion(candidateChains($1)) }
-        var output: [String] = []
-        var declared: Set<String> = []
-        var section = ""
-        for line in full.split(separator: "\n").map(String.init) {
-            if line.hasPrefix("*") {
-                section = line
-                output.append(line)
-                continue
-            }
-            if line == "COMMIT" {
-                if section == "*nat" {
-                    for chain in oldCandidates.subtracting(declared).sorted() { output.append(":\(chain) - [0:0]") }
-                    for chain in oldCandidates.subtracting(declared).sorted() { output.append("-X \(chain)") }
-                }
-                output.append(line)
-                continue
-            }
-            if section == "*filter" {
-                output.append(line)
-                continue
-            }
-            let chain: Substring
-            if line.hasPrefix(":") {
-                chain = line.dropFirst().prefix { $0 != " " }
-            } else if line.hasPrefix("-A ") {
-                chain = line.dropFirst(3).prefix { $0 != " " }
-            } else {
-                output.append(line)
-                continue
-            }
-            let name = String(chain)
-            guard natTopLevel.contains(name) || newCandidates.contains(name) else { continue }
-            if line.hasPrefix(":") { declared.insert(name) }
-            output.append(line)
-        }
-        return output.joined(separator: "\n") + "\n"
+        return IptablesRestore.partial(full, changed: newCandidates, existing: ["nat": oldCandidates]) + "\n"
     }
 }
