@@ -59,19 +59,7 @@ public enum IptablesRestore {
     /// `text` (a full restore) with the per-Service chains of `existing` that it no longer declares
     /// flushed and deleted (`:NAME` then `-X NAME` before the table's COMMIT).
     public static func deletingStale(_ existing: [String: Set<String>], from text: String) -> String {
-        let wanted = chains(in: text)
-        var out: [Substring] = []
-        var table = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("*") { table = String(line.dropFirst()) }
-            if line == "COMMIT" {
-                let stale = (existing[table] ?? []).subtracting(wanted[table] ?? []).filter(isPerService).sorted()
-                out += stale.map { Substring(":\($0) - [0:0]") }
-                out += stale.map { Substring("-X \($0)") }
-            }
-            out.append(line)
-        }
-        return out.joined(separator: "\n")
+        partial(text, changed: chains(in: text).values.reduce(into: Set()) { $0.formUnion($1) }, existing: existing)
     }
 
     /// The minimal restore after a change to some Services (kube-proxy's MinimizeIPTablesRestore):

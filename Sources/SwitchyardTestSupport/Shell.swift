@@ -34,3 +34,8 @@ extension Shell {
         return ".build/debug/switchyard"
     }
 }
+extension Shell {
+    /// The repository's Tests/Fixtures directory (scripts and files the end-to-end tests share).
+    public static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Tests/Fixtures").standardized.path
+}

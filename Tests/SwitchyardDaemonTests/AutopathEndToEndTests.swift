@@ -9,7 +9,6 @@ import Testing
        .enabled(if: TestNamespace.unavailableReason == nil && Shell.has("getent") && Shell.has("python3") && Shell.has("curl"),
                 "skipped: \(TestNamespace.unavailableReason ?? "needs getent, python3 and curl")"))
 struct AutopathEndToEndTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized.path
     static let cluster = """
         apiVersion: v1
         kind: Namespace
@@ -68,7 +67,7 @@ struct AutopathEndToEndTests {
                         .write(toFile: "\(etc)/resolv.conf", atomically: true, encoding: .utf8)
                     let upstreamServer = Process()
                     upstreamServer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    upstreamServer.arguments = ["ip", "netns", "exec", upstream.name, "python3", "\(Self.fixtures)/tiny-upstream-dns.py", "10.0.1.2"]
+                    upstreamServer.arguments = ["ip", "netns", "exec", upstream.name, "python3", "\(Shell.fixtures)/tiny-upstream-dns.py", "10.0.1.2"]
                     upstreamServer.standardOutput = FileHandle.nullDevice
                     try upstreamServer.run()
                     // SIGKILL: the child inherits the test process's blocked SIGTERM.

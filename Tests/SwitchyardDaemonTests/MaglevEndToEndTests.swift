@@ -9,7 +9,6 @@ import Testing
        .enabled(if: TestNamespace.unavailableReason == nil && Shell.has("python3"),
                 "skipped: \(TestNamespace.unavailableReason ?? "needs python3")"))
 struct MaglevEndToEndTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized.path
 
     static func manifest(endpoints: ClosedRange<Int>) -> String {
         """
@@ -40,7 +39,7 @@ struct MaglevEndToEndTests {
 
     /// Client address → the endpoint (echo server name) it reached.
     static func assignment(_ namespace: TestNamespace, _ clients: [String]) -> [String: String] {
-        let output = (try? namespace.run(["python3", "\(fixtures)/client-endpoints.py", "10.96.0.60", "80"] + clients))?.output ?? ""
+        let output = (try? namespace.run(["python3", "\(Shell.fixtures)/client-endpoints.py", "10.96.0.60", "80"] + clients))?.output ?? ""
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: " ")

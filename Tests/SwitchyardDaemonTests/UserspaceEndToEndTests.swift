@@ -8,7 +8,6 @@ import Testing
        .enabled(if: TestNamespace.unavailableReason == nil && Shell.has("python3"),
                 "skipped: \(TestNamespace.unavailableReason ?? "needs python3")"))
 struct UserspaceEndToEndTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized.path
     static let cluster = """
         apiVersion: v1
         kind: Namespace
@@ -60,7 +59,7 @@ struct UserspaceEndToEndTests {
 
     /// `python3 tcp-connects.py HOST PORT COUNT` in the namespace: "OK [(name, count)…]".
     static func connects(_ namespace: TestNamespace, _ host: String, _ port: Int, _ count: Int) -> String {
-        ((try? namespace.run(["python3", "\(fixtures)/tcp-connects.py", host, "\(port)", "\(count)"]))?.output ?? "")
+        ((try? namespace.run(["python3", "\(Shell.fixtures)/tcp-connects.py", host, "\(port)", "\(count)"]))?.output ?? "")
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

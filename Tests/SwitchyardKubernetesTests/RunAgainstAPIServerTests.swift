@@ -15,6 +15,18 @@ struct RunAgainstAPIServerTests {
         return (try? condition()) == true
     }
 
+    /// A kubeconfig for `server` with a bearer token, written to `path`.
+    static func writeKubeconfig(_ path: String, server: String, token: String) throws {
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: test, cluster: {server: "\(server)"}}]
+            users: [{name: test, user: {token: \(token)}}]
+            contexts: [{name: test, context: {cluster: test, user: test}}]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     @Test("programs the server's services, answers DNS for them, follows a change")
     func runWithKubeconfig() async throws {
         if let reason = TestNamespace.unavailableReason {
@@ -27,14 +39,7 @@ struct RunAgainstAPIServerTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfig = directory.appendingPathComponent("kubeconfig").path
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters: [{name: test, cluster: {server: "\(server.url)"}}]
-            users: [{name: test, user: {token: test-token}}]
-            contexts: [{name: test, context: {cluster: test, user: test}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try Self.writeKubeconfig(kubeconfig, server: server.url, token: "test-token")
         let dnsPort = Int.random(in: 20_000...60_000)
 
         try await TestNamespace.with("kube") { namespace in
@@ -87,14 +92,7 @@ struct RunAgainstAPIServerTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfig = directory.appendingPathComponent("kubeconfig.conf").path
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: default
-            clusters: [{name: default, cluster: {server: "http://127.0.0.1:1"}}]
-            users: [{name: default, user: {token: proxier-token}}]
-            contexts: [{name: default, context: {cluster: default, user: default}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try Self.writeKubeconfig(kubeconfig, server: "http://127.0.0.1:1", token: "proxier-token")
         // The only change to kubeadm's file: where its kubeconfig lives on this machine.
         let config = directory.appendingPathComponent("config.conf").path
         let text = Self.kubeadmConfig.replacingOccurrences(of: "/var/lib/kube-proxy/kubeconfig.conf", with: kubeconfig)
@@ -158,14 +156,7 @@ struct RunAgainstAPIServerTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfig = directory.appendingPathComponent("kubeconfig").path
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters: [{name: test, cluster: {server: "\(server.url)"}}]
-            users: [{name: test, user: {token: test-token}}]
-            contexts: [{name: test, context: {cluster: test, user: test}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try Self.writeKubeconfig(kubeconfig, server: server.url, token: "test-token")
         let dnsPort = Int.random(in: 20_000...60_000)
         try await TestNamespace.with("proxyname") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
