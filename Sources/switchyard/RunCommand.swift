@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Follow the API server as a pod does: KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA.")
     var inCluster = false
 
-    @Option(help: "Follow Pods from the API server: auto (only when a DNS feature needs them — the daemon's DNS answers pod names from the name itself, as CoreDNS's `pods insecure`, so none does yet), enabled or disabled (default auto).")
+    @Option(help: "Follow Pods from the API server: auto (only what a DNS feature needs: --dns-autopath follows this node's pods; pod names are answered from the name itself, as CoreDNS's `pods insecure`), enabled (all) or disabled (default auto).")
     var pods: PodsMode = .auto
 
     enum PodsMode: String, ExpressibleByArgument, CaseIterable {
@@ -361,7 +361,7 @@ struct RunCommand: AsyncParsableCommand {
             resolved = try DaemonConfig(
                 paths: paths, layer: layer, hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
-                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)  // auto: no DNS feature of `run` reads pods yet
+                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)  // auto: autopath adds this node's
         } catch {
             print("switchyard run: \(error)", to: &standardError)
             throw ExitCode(2)
