@@ -23,12 +23,14 @@ public enum Responder {
         switch resolution {
         case .answer(let answer):
             let room = limit - out.count
+            let bodyStart = out.count
             if answer.bodyLength <= room {
                 answer.storage.withUnsafeBufferPointer { buffer in
                     out.append(contentsOf: buffer[answer.bodyStart..<(answer.bodyStart + answer.bodyLength)])
                 }
                 answerCount = answer.answerCount
                 additionalCount = answer.additionalCount
+                echoZoneCase(&out, from: bodyStart, qname: qname, zone: zone)
             } else {
                 var kept = 0
                 while kept < answer.recordCount, answer.recordEnd(kept) <= room { kept += 1 }
@@ -48,6 +50,28 @@ public enum Responder {
         finish(&out, request: request, rcode: resolution.rcode, authoritative: resolution.isAuthoritative,
                truncated: truncated, counts: (answerCount, authorityCount, additionalCount))
         return out
+    }
+
+    /// Names written whole (SRV targets: RFC 2782 forbids compressing them) carry the zone in
+    /// lowercase; CoreDNS echoes the query's case in that zone part (its case test:
+    /// `_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL.` → target `svc1.testns.svc.cLuStEr.LoCaL.`), so the
+    /// zone's bytes in the body from `start` are replaced by the question's. Only for a question with
+    /// an upper-case letter: the hot path (lowercase queries) pays one scan of the name.
+    static func echoZoneCase(_ out: inout [UInt8], from start: Int, qname: [UInt8], zone: DNSZone) {
+        guard qname.contains(where: { $0 >= 65 && $0 <= 90 }) else { return }
+        let lower = DNSName.lowercase(qname)
+        guard let origin = zone.origins.first(where: { $0.count > 1 && lower.count >= $0.count && lower.suffix($0.count).elementsEqual($0) }) else { return }
+        let asked = qname.suffix(origin.count)
+        guard asked.contains(where: { $0 >= 65 && $0 <= 90 }), out.count - start >= origin.count else { return }
+        var index = start
+        while index + origin.count <= out.count {
+            if out[index] == origin[0], out[index..<(index + origin.count)].elementsEqual(origin) {
+                out.replaceSubrange(index..<(index + origin.count), with: asked)
+                index += origin.count
+            } else {
+                index += 1
+            }
+        }
     }
 
     /// Fills in the header and appends the OPT record when the query had one.

@@ -125,16 +125,3 @@ struct HTTPTests {
         #expect(after == 0, "closed when the service ends")
     }
 }
-
-/// A TCP port that was free a moment ago.
-func freePort() throws -> Int {
-    let server = try Shell.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
-    guard let port = Int(server.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-        throw FreePortError(reason: server.error)
-    }
-    return port
-}
-
-struct FreePortError: Error {
-    var reason: String
-}

@@ -40,7 +40,7 @@ struct RunAgainstAPIServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfig = directory.appendingPathComponent("kubeconfig").path
         try Self.writeKubeconfig(kubeconfig, server: server.url, token: "test-token")
-        let dnsPort = Int.random(in: 20_000...60_000)
+        let dnsPort = try freePort()
 
         try await TestNamespace.with("kube") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
@@ -98,9 +98,7 @@ struct RunAgainstAPIServerTests {
         let text = Self.kubeadmConfig.replacingOccurrences(of: "/var/lib/kube-proxy/kubeconfig.conf", with: kubeconfig)
         #expect(text != Self.kubeadmConfig)
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let dnsPort = Int.random(in: 20_000...40_000)
-        let healthPort = Int.random(in: 40_001...50_000)
-        let metricsPort = Int.random(in: 50_001...60_000)
+        let (dnsPort, healthPort, metricsPort) = (try freePort(), try freePort(), try freePort())
 
         try await TestNamespace.with("kubeadm") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
@@ -157,7 +155,7 @@ struct RunAgainstAPIServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfig = directory.appendingPathComponent("kubeconfig").path
         try Self.writeKubeconfig(kubeconfig, server: server.url, token: "test-token")
-        let dnsPort = Int.random(in: 20_000...60_000)
+        let dnsPort = try freePort()
         try await TestNamespace.with("proxyname") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
             // other-proxy (10.96.0.99) carries service.kubernetes.io/service-proxy-name=cilium.
