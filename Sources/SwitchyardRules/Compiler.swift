@@ -165,11 +165,23 @@ struct TableBuilder {
             append(names.chains, Element(key, .verdict(.goto(chain))))
             return
         }
-        let dispatch = DispatchTable(names, size: set.table.size, model: plan.dispatch)
-        contribution.dispatchTables.insert(dispatch)
-        append(dispatch.setName, Element(key))
+        if (plan.dispatch ?? config.dispatch) == .roundrobin {
+            // A chain of its own per frontend kind and view: its `numgen inc` counts this Service's
+            // flows alone (a shared dispatch rule would share one counter among every Service of the
+            // same size). Reached through the kind's verdict map, so dispatch stays O(1).
+            let chain = Names.roundRobinChain(plan.name, kind: kind, view: view, local: set != plan.cluster)
+            if contribution.serviceChains[chain] == nil {
+                let slotKey: Expression = .concat(layout.key(kind).fields + [.numgen(.inc, modulus: UInt32(set.table.size))])
+                contribution.serviceChains[chain] = [Rule(table, chain, [.dnat(.map(slotKey, map: names.slots), family: nil)])]
+            }
+            append(names.chains, Element(key, .verdict(.goto(chain))))
+        } else {
+            let dispatch = DispatchTable(names, size: set.table.size, model: plan.dispatch)
+            contribution.dispatchTables.insert(dispatch)
+            append(dispatch.setName, Element(key))
+        }
         // One dictionary access for the whole table: this loop makes most of a full sync's elements.
-        contribution.elements[names.slots, default: []].append(contentsOf: (0..<dispatch.size).lazy.compactMap { slot in
+        contribution.elements[names.slots, default: []].append(contentsOf: (0..<set.table.size).lazy.compactMap { slot in
             set.endpoint(inSlot: slot).map { endpoint in
                 Element(key.appending(.integer(UInt32(slot))), .values(FieldTuple(.address(Address(endpoint.ip)), .port(UInt16(clamping: endpoint.port)))))
             }

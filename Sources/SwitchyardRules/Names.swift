@@ -57,6 +57,12 @@ public enum Names {
         }
     }
 
+    /// `rr-service-primary-cluster-HASH8-ns/svc/tcp/p80`: a round-robin Service's dispatch for one
+    /// frontend kind, view and endpoint set, whose `numgen inc` is that Service's own counter.
+    public static func roundRobinChain(_ name: ServicePortName, kind: FrontendKind, view: DispatchView, local: Bool) -> String {
+        "rr-\(kind.rawValue)-\(view.rawValue)-\(local ? "local" : "cluster")-" + hashed(servicePortBase(name))
+    }
+
     /// `service-HASH8-ns/svc/tcp/p80`: the per-service chain over the cluster endpoints.
     public static func serviceChain(_ name: ServicePortName) -> String { ServicePortChains(name).cluster }
     /// `affinity-HASH8-ns/svc/tcp/p80__10.0.0.1/80`: the dynamic set of clients stuck to an endpoint.

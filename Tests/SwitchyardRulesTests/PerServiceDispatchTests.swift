@@ -43,4 +43,17 @@ struct PerServiceDispatchTests {
         #expect(web?.dispatch == nil)
         #expect(web?.ignoredDispatchAnnotation == "fastest")
     }
+
+    @Test("round robin: each Service has its own counter (its own chain), not one per table size")
+    func roundRobinCounters() {
+        var world = World()
+        world.config.dispatch = .roundrobin
+        world.add(service("web", clusterIP: "10.96.0.10"), endpoints: [endpoint("10.244.1.1"), endpoint("10.244.1.2")])
+        world.add(service("api", clusterIP: "10.96.0.20"), endpoints: [endpoint("10.244.2.1"), endpoint("10.244.2.2")])
+        let listing = world.ruleset.listing()
+        let counters = listing.split(separator: "\n").filter { $0.contains("numgen inc mod 2") }
+        #expect(counters.count == 2, "one numgen inc per Service: \(counters)")
+        #expect(!listing.contains("service-mod-2"), "no shared size table")
+        #expect(listing.contains("rr-service-primary-cluster-"))
+    }
 }
