@@ -54,6 +54,13 @@ struct UserspaceEndToEndTests {
           conditions: {ready: true}
         - addresses: [10.0.0.3]
           conditions: {ready: true}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: empty, namespace: default}
+        spec:
+          clusterIP: 10.96.0.52
+          ports: [{name: http, port: 80, protocol: TCP}]
 
         """
 
@@ -69,7 +76,7 @@ struct UserspaceEndToEndTests {
         return ((try? namespace.run(["python3", "-c", script]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP, localhost NodePorts and ClientIP affinity served")
+    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP, localhost NodePorts, ClientIP affinity; no endpoints refused")
     func retriesRefusedEndpoints() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("userspace-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -77,7 +84,7 @@ struct UserspaceEndToEndTests {
         try Self.cluster.write(to: directory.appendingPathComponent("cluster.yaml"), atomically: true, encoding: .utf8)
         try await TestNamespace.with("us") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            for address in ["10.96.0.50", "10.96.0.51", "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
+            for address in ["10.96.0.50", "10.96.0.51", "10.96.0.52", "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
                 try namespace.runChecked(["ip", "addr", "add", "\(address)/32", "dev", "lo"])
             }
             try await SwitchyardProcess.with(["echo-server", "--name", "a", "--tcp", "8080", "--udp", "8053", "--bind", "10.0.0.2"],
@@ -99,6 +106,9 @@ struct UserspaceEndToEndTests {
                         let sticky = Self.connects(namespace, "10.96.0.51", 80, 20)
                         #expect(sticky.hasPrefix("20 [(") && !sticky.contains("), ("), "ClientIP affinity: one endpoint for 20 connects: \(sticky)")
                         #expect(["a", "b"].contains(Self.udp(namespace, "127.0.0.1", 30053)), "localhost NodePort, UDP")
+                        let refused = try namespace.run(["python3", "-c",
+                            "import socket\ntry:\n socket.create_connection(('10.96.0.52', 80), timeout=2); print('connected')\nexcept Exception as e: print(type(e).__name__)"])
+                        #expect(refused.output.contains("ConnectionRefusedError"), "no endpoints: refused at once, \(refused.output)")
                         let ruleset = try namespace.runChecked(["nft", "list", "ruleset"])
                         #expect(ruleset.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no netfilter rule: \(ruleset)")
                     }

@@ -146,6 +146,24 @@ struct TrafficTests {
         }
     }
 
+    @Test("a Service whose endpoints are all terminating keeps serving through them (kube-proxy's fallback)", arguments: Self.kernelModes)
+    func terminatingOnly(mode: ProxyMode) async throws {
+        var store = try ExampleCluster.store()
+        let pod = try #require(store.snapshot.pods.values.first { $0.name == "web-7c9d8f6b5-2x8kq" })
+        let drain = Service(namespace: "default", name: "drain", clusterIPs: [ExampleCluster.address("10.96.0.98")],
+                            ports: [ServicePort(name: "http", port: 80, targetPort: .number(8080))])
+        let slice = EndpointSlice(
+            namespace: "default", name: "drain-1", labels: ["kubernetes.io/service-name": "drain"],
+            endpoints: [Endpoint(addresses: [pod.podIPs[0]], conditions: EndpointConditions(ready: false, serving: true, terminating: true),
+                                 nodeName: "node-1")],
+            ports: [EndpointPort(name: "http", port: 8080)])
+        store.apply([.added(.service(drain)), .added(.endpointSlice(slice))])
+        try await Self.withProgrammedSandbox("e2etm" + Self.suffix(mode), mode: mode, store: store) { sandbox, _ in
+            let names = Self.names(sandbox.requests(5, from: sandbox.clientNamespace, to: drain.clusterIPs[0], port: 80))
+            #expect(names == [pod.name: 5], "serving-but-terminating endpoints take the traffic when no endpoint is ready: \(names)")
+        }
+    }
+
     @Test("removing an endpoint: new connections avoid it, and a UDP flow moves to a live endpoint", arguments: Self.kernelModes)
     func removedEndpoint(mode: ProxyMode) async throws {
         try await Self.withProgrammedSandbox("e2erm" + Self.suffix(mode), mode: mode) { sandbox, node in

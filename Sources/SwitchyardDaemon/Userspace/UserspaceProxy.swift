@@ -42,18 +42,22 @@ public final class UserspaceProxy: Sendable {
         self.logger = logger
     }
 
-    /// The frontends of `plans` with the endpoints each relays to (internal traffic policy for the
-    /// ClusterIP, external for NodePorts).
+    /// The frontends of `plans` with the endpoints each relays to: the internal endpoint set for the
+    /// ClusterIP, the external one (traffic policy, terminating fallback: the plan's) for external IPs,
+    /// load-balancer IPs and NodePorts. A frontend without endpoints gets no listener, so a client is
+    /// refused at once, as the kernel modes reject.
     public func frontends(of plans: some Sequence<ServicePortPlan>) -> [Frontend: Target] {
         var result: [Frontend: Target] = [:]
         for plan in plans where plan.protocol == .tcp || plan.protocol == .udp {
-            result[Frontend(address: plan.clusterIP, port: plan.port, proto: plan.protocol)] =
-                Target(endpoints: plan.internal.endpoints, affinityTimeout: plan.sessionAffinityTimeout)
-            guard plan.nodePort != 0 else { continue }
-            for address in nodePortAddresses where address.family == plan.family {
-                result[Frontend(address: address, port: plan.nodePort, proto: plan.protocol)] =
-                    Target(endpoints: plan.external.endpoints, affinityTimeout: plan.sessionAffinityTimeout)
+            func add(_ address: IPAddress, _ port: Int, _ set: EndpointSet) {
+                guard !set.endpoints.isEmpty else { return }
+                result[Frontend(address: address, port: port, proto: plan.protocol)] =
+                    Target(endpoints: set.endpoints, affinityTimeout: plan.sessionAffinityTimeout)
             }
+            add(plan.clusterIP, plan.port, plan.internal)
+            for address in plan.externalIPs + plan.loadBalancerIPs { add(address, plan.port, plan.external) }
+            guard plan.nodePort != 0 else { continue }
+            for address in nodePortAddresses where address.family == plan.family { add(address, plan.nodePort, plan.external) }
         }
         return result
     }
