@@ -61,6 +61,40 @@ struct UserspaceEndToEndTests {
         spec:
           clusterIP: 10.96.0.52
           ports: [{name: http, port: 80, protocol: TCP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: lb, namespace: default}
+        spec:
+          type: LoadBalancer
+          clusterIP: 10.96.0.53
+          externalTrafficPolicy: Local
+          ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30090}]
+        status: {loadBalancer: {ingress: [{ip: 10.96.100.1}]}}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints:
+        - {addresses: [10.0.0.2], conditions: {ready: true}, nodeName: node-1}
+        - {addresses: [10.0.0.3], conditions: {ready: true}, nodeName: node-2}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: drain, namespace: default}
+        spec:
+          clusterIP: 10.96.0.54
+          ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: drain-1, namespace: default, labels: {kubernetes.io/service-name: drain}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints:
+        - {addresses: [10.0.0.3], conditions: {ready: false, serving: true, terminating: true}}
 
         """
 
@@ -76,7 +110,7 @@ struct UserspaceEndToEndTests {
         return ((try? namespace.run(["python3", "-c", script]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP, localhost NodePorts, ClientIP affinity; no endpoints refused")
+    @Test("1,000 of 1,000 connects complete with one of three endpoints not listening; UDP, localhost NodePorts, an LB IP with ETP Local, ClientIP affinity, terminating-only; no endpoints refused")
     func retriesRefusedEndpoints() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("userspace-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -84,7 +118,8 @@ struct UserspaceEndToEndTests {
         try Self.cluster.write(to: directory.appendingPathComponent("cluster.yaml"), atomically: true, encoding: .utf8)
         try await TestNamespace.with("us") { namespace in
             try namespace.runChecked(["ip", "link", "set", "lo", "up"])
-            for address in ["10.96.0.50", "10.96.0.51", "10.96.0.52", "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
+            for address in ["10.96.0.50", "10.96.0.51", "10.96.0.52", "10.96.0.53", "10.96.0.54", "10.96.100.1",
+                            "10.0.0.2", "10.0.0.3", "10.0.0.4"] {
                 try namespace.runChecked(["ip", "addr", "add", "\(address)/32", "dev", "lo"])
             }
             try await SwitchyardProcess.with(["echo-server", "--name", "a", "--tcp", "8080", "--udp", "8053", "--bind", "10.0.0.2"],
@@ -106,6 +141,12 @@ struct UserspaceEndToEndTests {
                         let sticky = Self.connects(namespace, "10.96.0.51", 80, 20)
                         #expect(sticky.hasPrefix("20 [(") && !sticky.contains("), ("), "ClientIP affinity: one endpoint for 20 connects: \(sticky)")
                         #expect(["a", "b"].contains(Self.udp(namespace, "127.0.0.1", 30053)), "localhost NodePort, UDP")
+                        let lb = Self.connects(namespace, "10.96.100.1", 80, 10)
+                        #expect(lb == "10 [('a', 10)]", "LB IP, externalTrafficPolicy Local: only this node's endpoint: \(lb)")
+                        let cluster = Self.connects(namespace, "10.96.0.53", 80, 20)
+                        #expect(cluster.contains("'a'") && cluster.contains("'b'"), "its ClusterIP reaches both: \(cluster)")
+                        let drain = Self.connects(namespace, "10.96.0.54", 80, 5)
+                        #expect(drain == "5 [('b', 5)]", "terminating-only: served by the serving endpoint: \(drain)")
                         let refused = try namespace.run(["python3", "-c",
                             "import socket\ntry:\n socket.create_connection(('10.96.0.52', 80), timeout=2); print('connected')\nexcept Exception as e: print(type(e).__name__)"])
                         #expect(refused.output.contains("ConnectionRefusedError"), "no endpoints: refused at once, \(refused.output)")
