@@ -56,7 +56,7 @@ public struct DaemonConfig: Sendable {
     public init(
         paths: [String], layer: ConfigLayer, hostname: String, namespace: NetworkNamespace = .current,
         pollInterval: Duration = .milliseconds(500), nodePortRange: ClosedRange<Int> = 30000...32767,
-        kubernetes: KubernetesConnection? = nil, watchPods: Bool = true
+        kubernetes: KubernetesConnection? = nil, watchPods: Bool = true, podsDisabled: Bool = false
     ) throws(DaemonConfigError) {
         guard !paths.isEmpty || kubernetes != nil else { throw .noManifests }
         guard paths.isEmpty || kubernetes == nil else {
@@ -110,6 +110,7 @@ public struct DaemonConfig: Sendable {
         }
         if layer.dnsAutopath == true {
             guard dns != nil else { throw .invalid("autopath needs DNS: drop --no-dns or the listen address ''") }
+            guard !podsDisabled else { throw .invalid("autopath knows its clients from this node's pods: drop --pods disabled") }
             dns?.autopathNode = proxy.nodeName
         }
         if let text = layer.dnsClusterIPService, !text.isEmpty {

@@ -361,7 +361,7 @@ struct RunCommand: AsyncParsableCommand {
             resolved = try DaemonConfig(
                 paths: paths, layer: layer, hostname: Self.hostname(),
                 namespace: NetworkNamespace(netns), pollInterval: pollInterval ?? .milliseconds(500),
-                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled)  // auto: autopath adds this node's
+                nodePortRange: nodePortRange, kubernetes: connection, watchPods: pods == .enabled, podsDisabled: pods == .disabled)
         } catch {
             print("switchyard run: \(error)", to: &standardError)
             throw ExitCode(2)

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchyardLB
 import SwitchyardModel
+import SwitchyardSources
 import Testing
 @testable import SwitchyardDaemon
 
@@ -134,6 +135,28 @@ struct ConfigTests {
         #expect(sysctls == ["net.netfilter.nf_conntrack_max=131072", "net.netfilter.nf_conntrack_tcp_timeout_established=86400",
                             "net.netfilter.nf_conntrack_tcp_timeout_close_wait=3600"])
         #expect(config.conntrack.sysctls(cpus: 2, global: false).count == 2, "the table size is host-wide: never from another namespace")
+    }
+
+    @Test("autopath: it needs DNS and this node's pods, which it then follows (not all pods); node-local DNS needs nftables")
+    func autopathAndNodeLocalRequirements() throws {
+        var layer = ConfigLayer()
+        layer.dnsAutopath = true
+        let connection = KubernetesConnection(server: "https://127.0.0.1:6443")
+        let config = try DaemonConfig(paths: [], layer: layer, hostname: "node-1", kubernetes: connection, watchPods: false)
+        #expect(config.dns?.autopathNode == "node-1")
+        #expect(config.kubernetes?.resources.contains { $0.fieldSelector?.contains("spec.nodeName=node-1") == true } == true,
+                "this node's pods only")
+        #expect(throws: DaemonConfigError.self) {
+            try DaemonConfig(paths: [], layer: layer, hostname: "node-1", kubernetes: connection, watchPods: false, podsDisabled: true)
+        }
+        var local = ConfigLayer()
+        local.dnsClusterIPService = "kube-system/kube-dns"
+        local.proxyMode = .iptables
+        #expect(throws: DaemonConfigError.self) { try DaemonConfig(paths: ["m"], layer: local, hostname: "node-1") }
+        local.proxyMode = .nftables
+        let nodeLocal = try DaemonConfig(paths: ["m"], layer: local, hostname: "node-1")
+        #expect(nodeLocal.proxy.localDNS?.service == ObjectKey(namespace: "kube-system", name: "kube-dns"))
+        #expect(nodeLocal.dns?.nodeLocal?.handoverPath == "/run/switchyard/dns-handover.sock")
     }
 
     @Test("conntrack settings and detectLocalMode as kube-proxy reads them; interface-based detection is refused with its path")
