@@ -10,24 +10,11 @@ public enum KubeProxyIptablesLayout {
     /// The full sync from empty, for `iptables-restore --noflush`.
     public static func fullSync(_ plans: [ServicePortPlan], node: NodeContext, config: ProxyConfig) -> String {
         let text = IptablesRenderer.render(plans, family: .ipv4, node: node, config: config)
-        let filterJumps = [
-            "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL",
-            "-A INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS",
-            "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES",
-            "-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD",
-            "-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-            "-A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-        ]
-        let natJumps = [
-            "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-            "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-            "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING",
-        ]
         var lines: [String] = []
         var section = ""
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if line.hasPrefix("*") { section = line }
-            if line == "COMMIT" { lines += section == "*filter" ? filterJumps : natJumps }
+            if line == "COMMIT" { lines += IptablesRestore.jumps.filter { "*" + $0.table == section }.map(\.restoreLine) }
             lines.append(line)
         }
         return lines.joined(separator: "\n")

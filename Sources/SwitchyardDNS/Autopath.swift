@@ -15,35 +15,37 @@ public struct Autopath: Sendable {
     /// Which local address is which namespace's pod. Updated by the daemon as pods change; read per
     /// candidate query (NXDOMAIN answers under `svc` only).
     public final class Clients: Sendable {
-        private let byAddress = Mutex<[IPAddress: String]>([:])
-        private let byPod = Mutex<[ObjectKey: [IPAddress]]>([:])
+        private struct State {
+            var namespaceByAddress: [IPAddress: String] = [:]
+            var addressesByPod: [ObjectKey: [IPAddress]] = [:]
+        }
+
+        private let state = Mutex(State())
 
         public init() {}
 
         /// Records `pod` (nil: gone or no longer on this node) under `key`.
         public func update(_ key: ObjectKey, to pod: Pod?) {
             let addresses = pod.map { $0.phase == .succeeded || $0.phase == .failed ? [] : $0.podIPs } ?? []
-            let old = byPod.withLock { pods in
-                defer { pods[key] = addresses.isEmpty ? nil : addresses }
-                return pods[key] ?? []
-            }
-            byAddress.withLock { map in
-                for address in old where map[address] == key.namespace { map[address] = nil }
-                for address in addresses { map[address] = key.namespace }
+            state.withLock { state in
+                for address in state.addressesByPod[key] ?? [] where state.namespaceByAddress[address] == key.namespace {
+                    state.namespaceByAddress[address] = nil
+                }
+                for address in addresses { state.namespaceByAddress[address] = key.namespace }
+                state.addressesByPod[key] = addresses.isEmpty ? nil : addresses
             }
         }
 
         /// Forgets every pod.
         public func removeAll() {
-            byPod.withLock { $0 = [:] }
-            byAddress.withLock { $0 = [:] }
+            state.withLock { $0 = State() }
         }
 
         /// The namespace of the local pod at `address`.
-        public func namespace(of address: IPAddress) -> String? { byAddress.withLock { $0[address] } }
+        public func namespace(of address: IPAddress) -> String? { state.withLock { $0.namespaceByAddress[address] } }
 
         /// Pods known.
-        public var count: Int { byPod.withLock { $0.count } }
+        public var count: Int { state.withLock { $0.addressesByPod.count } }
     }
 
     public let clients: Clients

@@ -98,7 +98,7 @@ public struct Daemon: Sendable {
             let backend = try KernelBackend(namespace: config.namespace, logger: logger)
             services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
         case .iptables:
-            let backend = IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger)
+            let backend = try IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger)
             services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
         case .userspace:
             let backend = UserspaceBackend(proxy: UserspaceProxy(nodePortAddresses: config.userspaceListen, logger: logger))

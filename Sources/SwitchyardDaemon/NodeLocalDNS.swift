@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SwitchyardDNS
+import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
 import SwitchyardSystem
@@ -31,7 +32,7 @@ final class NodeLocalDNS: Sendable {
     /// The last addresses passed to ``serve(_:)``, to yield only changes.
     private let lastWanted = Mutex<[IPAddress]?>(nil)
     /// Sockets served now, by address and transport.
-    private let held = Mutex<[TransparentSocket: Held]>([:])
+    private let held = Mutex<[ListeningSocket: Held]>([:])
     /// Whether the sockets are withdrawn for overload.
     private let overload = Mutex(OverloadGuard())
 
@@ -55,18 +56,17 @@ final class NodeLocalDNS: Sendable {
         if changed { wantedInput.yield(sorted) }
     }
 
-    /// The sockets of `addresses`: UDP and TCP on port 53 of each.
-    static func sockets(_ addresses: [IPAddress]) -> [TransparentSocket] {
-        addresses.flatMap { address in
-            [TransparentSocket(.udp, address: "\(address)", port: 53), TransparentSocket(.tcp, address: "\(address)", port: 53)]
-        }
+    /// The UDP and TCP sockets of one address.
+    static func sockets(_ address: String) -> (udp: ListeningSocket, tcp: ListeningSocket) {
+        let port = ProxyConfig.LocalDNSDelivery.port
+        return (ListeningSocket(.udp, address: address, port: port), ListeningSocket(.tcp, address: address, port: port))
     }
 
     /// Takes over the previous daemon's sockets, then follows the wanted addresses and answers
     /// hand-over requests until cancelled; then stops serving (the sockets close unless a newer
     /// daemon has taken them).
     func run() async {
-        var spare: [TransparentSocket: Int32] = [:]
+        var spare: [ListeningSocket: Int32] = [:]
         if let path = settings.handoverPath {
             for handed in SocketHandover.take(from: path) { spare[handed.socket] = handed.fd }
             if !spare.isEmpty {
@@ -95,7 +95,10 @@ final class NodeLocalDNS: Sendable {
             }
             group.addTask { [self] in await watchLoad() }
             for await addresses in wanted {
-                spare = await reconcile(Set(Self.sockets(addresses)), spare: spare)
+                spare = await reconcile(Set(addresses.flatMap { address in
+                    let (udp, tcp) = Self.sockets("\(address)")
+                    return [udp, tcp]
+                }), spare: spare)
             }
             group.cancelAll()
         }
@@ -186,7 +189,7 @@ final class NodeLocalDNS: Sendable {
 
     /// Serves exactly `wanted`: new sockets come from `spare` (handed over) or are opened in the
     /// namespace; sockets no longer wanted are closed. Returns the spare sockets left.
-    private func reconcile(_ wanted: Set<TransparentSocket>, spare: [TransparentSocket: Int32]) async -> [TransparentSocket: Int32] {
+    private func reconcile(_ wanted: Set<ListeningSocket>, spare: [ListeningSocket: Int32]) async -> [ListeningSocket: Int32] {
         var spare = spare
         let current = Set(held.withLock { $0.keys })
         let gone = held.withLock { held in current.subtracting(wanted).compactMap { held.removeValue(forKey: $0) } }
@@ -194,8 +197,7 @@ final class NodeLocalDNS: Sendable {
         // UDP and TCP of one address are attached together.
         let addresses = Set(wanted.subtracting(current).map(\.address))
         for address in addresses.sorted() {
-            let udp = TransparentSocket(.udp, address: address, port: 53)
-            let tcp = TransparentSocket(.tcp, address: address, port: 53)
+            let (udp, tcp) = Self.sockets(address)
             do {
                 let udpFD = try await take(udp, from: &spare)
                 let tcpFD: Int32
@@ -234,14 +236,14 @@ final class NodeLocalDNS: Sendable {
     }
 
     /// The handed-over socket, or a new one.
-    private func take(_ socket: TransparentSocket, from spare: inout [TransparentSocket: Int32]) async throws -> Int32 {
+    private func take(_ socket: ListeningSocket, from spare: inout [ListeningSocket: Int32]) async throws -> Int32 {
         if let fd = spare.removeValue(forKey: socket) { return fd }
         return try await open(socket)
     }
 
     /// Opens a transparent socket in the namespace, on a thread-pool thread (`setns` changes the
     /// whole thread).
-    private func open(_ socket: TransparentSocket) async throws -> Int32 {
+    private func open(_ socket: ListeningSocket) async throws -> Int32 {
         let namespace = settings.namespace
         return try await NIOThreadPool.singleton.runIfActive { try socket.open(in: namespace) }
     }

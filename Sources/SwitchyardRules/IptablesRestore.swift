@@ -14,6 +14,12 @@ public enum IptablesRestore {
 
         /// `-t TABLE -C|-I CHAIN ARGUMENTS…`.
         public func command(_ operation: String) -> [String] { ["-t", table, operation, chain] + arguments }
+
+        /// `-A CHAIN ARGUMENTS…` as restore input (arguments with spaces quoted), for a restore that
+        /// writes the built-in chains whole.
+        public var restoreLine: String {
+            (["-A", chain] + arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }).joined(separator: " ")
+        }
     }
 
     /// kube-proxy's jumps (pkg/proxy/iptables/proxier.go, `iptablesJumpChains`).

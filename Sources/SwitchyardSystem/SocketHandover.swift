@@ -13,10 +13,10 @@ import Glibc
 public enum SocketHandover {
     /// One socket handed over.
     public struct Handed: Sendable, Hashable {
-        public var socket: TransparentSocket
+        public var socket: ListeningSocket
         public var fd: Int32
 
-        public init(_ socket: TransparentSocket, fd: Int32) {
+        public init(_ socket: ListeningSocket, fd: Int32) {
             self.socket = socket
             self.fd = fd
         }
@@ -59,11 +59,11 @@ public enum SocketHandover {
         return handed
     }
 
-    static func parse(_ line: Substring) -> TransparentSocket? {
+    static func parse(_ line: Substring) -> ListeningSocket? {
         let fields = line.split(separator: " ")
-        guard fields.count == 3, let transport = TransparentSocket.Transport(rawValue: String(fields[0])),
+        guard fields.count == 3, let transport = ListeningSocket.Transport(rawValue: String(fields[0])),
               let port = UInt16(fields[2]) else { return nil }
-        return TransparentSocket(transport, address: String(fields[1]), port: port)
+        return ListeningSocket(transport, address: String(fields[1]), port: port)
     }
 
     static func unixAddress(_ path: String) -> sockaddr_un? {

@@ -54,7 +54,7 @@ final class ProgrammedNode {
             let syncer = Syncer(backend: try KernelBackend(namespace: .named(namespace), logger: logger), config: config, wallClock: { 0 })
             step = { kind, state in try await syncer.sync(kind, state: &state) }
         case .iptables:
-            let syncer = Syncer(backend: IptablesBackend(namespace: .named(namespace), config: config, logger: logger), config: config,
+            let syncer = Syncer(backend: try IptablesBackend(namespace: .named(namespace), config: config, logger: logger), config: config,
                                 wallClock: { 0 })
             step = { kind, state in try await syncer.sync(kind, state: &state) }
         case .userspace:

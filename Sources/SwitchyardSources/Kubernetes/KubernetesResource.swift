@@ -34,13 +34,15 @@ public struct KubernetesResource: Sendable, Hashable, CustomStringConvertible {
     public static let endpointSlices = KubernetesResource(kind: .endpointSlice, path: "/apis/discovery.k8s.io/v1/endpointslices")
     /// Pods that may still hold their IP (not Succeeded, not Failed), for DNS pod records. Optional:
     /// kube-proxy's RBAC (`system:node-proxier`) cannot list Pods, and the proxy must not wait for them.
-    public static let pods = KubernetesResource(
-        kind: .pod, path: "/api/v1/pods", fieldSelector: "status.phase!=Succeeded,status.phase!=Failed", isOptional: true)
+    public static let pods = KubernetesResource(kind: .pod, path: "/api/v1/pods", fieldSelector: livePods, isOptional: true)
+
+    /// Pods that may still hold their IP.
+    static let livePods = "status.phase!=Succeeded,status.phase!=Failed"
 
     /// The pods of one node only (`spec.nodeName=NODE`), for node-local autopath: O(pods per node).
     public static func pods(onNode node: String) -> KubernetesResource {
         KubernetesResource(kind: .pod, path: "/api/v1/pods",
-                           fieldSelector: "spec.nodeName=\(node),status.phase!=Succeeded,status.phase!=Failed", isOptional: true)
+                           fieldSelector: "spec.nodeName=\(node),\(livePods)", isOptional: true)
     }
 
     /// ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33): the ClusterIP ranges, for the drop of

@@ -2,12 +2,12 @@
 import Glibc
 #endif
 
-/// A listening socket, bound to an address that need not be local, with IP(V6)_TRANSPARENT set: the
-/// socket nftables' `socket transparent` finds for a packet to that address and port (only a
-/// privileged process can set the option), and that receives the packet once policy routing
-/// delivers it locally. SO_REUSEPORT lets a second daemon bind the same address when it could not
-/// take the first one's socket over.
-public struct TransparentSocket: Sendable, Hashable, CustomStringConvertible {
+/// A socket bound (and for TCP, listening) in a network namespace, with SO_REUSEPORT so a second
+/// daemon can bind the same address beside the first. A transparent one (IP(V6)_TRANSPARENT, which
+/// only a privileged process can set) may be bound to an address that is not local: it is the
+/// socket nftables' `socket transparent` finds for a packet to that address and port, and that
+/// receives the packet once policy routing delivers it locally (node-local DNS).
+public struct ListeningSocket: Sendable, Hashable, CustomStringConvertible {
     public enum Transport: String, Sendable, Hashable {
         case udp, tcp
     }
@@ -16,18 +16,21 @@ public struct TransparentSocket: Sendable, Hashable, CustomStringConvertible {
     /// Numeric IPv4 or IPv6 address.
     public var address: String
     public var port: UInt16
+    /// Sets IP(V6)_TRANSPARENT.
+    public var transparent: Bool
 
-    public init(_ transport: Transport, address: String, port: UInt16) {
+    public init(_ transport: Transport, address: String, port: UInt16, transparent: Bool = true) {
         self.transport = transport
         self.address = address
         self.port = port
+        self.transparent = transparent
     }
 
     public var description: String { "\(transport) \(address.contains(":") ? "[\(address)]" : address):\(port)" }
 
     /// Why a socket could not be made.
     public struct Failure: Error, CustomStringConvertible {
-        public var socket: TransparentSocket
+        public var socket: ListeningSocket
         public var step: String
         public var errno: Int32
         public var description: String { "\(socket): \(step): \(String(cString: strerror(errno)))" }
@@ -78,10 +81,10 @@ public struct TransparentSocket: Sendable, Hashable, CustomStringConvertible {
         }
         try enable(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR")
         try enable(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT")
-        if v6 {
-            try enable(Int32(IPPROTO_IPV6), IPV6_V6ONLY, "IPV6_V6ONLY")
+        if v6 { try enable(Int32(IPPROTO_IPV6), IPV6_V6ONLY, "IPV6_V6ONLY") }
+        if transparent, v6 {
             try enable(Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, "IPV6_TRANSPARENT")
-        } else {
+        } else if transparent {
             try enable(Int32(IPPROTO_IP), 19 /* IP_TRANSPARENT */, "IP_TRANSPARENT")
         }
         let result: Int32
