@@ -40,6 +40,8 @@ public struct ConfigLayer: Sendable, Hashable {
     public var proxyMode: ProxyMode?
     /// `--userspace-listen`.
     public var userspaceListen: [IPAddress]?
+    /// `--nodeport-localhost`.
+    public var nodePortLocalhost: Bool?
     /// `mode: ipvs` / `--proxy-mode ipvs` was asked for (run as nftables with the IPVS-style model).
     public var ipvsRequested: Bool?
     /// `--maglev-hash-flows`.
@@ -90,6 +92,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.proxyMode = other.proxyMode ?? proxyMode
         merged.ipvsRequested = other.ipvsRequested ?? ipvsRequested
         merged.userspaceListen = other.userspaceListen ?? userspaceListen
+        merged.nodePortLocalhost = other.nodePortLocalhost ?? nodePortLocalhost
         merged.conntrack = conntrack.overriding(other.conntrack)
         merged.dnsClusterIPService = other.dnsClusterIPService ?? dnsClusterIPService
         merged.dnsAutopath = other.dnsAutopath ?? dnsAutopath

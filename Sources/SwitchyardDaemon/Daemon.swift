@@ -52,10 +52,7 @@ public struct Daemon: Sendable {
         }
         if let localDNS = config.proxy.localDNS {
             // Marked queries are delivered to the node (the transparent sockets on the ClusterIPs).
-            let route = LocalDeliveryRoute(mark: localDNS.mark)
-            let namespace = config.namespace
-            try await NIOThreadPool.singleton.runIfActive { try route.install(in: namespace) }
-            logger.info("node-local DNS for \(localDNS.service): policy route in place", metadata: ["route": "\(route)"])
+            try await installLocalDeliveryRoute(mark: localDNS.mark, for: "node-local DNS for \(localDNS.service)")
         }
 
         let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
@@ -93,16 +90,25 @@ public struct Daemon: Sendable {
         }
 
         let outputs = SyncOutputs(logger: logger, metrics: metrics, health: health, healthChecks: healthChecksInput, zoneFeed: zoneFeed)
+        let localhost = config.nodePortLocalhost ? [IPAddress("127.0.0.1")!, IPAddress("::1")!] : []
+        func sync<Backend: SyncBackend>(_ backend: Backend) {
+            if localhost.isEmpty || config.proxyMode == .userspace {
+                services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+            } else {
+                let proxy = UserspaceProxy(nodePortAddresses: localhost, logger: logger)
+                services.append(.init(service: syncLoop(LocalhostNodePorts(backend, proxy: proxy), updates: updates, outputs: outputs),
+                                      serviceName: "sync"))
+            }
+        }
         switch config.proxyMode {
         case .nftables:
-            let backend = try KernelBackend(namespace: config.namespace, logger: logger)
-            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+            sync(try KernelBackend(namespace: config.namespace, logger: logger))
         case .iptables:
-            let backend = try IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger)
-            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+            sync(try IptablesBackend(namespace: config.namespace, config: config.proxy, logger: logger))
         case .userspace:
-            let backend = UserspaceBackend(proxy: UserspaceProxy(nodePortAddresses: config.userspaceListen, logger: logger))
-            services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+            let steering = try await userspaceSteering()
+            let proxy = UserspaceProxy(nodePortAddresses: config.userspaceListen + localhost, transparent: steering != nil, logger: logger)
+            sync(UserspaceBackend(proxy: proxy, steering: steering))
         }
         services.append(.init(service: HTTPServersService(servers: servers), serviceName: "http"))
         services.append(.init(
@@ -125,6 +131,25 @@ public struct Daemon: Sendable {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped; the programmed rules stay in place (switchyard cleanup removes them)")
+    }
+
+    /// Userspace mode's steering table, when this process may program netfilter: the policy route
+    /// installed and the backend that programs the table; nil (said in the log) without CAP_NET_ADMIN.
+    private func userspaceSteering() async throws -> KernelBackend? {
+        guard Capabilities.isEffective(Capabilities.netAdmin) else {
+            logger.notice("userspace mode without CAP_NET_ADMIN: no steering table, so the proxy serves a ClusterIP only where it is delivered locally")
+            return nil
+        }
+        try await installLocalDeliveryRoute(mark: ProxyConfig.LocalDNSDelivery.defaultMark, for: "userspace mode's steering table")
+        return try KernelBackend(namespace: config.namespace, logger: logger)
+    }
+
+    /// Installs the policy route that delivers packets carrying `mark` to this host.
+    private func installLocalDeliveryRoute(mark: UInt32, for purpose: String) async throws {
+        let route = LocalDeliveryRoute(mark: mark)
+        let namespace = config.namespace
+        try await NIOThreadPool.singleton.runIfActive { try route.install(in: namespace) }
+        logger.info("\(purpose): policy route in place", metadata: ["route": "\(route)"])
     }
 
     /// The sync loop over `backend`.

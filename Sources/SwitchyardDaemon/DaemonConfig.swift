@@ -28,6 +28,9 @@ public struct DaemonConfig: Sendable {
     public var proxyMode: ProxyMode = .nftables
     /// Userspace mode: addresses whose NodePorts it also serves (`--userspace-listen`, e.g. 127.0.0.1).
     public var userspaceListen: [IPAddress] = []
+    /// Localhost NodePorts (`--nodeport-localhost`, TCP and UDP), served by the userspace proxy in any
+    /// mode: 127.0.0.1 and ::1. Off by default (CVE-2020-8558).
+    public var nodePortLocalhost = false
     /// This process's OOM score adjustment, set at start (kube-proxy: -999).
     public var oomScoreAdj = -999
     /// kube-proxy's conntrack settings, applied at start.
@@ -79,8 +82,12 @@ public struct DaemonConfig: Sendable {
         proxy.maglevHashesFlows = layer.maglevHashesFlows ?? false
         proxyMode = layer.proxyMode ?? .nftables
         userspaceListen = layer.userspaceListen ?? []
+        nodePortLocalhost = layer.nodePortLocalhost ?? false
         if proxyMode == .userspace, namespace.path != nil {
             throw .invalid("userspace mode listens in the daemon's own namespace: run it there (ip netns exec) instead of --netns")
+        }
+        if nodePortLocalhost, namespace.path != nil {
+            throw .invalid("--nodeport-localhost listens in the daemon's own namespace: run it there (ip netns exec) instead of --netns")
         }
         conntrack = layer.conntrack
         if let adjustment = layer.oomScoreAdj {

@@ -147,7 +147,11 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         guard let compiler = state.compiler.take() else { return try await full(state: &state, changes: state.store.takeChanges()) }
         let untouched = await backend.isUntouchedSinceLastWrite()
         report.phases.append(("check", stopwatch.lap()))
-        if !untouched {
+        if !untouched, let programmed = try await backend.program(plan: compiler.plan, changed: nil) {
+            // A mode that programs from the plan programs it whole again.
+            report.programming = programmed
+            report.phases.append(("program", stopwatch.lap()))
+        } else if !untouched {
             let wanted = compiler.ruleset()
             report.phases.append(("compile", stopwatch.lap()))
             report.programming = try await backend.reconcile(to: wanted)

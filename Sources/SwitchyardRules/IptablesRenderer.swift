@@ -172,7 +172,9 @@ public enum IptablesRenderer {
             let nodePortComment = Self.comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")
             let addresses = node.nodePortAddresses(of: family)
             if addresses.isEmpty {
-                lines.append("-A KUBE-SERVICES \(nodePortComment) -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS")
+                // As kube-proxy: never loopback (localhost NodePorts are the userspace proxy's, opt-in).
+                let loopback = family == .ipv4 ? "127.0.0.0/8" : "::1/128"
+                lines.append("-A KUBE-SERVICES \(nodePortComment) -m addrtype --dst-type LOCAL ! -d \(loopback) -j KUBE-NODEPORTS")
             } else {
                 for address in addresses { lines.append("-A KUBE-SERVICES \(nodePortComment) -d \(address) -j KUBE-NODEPORTS") }
             }

@@ -24,15 +24,17 @@ public final class SwitchyardProcess: Sendable {
     private let logHandle: FileHandle
 
     /// Starts `switchyard arguments…` (inside the network namespace `netns` when given, through
-    /// `ip netns exec`), runs `body` with it, then terminates the process (if it still runs) and
-    /// removes its log, whatever `body` did.
-    public static func with<T>(_ arguments: [String], netns: String? = nil, _ body: (SwitchyardProcess) async throws -> T) async throws -> T {
-        let process = try SwitchyardProcess(arguments, netns: netns)
+    /// `ip netns exec`; under `wrapper`, a command that execs its arguments, such as `setpriv` dropping
+    /// a capability), runs `body` with it, then terminates the process (if it still runs) and removes
+    /// its log, whatever `body` did.
+    public static func with<T>(_ arguments: [String], netns: String? = nil, under wrapper: [String] = [],
+                               _ body: (SwitchyardProcess) async throws -> T) async throws -> T {
+        let process = try SwitchyardProcess(arguments, netns: netns, wrapper: wrapper)
         defer { process.kill() }
         return try await body(process)
     }
 
-    private init(_ arguments: [String], netns: String?) throws {
+    private init(_ arguments: [String], netns: String?, wrapper: [String]) throws {
         let binary = Shell.switchyardBinary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw SwitchyardProcessError.binaryNotFound(path: binary)
@@ -42,13 +44,9 @@ public final class SwitchyardProcess: Sendable {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         logHandle = try FileHandle(forWritingTo: logFile)
         process = Process()
-        if let netns {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["ip", "netns", "exec", netns, binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        }
+        let command = wrapper + [binary] + arguments
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = (netns.map { ["ip", "netns", "exec", $0] } ?? []) + command
         process.standardOutput = logHandle
         process.standardError = logHandle
         try process.run()

@@ -33,7 +33,7 @@ struct CleanupCommand: ParsableCommand {
         }
         let route = LocalDeliveryRoute(mark: ProxyConfig.LocalDNSDelivery.defaultMark)
         if try route.remove(in: namespace) {
-            print("cleanup: deleted the node-local DNS policy route (\(route)) in \(namespace)")
+            print("cleanup: deleted the local-delivery policy route of node-local DNS and userspace mode (\(route)) in \(namespace)")
         }
     }
 }

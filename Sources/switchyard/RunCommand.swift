@@ -108,6 +108,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Userspace mode: also serve NodePorts on these addresses (comma-separated; 127.0.0.1 gives localhost NodePorts, TCP and UDP; off by default, CVE-2020-8558).")
     var userspaceListen: String?
 
+    @Flag(help: "Serve NodePorts on 127.0.0.1 and ::1 too, TCP and UDP, through the userspace proxy in any mode (kube-proxy's localhost NodePorts; off by default, CVE-2020-8558).")
+    var nodeportLocalhost = false
+
     @Flag(help: "Maglev hashes the client address and port (each flow on its own) instead of the client address (a client keeps its endpoint, the default).")
     var maglevHashFlows = false
 
@@ -262,6 +265,7 @@ struct RunCommand: AsyncParsableCommand {
         layer.serviceProxyName = serviceProxyName
         layer.oomScoreAdj = oomScoreAdj
         if maglevHashFlows { layer.maglevHashesFlows = true }
+        if nodeportLocalhost { layer.nodePortLocalhost = true }
         if let userspaceListen {
             var addresses: [IPAddress] = []
             for text in userspaceListen.split(separator: ",") {

@@ -123,7 +123,7 @@ struct NodeLocalDNSEndToEndTests {
                             #expect(Self.dig(pod, "web.default.svc.cluster.local") == "10.96.0.20")
                         }
                         let cleanup = try Shell.run([Shell.switchyardBinary, "cleanup", "--netns", node.name])
-                        #expect(cleanup.output.contains("node-local DNS policy route"), "\(cleanup.output) \(cleanup.error)")
+                        #expect(cleanup.output.contains("local-delivery policy route"), "\(cleanup.output) \(cleanup.error)")
                         let rules = try node.runChecked(["ip", "rule"])
                         #expect(!rules.contains("fwmark"), "\(rules)")
                         let unanswered = Self.dig(pod, "fallback.default.svc.cluster.local")
