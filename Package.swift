@@ -95,7 +95,7 @@ let package = Package(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
-                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "SwitchyardSystem",
+                "SwitchyardRules", "SwitchyardNetlink", "SwitchyardDNS", "SwitchyardSystem", "SwitchyardIptables",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -116,7 +116,12 @@ let package = Package(
             name: "SwitchyardBench",
             dependencies: [
                 "SwitchyardModel", "SwitchyardLB", "SwitchyardNFT", "SwitchyardRules", "SwitchyardNetlink", "SwitchyardSystem",
+                "SwitchyardIptables",
             ]
+        ),
+        .target(
+            name: "SwitchyardIptables",
+            dependencies: ["SwitchyardModel", "SwitchyardLB", "SwitchyardRules", "SwitchyardSystem"]
         ),
         .target(
             name: "SwitchyardTestSupport",
@@ -127,7 +132,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
                 "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
-                "SwitchyardBench", "SwitchyardSystem",
+                "SwitchyardBench", "SwitchyardSystem", "SwitchyardIptables",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

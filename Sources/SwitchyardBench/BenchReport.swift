@@ -8,6 +8,9 @@ public enum BenchPath: String, Sendable, Hashable, CaseIterable, Comparable {
     case nftSame = "nft-same"
     /// kube-proxy's nftables-mode layout through `nft -f`.
     case nftKubeProxy = "nft-kube-proxy"
+    /// Switchyard's own iptables mode (``IptablesSync``, the daemon's code): render the plan, then
+    /// `iptables-restore` the full layout or only the changed Services' chains, in the node's variant.
+    case switchyardIptables = "switchyard-iptables"
     /// kube-proxy's iptables-mode layout through `iptables-restore` (faster of nft and legacy backends).
     case iptablesRestore = "iptables-restore"
 

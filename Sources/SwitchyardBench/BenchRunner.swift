@@ -1,3 +1,4 @@
+import SwitchyardIptables
 import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNetlink
@@ -120,7 +121,7 @@ public struct BenchRunner {
                     let new = change.before.flatMap { rules.plan.services[$0.service] ?? [] }
                     // The iptables path renders the whole plan after each step: a copy of its own (made
                     // outside the timed region), so the compiler's plan stays uniquely referenced.
-                    let plan = options.paths.contains(.iptablesRestore)
+                    let plan = options.paths.contains(.iptablesRestore) || options.paths.contains(.switchyardIptables)
                         ? ClusterPlan(node: rules.plan.node, services: Dictionary(uniqueKeysWithValues: rules.plan.services.map { ($0.key, $0.value) }))
                         : result.plan
                     steps.append(Step(phase: phase, transaction: change.transaction, computeMilliseconds: compute, old: old, new: new, plan: plan))
@@ -153,9 +154,15 @@ public struct BenchRunner {
                 cleanup: (["nft", "-f"], "delete table \(layout.table)\n"), objects: counts.total
             ))
         }
+        var kubeProxyVariant: String?
         if options.paths.contains(.iptablesRestore) {
             progress("bench: iptables-restore: generating kube-proxy's iptables-mode ruleset")
-            report.rows += runIptables(full: result, steps: steps, config: config)
+            let rows = runIptables(full: result, steps: steps, config: config)
+            kubeProxyVariant = rows.first { $0.phase == .full && $0.error == nil }?.detail?.split(separator: ";").first.map(String.init)
+            report.rows += rows
+        }
+        if options.paths.contains(.switchyardIptables) {
+            report.rows += runSwitchyardIptables(full: result, steps: steps, config: config, variant: kubeProxyVariant)
         }
         report.rows.sort { ($0.phase, $0.path) < ($1.phase, $1.path) }
         return report
@@ -261,6 +268,76 @@ public struct BenchRunner {
             rows.append(BenchRow(path: .switchyard, phase: .cleanup, shape: shape, samples: cleanupSamples, error: errors[.cleanup]))
         }
         return rows
+    }
+
+    // MARK: Switchyard's iptables mode
+
+    /// The daemon's iptables mode (``IptablesSync``) through the variant kube-proxy's row chose
+    /// (`iptables-legacy`, …), so both rows use the same iptables; without that row, through each
+    /// available variant, the faster full sync reported.
+    mutating func runSwitchyardIptables(full: SyncResult, steps: [Step], config: ProxyConfig, variant label: String?) -> [BenchRow] {
+        let variants = (label.map { [String($0.dropFirst("iptables".count))] } ?? ["-nft", "-legacy"])
+            .filter { SystemProbe.has("iptables\($0)-restore") }
+        let chosen = variants.isEmpty ? (SystemProbe.has("iptables-restore") ? [""] : []) : variants
+        guard !chosen.isEmpty else {
+            return [BenchRow(path: .switchyardIptables, phase: .full, shape: options.shape, error: "no iptables-restore on PATH")]
+        }
+        return Self.fastest(chosen.map { variant in
+            ("iptables\(variant)", runSwitchyardIptables(variant: variant, full: full, steps: steps, config: config))
+        })
+    }
+
+    /// One variant's rows, timed end to end: rendering the plan, the restore input (full, or the
+    /// changed Services' chains), and the tools, in a fresh namespace per full run.
+    mutating func runSwitchyardIptables(variant: String, full: SyncResult, steps: [Step], config: ProxyConfig) -> [BenchRow] {
+        var samples: [BenchPhase: [Double]] = [:]
+        var operations: [BenchPhase: Int] = [:]
+        var errors: [BenchPhase: String] = [:]
+        let clock = ContinuousClock()
+        for run in 0..<options.runs {
+            let namespace: BenchNamespace
+            do { namespace = try makeNamespace() } catch { errors[.full] = error.description; break }
+            defer { namespace.delete() }
+            var sync = IptablesSync(namespace: .named(namespace.name), config: config,
+                                    tools: IptablesTools(namespace: .named(namespace.name), variant: variant))
+            do {
+                let start = clock.now
+                operations[.full] = try sync.program(plan: full.plan, changed: nil)
+                samples[.full, default: []].append(seconds(clock.now - start) * 1000)
+            } catch {
+                errors[.full] = "\(error)"
+                break
+            }
+            progress("bench: switchyard-iptables (iptables\(variant)) full run \(run + 1)/\(options.runs): \(Format.milliseconds(samples[.full]?.last ?? 0)) ms")
+            if run == options.runs - 1 {
+                for step in steps where errors[step.phase] == nil {
+                    let changed = Set((step.old + step.new).map(\.name.service))
+                    do {
+                        let start = clock.now
+                        operations[step.phase] = try sync.program(plan: step.plan, changed: changed)
+                        samples[step.phase, default: []].append(step.computeMilliseconds + seconds(clock.now - start) * 1000)
+                    } catch {
+                        errors[step.phase] = "\(error)"
+                    }
+                }
+            }
+            if options.phases.contains(.cleanup) {
+                do {
+                    let start = clock.now
+                    _ = try IptablesTools.cleanup(namespace: .named(namespace.name))
+                    samples[.cleanup, default: []].append(seconds(clock.now - start) * 1000)
+                } catch {
+                    errors[.cleanup] = "\(error)"
+                }
+            }
+        }
+        return ([BenchPhase.full] + Self.incrementalPhases + [.cleanup]).filter(options.phases.contains).map { phase in
+            var row = BenchRow(path: .switchyardIptables, phase: phase, shape: options.shape, samples: samples[phase] ?? [],
+                               error: errors[phase] ?? (phase == .full ? nil : errors[.full].map { "full load failed: \($0)" }))
+            row.operations = operations[phase]
+            if phase != .cleanup { row.detail = "restore lines in ops" }
+            return row
+        }
     }
 
     /// Tables, chains, rules, sets and elements in Switchyard's tables, read back over netlink.
@@ -388,15 +465,21 @@ public struct BenchRunner {
                 cleanup: ([backend], empty), objects: chains + rules, detail: label
             ))))
         }
+        return Self.fastest(results)
+    }
+
+    /// The rows of the variant with the fastest full sync, each noting the variant (and the full row
+    /// the others' full syncs).
+    static func fastest(_ results: [(label: String, rows: [BenchRow])]) -> [BenchRow] {
         func fullMedian(_ rows: [BenchRow]) -> Double { rows.first { $0.phase == .full }?.median ?? .infinity }
-        let best = results.min { fullMedian($0.1) < fullMedian($1.1) } ?? results[0]
-        let others = results.filter { $0.0 != best.0 }.map { label, rows in
+        let best = results.min { fullMedian($0.rows) < fullMedian($1.rows) } ?? results[0]
+        let others = results.filter { $0.label != best.label }.map { label, rows in
             let full = rows.first { $0.phase == .full }
             return "\(label) full " + (full?.median.map { Format.milliseconds($0) + " ms" } ?? (full?.error ?? "not measured"))
         }
-        return best.1.map { row in
+        return best.rows.map { row in
             var row = row
-            row.detail = ([best.0] + (row.phase == .full ? others : [])).joined(separator: "; ")
+            row.detail = ([best.label] + (row.detail.map { $0 == best.label ? [] : [$0] } ?? []) + (row.phase == .full ? others : [])).joined(separator: "; ")
             return row
         }
     }

@@ -16,8 +16,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Phases: compute, full, endpoint-change, service-add, service-remove, restart, cleanup.
             Paths: switchyard (netlink batch), nft-same (the same ruleset through nft -f), nft-kube-proxy
-            (kube-proxy's nftables layout through nft -f), iptables-restore (kube-proxy's iptables layout,
-            the faster of iptables-nft and iptables-legacy). Progress goes to stderr, results to stdout.
+            (kube-proxy's nftables layout through nft -f), switchyard-iptables (Switchyard's iptables mode: the
+            daemon's render and partial restores), iptables-restore (kube-proxy's iptables layout, the faster
+            of iptables-nft and iptables-legacy). Progress goes to stderr, results to stdout.
             """
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SwitchyardDaemon
+import SwitchyardIptables
 import SwitchyardLB
 import SwitchyardNetlink
 import SwitchyardNFT
@@ -27,7 +28,7 @@ struct CleanupCommand: ParsableCommand {
             print("cleanup: deleted " + deleted.map { "table \($0)" }.joined(separator: ", ") + " in \(namespace)")
         }
         // iptables mode: kube-proxy's layout (the jumps, then every KUBE-* chain of filter and nat).
-        let chains = try IptablesBackend.cleanup(namespace: namespace)
+        let chains = try IptablesTools.cleanup(namespace: namespace)
         if !chains.isEmpty {
             print("cleanup: deleted \(chains.count) iptables chains (KUBE-*) and their jumps in \(namespace)")
         }
