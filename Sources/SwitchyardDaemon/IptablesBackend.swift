@@ -35,6 +35,8 @@ public final class IptablesBackend: SyncBackend, @unchecked Sendable {
         }
     }
 
+    public var programsFromPlan: Bool { true }
+
     // The nftables interface: unused in this mode (the Syncer programs through `program`).
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport { ProgrammingReport(operations: 0) }
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport { ProgrammingReport(operations: 0) }

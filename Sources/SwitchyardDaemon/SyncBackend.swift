@@ -41,8 +41,12 @@ public protocol SyncBackend: Sendable {
     /// `plan` whole (`changed` nil) or after a change to those Services, and return what was done.
     /// nil: this backend programs nftables (`commit` / `reconcile`).
     func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport?
+    /// True when ``program(plan:changed:)`` does all the programming: the Syncer then compiles no
+    /// nftables rules (plans only).
+    var programsFromPlan: Bool { get }
 }
 
 extension SyncBackend {
     public func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport? { nil }
+    public var programsFromPlan: Bool { false }
 }

@@ -51,7 +51,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         let snapshot = state.store.snapshot
         var config = self.config
         if let addresses = state.hostAddresses { config.hostAddresses = addresses }
-        let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config)
+        let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config, compile: !backend.programsFromPlan)
         report.replannedServices = snapshot.services.count
         report.phases.append(("compile", stopwatch.lap()))
         if let programmed = try await backend.program(plan: plan, changed: nil) {
@@ -80,7 +80,7 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         state.healthChecks = checks
         // The per-Service bookkeeping that makes the next syncs incremental, built after the commit
         // so that it does not delay the rules.
-        state.compiler = IncrementalCompiler(config: config, plan: plan)
+        state.compiler = IncrementalCompiler(config: config, plan: plan, compilesRules: !backend.programsFromPlan)
         report.phases.append(("index", stopwatch.lap()))
         finish(&report, gauges: state.gauges)
         return report

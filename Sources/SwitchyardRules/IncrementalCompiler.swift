@@ -17,11 +17,16 @@ public struct IncrementalCompiler: Sendable {
     public private(set) var plan: ClusterPlan
     /// One family's table each, as counted contributions.
     var tables: [TableRef: CountedTableState] = [:]
+    /// False for modes that program from the plan (iptables, userspace): only the plan is kept, and
+    /// ``apply(_:)`` returns an empty transaction.
+    public let compilesRules: Bool
 
-    /// The state for `plan`.
-    public init(config: ProxyConfig, plan: ClusterPlan) {
+    /// The state for `plan` (with `compilesRules` false, the plan alone).
+    public init(config: ProxyConfig, plan: ClusterPlan, compilesRules: Bool = true) {
         self.config = config
         self.plan = plan
+        self.compilesRules = compilesRules
+        guard compilesRules else { return }
         for family in IPFamily.allCases {
             let layout = FamilyLayout(family: family, node: plan.node, config: config)
             tables[layout.table] = CountedTableState(layout: layout)
@@ -45,6 +50,10 @@ public struct IncrementalCompiler: Sendable {
     /// Applies re-planned Services and returns the transaction for exactly what changed. A full update
     /// (or a new node context) falls back to a full diff.
     public mutating func apply(_ update: PlanUpdate) -> Transaction {
+        guard compilesRules else {
+            plan.apply(update)
+            return Transaction()
+        }
         if update.isFull || update.node != plan.node {
             let before = ruleset()
             var next = plan

@@ -24,10 +24,11 @@ public struct IncrementalSyncResult: Sendable {
 /// `Syncer`, `switchyard rules` (dry run), `switchyard bench` and the micro-benchmarks call, so
 /// what is benchmarked is what runs.
 public enum RulesPipeline {
-    /// A full sync's plan and wanted ruleset (the daemon reconciles the kernel to it).
-    public static func full(snapshot: ClusterSnapshot, config: ProxyConfig) -> (plan: ClusterPlan, ruleset: Ruleset) {
+    /// A full sync's plan and wanted ruleset (the daemon reconciles the kernel to it); with `compile`
+    /// false (modes that program from the plan), the plan and an empty ruleset.
+    public static func full(snapshot: ClusterSnapshot, config: ProxyConfig, compile: Bool = true) -> (plan: ClusterPlan, ruleset: Ruleset) {
         let plan = Planner.plan(snapshot: snapshot, config: config)
-        return (plan, Compiler.compile(plan, config: config))
+        return (plan, compile ? Compiler.compile(plan, config: config) : Ruleset())
     }
 
     /// A full sync from `programmed` (empty: from nothing): plan, compile, and the diff to commit.

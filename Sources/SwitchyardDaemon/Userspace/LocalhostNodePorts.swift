@@ -22,6 +22,8 @@ public struct LocalhostNodePorts<Inner: SyncBackend>: SyncBackend {
         return try await inner.program(plan: plan, changed: changed)
     }
 
+    public var programsFromPlan: Bool { inner.programsFromPlan }
+
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport { try await inner.commit(transaction) }
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport { try await inner.reconcile(to: wanted) }
     public func isUntouchedSinceLastWrite() async -> Bool { await inner.isUntouchedSinceLastWrite() }

@@ -69,6 +69,8 @@ public actor UserspaceBackend: SyncBackend {
         return try await kernel.commit(UserspaceSteering.transaction(adding: added, removing: removed)).operations
     }
 
+    public nonisolated var programsFromPlan: Bool { true }
+
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport { ProgrammingReport(operations: 0) }
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport { ProgrammingReport(operations: 0) }
     /// Without steering there is nothing in the kernel to drift.
