@@ -10,11 +10,10 @@ import Testing
        .enabled(if: TestNamespace.unavailableReason == nil && Shell.has("python3"),
                 "skipped: \(TestNamespace.unavailableReason ?? "needs python3")"))
 struct UserspaceEndToEndTests {
-    static let cluster = """
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: default}
-        ---
+    /// Service `web` (ClusterIP 10.96.0.50, TCP 80 → 8080 and UDP 53 → 8053, NodePorts 30080 and
+    /// 30053) with one ready endpoint per address.
+    static func web(endpoints: [String]) -> String {
+        """
         apiVersion: v1
         kind: Service
         metadata: {name: web, namespace: default}
@@ -31,12 +30,16 @@ struct UserspaceEndToEndTests {
         addressType: IPv4
         ports: [{name: http, port: 8080, protocol: TCP}, {name: udp, port: 8053, protocol: UDP}]
         endpoints:
-        - addresses: [10.0.0.2]
-          conditions: {ready: true}
-        - addresses: [10.0.0.3]
-          conditions: {ready: true}
-        - addresses: [10.0.0.4]
-          conditions: {ready: true}
+        \(endpoints.map { "- {addresses: [\($0)], conditions: {ready: true}}" }.joined(separator: "\n"))
+        """
+    }
+
+    static let cluster = """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: default}
+        ---
+        \(web(endpoints: ["10.0.0.2", "10.0.0.3", "10.0.0.4"]))
         ---
         apiVersion: v1
         kind: Service
@@ -170,26 +173,7 @@ struct UserspaceEndToEndTests {
         metadata: {name: node-1}
         status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}
         ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web, namespace: default}
-        spec:
-          type: NodePort
-          clusterIP: 10.96.0.50
-          ports:
-          - {name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30080}
-          - {name: udp, port: 53, protocol: UDP, targetPort: 8053, nodePort: 30053}
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-        addressType: IPv4
-        ports: [{name: http, port: 8080, protocol: TCP}, {name: udp, port: 8053, protocol: UDP}]
-        endpoints:
-        - addresses: [10.0.1.2]
-          conditions: {ready: true}
-        - addresses: [10.0.1.3]
-          conditions: {ready: true}
+        \(web(endpoints: ["10.0.1.2", "10.0.1.3"]))
         ---
         apiVersion: v1
         kind: Service
