@@ -133,10 +133,10 @@ public struct IncrementalZone: Sendable {
         let reverseNames = Set(addresses.map { NameKey(ZoneBuilder.reverseName($0)) })
         let forwardZones = options.zones.count
         let newNames = newBuilder.buildPart(
-            snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), namespaces: Array(existing))
-            .filter { $0.origin < forwardZones || reverseNames.contains(NameKey($0.name)) }
+            snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), namespaces: Array(existing),
+            keep: { name, origin in origin < forwardZones || reverseNames.contains(NameKey(name)) })
         var oldBuilder = ZoneBuilder(options: options)
-        let oldNames = oldBuilder.buildPart(snapshot: old, services: oldServices, namespaces: Array(touchedNamespaces))
+        let oldNames = oldBuilder.partNames(snapshot: old, services: oldServices, namespaces: Array(touchedNamespaces))
         var index = zone.nodes
         let kept = Set(newNames.map { NameKey($0.name) })
         for name in oldNames where !kept.contains(NameKey(name.name)) {

@@ -394,9 +394,10 @@ struct ZoneBuilder {
 
     /// Each drafted name with its encoded answers, in the order names were first made (Services
     /// sorted by key), so the same snapshot gives the same arena byte for byte.
-    private func forEachEncoded(zones: [[UInt8]], _ body: ([UInt8], Int, [UInt8], DNSName?) -> Void) {
+    private func forEachEncoded(zones: [[UInt8]], keep: ([UInt8], Int) -> Bool = { _, _ in true },
+                                _ body: ([UInt8], Int, [UInt8], DNSName?) -> Void) {
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
-        for (name, draft) in zip(drafts.names, drafts.values) {
+        for (name, draft) in zip(drafts.names, drafts.values) where keep(name, draft.origin) {
             var blob: [UInt8] = []
             for entry in draft.entries {
                 blob += Answer.encodeEntry(
@@ -420,7 +421,30 @@ struct ZoneBuilder {
     /// build encodes them, provided the part holds every contributor of each of its names (the
     /// incremental zone adds the Services sharing an address for the reverse names).
     /// `neighbours` contribute their reverse names only (they share an address with `services`).
-    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [], namespaces: [String]) -> [EncodedName] {
+    /// Only the names for which `keep(name, origin)` holds are encoded and returned.
+    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [], namespaces: [String],
+                            keep: ([UInt8], Int) -> Bool = { _, _ in true }) -> [EncodedName] {
+        let zones = collectPart(snapshot: snapshot, services: services, neighbours: neighbours, namespaces: namespaces)
+        resolveCNAMEs(zones: zones)
+        var result: [EncodedName] = []
+        result.reserveCapacity(drafts.count)
+        forEachEncoded(zones: zones, keep: keep) { name, origin, blob, target in
+            result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
+        }
+        return result
+    }
+
+    /// The names ``buildPart(snapshot:services:neighbours:namespaces:keep:)`` makes for the same part,
+    /// with their origins, unencoded: what a publish removes needs the names alone (perf: encoding
+    /// the old part's records was half of the partial builds' `Answer.encodeEntry` time).
+    mutating func partNames(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [(name: [UInt8], origin: Int)] {
+        _ = collectPart(snapshot: snapshot, services: services, neighbours: [], namespaces: namespaces)
+        return zip(drafts.names, drafts.values).map { ($0, $1.origin) }
+    }
+
+    /// Drafts the apex, `services`, the reverse names of `neighbours` and the namespaces' names;
+    /// returns the forward zones' wire names.
+    private mutating func collectPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service], namespaces: [String]) -> [[UInt8]] {
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         let zones = options.zones.map(\.wire)
         for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
@@ -429,13 +453,7 @@ struct ZoneBuilder {
             addService(service, snapshot: snapshot, zones: zones, reverseOnly: reverseOnly)
         }
         for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
-        resolveCNAMEs(zones: zones)
-        var result: [EncodedName] = []
-        result.reserveCapacity(drafts.count)
-        forEachEncoded(zones: zones) { name, origin, blob, target in
-            result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
-        }
-        return result
+        return zones
     }
 
     /// The names a namespace makes: `<ns>.svc.<zone>` (and `<ns>.pod.<zone>` with pod records).
