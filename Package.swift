@@ -133,6 +133,7 @@ let package = Package(
                 "SwitchyardModel", "SwitchyardSources", "SwitchyardLB", "SwitchyardNFT",
                 "SwitchyardRules", "SwitchyardDNS", "SwitchyardNetlink", "SwitchyardSandbox", "SwitchyardDaemon",
                 "SwitchyardBench", "SwitchyardSystem", "SwitchyardIptables",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

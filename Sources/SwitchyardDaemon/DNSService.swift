@@ -29,11 +29,15 @@ public struct DNSService: ServiceLifecycle.Service {
     public var server: any ClusterDNSServer
     public var feed: ZoneFeed
     public var logger: Logger
+    /// Called once, with the bound addresses, after the first zone is published (`switchyard dns`
+    /// prints them: a supervisor or test waits for that line before querying).
+    public var announce: (@Sendable ([String]) -> Void)?
 
-    public init(server: any ClusterDNSServer, feed: ZoneFeed, logger: Logger) {
+    public init(server: any ClusterDNSServer, feed: ZoneFeed, logger: Logger, announce: (@Sendable ([String]) -> Void)? = nil) {
         self.server = server
         self.feed = feed
         self.logger = logger
+        self.announce = announce
     }
 
     /// At most one publish per interval: the changes of a burst of watch events (a Service
@@ -45,11 +49,14 @@ public struct DNSService: ServiceLifecycle.Service {
         let addresses = try await server.start()
         logger.info("serving DNS", metadata: ["listen": "\(addresses.joined(separator: " "))"])
         let server = server
+        var announce = announce
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.maintain() }
             for await _ in feed.wakeups.cancelOnGracefulShutdown() {
                 guard let (snapshot, changes) = feed.take() else { continue }
                 server.publish(snapshot, changes: changes)
+                announce?(addresses)
+                announce = nil
                 try? await Task.sleep(for: Self.publishInterval)
             }
             group.cancelAll()

@@ -22,11 +22,15 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     /// This node's pods by address, with `--dns-autopath`.
     private let autopath: (node: String, clients: Autopath.Clients)?
 
-    /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text).
-    public init(settings: DNSSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil) throws {
+    /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text). `listen`
+    /// replaces `settings.listen` with several addresses (`switchyard dns --listen …`), each read by
+    /// `udpSocketsPerAddress` sockets on `group`'s event loops.
+    public init(settings: DNSSettings, resolvConf: String, logger: Logger, metrics: DaemonMetrics? = nil,
+                listen addresses: [SocketAddress]? = nil, udpSocketsPerAddress: Int = 1,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         let listen = settings.listen
-        let address = try SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
-        let group = MultiThreadedEventLoopGroup.singleton
+        let listenAddresses = try addresses
+            ?? [SocketAddress(ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)]
         let forwarder = settings.makeForwarder(resolvConf: resolvConf, group: group)
         options = try settings.zoneOptions(reverseFallthrough: !settings.upstreamServers(resolvConf: resolvConf).isEmpty)
         self.logger = logger
@@ -39,7 +43,8 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         let clients = settings.autopathNode.map { _ in Autopath.Clients() }
         autopath = settings.autopathNode.flatMap { node in clients.map { (node, $0) } }
         server = DNSServer(
-            configuration: DNSServerConfiguration(listen: [address], forwardingClients: settings.forwardingClients),
+            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: udpSocketsPerAddress,
+                                                  forwardingClients: settings.forwardingClients),
             zone: DNSZone.notSynced(options: options),
             forwarder: forwarder, group: group, logger: logger,
             observer: observer, refusedConnection: refused,

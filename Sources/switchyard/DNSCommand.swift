@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import SwitchyardBench
 import ArgumentParser
 import Foundation
@@ -94,54 +95,49 @@ struct DNSCommand: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let forwarder = settings.makeForwarder(resolvConf: resolvConf, group: group)
-        let keepPods = options.pods == .verified
-        var follow: Task<Void, Never>?
-        guard var store = try await loadOnce(keepPods: keepPods, logger: logger) else { return }
-        let zone = Self.build(store.snapshot, options: options, logger: logger)
+        let announce: @Sendable ([String]) -> Void = { addresses in
+            print("dns: serving (RSS \(Self.residentMegabytes()) MB) on \(addresses.joined(separator: ", ")) (udp+tcp); "
+                  + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
+            fflush(nil)  // flush stdout: the bound address is what a supervisor or test waits for
+        }
         if benchmarkServices > 0 {
-            store = ClusterStore()  // nothing will change: the zone holds everything needed
+            try await serveGenerated(options: options, settings: settings, resolvConf: resolvConf, addresses: listenAddresses,
+                                     group: group, announce: announce, logger: logger)
+            try await group.shutdownGracefully()
+            return
         }
-        // Give the memory used while loading and building back to the system.
-        #if os(Linux)
-        _ = mallocTrim(0)
-        #endif
+        // The composition `switchyard run` uses: the server behind ClusterDNSServer, fed through a
+        // ZoneFeed (each manifest change updates the zone name by name), in a ServiceGroup that
+        // stops on SIGTERM or SIGINT.
+        let feed = ZoneFeed()
+        let server = try SwitchyardDNSFrontend(settings: settings, resolvConf: resolvConf, logger: logger,
+                                               listen: listenAddresses, udpSocketsPerAddress: threads, group: group)
+        let source = ManifestZoneSource(source: ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)), feed: feed,
+                                        keepPods: options.pods == .verified, logger: logger)
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: source), .init(service: DNSService(server: server, feed: feed, logger: logger, announce: announce))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+        try await group.shutdownGracefully()
+        logger.info("shut down")
+    }
 
+    /// `--benchmark-services`: the generated cluster's zone built once and served as it is (nothing
+    /// changes, so the cluster objects are dropped once it is built), until SIGINT or SIGTERM.
+    private func serveGenerated(options: DNSZoneOptions, settings: DNSSettings, resolvConf: String, addresses: [SocketAddress],
+                                group: MultiThreadedEventLoopGroup, announce: @Sendable ([String]) -> Void, logger: Logger) async throws {
+        guard let store = try await loadOnce(keepPods: options.pods == .verified, logger: logger) else { return }
+        let zone = Self.build(store.snapshot, options: options, logger: logger)
+        // Give the memory used while loading and building back to the system.
+        MallocTuning.releaseFreedMemory()
         let server = DNSServer(
-            configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: threads,
+            configuration: DNSServerConfiguration(listen: addresses, udpSocketsPerAddress: threads,
                                                   forwardingClients: settings.forwardingClients), zone: zone,
-            forwarder: forwarder, group: group, logger: logger)
-        let bound = try await server.start()
-        print("dns: serving \(zone.nameCount) names (RSS \(Self.residentMegabytes()) MB) on "
-              + "\(bound.map { "\($0)" }.joined(separator: ", ")) (udp+tcp); "
-              + "upstream: \(upstreams.isEmpty ? "none (REFUSED)" : upstreams.map { "\($0)" }.joined(separator: ", "))")
-        fflush(nil)  // flush stdout: the bound address is what a supervisor or test waits for
-        if benchmarkServices == 0 {
-            // The zone follows the manifests: each good reload is applied and a new zone published.
-            let source = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger))
-            let initial = store
-            follow = Task {
-                var store = initial
-                var events = source.makeAsyncIterator()
-                do {
-                    // Each batch after the first is a difference; the first re-adds everything, which
-                    // changes the store only if the files changed since the load above.
-                    while let batch = try await events.next() {
-                        let generation = store.snapshot.generation
-                        store.apply(batch.filter { keepPods || $0.object.kind != .pod })
-                        guard store.snapshot.generation != generation else { continue }
-                        server.publish(Self.build(store.snapshot, options: options, logger: logger))
-                    }
-                } catch {
-                    logger.error("manifests no longer load; serving the last good zone", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+            forwarder: settings.makeForwarder(resolvConf: resolvConf, group: group), group: group, logger: logger)
+        announce(try await server.start().map { "\($0)" })
         await Self.waitForTermination()
         logger.info("shutting down")
-        follow?.cancel()
         try await server.stop()
-        try await group.shutdownGracefully()
     }
 
     /// The options as ``DNSSettings``, the description `switchyard run` shares.
@@ -236,9 +232,3 @@ enum ZoneWriteError: Error, CustomStringConvertible {
         }
     }
 }
-
-#if os(Linux)
-/// glibc's `malloc_trim` (not exported by the Glibc module): returns freed heap pages to the system.
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
-#endif
