@@ -92,7 +92,11 @@ public struct IncrementalZone: Sendable {
                 oldServices.append(service)
                 let previous = builder.reverseAddresses(of: service, in: old)
                 addresses.formUnion(previous)
-                for address in previous { servicesByAddress[address]?.removeAll { $0 == key } }
+                for address in previous {
+                    servicesByAddress[address]?.removeAll { $0 == key }
+                    // An address no Service uses any more leaves the index (churn makes new ones).
+                    if servicesByAddress[address]?.isEmpty == true { servicesByAddress[address] = nil }
+                }
                 servicesPerNamespace[key.namespace, default: 0] -= 1
                 touchedNamespaces.insert(key.namespace)
             }
