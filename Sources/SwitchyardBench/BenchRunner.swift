@@ -157,8 +157,8 @@ public struct BenchRunner {
         var kubeProxyVariant: String?
         if options.paths.contains(.iptablesRestore) {
             progress("bench: iptables-restore: generating kube-proxy's iptables-mode ruleset")
-            let rows = runIptables(full: result, steps: steps, config: config)
-            kubeProxyVariant = rows.first { $0.phase == .full && $0.error == nil }?.detail?.split(separator: ";").first.map(String.init)
+            let (variant, rows) = runIptables(full: result, steps: steps, config: config)
+            if rows.contains(where: { $0.phase == .full && $0.error == nil }) { kubeProxyVariant = variant }
             report.rows += rows
         }
         if options.paths.contains(.switchyardIptables) {
@@ -284,7 +284,7 @@ public struct BenchRunner {
         }
         return Self.fastest(chosen.map { variant in
             ("iptables\(variant)", runSwitchyardIptables(variant: variant, full: full, steps: steps, config: config))
-        })
+        }).rows
     }
 
     /// One variant's rows, timed end to end: rendering the plan, the restore input (full, or the
@@ -439,13 +439,14 @@ public struct BenchRunner {
         return rows
     }
 
-    /// kube-proxy's iptables mode through each available backend; the faster full sync wins.
-    mutating func runIptables(full: SyncResult, steps: [Step], config: ProxyConfig) -> [BenchRow] {
+    /// kube-proxy's iptables mode through each available backend; the faster full sync wins (its
+    /// variant is returned, nil when none ran).
+    mutating func runIptables(full: SyncResult, steps: [Step], config: ProxyConfig) -> (variant: String?, rows: [BenchRow]) {
         let backends = ["iptables-nft-restore", "iptables-legacy-restore"].filter(SystemProbe.has)
         let fallback = SystemProbe.has("iptables-restore") ? ["iptables-restore"] : []
         let chosen = backends.isEmpty ? fallback : backends
         guard !chosen.isEmpty else {
-            return [BenchRow(path: .iptablesRestore, phase: .full, shape: options.shape, error: "no iptables-restore on PATH")]
+            return (nil, [BenchRow(path: .iptablesRestore, phase: .full, shape: options.shape, error: "no iptables-restore on PATH")])
         }
         let node = full.plan.node
         let fullText = KubeProxyIptablesLayout.fullSync(full.plan.servicePorts, node: node, config: config)
@@ -465,23 +466,24 @@ public struct BenchRunner {
                 cleanup: ([backend], empty), objects: chains + rules, detail: label
             ))))
         }
-        return Self.fastest(results)
+        let best = Self.fastest(results)
+        return (best.label, best.rows)
     }
 
     /// The rows of the variant with the fastest full sync, each noting the variant (and the full row
     /// the others' full syncs).
-    static func fastest(_ results: [(label: String, rows: [BenchRow])]) -> [BenchRow] {
+    static func fastest(_ results: [(label: String, rows: [BenchRow])]) -> (label: String, rows: [BenchRow]) {
         func fullMedian(_ rows: [BenchRow]) -> Double { rows.first { $0.phase == .full }?.median ?? .infinity }
         let best = results.min { fullMedian($0.rows) < fullMedian($1.rows) } ?? results[0]
         let others = results.filter { $0.label != best.label }.map { label, rows in
             let full = rows.first { $0.phase == .full }
             return "\(label) full " + (full?.median.map { Format.milliseconds($0) + " ms" } ?? (full?.error ?? "not measured"))
         }
-        return best.rows.map { row in
+        return (best.label, best.rows.map { row in
             var row = row
             row.detail = ([best.label] + (row.detail.map { $0 == best.label ? [] : [$0] } ?? []) + (row.phase == .full ? others : [])).joined(separator: "; ")
             return row
-        }
+        })
     }
 
     // MARK: Helpers

@@ -18,6 +18,12 @@ public struct ClusterPlan: Sendable, Hashable {
         services.keys.sorted().flatMap { services[$0] ?? [] }
     }
 
+    /// The port plans of the Services `changed` (nil: of every Service), in no particular order: what
+    /// a sync programs from the plan touches.
+    public func ports(of changed: Set<ObjectKey>?) -> [ServicePortPlan] {
+        changed.map { keys in keys.flatMap { services[$0] ?? [] } } ?? Array(services.values.joined())
+    }
+
     /// Applies an incremental update: replaces the listed services, dropping those that became empty.
     public mutating func apply(_ update: PlanUpdate) {
         if update.isFull { services = [:] }

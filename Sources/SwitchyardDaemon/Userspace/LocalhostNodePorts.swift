@@ -17,8 +17,7 @@ public struct LocalhostNodePorts<Inner: SyncBackend>: SyncBackend {
     }
 
     public func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport? {
-        let plans = changed.map { keys in keys.flatMap { plan.services[$0] ?? [] } } ?? Array(plan.services.values.joined())
-        await proxy.update(proxy.frontends(of: plans, addresses: false), replacing: changed)
+        await proxy.update(proxy.frontends(of: plan.ports(of: changed), addresses: false), replacing: changed)
         return try await inner.program(plan: plan, changed: changed)
     }
 

@@ -28,8 +28,7 @@ public actor UserspaceBackend: SyncBackend {
     }
 
     public func program(plan: ClusterPlan, changed: Set<ObjectKey>?) async throws -> ProgrammingReport? {
-        let plans = changed.map { keys in keys.flatMap { plan.services[$0] ?? [] } } ?? Array(plan.services.values.joined())
-        var operations = await proxy.update(proxy.frontends(of: plans, nodeAddresses: plan.node.nodePortAddresses), replacing: changed)
+        var operations = await proxy.update(proxy.frontends(of: plan.ports(of: changed), nodeAddresses: plan.node.nodePortAddresses), replacing: changed)
         if let steering {
             operations += try await steer(plan, changed: changed, through: steering)
         }

@@ -116,7 +116,6 @@ public final class UserspaceProxy: Sendable {
     /// Closes every listener.
     public func stop() async { _ = await update([:]) }
 
-    /// IP_FREEBIND / IPV6_FREEBIND: bind a ClusterIP that is not (yet) an interface address.
     /// IP_TRANSPARENT / IPV6_TRANSPARENT: answer from that address though it is no interface address.
     private static func transparent(_ address: IPAddress) -> ChannelOptions.Types.SocketOption {
         address.family == .ipv4
@@ -124,6 +123,7 @@ public final class UserspaceProxy: Sendable {
             : ChannelOptions.Types.SocketOption(level: .init(rawValue: Int32(IPPROTO_IPV6)), name: .init(rawValue: 75))
     }
 
+    /// IP_FREEBIND / IPV6_FREEBIND: bind a ClusterIP that is not (yet) an interface address.
     private static func freebind(_ address: IPAddress) -> ChannelOptions.Types.SocketOption {
         address.family == .ipv4
             ? ChannelOptions.Types.SocketOption(level: .init(rawValue: Int32(IPPROTO_IP)), name: .init(rawValue: 15))
