@@ -15,6 +15,8 @@ public actor FakeBackend: SyncBackend {
     public private(set) var conntrackRequests: [ConntrackFilter] = []
     private var failures = 0
     private var drifted = false
+    private var holding = false
+    private var held: [CheckedContinuation<Void, Never>] = []
 
     /// A backend failure injected by ``failNext(_:)``.
     public struct InjectedFailure: Error, CustomStringConvertible {
@@ -28,6 +30,19 @@ public actor FakeBackend: SyncBackend {
 
     /// Makes the next `count` commits or reconciles throw.
     public func failNext(_ count: Int) { failures += count }
+
+    /// Makes writes wait, as a slow kernel would, until ``releaseWrites()``.
+    public func holdWrites() { holding = true }
+
+    /// Lets held writes (and later ones) go on.
+    public func releaseWrites() {
+        holding = false
+        for writer in held { writer.resume() }
+        held = []
+    }
+
+    /// Writes waiting in ``holdWrites()``.
+    public var heldWrites: Int { held.count }
 
     /// Applies `transaction` behind the loop's back (drift: someone ran `nft`).
     public func mutate(_ transaction: Transaction) throws {
@@ -49,6 +64,7 @@ public actor FakeBackend: SyncBackend {
     }
 
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport {
+        await waitIfHeld()
         try consumeFailure()
         try transaction.checkCommittable()
         try netfilter.apply(transaction)
@@ -58,6 +74,7 @@ public actor FakeBackend: SyncBackend {
     }
 
     public func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport {
+        await waitIfHeld()
         try consumeFailure()
         let transaction = Differ.diff(from: netfilter.ruleset, to: wanted)
         try transaction.checkCommittable()
@@ -70,6 +87,11 @@ public actor FakeBackend: SyncBackend {
     public func deleteConntrack(matching filters: [ConntrackFilter]) async -> Int {
         conntrackRequests += filters
         return 0
+    }
+
+    private func waitIfHeld() async {
+        guard holding else { return }
+        await withCheckedContinuation { held.append($0) }
     }
 
     private func consumeFailure() throws {

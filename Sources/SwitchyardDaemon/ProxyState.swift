@@ -3,13 +3,21 @@ import SwitchyardModel
 import SwitchyardRules
 
 /// Everything the sync loop owns, in one value with one owner (no locks): the cluster objects with
-/// their change tracking, the compiled state that was last programmed, and the figures derived from
-/// it that syncs keep up to date per changed Service (never recomputed over the whole cluster).
+/// their change tracking, and what the syncs programmed. While a sync runs, ``programmed`` is moved
+/// into it and the store keeps taking the sources' batches (so DNS sees them at once).
+public struct ProxyState: Sendable {
+    public var store = ClusterStore()
+    public var programmed = ProgrammedState()
+
+    public init() {}
+}
+
+/// The plan and rules last programmed and the figures derived from them, which syncs keep up to date
+/// per changed Service (never recomputed over the whole cluster).
 ///
 /// No copy of the programmed ruleset is kept: transactions carry the set definitions they need, and
 /// a resync asks the kernel whether anything changed before reading anything back.
-public struct ProxyState: Sendable {
-    public var store = ClusterStore()
+public struct ProgrammedState: Sendable {
     /// The plan and rules last programmed (reference-counted per Service, so an incremental sync
     /// costs O(changed services)); nil before the first successful sync, and while a sync runs (it
     /// takes the compiler out, so mutating it never copies it).

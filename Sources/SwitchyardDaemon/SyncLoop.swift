@@ -86,12 +86,22 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         case events([ClusterEvent])
         case timer(C.Instant)
         case sourcesEnded
+        case synced(SyncOutcome)
+    }
+
+    /// A finished sync with the programmed state it hands back.
+    struct SyncOutcome: Sendable {
+        var kind: SyncKind
+        var startedAt: C.Instant
+        var result: Result<SyncReport, any Error>
+        var programmed: ProgrammedState
     }
 
     public func run() async throws {
         let (wakeups, wake) = AsyncStream<Wakeup>.makeStream()
         let updates = updates
         let clock = clock
+        let syncer = syncer
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await batch in updates { wake.yield(.events(batch)) }
@@ -100,17 +110,48 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             var state = ProxyState()
             var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
             var armed: Set<C.Instant> = []
+            // While a sync runs, batches are still applied (DNS sees them at once); the first change
+            // among them is pending again once the sync is done.
+            var syncing = false
+            var changedWhileSyncing: C.Instant?
             for await wakeup in wakeups.cancelOnGracefulShutdown() {
                 switch wakeup {
                 case .events(let batch):
-                    apply(batch, to: &state, schedule: &schedule)
+                    if apply(batch, to: &state, schedule: &schedule), syncing, changedWhileSyncing == nil {
+                        changedWhileSyncing = clock.now
+                    }
                 case .timer(let deadline):
                     armed.remove(deadline)
                 case .sourcesEnded:
                     outputs.logger.debug("sources ended; keeping the last state programmed")
+                case .synced(let outcome):
+                    syncing = false
+                    state.programmed = outcome.programmed
+                    finish(outcome, schedule: &schedule)
+                    if let changed = changedWhileSyncing { schedule.changed(at: changed) }
+                    changedWhileSyncing = nil
                 }
+                guard !syncing else { continue }
                 if let kind = schedule.due(at: clock.now) {
-                    await sync(kind, state: &state, schedule: &schedule)
+                    syncing = true
+                    // The programmed state moves into the sync (one reference: mutating its compiler
+                    // never copies it); the store stays here and keeps taking batches.
+                    let changes = Syncer<Backend>.takesChanges(kind, state.programmed) ? state.store.takeChanges() : ClusterChanges()
+                    let snapshot = state.store.snapshot
+                    let handoff = Handoff(state.programmed)
+                    state.programmed = ProgrammedState()
+                    let start = clock.now
+                    group.addTask {
+                        var programmed = handoff.take()
+                        let result: Result<SyncReport, any Error>
+                        do {
+                            result = .success(try await syncer.sync(kind, snapshot: snapshot, changes: changes, state: &programmed))
+                        } catch {
+                            result = .failure(error)
+                        }
+                        wake.yield(.synced(SyncOutcome(kind: kind, startedAt: start, result: result, programmed: programmed)))
+                    }
+                    continue
                 }
                 // One timer per distinct deadline; a timer that fires early or late is harmless,
                 // since due(at:) decides.
@@ -131,13 +172,14 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     /// Applies one batch from the sources; the DNS zone sees it at once, the rules at the next sync.
-    private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) {
+    /// Returns whether the batch changed anything.
+    private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) -> Bool {
         let before = state.store.snapshot
         let generation = before.generation
         state.store.apply(batch)
         outputs.progress?.batchApplied()
         let first = !schedule.sourcesSynced
-        guard first || state.store.snapshot.generation != generation else { return }
+        guard first || state.store.snapshot.generation != generation else { return false }
         schedule.changed(at: clock.now)
         outputs.health?.queued()
         outputs.metrics?.queued(at: syncer.wallClock())
@@ -145,12 +187,14 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         if first {
             outputs.logger.info("sources synced; programming the initial state", metadata: ["objects": "\(batch.count)"])
         }
+        return true
     }
 
-    private func sync(_ kind: SyncKind, state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) async {
-        let start = clock.now
-        do {
-            let report = try await syncer.sync(kind, state: &state)
+    /// Records a finished sync: schedule, health, metrics, logs.
+    private func finish(_ outcome: SyncOutcome, schedule: inout SyncSchedule<C.Instant>) {
+        let (kind, start) = (outcome.kind, outcome.startedAt)
+        switch outcome.result {
+        case .success(let report):
             schedule.succeeded(kind, startedAt: start)
             outputs.health?.updated()
             outputs.metrics?.record(report, at: syncer.wallClock())
@@ -158,7 +202,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             outputs.progress?.synced()
             SyncLog.succeeded(report, logger: outputs.logger)
             if kind == .full { MallocTuning.releaseFreedMemory() }
-        } catch {
+        case .failure(let error):
             schedule.failed(startedAt: start, at: clock.now)
             outputs.health?.failed("\(error)")
             outputs.metrics?.syncFailed()

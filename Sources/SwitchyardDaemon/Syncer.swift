@@ -23,9 +23,24 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
         self.wallClock = wallClock
     }
 
-    /// Runs one sync of `kind`. On success `state` holds the new plan; on a throw the compiled state
-    /// is dropped (the next sync must be full) and only the store's change tracking was consumed.
+    /// Runs one sync of `kind` on `state`'s store and programmed state (tests and tools; the sync
+    /// loop calls ``sync(_:snapshot:changes:state:)`` so that its store goes on meanwhile). A resync
+    /// leaves the store's changes pending.
     public func sync(_ kind: SyncKind, state: inout ProxyState) async throws -> SyncReport {
+        let changes = Self.takesChanges(kind, state.programmed) ? state.store.takeChanges() : ClusterChanges()
+        return try await sync(kind, snapshot: state.store.snapshot, changes: changes, state: &state.programmed)
+    }
+
+    /// Whether a sync of `kind` programs the store's pending changes (all but a drift check on a
+    /// programmed state do).
+    public static func takesChanges(_ kind: SyncKind, _ state: ProgrammedState) -> Bool {
+        kind != .resync || state.compiler == nil
+    }
+
+    /// Runs one sync of `kind` towards `snapshot`, whose changes since the previous sync are
+    /// `changes`. On success `state` holds the new plan; on a throw the compiled state is dropped (the
+    /// next sync must be full).
+    public func sync(_ kind: SyncKind, snapshot: ClusterSnapshot, changes: ClusterChanges, state: inout ProgrammedState) async throws -> SyncReport {
         // NodePorts on CIDRs follow the interface addresses: read at every sync, and a change makes
         // the sync full (every NodePort frontend is keyed by them).
         var kind = kind
@@ -33,22 +48,25 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
             state.hostAddresses = addresses
             kind = .full
         }
-        return switch kind {
-        case .incremental where state.compiler != nil: try await incremental(state: &state)
-        case .resync where state.compiler != nil: try await resync(state: &state)
-        default: try await full(state: &state, changes: state.store.takeChanges())
+        switch kind {
+        case .resync:
+            if let compiler = state.compiler.take() { return try await resync(compiler, state: &state) }
+        case .incremental:
+            if state.compiler != nil { return try await incremental(snapshot: snapshot, changes: changes, state: &state) }
+        case .full:
+            break
         }
+        return try await full(snapshot: snapshot, changes: changes, state: &state)
     }
 
     /// Everything re-planned and compiled; the backend reads its tables back and gets only the
     /// difference (start-up, retries, the hourly full sync).
-    func full(state: inout ProxyState, changes: ClusterChanges) async throws -> SyncReport {
+    func full(snapshot: ClusterSnapshot, changes: ClusterChanges, state: inout ProgrammedState) async throws -> SyncReport {
         var report = SyncReport(kind: .full)
         var stopwatch = Stopwatch()
         report.serviceChanges = changes.services.count
         report.endpointChanges = changes.endpoints.count
         let old = state.compiler.take()
-        let snapshot = state.store.snapshot
         var config = self.config
         if let addresses = state.hostAddresses { config.hostAddresses = addresses }
         let (plan, wanted) = RulesPipeline.full(snapshot: snapshot, config: config, compile: !backend.programsFromPlan)
@@ -87,20 +105,18 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
     }
 
     /// The changed Services re-planned and recompiled; their transaction committed.
-    func incremental(state: inout ProxyState) async throws -> SyncReport {
+    func incremental(snapshot: ClusterSnapshot, changes: ClusterChanges, state: inout ProgrammedState) async throws -> SyncReport {
         var report = SyncReport(kind: .incremental)
         var stopwatch = Stopwatch()
-        let changes = state.store.takeChanges()
         report.serviceChanges = changes.services.count
         report.endpointChanges = changes.endpoints.count
         // Taken out of the state, so applying the update mutates the only reference (no copy).
-        guard var compiler = state.compiler.take() else { return try await full(state: &state, changes: changes) }
-        let snapshot = state.store.snapshot
+        guard var compiler = state.compiler.take() else { return try await full(snapshot: snapshot, changes: changes, state: &state) }
         let result = RulesPipeline.incremental(&compiler, changes: changes, snapshot: snapshot)
         guard result.applied else {
             // This node's context changed: every plan may differ.
             state.compiler = compiler
-            return try await full(state: &state, changes: changes)
+            return try await full(snapshot: snapshot, changes: changes, state: &state)
         }
         report.replannedServices = result.before.count
         report.phases.append(("compile", stopwatch.lap()))
@@ -141,10 +157,10 @@ public struct Syncer<Backend: SyncBackend>: Sendable {
 
     /// The periodic drift check: one generation request when nobody else committed since our last
     /// write; otherwise the tables are read back and repaired towards what was compiled (no re-plan).
-    func resync(state: inout ProxyState) async throws -> SyncReport {
+    /// `compiler` was taken out of `state`; it is put back whatever happens but a throw.
+    func resync(_ compiler: IncrementalCompiler, state: inout ProgrammedState) async throws -> SyncReport {
         var report = SyncReport(kind: .resync)
         var stopwatch = Stopwatch()
-        guard let compiler = state.compiler.take() else { return try await full(state: &state, changes: state.store.takeChanges()) }
         let untouched = await backend.isUntouchedSinceLastWrite()
         report.phases.append(("check", stopwatch.lap()))
         if !untouched, let programmed = try await backend.program(plan: compiler.plan, changed: nil) {

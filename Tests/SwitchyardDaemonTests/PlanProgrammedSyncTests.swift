@@ -42,9 +42,9 @@ struct PlanProgrammedSyncTests {
         state.store.apply(try Fixtures.initialBatch(endpoints: [1, 2]))
         let full = try await syncer.sync(.full, state: &state)
         #expect(full.rules == 0 && full.elements == 0, "no nftables ruleset was compiled")
-        #expect(state.compiler?.compilesRules == false)
-        #expect(state.compiler?.ruleset().tables.isEmpty == true)
-        #expect(state.compiler?.plan.services.count == 1)
+        #expect(state.programmed.compiler?.compilesRules == false)
+        #expect(state.programmed.compiler?.ruleset().tables.isEmpty == true)
+        #expect(state.programmed.compiler?.plan.services.count == 1)
 
         state.store.apply(try Fixtures.sliceUpdate(endpoints: [1, 2, 3]))
         let incremental = try await syncer.sync(.incremental, state: &state)
@@ -53,6 +53,6 @@ struct PlanProgrammedSyncTests {
         #expect(calls.count == 2)
         #expect(calls.first?.changed == nil && calls.first?.services == 1)
         #expect(calls.last?.changed?.count == 1, "only the changed Service")
-        #expect(state.compiler?.plan.services.values.first?.first?.cluster.endpoints.count == 3, "the kept plan follows the change")
+        #expect(state.programmed.compiler?.plan.services.values.first?.first?.cluster.endpoints.count == 3, "the kept plan follows the change")
     }
 }

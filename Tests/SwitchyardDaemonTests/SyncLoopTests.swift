@@ -104,6 +104,42 @@ struct SyncLoopTests {
         }
     }
 
+    @Test("batches go on being applied and reach DNS while a sync is programming; the next sync programs them")
+    func batchesDuringASync() async throws {
+        let feed = ZoneFeed()
+        var harness = LoopHarness()
+        harness.outputs.zoneFeed = feed
+        try await harness.run { h in
+            h.input.yield(try Fixtures.initialBatch())
+            #expect(await eventually { h.progress.syncs == 1 })
+            _ = feed.take()
+            await h.backend.holdWrites()
+            h.input.yield(try Fixtures.sliceUpdate(endpoints: [1, 3]))
+            await h.settle(batches: 2)
+            h.clock.advance(by: .seconds(1))
+            #expect(await eventually { await h.backend.heldWrites == 1 }, "the incremental sync is programming")
+
+            h.input.yield(try Fixtures.sliceUpdate(endpoints: [1, 3, 9]))
+            #expect(await eventually { h.progress.batches == 3 }, "applied while the sync waits on the backend")
+            let offered = feed.take()?.snapshot.allEndpointSlices.flatMap(\.endpoints).flatMap(\.addresses) ?? []
+            #expect(offered.contains(IPAddress("10.244.0.9")!), "DNS was offered the batch before the sync ended")
+            #expect(h.progress.syncs == 1)
+
+            await h.backend.releaseWrites()
+            #expect(await eventually { h.progress.syncs == 2 })
+            var listing = await h.backend.ruleset.listing()
+            #expect(listing.contains("10.244.0.3"))
+            #expect(!listing.contains("10.244.0.9"), "the sync programs the snapshot it started from")
+
+            // The change that came during the sync is pending: the next sync after the min period.
+            await h.settle(batches: 3)
+            h.clock.advance(by: .seconds(1))
+            #expect(await eventually { h.progress.syncs == 3 })
+            listing = await h.backend.ruleset.listing()
+            #expect(listing.contains("10.244.0.9"))
+        }
+    }
+
     @Test("a failing backend shows in health and metrics, and recovers")
     func failuresAreVisible() async throws {
         let wall = TestWallClock()

@@ -67,7 +67,7 @@ final class ProgrammedNode {
     var store: ClusterStore { state.store }
 
     /// The ruleset the node is programmed with.
-    var programmed: Ruleset { state.compiler?.ruleset() ?? Ruleset() }
+    var programmed: Ruleset { state.programmed.compiler?.ruleset() ?? Ruleset() }
 
     /// Applies events and syncs what changed, incrementally.
     func apply(_ events: [ClusterEvent]) async throws {
