@@ -52,6 +52,13 @@ public struct IncrementalZone: Sendable {
     /// Whether the latest publish rebuilt the zone whole (for logs and tests).
     public private(set) var lastWasRebuild = true
     private var snapshot: ClusterSnapshot?
+    /// The zone published before ``zone`` and the overlay writes ``zone`` has that it lacks: once no
+    /// query holds it, its overlay is brought up to date and written into for the next zone, so a
+    /// publish never copies an overlay (two copies alternate, as in a left-right map).
+    private var previous: DNSZone?
+    private var previousLag: [OverlayWrite] = []
+    /// Publishes that wrote into the previous zone's overlay instead of copying one (tests).
+    private(set) var reusedOverlays = 0
     /// Services by the addresses whose reverse names they contribute to.
     private var servicesByAddress: [IPAddress: [ObjectKey]] = [:]
     private var servicesPerNamespace: [String: Int] = [:]
@@ -137,25 +144,47 @@ public struct IncrementalZone: Sendable {
         let reverseNames = Set(addresses.map { NameKey(ZoneBuilder.reverseName($0)) })
         let forwardZones = options.zones.count
         let newNames = newBuilder.buildPart(
-            snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), namespaces: Array(existing),
+            snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), sharedAddresses: addresses,
+            namespaces: Array(existing),
             keep: { name, origin in origin < forwardZones || reverseNames.contains(NameKey(name)) })
         var oldBuilder = ZoneBuilder(options: options)
         let oldNames = oldBuilder.partNames(snapshot: old, services: oldServices, namespaces: Array(touchedNamespaces))
-        var index = zone.nodes
+        var index = nextIndex()
+        var writes: [OverlayWrite] = []
         let kept = Set(newNames.map { NameKey($0.name) })
         for name in oldNames where !kept.contains(NameKey(name.name)) {
-            index.set(name.name, origin: name.origin, blob: nil, externalTarget: nil)
+            if let write = index.set(name.name, origin: name.origin, blob: nil, externalTarget: nil) { writes.append(write) }
         }
         for name in newNames {
-            index.set(name.name, origin: name.origin, blob: name.blob, externalTarget: name.externalTarget)
+            if let write = index.set(name.name, origin: name.origin, blob: name.blob, externalTarget: name.externalTarget) {
+                writes.append(write)
+            }
         }
         self.snapshot = snapshot
         if compact, index.needsCompaction(floor: compactionFloor) { return rebuild(snapshot) }
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
+        previous = zone
+        previousLag = writes
         zone = DNSZone(options: options, isSynced: true, serial: serial, nodes: index, podIPs: [:])
         lastWasRebuild = false
         return zone
     }
+
+    /// The index the next zone starts from: the previous zone's, brought up to date, when nothing
+    /// else holds that zone any more (its overlay is then written in place); otherwise the current
+    /// zone's (its overlay is copied on the first write: a query still held the previous zone).
+    private mutating func nextIndex() -> ZoneIndex {
+        let lag = previousLag
+        previousLag = []
+        guard var spare = previous.take(), isKnownUniquelyReferenced(&spare) else { return zone.nodes }
+        var index = Self.nodes(of: consume spare)
+        for write in lag { index.replay(write) }
+        reusedOverlays += 1
+        return index
+    }
+
+    /// A zone's index, the zone itself released (so the index's overlay is referenced once).
+    private static func nodes(of zone: consuming DNSZone) -> ZoneIndex { zone.nodes }
 
     /// True when the overlay of changed names has grown enough that a rebuild is due.
     public var needsCompaction: Bool { zone.nodes.needsCompaction(floor: compactionFloor) }
@@ -167,6 +196,8 @@ public struct IncrementalZone: Sendable {
         // were alive, the index's 100k small arrays sat between them and kept 40-60 MB of freed
         // pages from going back to the kernel (measured).
         servicesByAddress = [:]
+        previous = nil
+        previousLag = []
         zone = DNSZone(snapshot: snapshot, options: options)
         self.snapshot = snapshot
         lastWasRebuild = true

@@ -92,11 +92,23 @@ struct ZoneBuilder {
         return out
     }
 
-    /// `10-1-2-3`, or the compressed IPv6 text with `:` as `-` (`fd00--1`).
-    static func dashed(_ ip: IPAddress) -> String {
+    /// The address as a label: `10-1-2-3`, or the compressed IPv6 text with `:` as `-` (`fd00--1`).
+    static func dashed(_ ip: IPAddress) -> [UInt8] {
         switch ip {
-        case .v4: String(ip.description.map { $0 == "." ? "-" : $0 })
-        case .v6: String(ip.description.map { $0 == ":" ? "-" : $0 })
+        case .v4(let v4):
+            // Digits straight from the octets (perf: String formatting and Character mapping were
+            // most of listing a Service's endpoints).
+            var label: [UInt8] = []
+            label.reserveCapacity(15)
+            for (index, octet) in v4.bytes.enumerated() {
+                if index > 0 { label.append(UInt8(ascii: "-")) }
+                if octet >= 100 { label.append(UInt8(ascii: "0") + octet / 100) }
+                if octet >= 10 { label.append(UInt8(ascii: "0") + octet / 10 % 10) }
+                label.append(UInt8(ascii: "0") + octet % 10)
+            }
+            return label
+        case .v6:
+            return ip.description.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "-") : $0 }
         }
     }
 
@@ -177,20 +189,27 @@ struct ZoneBuilder {
         if options.endpointPodNames, let ref = endpoint.targetRef, ref.kind == "Pod", ref.name.utf8.count < 64 {
             return Self.label(ref.name)
         }
-        return Self.label(Self.dashed(address))
+        return DNSName.lowercase(Self.dashed(address))
     }
 
     private func endpoints(of service: Service, in snapshot: ClusterSnapshot, all: Bool) -> [EndpointAddress] {
         var result: [EndpointAddress] = []
-        for slice in snapshot.endpointSlices(of: service.key) where slice.addressType != .fqdn {
-            for endpoint in slice.endpoints where all || endpoint.conditions.isReady {
-                for address in endpoint.addresses {
-                    guard let label = endpointLabel(endpoint, address) else { continue }
-                    result.append(EndpointAddress(label: label, address: address, ports: slice.ports))
-                }
-            }
+        forEachSelected(of: service, in: snapshot, all: all) { slice, endpoint, address in
+            guard let label = endpointLabel(endpoint, address) else { return }
+            result.append(EndpointAddress(label: label, address: address, ports: slice.ports))
         }
         return result
+    }
+
+    /// Each address DNS publishes for a Service's endpoints (all of them, or the ready ones), with
+    /// its slice and endpoint.
+    private func forEachSelected(of service: Service, in snapshot: ClusterSnapshot, all: Bool,
+                                 _ body: (EndpointSlice, Endpoint, IPAddress) -> Void) {
+        for slice in snapshot.endpointSlices(of: service.key) where slice.addressType != .fqdn {
+            for endpoint in slice.endpoints where all || endpoint.conditions.isReady {
+                for address in endpoint.addresses { body(slice, endpoint, address) }
+            }
+        }
     }
 
     mutating func build(snapshot: ClusterSnapshot?) -> BuiltZone {
@@ -254,16 +273,16 @@ struct ZoneBuilder {
         if let n = Self.name([Self.podLabel], zone) { touch(n, origin: origin) }
     }
 
-    /// Adds a Service's names; with `reverseOnly`, only its contributions to reverse names (the
-    /// PTRs of its ClusterIPs and endpoints), which other Services may share.
-    private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]], reverseOnly: Bool = false) {
+    /// Adds a Service's names; with `reverseOnly`, only its contributions to the reverse names of
+    /// those addresses (the PTRs of its ClusterIPs and endpoints), which other Services may share.
+    private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]], reverseOnly: Set<IPAddress>? = nil) {
         guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
         let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
         let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses)
         let reverseV4 = zones.count, reverseV6 = zones.count + 1
         for (origin, zone) in zones.enumerated() {
             guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
-            if reverseOnly {
+            if reverseOnly != nil {
                 // The forward part below skips the PTRs in exactly these cases.
                 let skipped = service.type == .externalName || (headless && selected.isEmpty)
                     || (!headless && options.ignoreEmptyService && selected.isEmpty)
@@ -319,7 +338,7 @@ struct ZoneBuilder {
             // PTRs live in the reverse zones and point at the primary zone's names.
             guard origin == 0 else { continue }
             if !headless {
-                for ip in service.clusterIPs {
+                for ip in service.clusterIPs where reverseOnly?.contains(ip) ?? true {
                     let reverse = Self.reverseName(ip)
                     guard drafts[reverse]?.clusterIPClaimed != true else { continue }
                     let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: base)))
@@ -327,7 +346,7 @@ struct ZoneBuilder {
                     drafts[reverse]?.clusterIPClaimed = true
                 }
             }
-            for ep in selected {
+            for ep in selected where reverseOnly?.contains(ep.address) ?? true {
                 guard let target = Self.name([ep.label], base) else { continue }
                 let reverse = Self.reverseName(ep.address)
                 let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: target)))
@@ -420,11 +439,14 @@ struct ZoneBuilder {
     /// as the full build does) and the namespace names of `namespaces` — encoded exactly as the full
     /// build encodes them, provided the part holds every contributor of each of its names (the
     /// incremental zone adds the Services sharing an address for the reverse names).
-    /// `neighbours` contribute their reverse names only (they share an address with `services`).
-    /// Only the names for which `keep(name, origin)` holds are encoded and returned.
-    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [], namespaces: [String],
+    /// `neighbours` contribute their reverse names of `sharedAddresses` only (the addresses they
+    /// share with `services`). Only the names for which `keep(name, origin)` holds are encoded and
+    /// returned.
+    mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [],
+                            sharedAddresses: Set<IPAddress> = [], namespaces: [String],
                             keep: ([UInt8], Int) -> Bool = { _, _ in true }) -> [EncodedName] {
-        let zones = collectPart(snapshot: snapshot, services: services, neighbours: neighbours, namespaces: namespaces)
+        let zones = collectPart(snapshot: snapshot, services: services, neighbours: neighbours, sharedAddresses: sharedAddresses,
+                                namespaces: namespaces)
         resolveCNAMEs(zones: zones)
         var result: [EncodedName] = []
         result.reserveCapacity(drafts.count)
@@ -434,23 +456,24 @@ struct ZoneBuilder {
         return result
     }
 
-    /// The names ``buildPart(snapshot:services:neighbours:namespaces:keep:)`` makes for the same part,
+    /// The names ``buildPart(snapshot:services:neighbours:sharedAddresses:namespaces:keep:)`` makes for the same part,
     /// with their origins, unencoded: what a publish removes needs the names alone (perf: encoding
     /// the old part's records was half of the partial builds' `Answer.encodeEntry` time).
     mutating func partNames(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [(name: [UInt8], origin: Int)] {
-        _ = collectPart(snapshot: snapshot, services: services, neighbours: [], namespaces: namespaces)
+        _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], namespaces: namespaces)
         return zip(drafts.names, drafts.values).map { ($0, $1.origin) }
     }
 
-    /// Drafts the apex, `services`, the reverse names of `neighbours` and the namespaces' names;
-    /// returns the forward zones' wire names.
-    private mutating func collectPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service], namespaces: [String]) -> [[UInt8]] {
+    /// Drafts the apex, `services`, the reverse names of `sharedAddresses` that `neighbours` make and
+    /// the namespaces' names; returns the forward zones' wire names.
+    private mutating func collectPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service], sharedAddresses: Set<IPAddress>,
+                                      namespaces: [String]) -> [[UInt8]] {
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         let zones = options.zones.map(\.wire)
         for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
         let all = services.map { ($0, false) } + neighbours.map { ($0, true) }
-        for (service, reverseOnly) in all.sorted(by: { $0.0.key < $1.0.key }) {
-            addService(service, snapshot: snapshot, zones: zones, reverseOnly: reverseOnly)
+        for (service, isNeighbour) in all.sorted(by: { $0.0.key < $1.0.key }) {
+            addService(service, snapshot: snapshot, zones: zones, reverseOnly: isNeighbour ? sharedAddresses : nil)
         }
         for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
         return zones
@@ -467,13 +490,18 @@ struct ZoneBuilder {
         }
     }
 
-    /// The addresses whose reverse names a Service contributes to: its ClusterIPs (non-headless)
+    /// The addresses whose reverse names a Service may contribute to: its ClusterIPs (non-headless)
     /// and its selected endpoints' addresses.
     func reverseAddresses(of service: Service, in snapshot: ClusterSnapshot) -> [IPAddress] {
         let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
         if service.type == .externalName { return [] }
         var result = headless ? [] : service.clusterIPs
-        result += endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses).map(\.address)
+        // The addresses alone: making the endpoints' labels (dashed addresses) was most of this
+        // function's time (perf). An endpoint whose label is invalid makes no PTR; listing its
+        // address anyway only rebuilds that reverse name from all its contributors (a superset).
+        forEachSelected(of: service, in: snapshot, all: service.publishNotReadyAddresses) { _, _, address in
+            result.append(address)
+        }
         return result
     }
 

@@ -43,7 +43,7 @@ public struct DNSService: ServiceLifecycle.Service {
     /// At most one publish per interval: the changes of a burst of watch events (a Service
     /// replacement alone is four) go out together; every publish has a fixed cost (the apex with its
     /// new serial, a new zone object), and freshness stays within milliseconds.
-    public static let publishInterval = Duration.milliseconds(5)
+    public static let publishInterval = Duration.milliseconds(20)
 
     public func run() async throws {
         let addresses = try await server.start()

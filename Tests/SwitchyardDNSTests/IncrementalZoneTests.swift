@@ -98,6 +98,37 @@ struct IncrementalZoneTests {
             #expect(zone.nameCount == full.nameCount, "step \(step)")
         }
         #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
+        #expect(incremental.reusedOverlays > 200, "publishes write into the overlay no query holds instead of copying one")
+    }
+
+    @Test("endpoint labels from addresses: every digit count of an octet, and IPv6", arguments: [
+        ("10.0.100.255", "10-0-100-255"), ("1.22.3.44", "1-22-3-44"), ("0.0.0.0", "0-0-0-0"), ("fd00::1", "fd00--1"),
+    ])
+    func dashedLabels(address: String, label: String) throws {
+        #expect(String(decoding: ZoneBuilder.dashed(try #require(IPAddress(address))), as: UTF8.self) == label)
+    }
+
+    @Test("a zone a query still holds keeps its answers while later zones are published")
+    func heldZonesDoNotChange() {
+        var churn = Churn(state: 11)
+        var store = ClusterStore()
+        for index in 0..<20 { store.apply(churn.service(index)) }
+        var incremental = IncrementalZone(options: DNSZoneOptions())
+        incremental.update(to: store.snapshot, changes: nil)
+        var held: [(zone: DNSZone, contents: [[UInt8]: [UInt8]])] = []
+        for step in 0..<60 {
+            let before = store.snapshot
+            let events = churn.change(before)
+            store.apply(events)
+            let zone = incremental.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+            // Every third zone stays held, as by a query in flight; the others are let go.
+            if step % 3 == 0 { held.append((zone, Self.contents(zone))) }
+        }
+        #expect(held.count == 20)
+        for (index, entry) in held.enumerated() {
+            #expect(Self.contents(entry.zone) == entry.contents, "held zone \(index) changed under its holder")
+        }
+        #expect(incremental.reusedOverlays > 0)
     }
 
     @Test("a live zone folds its overlay in with a background rebuild, keeps publishing meanwhile, and ends exact")
