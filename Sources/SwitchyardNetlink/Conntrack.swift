@@ -56,8 +56,11 @@ extension NetfilterSocket {
     /// Deletes the conntrack entries matching any of `filters` and returns how many it deleted: a
     /// kernel-filtered dump per filter when they are few, else one dump per family and protocol
     /// (the kernel filters by protocol; addresses and ports are matched against a hash set here).
+    /// A namespace holding no conntrack entries at all is not dumped: a dump walks the kernel's
+    /// whole table (every namespace's entries) even when this one has none.
     @discardableResult
     public func deleteConntrack(matchingAny filters: [ConntrackFilter]) throws(NetlinkError) -> Int {
+        guard !filters.isEmpty, try conntrackEntryCount() != 0 else { return 0 }
         struct Group: Hashable { var family: UInt8; var proto: UInt8 }
         struct Flow: Hashable { var destination: [UInt8]; var port: UInt16; var replySource: [UInt8]? }
         var groups: [Group: [ConntrackFilter]] = [:]
@@ -94,6 +97,20 @@ extension NetfilterSocket {
             deleted += try deleteConntrack(tuples: tuples, family: group.family, context: "\(members.count) filters of protocol \(group.proto)")
         }
         return deleted
+    }
+
+    /// How many conntrack entries this namespace holds (`IPCTNL_MSG_CT_GET_STATS`, one message, no
+    /// walk of the table); nil when the kernel does not say.
+    public func conntrackEntryCount() throws(NetlinkError) -> Int? {
+        var count: Int?
+        try dump("the conntrack entry count", build: { buffer, seq in
+            Self.conntrackRequest(buffer, seq: seq, type: UInt16(IPCTNL_MSG_CT_GET_STATS.rawValue), flags: UInt16(NLM_F_ACK),
+                                  family: UInt8(AF_UNSPEC)) { _ in }
+        }, each: { message throws(NetlinkError) in
+            guard let value = Self.attribute(UInt16(CTA_STATS_GLOBAL_ENTRIES.rawValue), in: message), value.count >= 8 else { return }
+            count = Int(UInt32(value[4]) << 24 | UInt32(value[5]) << 16 | UInt32(value[6]) << 8 | UInt32(value[7]))
+        })
+        return count
     }
 
     /// The original tuples of the entries matching `filter`, filtered by the kernel.

@@ -75,6 +75,21 @@ struct ConntrackTests {
         }
     }
 
+    @Test("the namespace's entry count is read without a dump, and an empty namespace is not dumped")
+    func entryCount() async throws {
+        try await TestNamespace.with("ct") { ns in
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            #expect(try socket.conntrackEntryCount() == 0)
+            let filters = [ConntrackFilter(destination: [10, 96, 0, 10], port: 53), ConntrackFilter(destination: [10, 96, 0, 11], port: 53)]
+            #expect(try socket.deleteConntrack(matchingAny: filters) == 0)
+            try Self.insert(ns, client: "10.0.0.1", sport: 3000, vip: "10.96.0.10", port: 53, reply: "10.96.0.10")
+            try Self.insert(ns, client: "10.0.0.2", sport: 3001, vip: "10.96.0.12", port: 53, reply: "10.244.0.2")
+            #expect(try socket.conntrackEntryCount() == 2, "entries of this namespace only")
+            #expect(try socket.deleteConntrack(matchingAny: filters) == 1)
+            #expect(try socket.conntrackEntryCount() == 1)
+        }
+    }
+
     @Test("IPv6 flows are matched too")
     func ipv6() async throws {
         try await TestNamespace.with("ct") { ns in
