@@ -9,7 +9,7 @@ struct WireWriter {
     var bytes: [UInt8] = []
     let base: Int
     /// Lowercased wire suffix → absolute offset of its first byte.
-    private var compression: [SuffixKey: UInt16] = [:]
+    private var compression = CompressionTable()
     /// Owner names equal to this (lowercased) name are written as a pointer to the question (offset 12).
     var questionName: [UInt8]?
 
@@ -42,7 +42,7 @@ struct WireWriter {
     mutating func seed(name: [UInt8], at offset: Int) {
         var i = 0
         while i < name.count, name[i] != 0, offset + i < 0x3FFF {
-            compression[SuffixKey(name[i...])] = UInt16(offset + i)
+            compression.set(SuffixKey(name[i...]), UInt16(offset + i))
             i += 1 + Int(name[i])
         }
     }
@@ -53,13 +53,15 @@ struct WireWriter {
         let lower = DNSName.lowercase(wire)
         var i = 0
         while i < wire.count, wire[i] != 0 {
-            if compress, let pointer = compression[SuffixKey(lower[i...])] {
+            let suffix = SuffixKey(lower[i...])
+            let pointer = compression[suffix]
+            if compress, let pointer {
                 u16(0xC000 | pointer)
                 return
             }
             // Uncompressed names (SRV targets) may still be pointed at by later names.
             let here = absoluteOffset
-            if here < 0x3FFF, compression[SuffixKey(lower[i...])] == nil { compression[SuffixKey(lower[i...])] = UInt16(here) }
+            if here < 0x3FFF, pointer == nil { compression.set(suffix, UInt16(here)) }
             let length = Int(wire[i])
             bytes.append(contentsOf: wire[i...(i + length)])
             i += 1 + length
@@ -177,15 +179,56 @@ extension DNSMessage {
     }
 }
 
-/// A name suffix as a compression-table key, hashed as one block of bytes.
+/// A name suffix as a compression-table key, hashed once as one block of bytes.
 struct SuffixKey: Hashable {
     let bytes: ArraySlice<UInt8>
+    /// `NodeTable.hash` of the bytes.
+    let fnv: UInt64
 
-    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes.withUnsafeBufferPointer { NodeTable.hash($0) })
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        fnv = bytes.withUnsafeBufferPointer { NodeTable.hash($0) }
     }
 
-    static func == (lhs: SuffixKey, rhs: SuffixKey) -> Bool { lhs.bytes.elementsEqual(rhs.bytes) }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(fnv)
+    }
+
+    static func == (lhs: SuffixKey, rhs: SuffixKey) -> Bool { lhs.fnv == rhs.fnv && lhs.bytes.elementsEqual(rhs.bytes) }
+}
+
+/// The compression table of one message or answer: a short list scanned by hash while it is small
+/// (most answers hold a few names), a dictionary beyond. Perf: a dictionary per encoded answer,
+/// grown from empty, was half of `Answer.encodeEntry` in a zone build (resizes and Hasher).
+struct CompressionTable {
+    private var entries: [(key: SuffixKey, offset: UInt16)] = []
+    private var index: [SuffixKey: UInt16]?
+    /// Past this many suffixes the table is a dictionary.
+    static let linearLimit = 24
+
+    subscript(key: SuffixKey) -> UInt16? {
+        if let index { return index[key] }
+        for entry in entries where entry.key == key { return entry.offset }
+        return nil
+    }
+
+    /// Sets the offset of a suffix (replacing an earlier one).
+    mutating func set(_ key: SuffixKey, _ offset: UInt16) {
+        if index != nil {
+            index![key] = offset
+            return
+        }
+        if let at = entries.firstIndex(where: { $0.key == key }) {
+            entries[at].offset = offset
+            return
+        }
+        entries.append((key, offset))
+        if entries.count > Self.linearLimit {
+            var dictionary: [SuffixKey: UInt16] = [:]
+            dictionary.reserveCapacity(4 * Self.linearLimit)
+            for entry in entries { dictionary[entry.key] = entry.offset }
+            index = dictionary
+            entries = []
+        }
+    }
 }
