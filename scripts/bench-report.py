@@ -183,12 +183,12 @@ def dns(out_dir):
             report = json.load(handle)
         servers = report["servers"]
     except (OSError, ValueError, KeyError) as error:
-        return ["### DNS: switchyard dns vs Knot DNS", "", f"{path} is unreadable: {error}", ""]
+        return ["### DNS: switchyard dns vs Knot DNS and NSD", "", f"{path} is unreadable: {error}", ""]
 
     def num(value, digits=0):
         return "-" if value is None else f"{value:,.{digits}f}"
 
-    lines = ["### DNS: switchyard dns vs Knot DNS", ""]
+    lines = ["### DNS: switchyard dns vs Knot DNS and NSD", ""]
     lines.append(
         f"{report['services']:,} Services + {report['pods']:,} Pods as endpoints"
         + (f" ({report['names']:,} names)" if report.get("names") else "")
@@ -208,26 +208,33 @@ def dns(out_dir):
             f"| {num(server.get('p50_ms'), 3)} | {num(server.get('p99_ms'), 3)} | {num(server.get('p999_ms'), 3)} "
             f"| {num((server.get('rss_kb') or 0) / 1024, 1)} MiB |")
     lines.append("")
-    ratios = report.get("ratios")
-    if ratios:
+    # Older files carry one reference (Knot) as top-level "ratios" / "answers_match".
+    references = report.get("references")
+    if references is None and report.get("ratios"):
+        references = {"knot": {"ratios": report["ratios"], "answers_match": report.get("answers_match")}}
+    names = {"knot": "Knot", "nsd": "NSD"}
+    for name, reference in (references or {}).items():
+        ratios = reference.get("ratios") or {}
+
         def times(key):
             value = ratios.get(key)
             return "-" if value is None else f"{value:.2f}×"
-        match = report.get("answers_match")
         lines.append(
-            f"Ratio switchyard / Knot: max qps {times('max_qps')}, queries per CPU-second "
+            f"Ratio switchyard / {names.get(name, name)}: max qps {times('max_qps')}, queries per CPU-second "
             f"{times('queries_per_cpu_second')} (above 1× switchyard serves more), p50 {times('p50')}, "
             f"p99 {times('p99')}, RSS {times('rss')} (below 1× switchyard is faster / smaller). "
+            + ("Answers to the first {:,} queries identical.".format(report.get("sample_queries", 0))
+               if reference.get("answers_match") else "**Answers differ** on the sampled queries; see bench-out/dns.log."))
+        lines.append("")
+    if references:
+        lines.append(
             "Half load is half of each server's own maximum, so the latencies are at different rates. "
             "A server that drops queries (Knot's UDP socket keeps the default 208 KiB receive buffer; "
-            "switchyard asks for 4 MiB) leaves them outstanding in dnsperf until its 5 s timeout, which "
-            "throttles dnsperf: its max qps is then below its capacity (see server CPU), and queries per "
-            "CPU-second is the fairer throughput ratio. "
-            + ("Answers to the first {:,} queries identical on both servers.".format(report.get("sample_queries", 0))
-               if match else "**Answers differ** on the sampled queries; see bench-out/dns.log."))
+            "switchyard asks for 4 MiB, and NSD is configured with the same) leaves them outstanding in dnsperf "
+            "until its 5 s timeout, which throttles dnsperf: its max qps is then below its capacity (see server "
+            "CPU), and queries per CPU-second is the fairer throughput ratio.")
     else:
-        lines.append("No reference server ran (Knot DNS missing or failed); see bench-out/dns.log.")
-    lines.append("")
+        lines.append("No reference server ran (Knot DNS and NSD missing or failed); see bench-out/dns.log.")
     lines.append(f"Reproduce: `{report.get('command', 'Benchmarks/dns/run.sh')}` "
                  "(`RT=1` for SCHED_FIFO; `--json FILE` for these figures as JSON).")
     lines.append("")

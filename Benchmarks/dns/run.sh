@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Reproduces the DNS figures in docs/dns.md ("Benchmarks") and the DNS section of docs/benchmarks.md:
 # a release `switchyard dns` serving a generated zone (SERVICES services over 100 namespaces, PODS pods
-# as their endpoints), and for reference the same records served by Knot DNS (a C authoritative
-# server, Debian package `knot`) from the master file `switchyard dns --write-zone` writes. Each
+# as their endpoints), and for reference the same records served by Knot DNS and NSD (C authoritative
+# servers, Debian packages `knot` and `nsd`) from the master file `switchyard dns --write-zone`
+# writes. Each
 # server in turn is pinned to one core and driven by dnsperf on another core with the same query
 # file (A, SRV and NXDOMAIN queries) and the same arguments:
 #   1. maximum throughput (dnsperf unthrottled),
 #   2. latency at half that server's maximum (dnsperf -v, p50/p99 computed from every query's latency),
 #   3. resident memory of the server after the load.
 # Before the load a sample of the queries is asked of both servers with dig and the answers compared.
-# It ends with a side-by-side summary and the ratio switchyard/knot.
+# It ends with a side-by-side summary and the ratios switchyard/knot and switchyard/nsd.
 #
 # Usage: Benchmarks/dns/run.sh [SERVICES] [PODS] [SECONDS] [--json FILE]
-# Environment: PORT (switchyard, 5354), KNOT_PORT (5355), SERVER_CPU (1), CLIENT_CPU (0), RT=1
-# (SCHED_FIFO), HALF_QPS (one rate for the latency phase of both servers), LAT_ARGS, REFERENCE=none
-# (skip Knot), DNS_JSON=FILE (same as --json), SCRATCH (the build directory, .build).
+# Environment: PORT (switchyard, 5354), KNOT_PORT (5355), NSD_PORT (5356), SERVER_CPU (1),
+# CLIENT_CPU (0), RT=1 (SCHED_FIFO), HALF_QPS (one rate for the latency phase of every server),
+# LAT_ARGS, REFERENCES ("knot nsd"; "none" for switchyard alone), DNS_JSON=FILE (same as --json),
+# SCRATCH (the build directory, .build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,10 +34,11 @@ PODS=${ARGS[1]:-50000}
 SECONDS_PER_RUN=${ARGS[2]:-10}
 PORT=${PORT:-5354}
 KNOT_PORT=${KNOT_PORT:-5355}
+NSD_PORT=${NSD_PORT:-5356}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 SCRATCH=${SCRATCH:-.build}
-REFERENCE=${REFERENCE:-knot}
+REFERENCES=${REFERENCES:-${REFERENCE:-knot nsd}}
 # RT=1 runs server and client under SCHED_FIFO (chrt -f 10) so that other work on a shared machine
 # does not preempt them: it separates the server's own latency from the machine's scheduling noise.
 PRIO=()
@@ -67,20 +70,26 @@ awk -v n="$SERVICES" 'BEGIN {
   }
 }' > "$WORK/queries.txt"
 
-# The reference: Knot DNS from Debian, installed when missing, sandboxed in $WORK (config, zone,
-# databases, control socket), listening on 127.0.0.1:$KNOT_PORT only.
-KNOTD=""
-if [ "$REFERENCE" = knot ]; then
-  KNOTD=$(command -v knotd || echo /usr/sbin/knotd)
-  if [ ! -x "$KNOTD" ]; then
-    echo "== installing knot (Debian package) for the reference server"
+# The references: Knot DNS and NSD from Debian, installed when missing, each sandboxed in $WORK
+# (config, zone, databases, control socket or pid file), listening on 127.0.0.1 only.
+# install PACKAGE BINARY: prints the binary's path, or nothing when it cannot be installed.
+install() {
+  local binary
+  binary=$(command -v "$2" || echo "/usr/sbin/$2")
+  if [ ! -x "$binary" ]; then
+    echo "== installing $1 (Debian package) for a reference server" >&2
     export DEBIAN_FRONTEND=noninteractive
-    { apt-get install -y knot >"$WORK/apt.log" 2>&1 \
-        || { apt-get update >>"$WORK/apt.log" 2>&1 && apt-get install -y knot >>"$WORK/apt.log" 2>&1; }; } \
-      || { echo "warning: could not install knot (see the apt output below); no reference" >&2; tail -5 "$WORK/apt.log" >&2; }
+    { apt-get install -y "$1" >"$WORK/apt-$1.log" 2>&1 \
+        || { apt-get update >>"$WORK/apt-$1.log" 2>&1 && apt-get install -y "$1" >>"$WORK/apt-$1.log" 2>&1; }; } \
+      || { echo "warning: could not install $1 (see the apt output below); no $1 reference" >&2; tail -5 "$WORK/apt-$1.log" >&2; }
   fi
-  [ -x "$KNOTD" ] || KNOTD=""
-fi
+  [ -x "$binary" ] && echo "$binary"
+  return 0
+}
+KNOTD=""
+NSD=""
+case " $REFERENCES " in *" knot "*) KNOTD=$(install knot knotd) ;; esac
+case " $REFERENCES " in *" nsd "*) NSD=$(install nsd nsd) ;; esac
 if [ -n "$KNOTD" ]; then
   mkdir -p "$WORK/knot/db"
   "$BIN" dns "${GEN[@]}" --write-zone "$WORK/knot/cluster.local.zone"
@@ -109,9 +118,40 @@ zone:
     file: cluster.local.zone
 EOF
 fi
+if [ -n "$NSD" ]; then
+  mkdir -p "$WORK/nsd"
+  "$BIN" dns "${GEN[@]}" --write-zone "$WORK/nsd/cluster.local.zone"
+  cat > "$WORK/nsd/nsd.conf" <<EOF
+# One server process: the server gets one core, like switchyard's single event loop. The same 4 MiB
+# receive buffer switchyard asks for, so that neither drops what the other would queue; no response
+# rate limiting (Debian builds it in: 200 replies/s per client network). NSD adds the zone's NS
+# record to the authority section of every answer (its `minimal-responses` would drop the additional
+# records too, less work than the others do); those lines are left out of the answer comparison.
+server:
+    ip-address: 127.0.0.1@$NSD_PORT
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$WORK/nsd"
+    database: ""
+    zonelistfile: "$WORK/nsd/zone.list"
+    xfrdfile: "$WORK/nsd/xfrd.state"
+    xfrdir: "$WORK/nsd"
+    pidfile: "$WORK/nsd/nsd.pid"
+    receive-buffer-size: 4194304
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    verbosity: 1
+remote-control:
+    control-enable: no
+zone:
+    name: cluster.local
+    zonefile: cluster.local.zone
+EOF
+fi
 
 NAMES=""
-# Starts server $1 (switchyard | knot) pinned to SERVER_CPU and waits until it answers; sets SERVER
+# Starts server $1 (switchyard | knot | nsd) pinned to SERVER_CPU and waits until it answers; sets SERVER
 # and SERVER_PORT.
 start_server() {
   local log="$WORK/$1.log"
@@ -124,6 +164,11 @@ start_server() {
     knot)
       SERVER_PORT=$KNOT_PORT
       taskset -c "$SERVER_CPU" "${PRIO[@]}" "$KNOTD" -c "$WORK/knot/knot.conf" > "$log" 2>&1 &
+      ;;
+    nsd)
+      SERVER_PORT=$NSD_PORT
+      # -d: in the foreground (its children, the server and xfrd, end with it on SIGTERM).
+      taskset -c "$SERVER_CPU" "${PRIO[@]}" "$NSD" -d -c "$WORK/nsd/nsd.conf" > "$log" 2>&1 &
       ;;
   esac
   SERVER=$!
@@ -143,14 +188,30 @@ start_server() {
   return 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The server's processes: the one started and its descendants (`nsd -d` answers from a grandchild).
+server_pids() {
+  local all=$1 frontier=$1 next p
+  while [ -n "$frontier" ]; do
+    next=""
+    for p in $frontier; do next="$next $(pgrep -P "$p" | tr '\n' ' ' || true)"; done
+    frontier=$(echo $next)
+    all="$all $frontier"
+  done
+  echo $all
+}
+# CPU ticks (user + system) of the server's processes together; the command name may hold spaces
+# (`nsd: server 1`), so the fields are counted after it.
+cpu_ticks() { local p; for p in $(server_pids "$1"); do sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'; done | awk '{t += $1} END {print t}'; }
+# A status field (kB) of the server: the largest over its processes (a forked child shares the
+# parent's pages, so a sum would count the zone twice).
+status_kb() { local p; for p in $(server_pids "$1"); do awk -v f="$2:" '$1 == f {print $2}' "/proc/$p/status"; done | sort -n | tail -1; }
 TICKS=$(getconf CLK_TCK)
 declare -A R  # results: R[<server>.<figure>]
 
 # Runs the three phases against the running server, named $1.
 measure() {
   local name=$1 perf c0 c1 t0 t1
-  R[$name.rss_idle_kb]=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+  R[$name.rss_idle_kb]=$(status_kb "$SERVER" VmRSS)
   echo "== $name: max throughput: dnsperf -c 8 -q 512 -l $SECONDS_PER_RUN (client on cpu $CLIENT_CPU, server on cpu $SERVER_CPU)"
   taskset -c "$CLIENT_CPU" "${PRIO[@]}" dnsperf -s 127.0.0.1 -p "$SERVER_PORT" -d "$WORK/queries.txt" -c 8 -q 512 \
     -l "$SECONDS_PER_RUN" > "$WORK/$name-max.txt" 2>&1 &
@@ -193,8 +254,8 @@ measure() {
     echo "latency over $count queries: p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, p99.9 ${R[$name.p999_ms]} ms"
   fi
 
-  R[$name.rss_kb]=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
-  R[$name.peak_rss_kb]=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+  R[$name.rss_kb]=$(status_kb "$SERVER" VmRSS)
+  R[$name.peak_rss_kb]=$(status_kb "$SERVER" VmHWM)
   echo "server RSS: idle ${R[$name.rss_idle_kb]} kB, after load ${R[$name.rss_kb]} kB, peak ${R[$name.peak_rss_kb]} kB"
 }
 
@@ -203,8 +264,11 @@ measure() {
 SAMPLE=2000
 head -n "$SAMPLE" "$WORK/queries.txt" > "$WORK/sample.txt"
 ask_sample() {
+  local skip='^;'
+  # NSD's authority NS records in answers (see its configuration above).
+  [ "$1" = nsd ] && skip='^;|^cluster\.local\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]'
   dig @127.0.0.1 -p "$SERVER_PORT" +time=2 +tries=2 -f "$WORK/sample.txt" +noall +answer +authority +additional \
-    2>/dev/null | grep -v '^;' | sed '/^$/d' | sort > "$WORK/$1-sample.txt" || true
+    2>/dev/null | grep -Ev "$skip" | sed '/^$/d' | sort > "$WORK/$1-sample.txt" || true
 }
 
 SERVERS=(switchyard)
@@ -216,28 +280,28 @@ ask_sample switchyard
 measure switchyard
 stop_server
 
-if [ -n "$KNOTD" ]; then
-  SERVERS+=(knot)
-  VERSIONS+=("$("$KNOTD" --version | sed -E 's/.*\((.*)\), version (.*)/\1 \2/')")
-  if start_server knot; then
-    grep -E "loaded, serial|error|warning" "$WORK/knot.log" | sed 's/^/knot: /' || true
-    ask_sample knot
-    if cmp -s "$WORK/switchyard-sample.txt" "$WORK/knot-sample.txt"; then
-      R[answers_match]=true
-      echo "== answers: identical for the first $SAMPLE queries ($(wc -l < "$WORK/knot-sample.txt") record lines)"
+# reference NAME VERSION: runs the reference server NAME, compares its answers and measures it.
+reference() {
+  local name=$1
+  if start_server "$name"; then
+    SERVERS+=("$name")
+    VERSIONS+=("$2")
+    grep -E "loaded, serial|read with success|error|warning" "$WORK/$name.log" | sed "s/^/$name: /" || true
+    ask_sample "$name"
+    if cmp -s "$WORK/switchyard-sample.txt" "$WORK/$name-sample.txt"; then
+      R[$name.answers_match]=true
+      echo "== answers: identical for the first $SAMPLE queries ($(wc -l < "$WORK/$name-sample.txt") record lines)"
     else
-      R[answers_match]=false
-      echo "== answers: DIFFERENT for the first $SAMPLE queries (< switchyard, > knot; first lines):"
-      diff "$WORK/switchyard-sample.txt" "$WORK/knot-sample.txt" | head -20 || true
+      R[$name.answers_match]=false
+      echo "== answers: DIFFERENT for the first $SAMPLE queries (< switchyard, > $name; first lines):"
+      diff "$WORK/switchyard-sample.txt" "$WORK/$name-sample.txt" | head -20 || true
     fi
-    measure knot
-    stop_server
-  else
-    stop_server
-    SERVERS=(switchyard)
-    VERSIONS=("${VERSIONS[0]}")
+    measure "$name"
   fi
-fi
+  stop_server
+}
+[ -n "$KNOTD" ] && reference knot "$("$KNOTD" --version | sed -E 's/.*\((.*)\), version (.*)/\1 \2/')"
+[ -n "$NSD" ] && reference nsd "NSD $("$NSD" -v 2>&1 | sed -nE 's/^NSD version (.*)/\1/p')"
 
 # Summary.
 ratio() {  # a b → a/b with two decimals, or null
@@ -253,15 +317,15 @@ for i in "${!SERVERS[@]}"; do
   printf "%-26s %10s %8s %10s %9s %9s %9s %8s\n" "${VERSIONS[$i]}" "${R[$s.qps]}" "${R[$s.cpu_percent]}" "${R[$s.half_qps]}" \
     "${R[$s.p50_ms]}" "${R[$s.p99_ms]}" "${R[$s.p999_ms]}" "$((R[$s.rss_kb] / 1024))"
 done
-if [ "${#SERVERS[@]}" -gt 1 ]; then
-  R[ratio_qps]=$(ratio "${R[switchyard.qps]}" "${R[knot.qps]}")
-  R[ratio_per_cpu_second]=$(ratio "${R[switchyard.per_cpu_second]}" "${R[knot.per_cpu_second]}")
-  R[ratio_p50]=$(ratio "${R[switchyard.p50_ms]}" "${R[knot.p50_ms]}")
-  R[ratio_p99]=$(ratio "${R[switchyard.p99_ms]}" "${R[knot.p99_ms]}")
-  R[ratio_rss]=$(ratio "${R[switchyard.rss_kb]}" "${R[knot.rss_kb]}")
-  echo "switchyard/knot: max qps ${R[ratio_qps]}×, queries per CPU-second ${R[ratio_per_cpu_second]}×," \
-    "p50 ${R[ratio_p50]}×, p99 ${R[ratio_p99]}×, RSS ${R[ratio_rss]}× (answers identical on the sample: ${R[answers_match]})"
-fi
+for s in "${SERVERS[@]:1}"; do
+  R[$s.ratio_qps]=$(ratio "${R[switchyard.qps]}" "${R[$s.qps]}")
+  R[$s.ratio_per_cpu_second]=$(ratio "${R[switchyard.per_cpu_second]}" "${R[$s.per_cpu_second]}")
+  R[$s.ratio_p50]=$(ratio "${R[switchyard.p50_ms]}" "${R[$s.p50_ms]}")
+  R[$s.ratio_p99]=$(ratio "${R[switchyard.p99_ms]}" "${R[$s.p99_ms]}")
+  R[$s.ratio_rss]=$(ratio "${R[switchyard.rss_kb]}" "${R[$s.rss_kb]}")
+  echo "switchyard/$s: max qps ${R[$s.ratio_qps]}×, queries per CPU-second ${R[$s.ratio_per_cpu_second]}×," \
+    "p50 ${R[$s.ratio_p50]}×, p99 ${R[$s.ratio_p99]}×, RSS ${R[$s.ratio_rss]}× (answers identical on the sample: ${R[$s.answers_match]})"
+done
 
 if [ -n "$JSON" ]; then
   {
@@ -281,13 +345,17 @@ if [ -n "$JSON" ]; then
         "${R[$s.rss_idle_kb]}" "${R[$s.rss_kb]}" "${R[$s.peak_rss_kb]}"
     done
     printf '],\n'
-    if [ "${#SERVERS[@]}" -gt 1 ]; then
-      printf ' "answers_match": %s, "sample_queries": %s,\n' "${R[answers_match]}" "$SAMPLE"
-      printf ' "ratios": {"max_qps": %s, "queries_per_cpu_second": %s, "p50": %s, "p99": %s, "rss": %s}}\n' \
-        "${R[ratio_qps]}" "${R[ratio_per_cpu_second]}" "${R[ratio_p50]}" "${R[ratio_p99]}" "${R[ratio_rss]}"
-    else
-      printf ' "answers_match": null, "ratios": null}\n'
-    fi
+    # Per reference: whether its answers matched switchyard's on the sample, and switchyard/it.
+    printf ' "sample_queries": %s, "references": {' "$SAMPLE"
+    for i in "${!SERVERS[@]}"; do
+      [ "$i" -eq 0 ] && continue
+      s=${SERVERS[$i]}
+      [ "$i" -gt 1 ] && printf ', '
+      printf '\n  "%s": {"answers_match": %s, "ratios": {"max_qps": %s, "queries_per_cpu_second": %s, "p50": %s, "p99": %s, "rss": %s}}' \
+        "$s" "${R[$s.answers_match]}" "${R[$s.ratio_qps]}" "${R[$s.ratio_per_cpu_second]}" "${R[$s.ratio_p50]}" \
+        "${R[$s.ratio_p99]}" "${R[$s.ratio_rss]}"
+    done
+    printf '}}\n'
   } > "$JSON.tmp"
   mv "$JSON.tmp" "$JSON"
   echo "wrote $JSON"
