@@ -233,6 +233,7 @@ def dns(out_dir):
             "switchyard asks for 4 MiB, and NSD is configured with the same) leaves them outstanding in dnsperf "
             "until its 5 s timeout, which throttles dnsperf: its max qps is then below its capacity (see server "
             "CPU), and queries per CPU-second is the fairer throughput ratio.")
+        lines.append("")
     else:
         lines.append("No reference server ran (Knot DNS and NSD missing or failed); see bench-out/dns.log.")
     lines.append(f"Reproduce: `{report.get('command', 'Benchmarks/dns/run.sh')}` "
