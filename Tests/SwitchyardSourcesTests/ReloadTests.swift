@@ -11,8 +11,10 @@ private actor Recorder {
 
     func add(_ batch: [ClusterEvent]) { batches.append(batch) }
 
-    /// Waits until `count` batches arrived (true) or `timeout` passed (false).
-    func waitFor(_ count: Int, timeout: Duration = .seconds(5)) async -> Bool {
+    /// Waits until `count` batches arrived (true) or `timeout` passed (false). Generous: on a loaded
+    /// 2-core CI machine, with other suites holding the cooperative threads, a 10-ms poll was seen
+    /// not to run for over 5 s.
+    func waitFor(_ count: Int, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while batches.count < count, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
