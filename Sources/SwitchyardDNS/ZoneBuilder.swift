@@ -192,9 +192,12 @@ struct ZoneBuilder {
         return DNSName.lowercase(Self.dashed(address))
     }
 
-    private func endpoints(of service: Service, in snapshot: ClusterSnapshot, all: Bool) -> [EndpointAddress] {
+    /// The endpoint addresses DNS publishes for a Service, with their labels; with `only`, those
+    /// among these addresses alone.
+    private func endpoints(of service: Service, in snapshot: ClusterSnapshot, all: Bool, only: Set<IPAddress>? = nil) -> [EndpointAddress] {
         var result: [EndpointAddress] = []
         forEachSelected(of: service, in: snapshot, all: all) { slice, endpoint, address in
+            if let only, !only.contains(address) { return }
             guard let label = endpointLabel(endpoint, address) else { return }
             result.append(EndpointAddress(label: label, address: address, ports: slice.ports))
         }
@@ -278,14 +281,23 @@ struct ZoneBuilder {
     private mutating func addService(_ service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]], reverseOnly: Set<IPAddress>? = nil) {
         guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
         let headless = service.isHeadless || (service.type != .externalName && service.clusterIPs.isEmpty)
-        let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses)
+        // A neighbour's endpoints are labelled for the shared addresses only (at 10,000 × 100 a
+        // changed Service has ~2,000 neighbours of 100 endpoints each); whether it has any at all
+        // still decides, as in a full build, whether it makes PTRs.
+        let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses, only: reverseOnly)
+        var hasSelected = !selected.isEmpty
+        if !hasSelected, reverseOnly != nil {
+            forEachSelected(of: service, in: snapshot, all: service.publishNotReadyAddresses) { _, endpoint, address in
+                if !hasSelected, endpointLabel(endpoint, address) != nil { hasSelected = true }
+            }
+        }
         let reverseV4 = zones.count, reverseV6 = zones.count + 1
         for (origin, zone) in zones.enumerated() {
             guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
             if reverseOnly != nil {
                 // The forward part below skips the PTRs in exactly these cases.
-                let skipped = service.type == .externalName || (headless && selected.isEmpty)
-                    || (!headless && options.ignoreEmptyService && selected.isEmpty)
+                let skipped = service.type == .externalName || (headless && !hasSelected)
+                    || (!headless && options.ignoreEmptyService && !hasSelected)
                 guard origin == 0, !skipped else { continue }
             } else if service.type == .externalName {
                 guard let external = service.externalName, IPAddress(external) == nil,
@@ -295,44 +307,47 @@ struct ZoneBuilder {
                 drafts[base]?.cnameTarget = target
                 continue
             }
-            if headless {
-                guard !selected.isEmpty else { continue }
-                addAddresses(base, origin: origin, selected.map(\.address))
-                addEndpointNames(selected, base: base, origin: origin)
-                // SRV: one entry per (address × slice port), target the endpoint's name.
-                func entries(_ matches: (EndpointPort) -> Bool) -> [SRVEntry] {
-                    selected.flatMap { ep -> [SRVEntry] in
-                        guard let target = Self.name([ep.label], base) else { return [] }
-                        return ep.ports.compactMap { p in
-                            guard let port = p.port, matches(p) else { return nil }
-                            return SRVEntry(target: target, port: port, address: ep.address)
+            // A neighbour (reverse only) makes no forward names: they are not part of what changed.
+            if reverseOnly == nil {
+                if headless {
+                    guard !selected.isEmpty else { continue }
+                    addAddresses(base, origin: origin, selected.map(\.address))
+                    addEndpointNames(selected, base: base, origin: origin)
+                    // SRV: one entry per (address × slice port), target the endpoint's name.
+                    func entries(_ matches: (EndpointPort) -> Bool) -> [SRVEntry] {
+                        selected.flatMap { ep -> [SRVEntry] in
+                            guard let target = Self.name([ep.label], base) else { return [] }
+                            return ep.ports.compactMap { p in
+                                guard let port = p.port, matches(p) else { return nil }
+                                return SRVEntry(target: target, port: port, address: ep.address)
+                            }
                         }
                     }
-                }
-                addSRV(base, origin: origin, entries { _ in true })
-                var named: [(String, TransportProtocol)] = []
-                for ep in selected {
-                    for p in ep.ports where !p.name.isEmpty && p.port != nil && !named.contains(where: { $0 == (p.name, p.protocol) }) {
-                        named.append((p.name, p.protocol))
+                    addSRV(base, origin: origin, entries { _ in true })
+                    var named: [(String, TransportProtocol)] = []
+                    for ep in selected {
+                        for p in ep.ports where !p.name.isEmpty && p.port != nil && !named.contains(where: { $0 == (p.name, p.protocol) }) {
+                            named.append((p.name, p.protocol))
+                        }
                     }
-                }
-                for (portName, proto) in named {
-                    guard let n = portNode(portName, proto, base) else { continue }
-                    addSRV(n, origin: origin, entries { $0.name == portName && $0.protocol == proto })
-                }
-            } else {
-                if options.ignoreEmptyService && selected.isEmpty { continue }
-                addAddresses(base, origin: origin, service.clusterIPs)
-                addEndpointNames(selected, base: base, origin: origin)
-                func entries(_ matches: (ServicePort) -> Bool) -> [SRVEntry] {
-                    service.clusterIPs.flatMap { ip in
-                        service.ports.filter(matches).map { SRVEntry(target: base, port: $0.port, address: ip) }
+                    for (portName, proto) in named {
+                        guard let n = portNode(portName, proto, base) else { continue }
+                        addSRV(n, origin: origin, entries { $0.name == portName && $0.protocol == proto })
                     }
-                }
-                addSRV(base, origin: origin, entries { _ in true })
-                for port in service.ports where !port.name.isEmpty {
-                    guard let n = portNode(port.name, port.protocol, base) else { continue }
-                    addSRV(n, origin: origin, entries { $0.name == port.name && $0.protocol == port.protocol })
+                } else {
+                    if options.ignoreEmptyService && selected.isEmpty { continue }
+                    addAddresses(base, origin: origin, service.clusterIPs)
+                    addEndpointNames(selected, base: base, origin: origin)
+                    func entries(_ matches: (ServicePort) -> Bool) -> [SRVEntry] {
+                        service.clusterIPs.flatMap { ip in
+                            service.ports.filter(matches).map { SRVEntry(target: base, port: $0.port, address: ip) }
+                        }
+                    }
+                    addSRV(base, origin: origin, entries { _ in true })
+                    for port in service.ports where !port.name.isEmpty {
+                        guard let n = portNode(port.name, port.protocol, base) else { continue }
+                        addSRV(n, origin: origin, entries { $0.name == port.name && $0.protocol == port.protocol })
+                    }
                 }
             }
             // PTRs live in the reverse zones and point at the primary zone's names.
