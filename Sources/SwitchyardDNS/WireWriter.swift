@@ -38,11 +38,11 @@ struct WireWriter {
     }
 
     /// Makes every suffix of `name` (lowercased wire bytes) found at absolute `offset` available for
-    /// compression.
+    /// compression; before anything is written (the question's name).
     mutating func seed(name: [UInt8], at offset: Int) {
         var i = 0
         while i < name.count, name[i] != 0, offset + i < 0x3FFF {
-            compression.set(SuffixKey(name[i...]), UInt16(offset + i))
+            compression.add(SuffixKey(name[i...]), UInt16(offset + i))
             i += 1 + Int(name[i])
         }
     }
@@ -61,7 +61,7 @@ struct WireWriter {
             }
             // Uncompressed names (SRV targets) may still be pointed at by later names.
             let here = absoluteOffset
-            if here < 0x3FFF, pointer == nil { compression.set(suffix, UInt16(here)) }
+            if here < 0x3FFF, pointer == nil { compression.add(suffix, UInt16(here)) }
             let length = Int(wire[i])
             bytes.append(contentsOf: wire[i...(i + length)])
             i += 1 + length
@@ -212,14 +212,11 @@ struct CompressionTable {
         return nil
     }
 
-    /// Sets the offset of a suffix (replacing an earlier one).
-    mutating func set(_ key: SuffixKey, _ offset: UInt16) {
+    /// Adds a suffix that is not in the table yet (callers have just looked it up, or seed the
+    /// distinct suffixes of one name into an empty table).
+    mutating func add(_ key: SuffixKey, _ offset: UInt16) {
         if index != nil {
             index![key] = offset
-            return
-        }
-        if let at = entries.firstIndex(where: { $0.key == key }) {
-            entries[at].offset = offset
             return
         }
         entries.append((key, offset))

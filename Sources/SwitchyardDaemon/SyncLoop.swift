@@ -110,30 +110,21 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             var state = ProxyState()
             var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
             var armed: Set<C.Instant> = []
-            // While a sync runs, batches are still applied (DNS sees them at once); the first change
-            // among them is pending again once the sync is done.
-            var syncing = false
-            var changedWhileSyncing: C.Instant?
             for await wakeup in wakeups.cancelOnGracefulShutdown() {
                 switch wakeup {
                 case .events(let batch):
-                    if apply(batch, to: &state, schedule: &schedule), syncing, changedWhileSyncing == nil {
-                        changedWhileSyncing = clock.now
-                    }
+                    // Also while a sync runs: DNS sees the batch at once, the next sync programs it.
+                    apply(batch, to: &state, schedule: &schedule)
                 case .timer(let deadline):
                     armed.remove(deadline)
                 case .sourcesEnded:
                     outputs.logger.debug("sources ended; keeping the last state programmed")
                 case .synced(let outcome):
-                    syncing = false
                     state.programmed = outcome.programmed
                     finish(outcome, schedule: &schedule)
-                    if let changed = changedWhileSyncing { schedule.changed(at: changed) }
-                    changedWhileSyncing = nil
                 }
-                guard !syncing else { continue }
+                // Nothing is due while a sync runs (SyncSchedule.runningSince).
                 if let kind = schedule.due(at: clock.now) {
-                    syncing = true
                     // The programmed state moves into the sync (one reference: mutating its compiler
                     // never copies it); the store stays here and keeps taking batches.
                     let changes = Syncer<Backend>.takesChanges(kind, state.programmed) ? state.store.takeChanges() : ClusterChanges()
@@ -141,6 +132,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                     let handoff = Handoff(state.programmed)
                     state.programmed = ProgrammedState()
                     let start = clock.now
+                    schedule.started(at: start)
                     group.addTask {
                         var programmed = handoff.take()
                         let result: Result<SyncReport, any Error>
@@ -172,14 +164,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     /// Applies one batch from the sources; the DNS zone sees it at once, the rules at the next sync.
-    /// Returns whether the batch changed anything.
-    private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) -> Bool {
+    private func apply(_ batch: [ClusterEvent], to state: inout ProxyState, schedule: inout SyncSchedule<C.Instant>) {
         let before = state.store.snapshot
         let generation = before.generation
         state.store.apply(batch)
         outputs.progress?.batchApplied()
         let first = !schedule.sourcesSynced
-        guard first || state.store.snapshot.generation != generation else { return false }
+        guard first || state.store.snapshot.generation != generation else { return }
         schedule.changed(at: clock.now)
         outputs.health?.queued()
         outputs.metrics?.queued(at: syncer.wallClock())
@@ -187,7 +178,6 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         if first {
             outputs.logger.info("sources synced; programming the initial state", metadata: ["objects": "\(batch.count)"])
         }
-        return true
     }
 
     /// Records a finished sync: schedule, health, metrics, logs.

@@ -34,6 +34,10 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
     /// Consecutive failed syncs.
     public private(set) var failures = 0
     public private(set) var retryAt: Instant?
+    /// When the running sync started; nil when none runs (no other sync is due meanwhile).
+    public private(set) var runningSince: Instant?
+    /// The first change that arrived while a sync ran: pending again once the sync ends.
+    private var changedWhileRunning: Instant?
     private var needsFull = true
 
     public init(minSyncPeriod: Duration, syncPeriod: Duration, fullSyncPeriod: Duration = .seconds(3600)) {
@@ -46,6 +50,12 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
     public mutating func changed(at now: Instant) {
         sourcesSynced = true
         if pendingSince == nil { pendingSince = now }
+        if runningSince != nil, changedWhileRunning == nil { changedWhileRunning = now }
+    }
+
+    /// A sync started at `now`; until it succeeds or fails, nothing else is due.
+    public mutating func started(at now: Instant) {
+        runningSince = now
     }
 
     /// Asks for a full sync as soon as possible (on demand, e.g. SIGHUP).
@@ -66,7 +76,7 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
 
     /// The sync to run at `now`, or nil when nothing is due.
     public func due(at now: Instant) -> SyncKind? {
-        guard sourcesSynced else { return nil }
+        guard sourcesSynced, runningSince == nil else { return nil }
         if let retryAt { return now >= retryAt ? .full : nil }
         if needsFull { return .full }
         if let lastFullSync, now >= lastFullSync.advanced(by: fullSyncPeriod) { return .full }
@@ -78,7 +88,7 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
     /// The next instant at which ``due(at:)`` may change without new input; nil when only input can
     /// make a sync due.
     public var nextDeadline: Instant? {
-        guard sourcesSynced else { return nil }
+        guard sourcesSynced, runningSince == nil else { return nil }
         if let retryAt { return retryAt }
         var candidates: [Instant] = []
         if let lastFullSync { candidates.append(lastFullSync.advanced(by: fullSyncPeriod)) }
@@ -87,21 +97,23 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
         return candidates.min()
     }
 
-    /// A sync of `kind` that started at `start` succeeded. Changes that arrive after this call are
-    /// pending again (a resync leaves pending changes pending).
+    /// A sync of `kind` that started at `start` succeeded. Changes that arrived while it ran, or
+    /// arrive after this call, are pending again (a resync leaves pending changes pending).
     public mutating func succeeded(_ kind: SyncKind, startedAt start: Instant) {
         switch kind {
         case .full:
             lastFullSync = start
             lastCheck = start
             lastAttempt = start
-            pendingSince = nil
+            pendingSince = changedWhileRunning
         case .incremental:
             lastAttempt = start
-            pendingSince = nil
+            pendingSince = changedWhileRunning
         case .resync:
             lastCheck = start
         }
+        runningSince = nil
+        changedWhileRunning = nil
         failures = 0
         retryAt = nil
         needsFull = false
@@ -109,6 +121,8 @@ public struct SyncSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
 
     /// A sync that started at `start` failed at `now`: retry after the backoff, as a full sync.
     public mutating func failed(startedAt start: Instant, at now: Instant) {
+        runningSince = nil
+        changedWhileRunning = nil
         lastAttempt = start
         failures += 1
         retryAt = now.advanced(by: backoff(afterFailures: failures))
