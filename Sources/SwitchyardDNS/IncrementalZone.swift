@@ -12,17 +12,30 @@ public struct ZoneChanges: Sendable, Hashable {
     public init() {}
 
     /// The changes a batch of events makes; `before` is the snapshot the batch applies to (it says
-    /// which Service a re-labelled EndpointSlice belonged to).
+    /// which Service a re-labelled or deleted EndpointSlice belonged to, and which events repeat
+    /// what it already holds: a source need not filter those).
     public init(events: some Sequence<ClusterEvent>, before: ClusterSnapshot) {
         for event in events {
-            switch event.object {
-            case .service(let service): services.insert(service.key)
-            case .endpointSlice(let slice):
-                if let owner = slice.serviceKey { services.insert(owner) }
-                if let owner = before.endpointSliceOwners[slice.key] { services.insert(owner) }
-            case .pod(let pod): pods.insert(pod.key)
-            case .namespace(let namespace): namespaces.insert(namespace.name)
-            case .node, .serviceCIDR: break
+            switch event {
+            case .added(let object), .updated(let object):
+                guard before.object(object.kind, object.key) != object else { continue }
+                switch object {
+                case .service(let service): services.insert(service.key)
+                case .endpointSlice(let slice):
+                    if let owner = slice.serviceKey { services.insert(owner) }
+                    if let owner = before.endpointSliceOwners[slice.key] { services.insert(owner) }
+                case .pod(let pod): pods.insert(pod.key)
+                case .namespace(let namespace): namespaces.insert(namespace.name)
+                case .node, .serviceCIDR: break
+                }
+            case .deleted(let kind, let key):
+                switch kind {
+                case .service: services.insert(key)
+                case .endpointSlice: if let owner = before.endpointSliceOwners[key] { services.insert(owner) }
+                case .pod: pods.insert(key)
+                case .namespace: namespaces.insert(key.name)
+                case .node, .serviceCIDR: break
+                }
             }
         }
     }

@@ -28,7 +28,7 @@ public struct ManifestZoneSource: ServiceLifecycle.Service {
         do {
             // Each batch after the first is a difference; the first adds everything.
             for try await batch in source.cancelOnGracefulShutdown() {
-                let events = keepPods ? batch : batch.filter { $0.object.kind != .pod }
+                let events = keepPods ? batch : batch.filter { $0.kind != .pod }
                 let before = store.snapshot
                 store.apply(events)
                 guard first || store.snapshot.generation != before.generation else { continue }

@@ -41,15 +41,35 @@ public enum ClusterObject: Sendable, Hashable {
     }
 }
 
-/// What a source reports: an object appeared, changed, or went away.
+/// What a source reports: an object appeared, changed, or went away. A deletion names the object
+/// by kind and key only, so a source need not keep the objects it delivered (the store has them).
 public enum ClusterEvent: Sendable, Hashable {
     case added(ClusterObject)
     case updated(ClusterObject)
-    case deleted(ClusterObject)
+    case deleted(ResourceKind, ObjectKey)
 
-    public var object: ClusterObject {
+    /// The deletion of `object`.
+    public static func deleted(_ object: ClusterObject) -> ClusterEvent { .deleted(object.kind, object.key) }
+
+    /// The object an addition or update carries; nil for a deletion.
+    public var object: ClusterObject? {
         switch self {
-        case .added(let o), .updated(let o), .deleted(let o): o
+        case .added(let o), .updated(let o): o
+        case .deleted: nil
+        }
+    }
+
+    public var kind: ResourceKind {
+        switch self {
+        case .added(let o), .updated(let o): o.kind
+        case .deleted(let kind, _): kind
+        }
+    }
+
+    public var key: ObjectKey {
+        switch self {
+        case .added(let o), .updated(let o): o.key
+        case .deleted(_, let key): key
         }
     }
 }

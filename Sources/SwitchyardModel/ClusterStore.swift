@@ -51,8 +51,8 @@ public struct ClusterStore: Sendable {
         switch event {
         case .added(let object), .updated(let object):
             upsert(object)
-        case .deleted(let object):
-            remove(object.kind, object.key)
+        case .deleted(let kind, let key):
+            remove(kind, key)
         }
     }
 

@@ -164,7 +164,7 @@ struct DNSCommand: AsyncParsableCommand {
         } else {
             var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
             guard let first = try await events.next() else { return nil }
-            store.apply(first.filter { keepPods || $0.object.kind != .pod })
+            store.apply(first.filter { keepPods || $0.kind != .pod })
         }
         return store
     }

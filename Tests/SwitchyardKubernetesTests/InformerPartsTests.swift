@@ -43,34 +43,45 @@ struct InformerPartsTests {
         #expect(APIStatus(code: 504, reason: "Timeout", message: "Too large resource version: 40, current: 35").isExpired)
     }
 
-    @Test("a relist yields only the differences, in key order")
-    func relistDifferences() {
+    @Test("a relist delivers every listed object as added or updated, then deletes the keys it did not list, in key order")
+    func relistEvents() {
         func service(_ name: String, _ ip: String) -> ClusterObject {
             .service(Service(namespace: "default", name: name, clusterIPs: [IPAddress(ip)!]))
         }
+        func key(_ name: String) -> ObjectKey { ObjectKey(namespace: "default", name: name) }
         var state = InformerState()
-        #expect(state.replace(with: [service("b", "10.0.0.2"), service("a", "10.0.0.1")]).count == 2)
-        let events = state.replace(with: [service("a", "10.0.0.1"), service("b", "10.0.0.3"), service("c", "10.0.0.4")])
-        #expect(events == [.updated(service("b", "10.0.0.3")), .added(service("c", "10.0.0.4"))])
-        #expect(state.replace(with: [service("c", "10.0.0.4")]) == [.deleted(service("a", "10.0.0.1")), .deleted(service("b", "10.0.0.3"))])
-        #expect(state.upsert(service("c", "10.0.0.4")) == nil)
-        #expect(state.remove(ObjectKey(namespace: "default", name: "zzz")) == nil)
+        #expect(state.replace(with: [service("b", "10.0.0.2"), service("a", "10.0.0.1")], kind: .service)
+            == [.added(service("b", "10.0.0.2")), .added(service("a", "10.0.0.1"))])
+        let events = state.replace(with: [service("a", "10.0.0.1"), service("b", "10.0.0.3"), service("c", "10.0.0.4")], kind: .service)
+        #expect(events == [.updated(service("a", "10.0.0.1")), .updated(service("b", "10.0.0.3")), .added(service("c", "10.0.0.4"))],
+                "unchanged objects are delivered too: the store, which holds them, drops them")
+        #expect(state.replace(with: [service("c", "10.0.0.4")], kind: .service)
+            == [.updated(service("c", "10.0.0.4")), .deleted(.service, key("a")), .deleted(.service, key("b"))])
+        #expect(state.keys == [key("c")])
+        #expect(state.upsert(service("c", "10.0.0.4")) == .updated(service("c", "10.0.0.4")))
+        #expect(state.upsert(service("d", "10.0.0.5")) == .added(service("d", "10.0.0.5")))
+        #expect(state.remove(key("zzz"), kind: .service) == nil, "an unknown key's deletion is ignored")
+        #expect(state.remove(key("d"), kind: .service) == .deleted(.service, key("d")))
     }
 
-    @Test("a relist taken page by page leaves the state alone until it ends, then yields the differences")
+    @Test("a relist taken page by page knows each listed key at once and deletes the unlisted ones when it ends")
     func pagedRelist() {
         func service(_ name: String, _ ip: String) -> ClusterObject {
             .service(Service(namespace: "default", name: name, clusterIPs: [IPAddress(ip)!]))
         }
+        func key(_ name: String) -> ObjectKey { ObjectKey(namespace: "default", name: name) }
         var state = InformerState()
-        _ = state.replace(with: [service("a", "10.0.0.1"), service("b", "10.0.0.2"), service("d", "10.0.0.5")])
+        _ = state.replace(with: [service("a", "10.0.0.1"), service("b", "10.0.0.2"), service("d", "10.0.0.5")], kind: .service)
         var relist = state.beginRelist()
+        var delivered: [ClusterEvent] = []
         for page in [[service("a", "10.0.0.1")], [service("b", "10.0.0.3"), service("c", "10.0.0.4")]] {
-            for object in page { state.relisted(object, into: &relist) }
-            #expect(state.sorted.count == 3, "nothing applied before the list is complete")
+            for object in page { delivered.append(state.relisted(object, into: &relist)) }
+            #expect(state.keys.contains(key("d")), "nothing is deleted before the list is complete")
         }
-        #expect(state.finish(relist) == [.updated(service("b", "10.0.0.3")), .added(service("c", "10.0.0.4")), .deleted(service("d", "10.0.0.5"))])
-        #expect(state.sorted == [service("a", "10.0.0.1"), service("b", "10.0.0.3"), service("c", "10.0.0.4")])
+        #expect(delivered == [.updated(service("a", "10.0.0.1")), .updated(service("b", "10.0.0.3")), .added(service("c", "10.0.0.4"))])
+        #expect(state.keys == [key("a"), key("b"), key("c"), key("d")], "a relist failing here could still delete c next time")
+        #expect(state.finish(relist, kind: .service) == [.deleted(.service, key("d"))])
+        #expect(state.keys == [key("a"), key("b"), key("c")])
     }
 
     @Test("backoff doubles to the cap, jittered into the upper half")

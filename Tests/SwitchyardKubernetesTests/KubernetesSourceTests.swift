@@ -29,7 +29,7 @@ struct KubernetesSourceTests {
         switch event {
         case .added(let object): "added \(Recorder.identity(object))"
         case .updated(let object): "updated \(Recorder.identity(object))"
-        case .deleted(let object): "deleted \(Recorder.identity(object))"
+        case .deleted(let kind, let key): "deleted \(Recorder.identity(kind, key))"
         }
     }
 
@@ -43,7 +43,7 @@ struct KubernetesSourceTests {
             #expect(await recorder.wait { $0.batches.count >= 1 })
             let first = recorder.batches.first ?? []
             #expect(first.allSatisfy { if case .added = $0 { true } else { false } })
-            let names = first.map { Recorder.identity($0.object) }
+            let names = first.map { Recorder.identity($0) }
             #expect(names == [
                 "Namespace default", "Namespace kube-system", "Node node-a",
                 "Service default/db", "Service default/other-proxy", "Service default/web", "Service kube-system/kube-dns",
@@ -87,8 +87,8 @@ struct KubernetesSourceTests {
             configuration.availability = { kind, available in if !available { unavailable.withLock { _ = $0.insert(kind) } } }
         }) { recorder, _ in
             #expect(await recorder.wait { $0.batches.count >= 1 }, "the first batch does not wait for a forbidden optional collection")
-            #expect((recorder.batches.first ?? []).contains { Recorder.identity($0.object) == "Service default/web" })
-            #expect(!(recorder.batches.first ?? []).contains { $0.object.kind == .pod })
+            #expect((recorder.batches.first ?? []).contains { Recorder.identity($0) == "Service default/web" })
+            #expect(!(recorder.batches.first ?? []).contains { $0.kind == .pod })
             #expect(log.contains("collection unavailable; going on without it"))
             #expect(unavailable.withLock { $0 } == [.serviceCIDR, .pod], "what the daemon's switchyard_kubernetes_collection_available gauge is told")
         }
@@ -130,7 +130,7 @@ struct KubernetesSourceTests {
         }
     }
 
-    @Test("410 Gone: relist and emit only the differences", arguments: [FakeAPIServer.ExpiryStyle.errorEvent, .httpStatus])
+    @Test("410 Gone: relist; only the differences change what a store holds", arguments: [FakeAPIServer.ExpiryStyle.errorEvent, .httpStatus])
     func relistAfterGone(style: FakeAPIServer.ExpiryStyle) async throws {
         let server = try await Self.seeded()
         defer { Task { await server.stop() } }
@@ -145,7 +145,7 @@ struct KubernetesSourceTests {
             server.put(.service("default", "web", clusterIP: "10.96.0.10"))  // same content, new resourceVersion
             #expect(await recorder.waitForEqual(server, resources: Self.resources))
             #expect(await recorder.wait { _ in server.openWatches == Self.resources.count })
-            let later = recorder.batches.dropFirst().flatMap { $0 }
+            let later = recorder.changes.dropFirst(recorder.batches.first?.count ?? 0)
             #expect(later.map(Self.describe) == ["added Service default/api", "deleted Service kube-system/kube-dns"])
             #expect(recorder.violations.isEmpty)
         }

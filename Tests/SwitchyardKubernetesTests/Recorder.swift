@@ -6,10 +6,14 @@ import SwitchyardSources
 import Testing
 
 /// Collects a source's batches and applies them to a map of objects, checking that each event makes
-/// sense (added only for new objects, updated and deleted only for known ones).
+/// sense (added only for new objects, updated and deleted only for known ones). An update that
+/// changes nothing (a relist delivers every listed object) is kept in `batches` but not in `changes`,
+/// as a store drops it.
 final class Recorder: Sendable {
     struct State: Sendable {
         var batches: [[ClusterEvent]] = []
+        /// The events that changed `objects`, in order.
+        var changes: [ClusterEvent] = []
         var objects: [String: ClusterObject] = [:]
         var violations: [String] = []
     }
@@ -18,26 +22,30 @@ final class Recorder: Sendable {
 
     var batches: [[ClusterEvent]] { state.withLock { $0.batches } }
     var objects: [String: ClusterObject] { state.withLock { $0.objects } }
+    var changes: [ClusterEvent] { state.withLock { $0.changes } }
     var violations: [String] { state.withLock { $0.violations } }
 
-    static func identity(_ object: ClusterObject) -> String { "\(object.kind.rawValue) \(object.key)" }
+    static func identity(_ object: ClusterObject) -> String { identity(object.kind, object.key) }
+    static func identity(_ event: ClusterEvent) -> String { identity(event.kind, event.key) }
+    static func identity(_ kind: ResourceKind, _ key: ObjectKey) -> String { "\(kind.rawValue) \(key)" }
 
     func record(_ batch: [ClusterEvent]) {
         state.withLock { state in
             state.batches.append(batch)
             for event in batch {
-                let id = Self.identity(event.object)
+                let id = Self.identity(event)
                 switch event {
                 case .added(let object):
                     if state.objects[id] != nil { state.violations.append("added twice: \(id)") }
                     state.objects[id] = object
                 case .updated(let object):
                     if state.objects[id] == nil { state.violations.append("updated before added: \(id)") }
-                    if state.objects[id] == object { state.violations.append("updated without change: \(id)") }
+                    if state.objects[id] == object { continue }
                     state.objects[id] = object
                 case .deleted:
                     if state.objects.removeValue(forKey: id) == nil { state.violations.append("deleted unknown: \(id)") }
                 }
+                state.changes.append(event)
             }
         }
     }

@@ -5,17 +5,21 @@ import NIOCore
 import SwitchyardModel
 
 /// client-go's reflector for one collection: LIST (paginated), then WATCH from the list's
-/// resourceVersion; relist on 410 Gone and after a malformed event, emitting only the differences;
-/// resume from the last resourceVersion after a broken connection, with jittered exponential backoff.
+/// resourceVersion; relist on 410 Gone and after a malformed event, delivering the listed objects
+/// page by page and then the deletions of those no longer listed; resume from the last resourceVersion after a broken connection, with jittered exponential backoff.
 /// Runs until its task is cancelled; never throws (every failure is logged and retried).
 struct Informer: Sendable {
     /// What an informer tells the source.
     enum Message: Sendable {
         /// The first full list of `kind` is in: every object, sorted by key.
         case synced(ResourceKind, [ClusterObject])
-        /// Changes after that (one watch chunk, or the differences of a relist).
+        /// Changes after that (one watch chunk, or a page of a relist). An update may repeat what
+        /// the consumer holds: the informer keeps keys, not objects, and cannot tell.
         case events([ClusterEvent])
     }
+
+    /// Objects per batch delivered during a relist.
+    static let relistBatchSize = 500
 
     let resource: KubernetesResource
     let client: APIClient
@@ -34,25 +38,33 @@ struct Informer: Sendable {
             if needList {
                 do {
                     if synced {
-                        // Page by page against the state: no second full copy of the collection.
+                        // Delivered page by page as listed: no second full copy of the collection
+                        // (the consumer's store drops what it already holds).
                         var relist = state.beginRelist()
                         var count = 0
+                        var batch: [ClusterEvent] = []
                         let resourceVersion = try await list { object in
-                            state.relisted(object, into: &relist)
+                            batch.append(state.relisted(object, into: &relist))
                             count += 1
+                            if batch.count == Self.relistBatchSize {
+                                send(.events(batch))
+                                batch = []
+                            }
                         }
-                        let events = state.finish(relist)
+                        let deleted = state.finish(relist, kind: resource.kind)
                         state.resourceVersion = resourceVersion
-                        logger.info("relisted", metadata: ["objects": "\(count)", "changes": "\(events.count)"])
-                        if !events.isEmpty { send(.events(events)) }
+                        logger.info("relisted", metadata: ["objects": "\(count)", "deleted": "\(deleted.count)"])
+                        batch += deleted
+                        if !batch.isEmpty { send(.events(batch)) }
                     } else {
                         var objects: [ClusterObject] = []
                         let resourceVersion = try await list { objects.append($0) }
-                        _ = state.replace(with: objects)
+                        _ = state.replace(with: objects, kind: resource.kind)
                         state.resourceVersion = resourceVersion
                         logger.info("listed", metadata: ["objects": "\(objects.count)", "resourceVersion": "\(resourceVersion)"])
                         synced = true
-                        send(.synced(resource.kind, state.sorted))
+                        objects.sort { $0.key < $1.key }
+                        send(.synced(resource.kind, objects))
                     }
                     needList = false
                     backoff.reset()
@@ -212,15 +224,15 @@ struct Informer: Sendable {
             let object = event.object.filling(kind: resource.kind.rawValue, apiVersion: apiVersion)
             if let version = object.resourceVersion { state.resourceVersion = version }
             if let converted = convert(object, verb: "watched") {
-                if let change = state.upsert(converted) { batch.append(change) }
-            } else if let key = key(of: object), let change = state.remove(key) {
+                batch.append(state.upsert(converted))
+            } else if let key = key(of: object), let change = state.remove(key, kind: resource.kind) {
                 // Now invalid: the previous value no longer describes the server's object.
                 batch.append(change)
             }
         case .deleted:
             let object = event.object.filling(kind: resource.kind.rawValue, apiVersion: apiVersion)
             if let version = object.resourceVersion { state.resourceVersion = version }
-            if let key = key(of: object), let change = state.remove(key) { batch.append(change) }
+            if let key = key(of: object), let change = state.remove(key, kind: resource.kind) { batch.append(change) }
         }
         return nil
     }
