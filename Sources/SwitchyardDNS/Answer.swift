@@ -35,6 +35,18 @@ public struct Answer: Sendable {
         type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord], questionName: [UInt8],
         zoneLength: Int
     ) -> [UInt8] {
+        var out: [UInt8] = []
+        encodeEntry(type: type, answers: answers, additional: additional, questionName: questionName,
+                    zoneLength: zoneLength, into: &out)
+        return out
+    }
+
+    /// Appends one encoded entry to `out` (a zone build encodes every name's entries into one
+    /// reused buffer instead of an array per entry).
+    static func encodeEntry(
+        type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord], questionName: [UInt8],
+        zoneLength: Int, into out: inout [UInt8]
+    ) {
         let questionEnd = 12 + questionName.count + 4
         var w = WireWriter(base: questionEnd, capacity: 64 * (answers.count + additional.count) + 16)
         w.questionName = questionName
@@ -61,8 +73,6 @@ public struct Answer: Sendable {
             ends.append(w.count)
             additionalCount += 1
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(10 + 2 * ends.count + w.count)
         func put(_ v: Int) {
             out.append(UInt8(truncatingIfNeeded: v >> 8))
             out.append(UInt8(truncatingIfNeeded: v))
@@ -74,7 +84,6 @@ public struct Answer: Sendable {
         for e in ends { put(e) }
         put(w.count)
         out.append(contentsOf: w.bytes)
-        return out
     }
 
     /// A standalone answer (for names answered at query time, such as pod names).

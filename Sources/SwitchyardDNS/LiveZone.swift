@@ -53,6 +53,8 @@ public final class LiveZone: Sendable {
             if state.compacting {
                 if let changes, !rebuilt { state.sinceCompaction.formUnion(changes) } else { state.compactionObsolete = true }
             }
+            // After the publish: a whole build's indexes do not delay its first answer.
+            state.zone.buildIndexesIfPending()
             let start = !state.compacting && state.zone.needsCompaction
             if start {
                 state.compacting = true
@@ -72,6 +74,7 @@ public final class LiveZone: Sendable {
             let start = clock.now
             var fresh = empty
             fresh.rebuild(snapshot)
+            fresh.buildIndexesIfPending()
             let publication = state.withLock { state -> Publication? in
                 guard !state.compactionObsolete else {
                     state.compacting = false

@@ -121,14 +121,14 @@ struct ZoneBuilder {
 
     /// Makes sure the name exists (possibly without data).
     private mutating func touch(_ name: [UInt8], origin: Int) {
-        if drafts[name] == nil { drafts[name] = Draft(origin: origin) }
+        drafts.touch(name, default: Draft(origin: origin))
     }
 
     private mutating func add(
         _ name: [UInt8], origin: Int, _ type: RecordType, _ answers: [ResourceRecord],
         additional: [ResourceRecord] = []
     ) {
-        drafts[name, default: Draft(origin: origin)].add(type, answers, additional: additional)
+        drafts.update(name, default: Draft(origin: origin)) { $0.add(type, answers, additional: additional) }
     }
 
     private mutating func addAddresses(_ name: [UInt8], origin: Int, _ ips: [IPAddress]) {
@@ -303,8 +303,10 @@ struct ZoneBuilder {
                 guard let external = service.externalName, IPAddress(external) == nil,
                       let target = DNSName(external), target.labelCount > 0 else { continue }
                 let cname = ResourceRecord(name: DNSName(uncheckedWire: base), ttl: ttl, data: .cname(target))
-                add(base, origin: origin, .cname, [cname])
-                drafts[base]?.cnameTarget = target
+                drafts.update(base, default: Draft(origin: origin)) {
+                    $0.add(.cname, [cname])
+                    $0.cnameTarget = target
+                }
                 continue
             }
             // A neighbour (reverse only) makes no forward names: they are not part of what changed.
@@ -355,10 +357,11 @@ struct ZoneBuilder {
             if !headless {
                 for ip in service.clusterIPs where reverseOnly?.contains(ip) ?? true {
                     let reverse = Self.reverseName(ip)
-                    guard drafts[reverse]?.clusterIPClaimed != true else { continue }
-                    let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: base)))
-                    add(reverse, origin: ip.family == .ipv4 ? reverseV4 : reverseV6, .ptr, [ptr])
-                    drafts[reverse]?.clusterIPClaimed = true
+                    drafts.update(reverse, default: Draft(origin: ip.family == .ipv4 ? reverseV4 : reverseV6)) { draft in
+                        guard !draft.clusterIPClaimed else { return }
+                        draft.add(.ptr, [ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: base)))])
+                        draft.clusterIPClaimed = true
+                    }
                 }
             }
             for ep in selected where reverseOnly?.contains(ep.address) ?? true {
@@ -410,9 +413,9 @@ struct ZoneBuilder {
                     break
                 }
             }
-            drafts[name]?.cnameTarget = nil
-            for type in [RecordType.a, .aaaa, .txt] {
-                drafts[name]?.add(type, chain + (final?.records(type) ?? []))
+            drafts.updateExisting(name) { draft in
+                draft.cnameTarget = nil
+                for type in [RecordType.a, .aaaa, .txt] { draft.add(type, chain + (final?.records(type) ?? [])) }
             }
         }
     }
@@ -431,12 +434,13 @@ struct ZoneBuilder {
     private func forEachEncoded(zones: [[UInt8]], keep: ([UInt8], Int) -> Bool = { _, _ in true },
                                 _ body: ([UInt8], Int, [UInt8], DNSName?) -> Void) {
         let origins = zones + [DNSZone.inAddrArpa.wire, DNSZone.ip6Arpa.wire]
+        var blob: [UInt8] = []
         for (name, draft) in zip(drafts.names, drafts.values) where keep(name, draft.origin) {
-            var blob: [UInt8] = []
+            blob.removeAll(keepingCapacity: true)
             for entry in draft.entries {
-                blob += Answer.encodeEntry(
+                Answer.encodeEntry(
                     type: entry.type, answers: entry.answers, additional: entry.additional, questionName: name,
-                    zoneLength: origins[draft.origin].count)
+                    zoneLength: origins[draft.origin].count, into: &blob)
             }
             body(name, draft.origin, blob, draft.cnameTarget)
         }
@@ -557,34 +561,34 @@ private struct DraftMap {
     var values: [ZoneBuilder.Draft] = []
 
     subscript(_ name: [UInt8]) -> ZoneBuilder.Draft? {
-        get { index[NameKey(name)].map { values[$0] } }
-        set {
-            guard let newValue else { return }
-            if let i = index[NameKey(name)] {
-                values[i] = newValue
-            } else {
-                index[NameKey(name)] = values.count
-                names.append(name)
-                values.append(newValue)
-            }
-        }
+        index[NameKey(name)].map { values[$0] }
     }
 
-    subscript(_ name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft) -> ZoneBuilder.Draft {
-        get { self[name] ?? value() }
-        _modify {
-            let key = NameKey(name)
-            let i: Int
-            if let existing = index[key] {
-                i = existing
-            } else {
-                i = values.count
-                index[key] = i
-                names.append(name)
-                values.append(value())
-            }
-            yield &values[i]
-        }
+    /// The draft of `name`, made with `value` when the name is new, for `body` to change in place.
+    mutating func update<Result>(_ name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft,
+                                 _ body: (inout ZoneBuilder.Draft) -> Result) -> Result {
+        body(&values[slot(of: name, default: value())])
+    }
+
+    /// Changes the draft of `name` in place when it exists (one lookup, no copy of the draft).
+    mutating func updateExisting(_ name: [UInt8], _ body: (inout ZoneBuilder.Draft) -> Void) {
+        if let i = index[NameKey(name)] { body(&values[i]) }
+    }
+
+    /// Makes sure `name` exists, with `value` when it is new.
+    mutating func touch(_ name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft) {
+        _ = slot(of: name, default: value())
+    }
+
+    /// The index of `name`'s draft, appending `value` for a new name; one hash of the name.
+    private mutating func slot(of name: [UInt8], default value: @autoclosure () -> ZoneBuilder.Draft) -> Int {
+        let key = NameKey(name)
+        if let existing = index[key] { return existing }
+        let i = values.count
+        index[key] = i
+        names.append(name)
+        values.append(value())
+        return i
     }
 
     var count: Int { values.count }
