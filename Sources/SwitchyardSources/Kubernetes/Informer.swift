@@ -6,7 +6,8 @@ import SwitchyardModel
 
 /// client-go's reflector for one collection: LIST (paginated), then WATCH from the list's
 /// resourceVersion; relist on 410 Gone and after a malformed event, delivering the listed objects
-/// page by page and then the deletions of those no longer listed; resume from the last resourceVersion after a broken connection, with jittered exponential backoff.
+/// page by page and then the deletions of those no longer listed; resume from the last
+/// resourceVersion after a broken connection, with jittered exponential backoff.
 /// Runs until its task is cancelled; never throws (every failure is logged and retried).
 struct Informer: Sendable {
     /// What an informer tells the source.
