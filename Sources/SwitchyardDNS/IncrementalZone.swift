@@ -55,7 +55,8 @@ public struct ZoneChanges: Sendable, Hashable {
 /// shares with Services holding the same addresses) into the zone's overlay, and publishes a new
 /// zone that shares everything else with the previous one. What a partial update cannot see — pods
 /// `verified` (per-namespace pod addresses), ExternalName chains inside the cluster zones, a very
-/// large change — rebuilds the whole zone, as does an overlay grown past a fraction of its base.
+/// large change — rebuilds the whole zone. An overlay grown past a fraction of its base is folded
+/// into a new base by copying the live nodes, not by a rebuild.
 ///
 /// Equivalence with a full build is tested name by name after random changes.
 public struct IncrementalZone: Sendable {
@@ -64,6 +65,8 @@ public struct IncrementalZone: Sendable {
     public private(set) var zone: DNSZone
     /// Whether the latest publish rebuilt the zone whole (for logs and tests).
     public private(set) var lastWasRebuild = true
+    /// Whether the latest publish folded the overlay into a new base (for logs and tests).
+    public private(set) var lastWasCompaction = false
     private var snapshot: ClusterSnapshot?
     /// The zone published before ``zone`` and the overlay writes ``zone`` has that it lacks: once no
     /// query holds it, its overlay is brought up to date and written into for the next zone, so a
@@ -98,11 +101,12 @@ public struct IncrementalZone: Sendable {
 
     /// Publishes `snapshot`: incrementally from the previous one when `changes` says what changed,
     /// a full rebuild when `changes` is nil or a partial update cannot be exact.
+    /// An overlay grown past its limit is folded into a new base on the way (a copy of the arena:
+    /// ``lastWasCompaction``).
     @discardableResult
-    /// With `compact` false, an overlay grown past its limit is left for the caller to fold in with a
-    /// rebuild of its own (``needsCompaction``), e.g. off the publishing path.
-    public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?, compact: Bool = true) -> DNSZone {
+    public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
         buildIndexesIfPending()
+        lastWasCompaction = false
         guard let changes, let old = self.snapshot, options.pods != .verified, inZoneExternalNames.isEmpty,
               changes.services.count <= Self.largeChange else { return rebuild(snapshot) }
         let builder = ZoneBuilder(options: options)
@@ -177,10 +181,18 @@ public struct IncrementalZone: Sendable {
             }
         }
         self.snapshot = snapshot
-        if compact, index.needsCompaction(floor: compactionFloor) { return rebuild(snapshot) }
+        if index.needsCompaction(floor: compactionFloor) {
+            // The names are the same, so the indexes above stay true; the previous zone's overlay
+            // no longer applies to the new base.
+            index = index.compacted()
+            lastWasCompaction = true
+            previous = nil
+            previousLag = []
+        } else {
+            previous = zone
+            previousLag = writes
+        }
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
-        previous = zone
-        previousLag = writes
         zone = DNSZone(options: options, isSynced: true, serial: serial, nodes: index, podIPs: [:])
         lastWasRebuild = false
         return zone
@@ -201,9 +213,6 @@ public struct IncrementalZone: Sendable {
 
     /// A zone's index, the zone itself released (so the index's overlay is referenced once).
     private static func nodes(of zone: consuming DNSZone) -> ZoneIndex { zone.nodes }
-
-    /// True when the overlay of changed names has grown enough that a rebuild is due.
-    public var needsCompaction: Bool { zone.nodes.needsCompaction(floor: compactionFloor) }
 
     /// Builds the whole zone from `snapshot`; the indexes that let later changes be partial follow
     /// in ``buildIndexesIfPending()`` (at the latest before the next update), so a caller can

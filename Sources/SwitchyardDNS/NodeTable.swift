@@ -63,9 +63,56 @@ struct NodeTable: Sendable {
     mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
         let offset = storage.count
         Self.appendNode(name: name, origin: origin, blob: blob, to: &storage)
+        index(offset: offset, hash: name.withUnsafeBufferPointer { Self.hash($0) }, externalTarget: externalTarget)
+    }
+
+    /// The table of `base` with `overlay`'s names written over it (nil: the name is gone): every
+    /// live node's bytes copied once into one arena sized up front. Folding an overlay in this way
+    /// costs a copy of the arena, not a rebuild of the zone from the cluster (which held a second
+    /// zone's drafts: +125 MiB at 10,000 Services, ~1 s of CPU).
+    init(merging base: NodeTable, overlay: [NameKey: OverlayNode?], count: Int) {
+        self.init(capacity: count)
+        var bytes = 0
+        for (_, entry) in overlay { bytes += entry?.storage.count ?? 0 }
+        storage.reserveCapacity(base.storage.count + bytes)
+        // Most base names are not overlaid: their hash alone says so, without making a key.
+        let overlaid = Set(overlay.keys.map(\.fnv))
+        // The arena in order (every node in a table's arena is live: removals live in overlays),
+        // not through the slots: sequential reads instead of a cache miss per node.
+        base.storage.withUnsafeBufferPointer { arena in
+            var next = 0
+            while next < arena.count {
+                let offset = next
+                let nameLength = Int(arena[offset])
+                let name = UnsafeBufferPointer(rebasing: arena[(offset + 1)..<(offset + 1 + nameLength)])
+                let after = offset + 1 + nameLength
+                let blobLength = Int(arena[after + 1]) << 24 | Int(arena[after + 2]) << 16 | Int(arena[after + 3]) << 8 | Int(arena[after + 4])
+                let end = after + 5 + blobLength
+                next = end
+                let hash = Self.hash(name)
+                if overlaid.contains(hash), overlay[NameKey(bytes: Array(name), fnv: hash)] != nil { continue }
+                place(node: UnsafeBufferPointer(rebasing: arena[offset..<end]), hash: hash,
+                      externalTarget: base.externalTargets.isEmpty ? nil : base.externalTargets[offset])
+            }
+        }
+        for (key, entry) in overlay {
+            guard let entry else { continue }
+            entry.storage.withUnsafeBufferPointer { place(node: $0, hash: key.fnv, externalTarget: entry.externalTarget) }
+        }
+    }
+
+    /// Appends a node already in the arena layout and indexes it under `hash`.
+    private mutating func place(node: UnsafeBufferPointer<UInt8>, hash: UInt64, externalTarget: DNSName?) {
+        let offset = storage.count
+        storage.append(contentsOf: node)
+        index(offset: offset, hash: hash, externalTarget: externalTarget)
+    }
+
+    /// Indexes the node just appended at `offset` under `hash`.
+    private mutating func index(offset: Int, hash: UInt64, externalTarget: DNSName?) {
         if let externalTarget { externalTargets[offset] = externalTarget }
         let mask = slots.count - 1
-        var i = name.withUnsafeBufferPointer { Int(truncatingIfNeeded: Self.hash($0)) & mask }
+        var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
         slots[i] = UInt32(offset + 1)
         count += 1

@@ -547,6 +547,12 @@ struct NameKey: Hashable {
         fnv = bytes.withUnsafeBufferPointer { NodeTable.hash($0) }
     }
 
+    /// A key whose ``NodeTable/hash(_:)`` is already known.
+    init(bytes: [UInt8], fnv: UInt64) {
+        self.bytes = bytes
+        self.fnv = fnv
+    }
+
     func hash(into hasher: inout Hasher) {
         hasher.combine(fnv)
     }

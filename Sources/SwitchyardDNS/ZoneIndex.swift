@@ -23,7 +23,7 @@ struct OverlayWrite: Sendable {
 /// rebuild), then the base. The overlay is a plain dictionary: ``IncrementalZone`` writes into the
 /// copy no query holds any more instead of copying paths of a persistent map (perf: path copies
 /// and their release were ~8% of the daemon's samples under churn). The overlay is folded into a
-/// new base when it grows past a fraction of it (``needsCompaction(floor:)``).
+/// new base when it grows past a fraction of it (``needsCompaction(floor:)``, ``compacted()``).
 struct ZoneIndex: Sendable {
     let base: NodeTable
     private(set) var overlay: [NameKey: OverlayNode?] = [:]
@@ -95,12 +95,17 @@ struct ZoneIndex: Sendable {
     /// True when the overlay has grown enough that a fresh base is cheaper than carrying it.
     func needsCompaction(floor: Int) -> Bool { overlay.count > max(floor, base.count / 4) }
 
+    /// The same names with the overlay folded into a new base (an empty overlay).
+    func compacted() -> ZoneIndex {
+        ZoneIndex(base: NodeTable(merging: base, overlay: overlay, count: count))
+    }
+
     /// Every existing name with its node (tests and tools; not the query path).
     func allNodes() -> [(name: [UInt8], node: ZoneNode)] {
         var result = base.allNodes().filter { overlay[NameKey($0.name)] == nil }
         for (key, entry) in overlay {
             guard let entry else { continue }
-            result.append((key.bytes, NodeTable.node(in: entry.storage, at: 0, nameLength: entry.nameLength)))
+            result.append((key.bytes, NodeTable.node(in: entry.storage, at: 0, nameLength: entry.nameLength).overlaid(target: entry.externalTarget)))
         }
         return result
     }

@@ -53,12 +53,7 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         nodeLocal = settings.nodeLocal.map {
             NodeLocalDNS(settings: $0, server: server, logger: logger)
         }
-        zone = LiveZone(options: options, publish: { server.publish($0) }, compacted: { publication, seconds in
-            logger.info("DNS zone rebuilt in the background to fold in its changes", metadata: [
-                "names": "\(publication.zone.nameCount)", "took": "\(Int(seconds * 1000))ms",
-            ])
-            MallocTuning.releaseFreedMemory()
-        })
+        zone = LiveZone(options: options, publish: { server.publish($0) })
     }
 
     /// The factory `Daemon` takes.
@@ -86,13 +81,15 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
                 for key in snapshot.pods.keys { if let pod = local(key) { clients.update(key, to: pod) } }
             }
         }
-        let rebuilt = publication.rebuilt
-        logger.log(level: rebuilt ? .info : .debug, rebuilt ? "DNS zone built" : "DNS zone updated", metadata: [
+        let rebuilt = publication.rebuilt, compacted = publication.compacted
+        let message: Logger.Message = rebuilt ? "DNS zone built" : compacted ? "DNS zone updated and its changes folded into its base" : "DNS zone updated"
+        logger.log(level: rebuilt || compacted ? .info : .debug, message, metadata: [
             "names": "\(publication.zone.nameCount)", "services_changed": "\(changes?.services.count ?? snapshot.services.count)",
             "took": "\(SyncLog.milliseconds(start.duration(to: clock.now)))",
         ])
-        // A whole build's transient peak (drafts, the previous zone) goes back to the kernel.
-        if rebuilt { MallocTuning.releaseFreedMemory() }
+        // A whole build's transient peak (drafts, the previous zone), or the base a compaction
+        // replaced, goes back to the kernel.
+        if rebuilt || compacted { MallocTuning.releaseFreedMemory() }
     }
 
     public func maintain() async {
