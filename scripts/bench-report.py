@@ -354,7 +354,7 @@ def daemon(out_dir):
     line("network programming latency p50 / p99", lambda r: f"{r['churn']['programmingLatencyP50Ms']:,.0f} / {r['churn']['programmingLatencyP99Ms']:,.0f} ms")
     line("DNS freshness p50 / p99 (API write → answer)", lambda r: f"{r['churn']['dnsFreshnessP50Ms']:,.1f} / {r['churn']['dnsFreshnessP99Ms']:,.1f} ms")
     line("RSS after the initial sync (anonymous + file)", lambda r: f"{r['rssMiB']['afterInitial']:.0f} MiB ({r['memoryAfterInitialMiB']['anonymous']:.0f} + {r['memoryAfterInitialMiB']['file']:.0f})")
-    line("RSS after the churn / peak", lambda r: f"{r['rssMiB']['afterChurn']:.0f} / {r['rssMiB']['max']:.0f} MiB")
+    line("RSS after the churn / peak during the churn", lambda r: f"{r['rssMiB']['afterChurn']:.0f} / {r['rssMiB'].get('maxDuringChurn', r['rssMiB']['max']):.0f} MiB")
     line("isolated pipeline (`switchyard bench`): compute + full commit", lambda r: f"{r['pipeline']['computeMs']:,.0f} + {r['pipeline']['fullMs']:,.0f} ms")
     line("isolated pipeline: endpoint change end to end", lambda r: f"{r['pipeline']['endpoint-changeMs']:.3f} ms")
     lines.append("")
@@ -363,6 +363,7 @@ def daemon(out_dir):
         return verdict(value is not None and value <= limit)
 
     fs, ch, mem = base["firstSync"], base["churn"], base["rssMiB"]
+    peak = mem.get("maxDuringChurn", mem["afterChurn"])
     lines += ["| target (issue 13, 10,000 × 10) | measured | verdict |", "|---|---|---|",
               f"| first full sync ≤ 1 s | {fs['listsToCommittedSeconds'] * 1000:,.0f} ms | {ok(fs['listsToCommittedSeconds'], 1)} |",
               f"| DNS answering ≤ 1 s after the lists | {fs['dnsAfterListsSeconds'] * 1000:,.0f} ms | {ok(fs['dnsAfterListsSeconds'], 1)} |",
@@ -372,11 +373,13 @@ def daemon(out_dir):
               f"| ≤ 1 ms of daemon CPU per change (DNS included) | {ch['cpuMillisecondsPerChange']:.2f} ms | {ok(ch['cpuMillisecondsPerChange'], 1)} |",
               f"| programming latency p99 ≤ minSyncPeriod + 100 ms (1.1 s) | {ch['programmingLatencyP99Ms']:,.0f} ms | {ok(ch['programmingLatencyP99Ms'], 1100)} |",
               f"| RSS ≤ 150 MiB after the initial sync | {mem['afterInitial']:.0f} MiB | {ok(mem['afterInitial'], 150)} |",
-              f"| RSS flat (≤ +10%) over 10 minutes of churn | {mem['beforeChurn']:.0f} → {mem['afterChurn']:.0f} MiB "
-              f"({(mem['afterChurn'] / mem['beforeChurn'] - 1) * 100:+.1f}%) over {2 * base['seconds']:.0f} s (both churns) | "
-              + (ok(mem['afterChurn'] / mem['beforeChurn'], 1.1) if 2 * base['seconds'] >= 600 else
-                 f"{'within' if mem['afterChurn'] / mem['beforeChurn'] <= 1.1 else 'beyond'} +10% over {2 * base['seconds']:.0f} s; "
-                 f"10 minutes **not measured**") + " |"]
+              # Flat: the highest RSS during the churn, not only its last sample (the DNS overlay
+              # grows between compactions, so the last sample depends on where it falls).
+              f"| RSS flat (≤ +10%) over 10 minutes of churn | {mem['beforeChurn']:.0f} MiB before, peak {peak:.0f} MiB "
+              f"({(peak / mem['beforeChurn'] - 1) * 100:+.1f}%), {mem['afterChurn']:.0f} MiB at the end, over {2 * base['seconds']:.0f} s (both churns) | "
+              + (ok(peak / mem['beforeChurn'], 1.1) if 2 * base['seconds'] >= 600 else
+                 f"{'within' if peak / mem['beforeChurn'] <= 1.1 else 'beyond'} +10% over {2 * base['seconds']:.0f} s; "
+                 f"10 minutes **not measured** (BENCH_DAEMON_SECONDS=300)") + " |"]
     if len(runs) > 1:
         big = runs[-1]
         keys = (("firstSync", "listsToCommittedSeconds", 1000, "ms"), ("churn", "cpuMillisecondsPerChange", 1, "ms of CPU per change"),

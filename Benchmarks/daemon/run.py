@@ -456,6 +456,7 @@ def main():
             perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(daemon.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rss_before = daemon.rss_mib()
+        churn_started = time.time() - start
         mark = len(daemon.lines)
         # First the changes alone (CPU per change, programming latency), then the same churn again
         # with DNS probed every 2 ms for the new names (freshness): the probes' own queries would
@@ -491,6 +492,8 @@ def main():
         rss_after = daemon.rss_mib()
         result["rssMiB"] = {"afterInitial": result.pop("rssAfterInitialMiB"), "beforeChurn": round(rss_before, 1),
                             "afterChurn": round(rss_after, 1), "max": round(max(v for _, v in rss), 1),
+                            # The initial sync's transient (the first zone build) is not churn's.
+                            "maxDuringChurn": round(max((v for t, v in rss if t >= churn_started), default=0), 1),
                             "series": [(round(t, 1), round(v, 1)) for t, v in rss[::5]]}
         log("churn: %s" % result["churn"])
         log("rss: %s" % {k: v for k, v in result["rssMiB"].items() if k != "series"})
