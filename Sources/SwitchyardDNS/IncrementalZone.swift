@@ -115,10 +115,15 @@ public struct IncrementalZone: Sendable {
         var oldServices: [Service] = []
         var part: [ObjectKey: Service] = [:]
         for key in changes.services {
-            if let service = old.services[key] {
+            let before = old.services[key], after = snapshot.services[key]
+            if let before, let after, before == after {
+                // Only the endpoints changed: only the reverse names whose PTRs from it changed.
+                addresses.formUnion(builder.changedReverseAddresses(of: after, before: old, after: snapshot))
+            }
+            if let service = before {
                 oldServices.append(service)
                 let previous = builder.reverseAddresses(of: service, in: old)
-                addresses.formUnion(previous)
+                if before != after { addresses.formUnion(previous) }
                 for address in previous {
                     servicesByAddress[address]?.removeAll { $0 == key }
                     // An address no Service uses any more leaves the index (churn makes new ones).
@@ -127,14 +132,14 @@ public struct IncrementalZone: Sendable {
                 servicesPerNamespace[key.namespace, default: 0] -= 1
                 touchedNamespaces.insert(key.namespace)
             }
-            if let service = snapshot.services[key] {
+            if let service = after {
                 if builder.chasesInZone(service) {
                     inZoneExternalNames.insert(key)
                     return rebuild(snapshot)
                 }
                 part[key] = service
                 let current = builder.reverseAddresses(of: service, in: snapshot)
-                addresses.formUnion(current)
+                if before != after { addresses.formUnion(current) }
                 for address in Set(current) { servicesByAddress[address, default: []].append(key) }
                 servicesPerNamespace[key.namespace, default: 0] += 1
                 touchedNamespaces.insert(key.namespace)
@@ -172,7 +177,8 @@ public struct IncrementalZone: Sendable {
         var index = nextIndex()
         var writes: [OverlayWrite] = []
         let kept = Set(newNames.map { NameKey($0.name) })
-        for name in oldNames where !kept.contains(NameKey(name.name)) {
+        // Reverse names outside `addresses` were not rebuilt (their PTRs did not change): they stay.
+        for name in oldNames where (name.origin < forwardZones || reverseNames.contains(NameKey(name.name))) && !kept.contains(NameKey(name.name)) {
             if let write = index.set(name.name, origin: name.origin, blob: nil, externalTarget: nil) { writes.append(write) }
         }
         for name in newNames {

@@ -75,12 +75,18 @@ struct ZoneBuilder {
         var out: [UInt8] = []
         switch ip {
         case .v4(let a):
-            for byte in a.bytes.reversed() {
-                let text = Array(String(byte).utf8)
-                out.append(UInt8(text.count))
-                out.append(contentsOf: text)
+            // Digits straight from the octets, one allocation (perf at 10,000 × 100: formatting
+            // each octet as a String was 9% of the DNS partial updates).
+            let arpa = DNSZone.inAddrArpa.wire
+            out.reserveCapacity(16 + arpa.count)
+            for shift in stride(from: 0, through: 24, by: 8) {
+                let octet = UInt8(truncatingIfNeeded: a.value >> shift)
+                out.append(octet >= 100 ? 3 : octet >= 10 ? 2 : 1)
+                if octet >= 100 { out.append(UInt8(ascii: "0") + octet / 100) }
+                if octet >= 10 { out.append(UInt8(ascii: "0") + octet / 10 % 10) }
+                out.append(UInt8(ascii: "0") + octet % 10)
             }
-            out.append(contentsOf: DNSZone.inAddrArpa.wire)
+            out.append(contentsOf: arpa)
         case .v6(let a):
             let hex = Array("0123456789abcdef".utf8)
             for byte in a.bytes.reversed() {
@@ -184,12 +190,28 @@ struct ZoneBuilder {
         var ports: [EndpointPort]
     }
 
-    private func endpointLabel(_ endpoint: Endpoint, _ address: IPAddress) -> [UInt8]? {
-        if let hostname = endpoint.hostname, !hostname.isEmpty { return Self.label(hostname) }
+    /// How an endpoint is named: after its address (`10-1-2-3`), or by a label of its own.
+    enum EndpointLabel: Equatable {
+        case dashed
+        case named([UInt8])
+    }
+
+    /// An endpoint's label without making the dashed address; nil when its hostname (or pod name)
+    /// is not a valid label (it then has no name and no PTR).
+    private func labelKind(_ endpoint: Endpoint) -> EndpointLabel? {
+        if let hostname = endpoint.hostname, !hostname.isEmpty { return Self.label(hostname).map(EndpointLabel.named) }
         if options.endpointPodNames, let ref = endpoint.targetRef, ref.kind == "Pod", ref.name.utf8.count < 64 {
-            return Self.label(ref.name)
+            return Self.label(ref.name).map(EndpointLabel.named)
         }
-        return DNSName.lowercase(Self.dashed(address))
+        return .dashed
+    }
+
+    private func endpointLabel(_ endpoint: Endpoint, _ address: IPAddress) -> [UInt8]? {
+        switch labelKind(endpoint) {
+        case .named(let label): label
+        case .dashed: DNSName.lowercase(Self.dashed(address))
+        case nil: nil
+        }
     }
 
     /// The endpoint addresses DNS publishes for a Service, with their labels; with `only`, those
@@ -522,6 +544,30 @@ struct ZoneBuilder {
             result.append(address)
         }
         return result
+    }
+
+    /// The addresses whose PTRs from `service` differ between two snapshots when the Service object
+    /// itself is the same in both (only its endpoints changed): an address gained, lost, or named
+    /// differently. When the Service goes from no named endpoint to some (or back), whether it
+    /// makes PTRs at all may change, so every address it has in either counts. At 10,000 × 100 an
+    /// endpoint change then rebuilds one or two reverse names with their contributors instead of all
+    /// 100 of the Service's (each shared by ~20 Services in the benchmark's cluster).
+    func changedReverseAddresses(of service: Service, before: ClusterSnapshot, after: ClusterSnapshot) -> Set<IPAddress> {
+        func labels(in snapshot: ClusterSnapshot) -> [IPAddress: [EndpointLabel]] {
+            var result: [IPAddress: [EndpointLabel]] = [:]
+            forEachSelected(of: service, in: snapshot, all: service.publishNotReadyAddresses) { _, endpoint, address in
+                if let label = labelKind(endpoint) { result[address, default: []].append(label) }
+            }
+            return result
+        }
+        let old = labels(in: before), new = labels(in: after)
+        if old.isEmpty != new.isEmpty {
+            return Set(old.keys).union(new.keys).union(service.clusterIPs)
+        }
+        var changed: Set<IPAddress> = []
+        for (address, labels) in old where new[address] != labels { changed.insert(address) }
+        for address in new.keys where old[address] == nil { changed.insert(address) }
+        return changed
     }
 
     /// Whether a Service is an ExternalName whose target lies inside a cluster zone (its answers

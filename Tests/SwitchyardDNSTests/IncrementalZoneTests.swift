@@ -60,7 +60,7 @@ struct IncrementalZoneTests {
 
         mutating func change(_ snapshot: ClusterSnapshot) -> [ClusterEvent] {
             let index = next(30)
-            switch next(6) {
+            switch next(7) {
             case 0:
                 guard let service = snapshot.services[ObjectKey(namespace: "ns\(index % 4)", name: "svc\(index)")] else { return service(index) }
                 return [.deleted(.service(service))]
@@ -71,6 +71,9 @@ struct IncrementalZoneTests {
             case 2:
                 let namespace = Namespace(name: "ns\(next(6))")
                 return snapshot.namespaces[namespace.name] == nil ? [.added(.namespace(namespace))] : [.deleted(.namespace(namespace))]
+            case 3:
+                // The endpoints alone change; the Service object stays as it is.
+                return service(index).filter { if case .added(.endpointSlice) = $0 { true } else { false } }
             default:
                 return service(index)
             }
@@ -85,10 +88,12 @@ struct IncrementalZoneTests {
         let options = DNSZoneOptions()
         var incremental = IncrementalZone(options: options)
         incremental.update(to: store.snapshot, changes: nil)
-        var partial = 0
+        var partial = 0, endpointsOnly = 0
         for step in 0..<300 {
             let before = store.snapshot
             let events = churn.change(before)
+            if events.count == 1, case .added(.endpointSlice(let slice)) = events[0], let owner = slice.serviceKey,
+               before.services[owner] != nil { endpointsOnly += 1 }
             store.apply(events)
             let zone = incremental.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
             if !incremental.lastWasRebuild { partial += 1 }
@@ -105,6 +110,7 @@ struct IncrementalZoneTests {
             #expect(zone.nameCount == full.nameCount, "step \(step)")
         }
         #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
+        #expect(endpointsOnly > 20, "changes of a Service's endpoints alone (only the reverse names whose PTRs changed)")
         #expect(incremental.reusedOverlays > 200, "publishes write into the overlay no query holds instead of copying one")
     }
 
@@ -113,6 +119,15 @@ struct IncrementalZoneTests {
     ])
     func dashedLabels(address: String, label: String) throws {
         #expect(String(decoding: ZoneBuilder.dashed(try #require(IPAddress(address))), as: UTF8.self) == label)
+    }
+
+    @Test("reverse names from addresses: every digit count of an octet, and IPv6", arguments: [
+        ("10.0.100.255", "255.100.0.10.in-addr.arpa."), ("1.22.3.44", "44.3.22.1.in-addr.arpa."),
+        ("0.0.0.0", "0.0.0.0.in-addr.arpa."),
+        ("fd00::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa."),
+    ])
+    func reverseNames(address: String, name: String) throws {
+        #expect(Self.text(ZoneBuilder.reverseName(try #require(IPAddress(address)))) == name)
     }
 
     @Test("a zone a query still holds keeps its answers while later zones are published")
