@@ -91,7 +91,10 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// Lowers ASCII letters of wire bytes. Length bytes are at most 63 and so are never letters.
     static func lowercase(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        // Most names are lowercase already: the same storage back, no allocation (a query's name
+        // is lowercased on every lookup).
+        guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return bytes }
+        return bytes.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
     }
 
     /// Whether this name equals `other` or lies below it, ignoring case.
