@@ -87,6 +87,8 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         case timer(C.Instant)
         case sourcesEnded
         case synced(SyncOutcome)
+        /// Graceful shutdown began: the loop ends, leaving the rules programmed.
+        case shutdown
     }
 
     /// A finished sync with the programmed state it hands back.
@@ -110,51 +112,59 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             var state = ProxyState()
             var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
             var armed: Set<C.Instant> = []
-            for await wakeup in wakeups.cancelOnGracefulShutdown() {
-                switch wakeup {
-                case .events(let batch):
-                    // Also while a sync runs: DNS sees the batch at once, the next sync programs it.
-                    apply(batch, to: &state, schedule: &schedule)
-                case .timer(let deadline):
-                    armed.remove(deadline)
-                case .sourcesEnded:
-                    outputs.logger.debug("sources ended; keeping the last state programmed")
-                case .synced(let outcome):
-                    state.programmed = outcome.programmed
-                    finish(outcome, schedule: &schedule)
-                }
-                // Nothing is due while a sync runs (SyncSchedule.runningSince).
-                if let kind = schedule.due(at: clock.now) {
-                    // The programmed state moves into the sync (one reference: mutating its compiler
-                    // never copies it); the store stays here and keeps taking batches.
-                    let changes = Syncer<Backend>.takesChanges(kind, state.programmed) ? state.store.takeChanges() : ClusterChanges()
-                    let snapshot = state.store.snapshot
-                    let handoff = Handoff(state.programmed)
-                    state.programmed = ProgrammedState()
-                    let start = clock.now
-                    schedule.started(at: start)
-                    group.addTask {
-                        var programmed = handoff.take()
-                        let result: Result<SyncReport, any Error>
-                        do {
-                            result = .success(try await syncer.sync(kind, snapshot: snapshot, changes: changes, state: &programmed))
-                        } catch {
-                            result = .failure(error)
+            // A shutdown is one more wakeup rather than `cancelOnGracefulShutdown()`, which put
+            // every wakeup through a merge (see EventSourceService.run).
+            await withGracefulShutdownHandler {
+                loop: for await wakeup in wakeups {
+                    switch wakeup {
+                    case .shutdown:
+                        break loop
+                    case .events(let batch):
+                        // Also while a sync runs: DNS sees the batch at once, the next sync programs it.
+                        apply(batch, to: &state, schedule: &schedule)
+                    case .timer(let deadline):
+                        armed.remove(deadline)
+                    case .sourcesEnded:
+                        outputs.logger.debug("sources ended; keeping the last state programmed")
+                    case .synced(let outcome):
+                        state.programmed = outcome.programmed
+                        finish(outcome, schedule: &schedule)
+                    }
+                    // Nothing is due while a sync runs (SyncSchedule.runningSince).
+                    if let kind = schedule.due(at: clock.now) {
+                        // The programmed state moves into the sync (one reference: mutating its compiler
+                        // never copies it); the store stays here and keeps taking batches.
+                        let changes = Syncer<Backend>.takesChanges(kind, state.programmed) ? state.store.takeChanges() : ClusterChanges()
+                        let snapshot = state.store.snapshot
+                        let handoff = Handoff(state.programmed)
+                        state.programmed = ProgrammedState()
+                        let start = clock.now
+                        schedule.started(at: start)
+                        group.addTask {
+                            var programmed = handoff.take()
+                            let result: Result<SyncReport, any Error>
+                            do {
+                                result = .success(try await syncer.sync(kind, snapshot: snapshot, changes: changes, state: &programmed))
+                            } catch {
+                                result = .failure(error)
+                            }
+                            wake.yield(.synced(SyncOutcome(kind: kind, startedAt: start, result: result, programmed: programmed)))
                         }
-                        wake.yield(.synced(SyncOutcome(kind: kind, startedAt: start, result: result, programmed: programmed)))
+                        continue
                     }
-                    continue
-                }
-                // One timer per distinct deadline; a timer that fires early or late is harmless,
-                // since due(at:) decides.
-                if let deadline = schedule.nextDeadline, !armed.contains(deadline),
-                   armed.allSatisfy({ $0 > deadline }) {
-                    armed.insert(deadline)
-                    group.addTask {
-                        try? await clock.sleep(until: deadline, tolerance: nil)
-                        wake.yield(.timer(deadline))
+                    // One timer per distinct deadline; a timer that fires early or late is harmless,
+                    // since due(at:) decides.
+                    if let deadline = schedule.nextDeadline, !armed.contains(deadline),
+                       armed.allSatisfy({ $0 > deadline }) {
+                        armed.insert(deadline)
+                        group.addTask {
+                            try? await clock.sleep(until: deadline, tolerance: nil)
+                            wake.yield(.timer(deadline))
+                        }
                     }
                 }
+            } onGracefulShutdown: {
+                wake.yield(.shutdown)
             }
             wake.finish()
             group.cancelAll()
