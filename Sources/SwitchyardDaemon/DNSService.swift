@@ -52,12 +52,18 @@ public struct DNSService: ServiceLifecycle.Service {
         var announce = announce
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.maintain() }
-            for await _ in feed.wakeups.cancelOnGracefulShutdown() {
-                guard let (snapshot, changes) = feed.take() else { continue }
-                server.publish(snapshot, changes: changes)
-                announce?(addresses)
-                announce = nil
-                try? await Task.sleep(for: Self.publishInterval)
+            // Graceful shutdown finishes the feed's wakeups (rather than `cancelOnGracefulShutdown()`:
+            // a merge per wakeup, see EventSourceService.run).
+            await withGracefulShutdownHandler {
+                for await _ in feed.wakeups {
+                    guard let (snapshot, changes) = feed.take() else { continue }
+                    server.publish(snapshot, changes: changes)
+                    announce?(addresses)
+                    announce = nil
+                    try? await Task.sleep(for: Self.publishInterval)
+                }
+            } onGracefulShutdown: { [feed] in
+                feed.finish()
             }
             group.cancelAll()
         }
