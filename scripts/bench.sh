@@ -54,7 +54,7 @@ if [ "$DAEMON" = 1 ]; then
       extra=(); [ "$run" = 1 ] || extra=(--no-pipeline)
       echo "bench: the daemon against an API server, 10000 services × $e endpoints, run $run/$runs (progress in $OUT/daemon-$e-$run.log)" >&2
       python3 Benchmarks/daemon/run.py --bin "$BIN" --services 10000 --endpoints "$e" --pods 50000 \
-          --rate "${BENCH_DAEMON_RATE:-100}" --seconds "${BENCH_DAEMON_SECONDS:-30}" --idle "${BENCH_DAEMON_IDLE:-65}" \
+          --rate "${BENCH_DAEMON_RATE:-100}" --seconds "${BENCH_DAEMON_SECONDS:-30}" --idle "${BENCH_DAEMON_IDLE:-65}" --dns-load \
           "${extra[@]}" --json "$OUT/daemon-$e-$run.json" >/dev/null 2>"$OUT/daemon-$e-$run.log" \
         || echo "bench: daemon benchmark failed, see $OUT/daemon-$e-$run.log" >&2
     done

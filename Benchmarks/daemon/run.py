@@ -256,6 +256,28 @@ class Process:
         self.log_file.close()
 
 
+def dnsperf(server, queries, extra, seconds, output):
+    """Runs dnsperf against `server` for `seconds`; returns its summary as a dict (and the per-query
+    latencies in seconds when `extra` has -v)."""
+    argv = ["dnsperf", "-s", server[0], "-p", str(server[1]), "-d", queries, "-l", str(seconds)] + extra
+    with open(output, "w") as out:
+        subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
+    summary = {"latencies": []}
+    with open(output) as f:
+        for line in f:
+            if line.startswith(">"):
+                summary["latencies"].append(float(line.split()[-1]))
+                continue
+            line = line.strip()
+            for key, field in (("Queries sent:", "sent"), ("Queries completed:", "completed"),
+                               ("Queries lost:", "lost"), ("Queries per second:", "qps")):
+                if line.startswith(key):
+                    summary[field] = float(line.split(":", 1)[1].split()[0])
+            if line.startswith("Response codes:"):
+                summary["codes"] = {m.group(1): int(m.group(2)) for m in re.finditer(r"(\w+) (\d+) \(", line)}
+    return summary
+
+
 def percentile(values, q):
     if not values:
         return None
@@ -295,6 +317,8 @@ def main():
     parser.add_argument("--no-pipeline", action="store_true")
     parser.add_argument("--extra", default="", help="extra daemon flags")
     parser.add_argument("--perf", help="record a perf profile of the daemon during the churn into this file")
+    parser.add_argument("--dns-load", action="store_true",
+                        help="a third churn phase with dnsperf at half the daemon's DNS maximum (issue 14)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         log("skipped: needs root (network namespaces)")
@@ -489,6 +513,36 @@ def main():
             "syncTotalMsP50": percentile([float(r["total"].rstrip("ms")) for r in syncs], 50),
             "syncPhasesMsMax": {k: max(phase_ms(r).get(k, 0) for r in syncs) for k in (phase_ms(syncs[0]) if syncs else {})},
         }
+        if args.dns_load:
+            # Queries during churn (issue 14): half of the daemon's DNS maximum, measured idle first,
+            # while the same churn runs again; answers must not fail (SERVFAIL) or go missing.
+            queries = os.path.join(work, "queries.txt")
+            with open(queries, "w") as f:
+                for i in range(20000):
+                    s_index = (i * 7919) % args.services
+                    if i % 10 == 9:
+                        f.write("missing-%d.ns-%d.svc.cluster.local A\n" % (i, s_index % workload.namespaces))
+                    else:
+                        f.write("svc-%d.%s.svc.cluster.local A\n" % (s_index, workload.namespace_of(s_index)))
+            peak = dnsperf(dns, queries, ["-c", "8", "-q", "512"], 5, os.path.join(work, "dnsperf-max.txt"))
+            half = int(peak.get("qps", 0) / 2)
+            load = {}
+            runner = threading.Thread(target=lambda: load.update(dnsperf(
+                dns, queries, ["-c", "1", "-q", "64", "-Q", str(half), "-v"], int(args.seconds) + 3,
+                os.path.join(work, "dnsperf-half.txt"))))
+            runner.start()
+            time.sleep(1)
+            churn(changes, probe=False)
+            runner.join()
+            latencies = load.pop("latencies")
+            result["dnsUnderChurn"] = {
+                "maxQpsIdle": round(peak.get("qps", 0)), "targetQps": half, "achievedQps": round(load.get("qps", 0)),
+                "sent": int(load.get("sent", 0)), "completed": int(load.get("completed", 0)), "lost": int(load.get("lost", 0)),
+                "responseCodes": load.get("codes", {}),
+                "latencyP50Ms": round(percentile(latencies, 50) * 1000, 3) if latencies else None,
+                "latencyP99Ms": round(percentile(latencies, 99) * 1000, 3) if latencies else None,
+            }
+            log("DNS under churn: %s" % result["dnsUnderChurn"])
         rss_after = daemon.rss_mib()
         result["rssMiB"] = {"afterInitial": result.pop("rssAfterInitialMiB"), "beforeChurn": round(rss_before, 1),
                             "afterChurn": round(rss_after, 1), "max": round(max(v for _, v in rss), 1),
