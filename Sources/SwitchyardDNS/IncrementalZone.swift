@@ -116,14 +116,15 @@ public struct IncrementalZone: Sendable {
         var part: [ObjectKey: Service] = [:]
         for key in changes.services {
             let before = old.services[key], after = snapshot.services[key]
-            if let before, let after, before == after {
-                // Only the endpoints changed: only the reverse names whose PTRs from it changed.
+            // Only the endpoints changed: only the reverse names whose PTRs from it changed.
+            let endpointsOnly = before != nil && before == after
+            if endpointsOnly, let after {
                 addresses.formUnion(builder.changedReverseAddresses(of: after, before: old, after: snapshot))
             }
             if let service = before {
                 oldServices.append(service)
                 let previous = builder.reverseAddresses(of: service, in: old)
-                if before != after { addresses.formUnion(previous) }
+                if !endpointsOnly { addresses.formUnion(previous) }
                 for address in previous {
                     servicesByAddress[address]?.removeAll { $0 == key }
                     // An address no Service uses any more leaves the index (churn makes new ones).
@@ -139,7 +140,7 @@ public struct IncrementalZone: Sendable {
                 }
                 part[key] = service
                 let current = builder.reverseAddresses(of: service, in: snapshot)
-                if before != after { addresses.formUnion(current) }
+                if !endpointsOnly { addresses.formUnion(current) }
                 for address in Set(current) { servicesByAddress[address, default: []].append(key) }
                 servicesPerNamespace[key.namespace, default: 0] += 1
                 touchedNamespaces.insert(key.namespace)

@@ -40,8 +40,14 @@ struct NodeTable: Sendable {
     /// The node at `offset` of an arena whose name is `length` bytes long.
     static func node(in storage: [UInt8], at offset: Int, nameLength: Int) -> ZoneNode {
         let after = offset + 1 + nameLength
-        let length = Int(storage[after + 1]) << 24 | Int(storage[after + 2]) << 16 | Int(storage[after + 3]) << 8 | Int(storage[after + 4])
+        let length = blobLength(in: storage, after: after)
         return ZoneNode(storage: storage, offset: offset, origin: storage[after], blobStart: after + 5, blobEnd: after + 5 + length)
+    }
+
+    /// The answers' length of a node whose origin byte is at `after`: the layout's big-endian u32.
+    @inline(__always) static func blobLength<Arena: RandomAccessCollection<UInt8>>(in arena: Arena, after: Int) -> Int
+    where Arena.Index == Int {
+        Int(arena[after + 1]) << 24 | Int(arena[after + 2]) << 16 | Int(arena[after + 3]) << 8 | Int(arena[after + 4])
     }
 
     /// Every name of the table with its node (tests and tools; not the query path).
@@ -86,8 +92,7 @@ struct NodeTable: Sendable {
                 let nameLength = Int(arena[offset])
                 let name = UnsafeBufferPointer(rebasing: arena[(offset + 1)..<(offset + 1 + nameLength)])
                 let after = offset + 1 + nameLength
-                let blobLength = Int(arena[after + 1]) << 24 | Int(arena[after + 2]) << 16 | Int(arena[after + 3]) << 8 | Int(arena[after + 4])
-                let end = after + 5 + blobLength
+                let end = after + 5 + Self.blobLength(in: arena, after: after)
                 next = end
                 let hash = Self.hash(name)
                 if overlaid.contains(hash), overlay[NameKey(bytes: Array(name), fnv: hash)] != nil { continue }

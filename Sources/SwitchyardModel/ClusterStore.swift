@@ -101,13 +101,15 @@ public struct ClusterStore: Sendable {
             remember(service: service.key)
             snapshot.services[service.key] = service
             updateClaims(service.key, old: old?.loadBalancerIPs ?? [], new: service.loadBalancerIPs)
-        case .endpointSlice(let slice) where slice.serviceKey != nil && snapshot.endpointSliceOwners[slice.key] == slice.serviceKey:
-            // The same owner (an endpoint change): replaced in place, not detached and attached
-            // again (two path copies of the owners map saved per update).
-            guard let owner = slice.serviceKey, snapshot.endpointSlicesByService[owner]?[slice.name] != slice else { return }
-            remember(endpointsOf: owner)
-            snapshot.endpointSlicesByService[owner]?[slice.name] = slice
         case .endpointSlice(let slice):
+            if let owner = slice.serviceKey, snapshot.endpointSliceOwners[slice.key] == owner {
+                // The same owner (an endpoint change): replaced in place, not detached and attached
+                // again (two path copies of the owners map saved per update).
+                guard snapshot.endpointSlicesByService[owner]?[slice.name] != slice else { return }
+                remember(endpointsOf: owner)
+                snapshot.endpointSlicesByService[owner]?[slice.name] = slice
+                break
+            }
             guard snapshot.endpointSlice(slice.key) != slice else { return }
             removeEndpointSlice(slice.key)
             if let owner = slice.serviceKey {
