@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "SwitchyardDNS",
             dependencies: [
-                "SwitchyardModel", "SwitchyardSystem",
+                "SwitchyardModel", "SwitchyardSystem", "CSwitchyardSystem",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -47,11 +47,13 @@ public struct DNSServerConfiguration: Sendable {
 public enum DNSServerError: Error, CustomStringConvertible {
     case bindFailed(address: String, transport: String, underlying: any Error)
     case alreadyStarted
+    case notAnIPAddress(String)
 
     public var description: String {
         switch self {
         case .bindFailed(let address, let transport, let error): "cannot listen on \(address)/\(transport): \(error)"
         case .alreadyStarted: "the DNS server is already running"
+        case .notAnIPAddress(let address): "\(address) is not an IP address and port"
         }
     }
 }
@@ -85,8 +87,8 @@ struct QueryEngine: Sendable {
     var autopath: Autopath? = nil
 
     /// Whether `client` may have names forwarded upstream.
-    func mayForward(for client: SocketAddress?) -> Bool {
-        guard forwarder != nil, let ip = client?.ipAddress.flatMap({ IPAddress($0) }) else { return false }
+    func mayForward(for client: IPAddress?) -> Bool {
+        guard forwarder != nil, let ip = client else { return false }
         if Self.loopback.contains(where: { $0.contains(ip) }) { return true }
         return forwardingClients.contains { $0.contains(ip) }
     }
@@ -94,7 +96,7 @@ struct QueryEngine: Sendable {
     static let loopback = [CIDR("127.0.0.0/8"), CIDR("::1/128")].compactMap { $0 }
 
     /// Answers one query and tells the observer, if any, the reply's rcode and how long it took.
-    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: SocketAddress?, eventLoop: any EventLoop) -> QueryOutcome {
+    func handle(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: IPAddress?, eventLoop: any EventLoop) -> QueryOutcome {
         guard let observer else { return answer(bytes, maxSize: maxSize, client: client, eventLoop: eventLoop) }
         let start = NIODeadline.now()
         let report = { @Sendable (reply: [UInt8]) in
@@ -117,7 +119,7 @@ struct QueryEngine: Sendable {
     /// Answers one query from `client`. `maxSize` nil means UDP (the limit comes from the query's
     /// EDNS, capped at ``maxUDPReplySize``). Names outside the zones are forwarded only for allowed
     /// clients asking for recursion (RD); others are REFUSED.
-    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: SocketAddress?, eventLoop: any EventLoop) -> QueryOutcome {
+    func answer(_ bytes: UnsafeRawBufferPointer, maxSize: Int?, client: IPAddress?, eventLoop: any EventLoop) -> QueryOutcome {
         let request: Request
         switch Request.parse(bytes) {
         case .drop: return .drop
@@ -128,9 +130,9 @@ struct QueryEngine: Sendable {
         let zone = zones.current
         let resolution = Resolver.resolve(request.question, in: zone)
         // Who may use the upstream is decided only for names that would go there: cluster names,
-        // the hot path, never format the client's address.
+        // the hot path, never look at the client's address.
         var upstream: Forwarder? { request.flags.recursionDesired && mayForward(for: client) ? forwarder : nil }
-        if case .nameError = resolution, let autopath, let address = client?.ipAddress.flatMap({ IPAddress($0) }) {
+        if case .nameError = resolution, let autopath, let address = client {
             let candidates = autopath.candidates(after: request.question.name, client: address, zone: zone)
             if !candidates.isEmpty {
                 let original = Responder.reply(to: request, resolution: resolution, zone: zone, maxSize: limit)
@@ -170,6 +172,50 @@ struct QueryEngine: Sendable {
     }
 }
 
+/// A socket the server reads: UDP on a thread of its own (``UDPQueryLoop``), or a TCP listener
+/// whose connections are served on the event loops.
+public enum ServedSocket: Sendable {
+    case udp(UDPQueryLoop)
+    case tcp(any Channel)
+
+    /// Stops reading; returns once it has (queries and connections arriving meanwhile wait in the socket).
+    public func pause() async {
+        switch self {
+        case .udp(let loop): await loop.pause()
+        case .tcp(let channel): try? await channel.setOption(.autoRead, value: false).get()
+        }
+    }
+
+    /// Reads again after ``pause()``.
+    public func resume() async {
+        switch self {
+        case .udp(let loop): loop.resume()
+        case .tcp(let channel): try? await channel.setOption(.autoRead, value: true).get()
+        }
+    }
+
+    /// How long a query arriving now waits before it is read: the UDP loop's ``UDPQueryLoop/lag``,
+    /// or how long a task waits on the TCP listener's event loop (measured by running one).
+    public func lag() async -> Duration {
+        switch self {
+        case .udp(let loop):
+            return loop.lag
+        case .tcp(let channel):
+            let clock = ContinuousClock()
+            let start = clock.now
+            try? await channel.eventLoop.submit {}.get()
+            return start.duration(to: clock.now)
+        }
+    }
+
+    fileprivate func close() async {
+        switch self {
+        case .udp(let loop): await loop.close()
+        case .tcp(let channel): try? await channel.close()
+        }
+    }
+}
+
 /// The cluster DNS server: UDP and TCP on every listen address, answering from an immutable zone
 /// that `publish(_:)` swaps atomically.
 public final class DNSServer: Sendable {
@@ -178,7 +224,7 @@ public final class DNSServer: Sendable {
     private let engine: QueryEngine
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let channels = Mutex<[any Channel]>([])
+    private let sockets = Mutex<[ServedSocket]>([])
     /// The TCP connections held, shared by every listen address.
     private let tcpConnections: ConnectionLimit
     private let refusedConnection: (@Sendable () -> Void)?
@@ -220,8 +266,8 @@ public final class DNSServer: Sendable {
     /// Binds every listen address (UDP then TCP on the same port). Returns the bound UDP addresses.
     @discardableResult
     public func start() async throws -> [SocketAddress] {
-        guard channels.withLock({ $0.isEmpty }) else { throw DNSServerError.alreadyStarted }
-        var opened: [any Channel] = []
+        guard sockets.withLock({ $0.isEmpty }) else { throw DNSServerError.alreadyStarted }
+        var opened: [ServedSocket] = []
         var addresses: [SocketAddress] = []
         do {
             for address in configuration.listen {
@@ -229,33 +275,33 @@ public final class DNSServer: Sendable {
                 // ephemeral range is shared); then pick again, a few times.
                 var attempt = 0
                 while true {
-                    var group: [any Channel] = []
+                    var group: [ServedSocket] = []
                     var udpAddress = address
                     do {
-                        for index in 0..<configuration.udpSocketsPerAddress {
-                            let channel = try await bindUDP(udpAddress)
-                            group.append(channel)
-                            if index == 0, let local = channel.localAddress { udpAddress = local }
+                        for _ in 0..<configuration.udpSocketsPerAddress {
+                            let (loop, local) = try bindUDP(udpAddress)
+                            group.append(.udp(loop))
+                            udpAddress = local
                         }
-                        group.append(try await bindTCP(udpAddress))
+                        group.append(.tcp(try await bindTCP(udpAddress)))
                         opened += group
                         addresses.append(udpAddress)
                         break
                     } catch DNSServerError.bindFailed(_, "tcp", let underlying as IOError)
                         where underlying.errnoCode == EADDRINUSE && address.port == 0 && attempt < 8 {
-                        for channel in group { try? await channel.close() }
+                        for socket in group { await socket.close() }
                         attempt += 1
                     } catch {
-                        for channel in group { try? await channel.close() }
+                        for socket in group { await socket.close() }
                         throw error
                     }
                 }
             }
         } catch {
-            for channel in opened { try? await channel.close() }
+            for socket in opened { await socket.close() }
             throw error
         }
-        channels.withLock { $0 = opened }
+        sockets.withLock { $0 = opened }
         bound.withLock { $0 = addresses }
         logger.info("DNS listening", metadata: ["udp+tcp": "\(addresses.map { "\($0)" })"])
         return addresses
@@ -263,31 +309,38 @@ public final class DNSServer: Sendable {
 
     /// Closes every socket. Queries in flight on them are dropped.
     public func stop() async throws {
-        let open = channels.withLock { channels in
-            defer { channels = [] }
-            return channels
+        let open = sockets.withLock { sockets in
+            defer { sockets = [] }
+            return sockets
         }
-        for channel in open { try? await channel.close() }
+        for socket in open { await socket.close() }
     }
 
     /// Serves UDP and TCP on sockets bound elsewhere (transparent sockets on a ClusterIP, or sockets
-    /// a previous process handed over); `udp` is a bound datagram socket, `tcp` a listening one. The
-    /// channels own the descriptors from now on: close them with ``detach(_:)``. ``stop()`` leaves
-    /// them to their owner.
-    public func attach(udp: Int32, tcp: Int32, describing name: String) async throws -> [any Channel] {
-        let udpChannel = try await bindUDP(.descriptor(udp), name: name)
+    /// a previous process handed over); `udp` is a bound datagram socket, `tcp` a listening one.
+    /// Returns them served, UDP first; they own the descriptors from now on: close them with
+    /// ``detach(_:)``. ``stop()`` leaves them to their owner.
+    public func attach(udp: Int32, tcp: Int32, describing name: String) async throws -> [ServedSocket] {
+        let loop: UDPQueryLoop
         do {
-            return [udpChannel, try await bindTCP(.descriptor(tcp), name: name)]
+            loop = try UDPQueryLoop(fd: udp, name: "\(name)/udp", engine: engine, eventLoop: group.next(), logger: logger)
         } catch {
-            try? await udpChannel.close()
+            Glibc.close(udp)
+            Glibc.close(tcp)
+            throw DNSServerError.bindFailed(address: name, transport: "udp", underlying: error)
+        }
+        do {
+            return [.udp(loop), .tcp(try await bindTCP(.descriptor(tcp), name: name))]
+        } catch {
+            await loop.close()
             throw error
         }
     }
 
-    /// Closes channels made by ``attach(udp:tcp:describing:)``. A datagram already read is answered
+    /// Closes sockets made by ``attach(udp:tcp:describing:)``. A datagram already read is answered
     /// first; datagrams still queued in a socket that another process holds stay for that process.
-    public func detach(_ attached: [any Channel]) async {
-        for channel in attached { try? await channel.close() }
+    public func detach(_ attached: [ServedSocket]) async {
+        for socket in attached { await socket.close() }
     }
 
     /// Where a channel's socket comes from.
@@ -296,42 +349,42 @@ public final class DNSServer: Sendable {
         case descriptor(Int32)
     }
 
-    private func bindUDP(_ address: SocketAddress) async throws -> any Channel {
-        try await bindUDP(.address(address), name: "\(address)")
-    }
-
-    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
-        try await bindTCP(.address(address), name: "\(address)")
-    }
-
-    private func bindUDP(_ endpoint: Endpoint, name: String) async throws -> any Channel {
-        let engine = self.engine
-        var bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-            // One vector read (up to 32 datagrams) per read cycle: replies are flushed after each.
-            .channelOption(.maxMessagesPerRead, value: 1)
-            // Room for bursts while the event loop is busy (the kernel caps it at rmem_max unless forced).
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-        #if canImport(Glibc)
-        // Also lets a replacing daemon (a DaemonSet surge pod) bind the address while this one runs.
-        bootstrap = bootstrap.channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-        #endif
+    /// Binds a UDP socket to `address` (SO_REUSEPORT, so several can share it) and serves it on a
+    /// thread of its own; returns it with the address it is bound to (the port chosen for port 0).
+    private func bindUDP(_ address: SocketAddress) throws -> (UDPQueryLoop, SocketAddress) {
+        let name = "\(address)"
         do {
-            let initialized = bootstrap
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))
-                    }
-                }
-            switch endpoint {
-            case .address(let address): return try await initialized.bind(to: address).get()
-            case .descriptor(let fd): return try await initialized.withBoundSocket(fd).get()
+            guard let ip = address.ipAddress, let port = address.port else { throw DNSServerError.notAnIPAddress(name) }
+            let fd = try ListeningSocket(.udp, address: ip, port: UInt16(port), transparent: false).open(in: .current)
+            // Room for bursts while the loop is busy (the kernel caps it at rmem_max unless forced).
+            var size: Int32 = 4 << 20
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            let local = try SocketAddress(ipAddress: ip, port: Self.boundPort(fd) ?? port)
+            do {
+                return (try UDPQueryLoop(fd: fd, name: "\(local)/udp", engine: engine, eventLoop: group.next(), logger: logger), local)
+            } catch {
+                Glibc.close(fd)
+                throw error
             }
         } catch {
             throw DNSServerError.bindFailed(address: name, transport: "udp", underlying: error)
         }
+    }
+
+    /// The port a socket is bound to.
+    private static func boundPort(_ fd: Int32) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        // sin_port and sin6_port are both at offset 2, in network order.
+        return withUnsafeBytes(of: storage) { Int(UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) }
+    }
+
+    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
+        try await bindTCP(.address(address), name: "\(address)")
     }
 
     private func bindTCP(_ endpoint: Endpoint, name: String) async throws -> any Channel {
@@ -371,48 +424,6 @@ public final class DNSServer: Sendable {
     }
 }
 
-/// One UDP socket: each datagram is a query; replies made at once are flushed once per read batch
-/// (NIO then sends them with sendmmsg); replies that wait for the upstream are flushed when ready.
-final class UDPQueryHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
-    let engine: QueryEngine
-
-    init(engine: QueryEngine) {
-        self.engine = engine
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = Self.unwrapInboundIn(data)
-        let remote = envelope.remoteAddress
-        let outcome = envelope.data.withUnsafeReadableBytes { raw in
-            engine.handle(raw, maxSize: nil, client: remote, eventLoop: context.eventLoop)
-        }
-        switch outcome {
-        case .drop:
-            break
-        case .reply(let bytes):
-            let buffer = context.channel.allocator.buffer(bytes: bytes)
-            context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
-        case .pending(let future):
-            let channel = context.channel
-            future.whenSuccess { bytes in
-                let buffer = channel.allocator.buffer(bytes: bytes)
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
-            }
-        }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A failed send to one client (ICMP unreachable and the like) must not close the socket.
-    }
-}
-
 /// One TCP connection: length-prefixed queries, any number per connection, replies in the order
 /// they complete. Replies are bounded: with `maxQueuedReplies` queued or awaited, or the socket not
 /// writable, the connection is not read until they drain, so a client that pipelines queries and
@@ -427,6 +438,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     let idleTimeout: TimeAmount
     let maxQueuedReplies: Int
     private var idleTimer: Scheduled<Void>?
+    /// The peer's address, read once per connection.
+    private var client: IPAddress?
     /// Replies written or awaited whose write has not completed.
     private var queued = 0
     /// A read was asked for while the replies were at their limit.
@@ -439,6 +452,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        client = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
         armIdleTimer(context: context)
         context.fireChannelActive()
     }
@@ -484,7 +498,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         armIdleTimer(context: context)
         let frame = Self.unwrapInboundIn(data)
         let outcome = frame.withUnsafeReadableBytes { raw in
-            engine.handle(raw, maxSize: DNSLimits.maxMessageSize, client: context.channel.remoteAddress, eventLoop: context.eventLoop)
+            engine.handle(raw, maxSize: DNSLimits.maxMessageSize, client: client, eventLoop: context.eventLoop)
         }
         switch outcome {
         case .drop:

@@ -1,12 +1,15 @@
 /// Every name of a zone and its answers in one byte arena, found through an open-addressing table of
 /// arena offsets. Per name this costs the name's bytes, its answers' bytes, a few header bytes and
-/// two table slots — no object per name.
+/// two table slots — no object per name. A slot holds the offset and the upper half of the name's
+/// hash, so a probe that lands on another name is told apart without reading the arena (perf: the
+/// arena read per probe, a cache miss, was most of the lookup and 8% of a query's CPU).
 ///
 /// Node layout at an offset: `name length u8 · lowercased wire name · origin u8 · answers length u32
 /// · Answer entries`.
 struct NodeTable: Sendable {
     private(set) var storage: [UInt8] = []
-    private var slots: [UInt32] = []
+    /// `hash >> 32 << 32 | offset + 1`; 0 is empty.
+    private var slots: [UInt64] = []
     private(set) var count = 0
     /// ExternalName targets outside the cluster zones, by node offset.
     private(set) var externalTargets: [Int: DNSName] = [:]
@@ -53,7 +56,7 @@ struct NodeTable: Sendable {
     /// Every name of the table with its node (tests and tools; not the query path).
     func allNodes() -> [(name: [UInt8], node: ZoneNode)] {
         slots.filter { $0 != 0 }.map { slot in
-            let offset = Int(slot - 1)
+            let offset = Self.offset(of: slot)
             let length = Int(storage[offset])
             return (Array(storage[(offset + 1)..<(offset + 1 + length)]), Self.node(in: storage, at: offset, nameLength: length))
         }
@@ -119,7 +122,7 @@ struct NodeTable: Sendable {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = UInt32(offset + 1)
+        slots[i] = Self.tag(of: hash) | UInt64(offset + 1)
         count += 1
     }
 
@@ -133,12 +136,13 @@ struct NodeTable: Sendable {
         name.withUnsafeBufferPointer { query -> ZoneNode? in
             storage.withUnsafeBufferPointer { arena -> ZoneNode? in
                 let mask = slots.count - 1
+                let tag = Self.tag(of: hash)
                 var i = Int(truncatingIfNeeded: hash) & mask
                 while true {
                     let slot = slots[i]
                     if slot == 0 { return nil }
-                    let offset = Int(slot - 1)
-                    if Int(arena[offset]) == query.count, Self.equal(arena, at: offset + 1, query) {
+                    let offset = Self.offset(of: slot)
+                    if slot & Self.tagMask == tag, Int(arena[offset]) == query.count, Self.equal(arena, at: offset + 1, query) {
                         return Self.node(in: storage, at: offset, nameLength: query.count)
                     }
                     i = (i + 1) & mask
@@ -146,6 +150,14 @@ struct NodeTable: Sendable {
             }
         }
     }
+
+    private static let tagMask: UInt64 = 0xffff_ffff_0000_0000
+
+    /// The part of a name's hash a slot keeps (the slot index already holds its low bits).
+    @inline(__always) private static func tag(of hash: UInt64) -> UInt64 { hash & tagMask }
+
+    /// The arena offset a non-empty slot points at.
+    @inline(__always) private static func offset(of slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & ~tagMask) - 1 }
 
     @inline(__always) private static func equal(
         _ arena: UnsafeBufferPointer<UInt8>, at start: Int, _ query: UnsafeBufferPointer<UInt8>

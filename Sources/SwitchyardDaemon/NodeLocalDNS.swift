@@ -16,12 +16,12 @@ import Glibc
 /// the DNS server. The ruleset delivers pods' queries to them while they exist (`socket transparent`
 /// and a policy route) and to the Service's endpoints otherwise, so a daemon that is not running
 /// costs a fallback, not an outage. A restarting daemon takes the sockets over (``SocketHandover``)
-/// from the one it replaces, so no query is lost. An overloaded server (its event loop lagging)
+/// from the one it replaces, so no query is lost. An overloaded server (its queries waiting to be read)
 /// withdraws its sockets from the rules until it recovers, so new queries go to the endpoints.
 final class NodeLocalDNS: Sendable {
     private struct Held {
         var fd: Int32
-        var channels: [any Channel]
+        var served: ServedSocket
     }
 
     private let settings: DNSSettings.NodeLocal
@@ -136,22 +136,22 @@ final class NodeLocalDNS: Sendable {
         }
         // Not Task.sleep: the task is already cancelled.
         try? await MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: Self.drainTime) {}.futureResult.get()
-        await server.detach(all.values.flatMap(\.channels))
+        await server.detach(all.values.map(\.served))
         logger.info("node-local DNS stopped; queries go to the Service's endpoints until the next process serves them", metadata: [
             "sockets": "\(all.keys.map(\.description).sorted().joined(separator: " "))", "conntrack_deleted": "\(deleted)",
         ])
     }
 
-    /// Samples the serving event loop's delay every 100 ms and withdraws the sockets from the rules
-    /// while it says overloaded (``OverloadGuard``); sockets attached meanwhile follow.
+    /// Samples how long queries wait to be read (the longest over the held sockets) every 100 ms
+    /// and withdraws the sockets from the rules while it says overloaded (``OverloadGuard``);
+    /// sockets attached meanwhile follow.
     private func watchLoad() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
-            guard let loop = held.withLock({ $0.values.first?.channels.first?.eventLoop }) else { continue }
-            let clock = ContinuousClock()
-            let start = clock.now
-            try? await loop.submit {}.get()
-            let delay = start.duration(to: clock.now)
+            let served = held.withLock { $0.values.map(\.served) }
+            guard !served.isEmpty else { continue }
+            var delay = Duration.zero
+            for socket in served { delay = max(delay, await socket.lag()) }
             guard let change = overload.withLock({ $0.sample(delay) }) else { continue }
             let sockets = held.withLock { $0 }
             for (socket, entry) in sockets {
@@ -159,7 +159,7 @@ final class NodeLocalDNS: Sendable {
             }
             if change == .withdraw {
                 logger.warning("node-local DNS overloaded: new queries go to \(settings.service)'s endpoints until it recovers",
-                               metadata: ["event_loop_delay": "\(delay)"])
+                               metadata: ["query_delay": "\(delay)"])
             } else {
                 logger.notice("node-local DNS recovered: serving \(settings.service)'s queries on this node again")
             }
@@ -171,17 +171,17 @@ final class NodeLocalDNS: Sendable {
     /// process lets go of them. If the other process does not get them, reading resumes.
     private func handOver(to request: SocketHandover.Request) async {
         let handed = held.withLock { $0 }
-        let channels = handed.values.flatMap(\.channels)
-        for channel in channels { try? await channel.setOption(.autoRead, value: false).get() }
+        let served = handed.values.map(\.served)
+        for socket in served { await socket.pause() }
         guard request.send(handed.map { SocketHandover.Handed($0.key, fd: $0.value.fd) }) else {
-            for channel in channels { try? await channel.setOption(.autoRead, value: true).get() }
+            for socket in served { await socket.resume() }
             logger.warning("a new process asked for the node-local DNS sockets but did not take them; serving them on")
             return
         }
         held.withLock { held in
             for socket in handed.keys { held[socket] = nil }
         }
-        await server.detach(channels)
+        await server.detach(served)
         logger.info("handed the node-local DNS sockets to a new process; it serves them now", metadata: [
             "sockets": "\(handed.keys.map(\.description).sorted().joined(separator: " "))",
         ])
@@ -193,7 +193,7 @@ final class NodeLocalDNS: Sendable {
         var spare = spare
         let current = Set(held.withLock { $0.keys })
         let gone = held.withLock { held in current.subtracting(wanted).compactMap { held.removeValue(forKey: $0) } }
-        await server.detach(gone.flatMap(\.channels))
+        await server.detach(gone.map(\.served))
         // UDP and TCP of one address are attached together.
         let addresses = Set(wanted.subtracting(current).map(\.address))
         for address in addresses.sorted() {
@@ -211,10 +211,10 @@ final class NodeLocalDNS: Sendable {
                 for (socket, fd) in [(udp, udpFD), (tcp, tcpFD)] {
                     if overload.withLock({ $0.isWithdrawn }) { socket.withdraw(fd) } else { socket.restore(fd) }
                 }
-                let channels = try await server.attach(udp: udpFD, tcp: tcpFD, describing: "\(address):53")
+                let served = try await server.attach(udp: udpFD, tcp: tcpFD, describing: "\(address):53")
                 held.withLock {
-                    $0[udp] = Held(fd: udpFD, channels: [channels[0]])
-                    $0[tcp] = Held(fd: tcpFD, channels: [channels[1]])
+                    $0[udp] = Held(fd: udpFD, served: served[0])
+                    $0[tcp] = Held(fd: tcpFD, served: served[1])
                 }
                 logger.info("node-local DNS serving \(settings.service)", metadata: ["udp+tcp": "\(address):53", "namespace": "\(settings.namespace)"])
             } catch {

@@ -1,5 +1,5 @@
-/// Decides when node-local DNS is overloaded, from the delay of its event loop (how long a task
-/// waits before it runs): withdrawn after `withdrawAfter` consecutive samples at or above
+/// Decides when node-local DNS is overloaded, from how long its queries wait to be read
+/// (``ServedSocket/lag()``): withdrawn after `withdrawAfter` consecutive samples at or above
 /// `withdrawAt`, restored after `restoreAfter` consecutive samples below `restoreBelow`. Hysteresis
 /// keeps one slow moment from flapping the rules' choice. A value; the owner feeds it samples.
 struct OverloadGuard: Sendable, Hashable {

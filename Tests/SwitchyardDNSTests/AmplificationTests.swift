@@ -26,7 +26,7 @@ struct AmplificationTests {
     static func ask(_ name: String, _ type: RecordType = .a, recursion: Bool = true, from client: String, bufferSize: UInt16? = nil) -> QueryOutcome {
         let query = DNSMessage.query(id: 1, name: DNSName(name)!, type: type, recursionDesired: recursion,
                                      edns: bufferSize.map { EDNS(udpPayloadSize: $0, dnssecOK: false) }).encoded()
-        let address = try! SocketAddress(ipAddress: client, port: 40000)
+        let address = IPAddress(client)!
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         return query.withUnsafeBytes { engine.answer($0, maxSize: nil, client: address, eventLoop: loop) }
     }
