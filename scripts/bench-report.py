@@ -358,6 +358,8 @@ def daemon(out_dir):
          lambda r: f"{r['dnsUnderChurn']['achievedQps']:,} of {r['dnsUnderChurn']['maxQpsIdle']:,} qps, lost "
                    f"{r['dnsUnderChurn']['lost']}, SERVFAIL {r['dnsUnderChurn']['responseCodes'].get('SERVFAIL', 0)}, "
                    f"{r['dnsUnderChurn']['latencyP50Ms']:.3f} / {r['dnsUnderChurn']['latencyP99Ms']:.3f} ms")
+    line("… the same rate with nothing changing (baseline in the same run): p50 / p99",
+         lambda r: f"{r['dnsUnderChurn']['withoutChurn']['latencyP50Ms']:.3f} / {r['dnsUnderChurn']['withoutChurn']['latencyP99Ms']:.3f} ms")
     line("RSS after the churn / peak during the churn", lambda r: f"{r['rssMiB']['afterChurn']:.0f} / {r['rssMiB'].get('maxDuringChurn', r['rssMiB']['max']):.0f} MiB")
     line("isolated pipeline (`switchyard bench`): compute + full commit", lambda r: f"{r['pipeline']['computeMs']:,.0f} + {r['pipeline']['fullMs']:,.0f} ms")
     line("isolated pipeline: endpoint change end to end", lambda r: f"{r['pipeline']['endpoint-changeMs']:.3f} ms")

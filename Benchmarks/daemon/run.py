@@ -526,9 +526,14 @@ def main():
                         f.write("svc-%d.%s.svc.cluster.local A\n" % (s_index, workload.namespace_of(s_index)))
             peak = dnsperf(dns, queries, ["-c", "8", "-q", "512"], 5, os.path.join(work, "dnsperf-max.txt"))
             half = int(peak.get("qps", 0) / 2)
+            half_args = ["-c", "1", "-q", "64", "-Q", str(half), "-v"]
+            # The baseline in the same run: the same rate with nothing changing (the machine's own
+            # scheduling noise: the daemon, dnsperf and the API server share its cores).
+            quiet = dnsperf(dns, queries, half_args, 10, os.path.join(work, "dnsperf-half-idle.txt"))
+            quiet_latencies = quiet.pop("latencies")
             load = {}
             runner = threading.Thread(target=lambda: load.update(dnsperf(
-                dns, queries, ["-c", "1", "-q", "64", "-Q", str(half), "-v"], int(args.seconds) + 3,
+                dns, queries, half_args, int(args.seconds) + 3,
                 os.path.join(work, "dnsperf-half.txt"))))
             runner.start()
             time.sleep(1)
@@ -541,6 +546,9 @@ def main():
                 "responseCodes": load.get("codes", {}),
                 "latencyP50Ms": round(percentile(latencies, 50) * 1000, 3) if latencies else None,
                 "latencyP99Ms": round(percentile(latencies, 99) * 1000, 3) if latencies else None,
+                "withoutChurn": {"achievedQps": round(quiet.get("qps", 0)), "lost": int(quiet.get("lost", 0)),
+                                 "latencyP50Ms": round(percentile(quiet_latencies, 50) * 1000, 3) if quiet_latencies else None,
+                                 "latencyP99Ms": round(percentile(quiet_latencies, 99) * 1000, 3) if quiet_latencies else None},
             }
             log("DNS under churn: %s" % result["dnsUnderChurn"])
         rss_after = daemon.rss_mib()

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,4 +65,8 @@ int switchyard_wait_readable(int fd, int wake) {
         (void)!read(wake, &value, sizeof(value));
     }
     return result;
+}
+
+int switchyard_set_thread_nice(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
 }

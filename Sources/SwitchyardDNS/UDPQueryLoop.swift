@@ -46,8 +46,9 @@ public final class UDPQueryLoop: Sendable {
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// Serves the bound datagram socket `fd`, which it owns from now on (closed by ``close()``).
-    init(fd: Int32, name: String, engine: QueryEngine, eventLoop: any EventLoop, logger: Logger) throws {
+    /// Serves the bound datagram socket `fd`, which it owns from now on (closed by ``close()``), on
+    /// a thread whose nice value is `nice` (0: the process's).
+    init(fd: Int32, name: String, engine: QueryEngine, eventLoop: any EventLoop, nice: Int32 = 0, logger: Logger) throws {
         let wake = switchyard_eventfd()
         guard wake >= 0 else { throw IOError(errnoCode: errno, reason: "eventfd") }
         self.name = name
@@ -61,6 +62,7 @@ public final class UDPQueryLoop: Sendable {
         thread.start()
         thread.submit { [self] state in
             guard case .active = state else { return finish() }
+            if nice != 0, switchyard_set_thread_nice(nice) != 0 { Self.cannotSetNice(nice, errno: errno, logger: logger) }
             serve(fd)
         }
     }
@@ -250,6 +252,15 @@ public final class UDPQueryLoop: Sendable {
             return control.parkWaiters + control.endWaiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    private static let toldNice = Atomic(false)
+
+    /// Says once per process that the query threads keep the process's priority.
+    private static func cannotSetNice(_ nice: Int32, errno code: Int32, logger: Logger) {
+        guard !toldNice.exchange(true, ordering: .relaxed) else { return }
+        logger.notice("DNS query threads keep the process's priority: setting nice \(nice) needs CAP_SYS_NICE (--dns-nice 0 to not ask)",
+                      metadata: ["error": "\(String(cString: strerror(code)))"])
     }
 
     /// The IP address of a sockaddr_in or sockaddr_in6, read in place.

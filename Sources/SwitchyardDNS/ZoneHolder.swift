@@ -12,8 +12,14 @@ public final class ZoneHolder: Sendable {
     /// The zone to answer the next query from.
     public var current: DNSZone { zone.withLock { $0 } }
 
-    /// Replaces the zone for every query that starts after this returns.
+    /// Replaces the zone for every query that starts after this returns. The zone replaced is
+    /// released after the lock, on the caller's thread: freeing a folded-away zone (its arena and
+    /// overlay, thousands of blocks) inside it would hold every query for as long.
     public func publish(_ newZone: DNSZone) {
-        zone.withLock { $0 = newZone }
+        let replaced = zone.withLock { current in
+            defer { current = newZone }
+            return current
+        }
+        _ = consume replaced
     }
 }

@@ -254,10 +254,11 @@ public enum ConfigFile {
                         case "endpointPodNames": layer.dnsEndpointPodNames = try bool(item, path)
                         case "clusterIPService": layer.dnsClusterIPService = try string(item, path)
                         case "autopath": layer.dnsAutopath = try bool(item, path)
+                        case "nice": layer.dnsNice = try int(item, path)
                         case "handoverSocket": layer.dnsHandoverSocket = try string(item, path)
                         default: throw error(path, item, "unknown field (known: enabled, listen, forwardClients, clusterDomains, ttl, pods, "
                             + "upstreams, stubDomains, cacheSize, negativeTTL, ignoreEmptyService, endpointPodNames, clusterIPService, "
-                            + "handoverSocket, autopath)")
+                            + "handoverSocket, autopath, nice)")
                         }
                     }
                 default:

@@ -29,6 +29,8 @@ public struct ConfigLayer: Sendable, Hashable {
     public var dnsNegativeTTL: Int?
     public var dnsIgnoreEmptyService: Bool?
     public var dnsEndpointPodNames: Bool?
+    /// `--dns-nice` / `dns.nice`.
+    public var dnsNice: Int?
     /// Node-local autopath (`--dns-autopath`).
     public var dnsAutopath: Bool?
     /// `NAMESPACE/NAME` of the Service whose ClusterIPs node-local DNS answers (kube-system/kube-dns).
@@ -86,6 +88,7 @@ public struct ConfigLayer: Sendable, Hashable {
         merged.dnsNegativeTTL = other.dnsNegativeTTL ?? dnsNegativeTTL
         merged.dnsIgnoreEmptyService = other.dnsIgnoreEmptyService ?? dnsIgnoreEmptyService
         merged.dnsEndpointPodNames = other.dnsEndpointPodNames ?? dnsEndpointPodNames
+        merged.dnsNice = other.dnsNice ?? dnsNice
         merged.detectLocalMode = other.detectLocalMode ?? detectLocalMode
         merged.oomScoreAdj = other.oomScoreAdj ?? oomScoreAdj
         merged.maglevHashesFlows = other.maglevHashesFlows ?? maglevHashesFlows

@@ -30,6 +30,9 @@ public struct DNSSettings: Sendable {
     public var negativeTTLCap: UInt32 = 1800
     public var ignoreEmptyService = false
     public var endpointPodNames = false
+    /// The nice value of the threads that read UDP queries (`--dns-nice`): below the daemon's other
+    /// work, so a sync or a zone fold does not hold queries back on a busy node.
+    public var queryThreadNice: Int32 = DNSServerConfiguration.defaultUDPThreadNice
     /// Clients (beyond loopback) whose out-of-zone names are forwarded.
     public var forwardingClients: [CIDR] = []
     /// Node-local autopath (`--dns-autopath`): the node whose pods are the known clients; nil: off.
@@ -124,6 +127,12 @@ public struct DNSSettings: Sendable {
     public static func ttl(_ value: Int) throws(DNSSettingsError) -> UInt32 {
         guard (0...3600).contains(value) else { throw .invalid("TTL \(value) is outside 0...3600") }
         return UInt32(value)
+    }
+
+    /// A nice value, -20...19.
+    public static func nice(_ value: Int) throws(DNSSettingsError) -> Int32 {
+        guard (-20...19).contains(value) else { throw .invalid("nice \(value) is outside -20...19") }
+        return Int32(value)
     }
 
     /// `insecure`, `verified` or `disabled`.

@@ -185,6 +185,7 @@ extension DaemonConfig {
             }
             settings.ignoreEmptyService = layer.dnsIgnoreEmptyService ?? false
             settings.endpointPodNames = layer.dnsEndpointPodNames ?? false
+            if let nice = layer.dnsNice { settings.queryThreadNice = try DNSSettings.nice(nice) }
             settings.forwardingClients = forwardingClients
             _ = try settings.zoneOptions(reverseFallthrough: false)
         } catch let error as DNSSettingsError {

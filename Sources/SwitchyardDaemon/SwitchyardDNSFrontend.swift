@@ -44,7 +44,7 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
         autopath = settings.autopathNode.flatMap { node in clients.map { (node, $0) } }
         server = DNSServer(
             configuration: DNSServerConfiguration(listen: listenAddresses, udpSocketsPerAddress: udpSocketsPerAddress,
-                                                  forwardingClients: settings.forwardingClients),
+                                                  forwardingClients: settings.forwardingClients, udpThreadNice: settings.queryThreadNice),
             zone: DNSZone.notSynced(options: options),
             forwarder: forwarder, group: group, logger: logger,
             observer: observer, refusedConnection: refused,

@@ -51,8 +51,11 @@ struct DNSCommand: AsyncParsableCommand {
             help: "CIDR of clients, beyond loopback, whose names outside the zones are forwarded upstream; repeatable. Others get REFUSED.")
     var forwardClients: [String] = []
 
-    @Option(help: "Event-loop threads (each gets its own UDP socket per address).")
+    @Option(help: "Threads that read UDP queries, each with its own socket per address (TCP and forwarding use as many event loops).")
     var threads: Int = 1
+
+    @Option(help: "Nice value of the threads that read UDP queries, -20...19 (default -10; needs CAP_SYS_NICE, else they keep the process's; 0: leave it).")
+    var nice: Int = Int(DNSServerConfiguration.defaultUDPThreadNice)
 
     @Option(help: .hidden)
     var benchmarkServices: Int = 0
@@ -132,7 +135,8 @@ struct DNSCommand: AsyncParsableCommand {
         MallocTuning.releaseFreedMemory()
         let server = DNSServer(
             configuration: DNSServerConfiguration(listen: addresses, udpSocketsPerAddress: threads,
-                                                  forwardingClients: settings.forwardingClients), zone: zone,
+                                                  forwardingClients: settings.forwardingClients, udpThreadNice: settings.queryThreadNice),
+            zone: zone,
             forwarder: settings.makeForwarder(resolvConf: resolvConf, group: group), group: group, logger: logger)
         announce(try await server.start().map { "\($0)" })
         await Self.waitForTermination()
@@ -148,6 +152,7 @@ struct DNSCommand: AsyncParsableCommand {
         settings.pods = try DNSSettings.pods(parsing: pods)
         settings.ignoreEmptyService = ignoreEmptyService
         settings.endpointPodNames = endpointPodNames
+        settings.queryThreadNice = try DNSSettings.nice(nice)
         settings.upstream = try DNSSettings.upstream(parsing: upstream)
         settings.stubDomains = try stubDomains.map { try DNSSettings.stubDomain(parsing: $0) }
         settings.forwardingClients = try DNSSettings.forwardingClients(parsing: forwardClients)

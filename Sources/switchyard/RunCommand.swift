@@ -183,6 +183,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Name endpoints without a hostname after their pod instead of their dashed IP.")
     var dnsEndpointPodNames = false
 
+    @Option(help: "Nice value of the threads that read DNS queries over UDP, -20...19 (default -10: queries go before the daemon's own sync work; needs CAP_SYS_NICE, else they keep the process's; 0: leave it).")
+    var dnsNice: Int?
+
     @Flag(help: "Node-local autopath (CoreDNS's autopath): a local pod's first search-path query for a name that does not exist is completed on the server (…svc.<zone>, <zone>, host search domains, the bare name) and answered with a CNAME to the first name that exists. Watches this node's pods only.")
     var dnsAutopath = false
 
@@ -254,6 +257,7 @@ struct RunCommand: AsyncParsableCommand {
         if dnsEndpointPodNames { layer.dnsEndpointPodNames = true }
         layer.dnsClusterIPService = dnsClusterIPService
         if dnsAutopath { layer.dnsAutopath = true }
+        layer.dnsNice = dnsNice
         layer.dnsHandoverSocket = dnsHandoverSocket
         if let dnsForwardClients {
             do {

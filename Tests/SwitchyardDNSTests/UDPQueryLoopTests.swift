@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import NIOCore
 import NIOPosix
 @testable import SwitchyardDNS
@@ -89,6 +90,35 @@ struct UDPQueryLoopTests {
         await server.detach(served)
         client.send(id: 4, name: "web.default.svc.cluster.local", to: port)
         #expect(client.replyIDs() == [], "nothing answers a closed socket")
+    }
+
+    @Test("the query thread runs at the configured nice value (-10 by default)")
+    func nice() async throws {
+        guard getuid() == 0 else {
+            print("SKIPPED: lowering a thread's nice value needs CAP_SYS_NICE (run as root)")
+            return
+        }
+        let (server, served, _) = try await Self.attached()
+        // The thread sets it as it starts; give it a moment.
+        var nices: [Int] = []
+        for _ in 0..<50 {
+            nices = Self.threadNices()
+            if nices.contains(-10) { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(nices.contains(-10), "thread nice values: \(nices)")
+        await server.detach(served)
+    }
+
+    /// The nice value of every thread of this process (/proc/self/task/*/stat, field 19).
+    static func threadNices() -> [Int] {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
     }
 
     @Test("the client's address is read in place from sockaddr_in and sockaddr_in6")

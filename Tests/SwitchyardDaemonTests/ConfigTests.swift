@@ -223,6 +223,17 @@ struct ConfigTests {
         }
     }
 
+    @Test("the UDP query threads' nice value: -10 unless dns.nice says otherwise, within -20...19")
+    func dnsNice() throws {
+        let unset = try #require(try DaemonConfig(paths: ["m"], layer: ConfigLayer(), hostname: "n").dns)
+        #expect(unset.queryThreadNice == -10)
+        let zero = try #require(try DaemonConfig(paths: ["m"], layer: try ConfigFile.parse("dns: {nice: 0}", file: "c"), hostname: "n").dns)
+        #expect(zero.queryThreadNice == 0)
+        #expect(throws: DaemonConfigError.self) {
+            try DaemonConfig(paths: ["m"], layer: try ConfigFile.parse("dns: {nice: -21}", file: "c"), hostname: "n")
+        }
+    }
+
     @Test("an explicit masqueradeBit 0 is bit 0, not kube-proxy's unset value (null)")
     func masqueradeBitZero() throws {
         #expect(try ConfigFile.parse("masqueradeBit: 0", file: "c").masqueradeBit == 0)

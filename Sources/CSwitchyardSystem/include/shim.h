@@ -35,3 +35,7 @@ int switchyard_eventfd(void);
 
 /// Waits until `fd` (skipped when negative) or `wake` is readable; empties `wake`. Returns poll's result.
 int switchyard_wait_readable(int fd, int wake);
+
+/// Sets the calling thread's nice value (setpriority on its thread id); returns 0 or -1 with errno
+/// (EACCES/EPERM: lowering it needs CAP_SYS_NICE).
+int switchyard_set_thread_nice(int nice);
