@@ -36,14 +36,21 @@ public final class UDPQueryLoop: Sendable {
     private let busySince = Atomic<UInt64>(0)
     private let thread: NIOThreadPool
 
+    /// A state of the loop a caller waits for.
+    private enum Awaited {
+        /// Not reading (paused or ended).
+        case parked
+        case ended
+    }
+
     private struct Control {
         var paused = false
         var stopping = false
-        /// The loop is not reading (paused or ended).
         var parked = false
         var ended = false
-        var parkWaiters: [CheckedContinuation<Void, Never>] = []
-        var endWaiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(awaited: Awaited, continuation: CheckedContinuation<Void, Never>)] = []
+
+        func reached(_ awaited: Awaited) -> Bool { awaited == .parked ? parked : ended }
     }
 
     /// Serves the bound datagram socket `fd`, which it owns from now on (closed by ``close()``), on
@@ -70,15 +77,7 @@ public final class UDPQueryLoop: Sendable {
     /// Stops reading: returns once the loop has answered the batch in hand and reads no more.
     /// Datagrams arriving meanwhile wait in the socket (for ``resume()`` or another process).
     public func pause() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let parked = control.withLock { control in
-                control.paused = true
-                if control.parked { return true }
-                control.parkWaiters.append(continuation)
-                return false
-            }
-            if parked { continuation.resume() } else { signal() }
-        }
+        await ask({ $0.paused = true }, thenAwait: .parked)
     }
 
     /// Reads again after ``pause()``.
@@ -99,16 +98,21 @@ public final class UDPQueryLoop: Sendable {
     /// Answers the batch in hand, closes the socket and ends the thread. Datagrams still queued are
     /// dropped, or stay for another process that holds the same socket.
     public func close() async {
+        await ask({ $0.stopping = true }, thenAwait: .ended)
+        try? await thread.shutdownGracefully()
+    }
+
+    /// Makes a request of the loop (`change`), wakes it, and returns once it has reached `awaited`.
+    private func ask(_ change: (inout Control) -> Void, thenAwait awaited: Awaited) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ended = control.withLock { control in
-                control.stopping = true
-                if control.ended { return true }
-                control.endWaiters.append(continuation)
+            let reached = control.withLock { control in
+                change(&control)
+                if control.reached(awaited) { return true }
+                control.waiters.append((awaited, continuation))
                 return false
             }
-            if ended { continuation.resume() } else { signal() }
+            if reached { continuation.resume() } else { signal() }
         }
-        try? await thread.shutdownGracefully()
     }
 
     private func signal() {
@@ -234,10 +238,10 @@ public final class UDPQueryLoop: Sendable {
     private func park() {
         let waiters = control.withLock { control in
             control.parked = true
-            defer { control.parkWaiters = [] }
-            return control.parkWaiters
+            defer { control.waiters.removeAll { $0.awaited == .parked } }
+            return control.waiters.filter { $0.awaited == .parked }
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     /// Tells ``close()`` callers (and pending ``pause()`` ones) the loop has ended.
@@ -245,13 +249,10 @@ public final class UDPQueryLoop: Sendable {
         let waiters = control.withLock { control in
             control.ended = true
             control.parked = true
-            defer {
-                control.parkWaiters = []
-                control.endWaiters = []
-            }
-            return control.parkWaiters + control.endWaiters
+            defer { control.waiters = [] }
+            return control.waiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     private static let toldNice = Atomic(false)

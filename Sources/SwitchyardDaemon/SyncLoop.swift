@@ -112,6 +112,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             var state = ProxyState()
             var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
             var armed: Set<C.Instant> = []
+            var freed = FreedMemoryRelease()
             // A shutdown is one more wakeup rather than `cancelOnGracefulShutdown()`, which put
             // every wakeup through a merge (see EventSourceService.run).
             await withGracefulShutdownHandler {
@@ -128,7 +129,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         outputs.logger.debug("sources ended; keeping the last state programmed")
                     case .synced(let outcome):
                         state.programmed = outcome.programmed
-                        finish(outcome, schedule: &schedule)
+                        finish(outcome, schedule: &schedule, freed: &freed)
                     }
                     // Nothing is due while a sync runs (SyncSchedule.runningSince).
                     if let kind = schedule.due(at: clock.now) {
@@ -191,7 +192,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     /// Records a finished sync: schedule, health, metrics, logs.
-    private func finish(_ outcome: SyncOutcome, schedule: inout SyncSchedule<C.Instant>) {
+    private func finish(_ outcome: SyncOutcome, schedule: inout SyncSchedule<C.Instant>, freed: inout FreedMemoryRelease) {
         let (kind, start) = (outcome.kind, outcome.startedAt)
         switch outcome.result {
         case .success(let report):
@@ -201,7 +202,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             if let checks = report.healthChecks { outputs.healthChecks?.yield(checks) }
             outputs.progress?.synced()
             SyncLog.succeeded(report, logger: outputs.logger)
-            if kind == .full { MallocTuning.releaseFreedMemory() }
+            if kind == .full {
+                freed.release()
+            } else if let (before, after) = freed.releaseIfGrown() {
+                outputs.logger.debug("returned freed memory to the kernel", metadata: [
+                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
+                ])
+            }
         case .failure(let error):
             schedule.failed(startedAt: start, at: clock.now)
             outputs.health?.failed("\(error)")

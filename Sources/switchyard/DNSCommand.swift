@@ -199,12 +199,9 @@ struct DNSCommand: AsyncParsableCommand {
         return zone
     }
 
-    /// Resident memory from /proc/self/statm, in MB (0 when unavailable).
+    /// Resident memory in MB (0 when unavailable).
     static func residentMegabytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * 4096 / 1_000_000
+        (FreedMemoryRelease.residentBytes() ?? 0) / 1_000_000
     }
 
     /// Returns on the first SIGINT or SIGTERM.

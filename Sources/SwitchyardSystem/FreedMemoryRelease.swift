@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When the heap's freed memory goes back to the kernel between full syncs. With
+/// ``MallocTuning/keepFreedMemory()`` glibc never trims by itself, so every transient of the
+/// incremental syncs and DNS publishes (a batch's events, a fold's second arena) stays resident,
+/// and the daemon's RSS climbs by tens of MiB over minutes of churn while its live heap stays flat
+/// (heaptrack). This releases (`malloc_trim`) after a sync when the resident set has grown by more
+/// than `allowedGrowth` since the last release, and measures from what is left: memory the cluster
+/// really needs is not released over and over. A value; its owner (the sync loop) calls it.
+public struct FreedMemoryRelease: Sendable {
+    /// The growth over the resident set after the last release that triggers the next one.
+    public var allowedGrowth: Double
+    /// Resident bytes after the last release; nil before the first.
+    public private(set) var floor: Int?
+
+    public init(allowedGrowth: Double = 0.05) {
+        self.allowedGrowth = allowedGrowth
+    }
+
+    /// Releases now (after a full sync, whose transient peak is large) and measures from here.
+    public mutating func release() {
+        MallocTuning.releaseFreedMemory()
+        floor = Self.residentBytes()
+    }
+
+    /// Releases when the resident set has grown beyond the allowance; returns the resident bytes
+    /// before and after when it did.
+    public mutating func releaseIfGrown() -> (before: Int, after: Int)? {
+        guard let floor, let resident = Self.residentBytes(), Double(resident) > Double(floor) * (1 + allowedGrowth) else {
+            return nil
+        }
+        release()
+        return (resident, self.floor ?? resident)
+    }
+
+    /// The process's resident set (the second field of /proc/self/statm, in pages).
+    public static func residentBytes() -> Int? {
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,30 @@
+import SwitchyardSystem
+import Testing
+
+@Suite("Freed memory goes back to the kernel when RSS has grown beyond the allowance (issue 13: RSS flat under churn)")
+struct FreedMemoryReleaseTests {
+    @Test("nothing before the first release; a release when RSS grew by more than the allowance, measured from what is left")
+    func releasesOnGrowth() throws {
+        var policy = FreedMemoryRelease(allowedGrowth: 0.05)
+        #expect(policy.releaseIfGrown() == nil, "no floor yet: nothing to compare with")
+        policy.release()
+        let floor = try #require(policy.floor)
+        // Live memory the process really uses now: resident, and not releasable.
+        let grown = floor / 2
+        var live = [UInt8](repeating: 0, count: grown)
+        for page in stride(from: 0, to: grown, by: 4096) { live[page] = 1 }
+        let outcome = policy.releaseIfGrown()
+        let released = try #require(outcome, "RSS grew by ~50% over the floor")
+        #expect(released.before >= floor + grown * 9 / 10)
+        #expect(released.after >= floor + grown * 9 / 10, "live memory stays resident")
+        #expect(policy.floor == released.after)
+        #expect(policy.releaseIfGrown() == nil, "measured from what is left: the live memory does not trigger it again")
+        #expect(live.count == grown)
+    }
+
+    @Test("the resident set is read from /proc/self/statm")
+    func resident() throws {
+        let bytes = try #require(FreedMemoryRelease.residentBytes())
+        #expect(bytes > 1 << 20 && bytes < 1 << 40)
+    }
+}
