@@ -1,13 +1,17 @@
 /// glibc's allocator defaults suit short programs, not a daemon that rebuilds a 100k-element ruleset
-/// on every full sync: blocks over its mmap threshold (at most 32 MiB) go back to the kernel when
+/// on every full sync: blocks over its mmap threshold (128 KiB at first) go back to the kernel when
 /// freed, so each sync faults in and zeroes its dictionaries' pages again (a third of a 10,000-service
 /// compile, measured with perf). Keeping freed memory in the heap trades a flat RSS at the sync's
-/// peak for syncs that reuse warm pages. `switchyard run` and `bench` and the micro-benchmarks call it.
+/// peak for syncs that reuse warm pages. Blocks of 4 MiB and more (the DNS zone's arena and table,
+/// the largest dictionaries) are still mapped on their own: in the heap, each fold of the DNS zone
+/// left its old ~30 MB arena as a hole that small allocations then pinned (10-minute churn: RSS
+/// 146 → 217 MiB with them in the heap, → 179 MiB mapped). `switchyard run` and `bench` and the
+/// micro-benchmarks call it.
 public enum MallocTuning {
-    /// Serves large blocks from the heap and stops trimming it. Call once, before the first sync.
+    /// Serves blocks under 4 MiB from the heap and stops trimming it. Call once, before the first sync.
     public static func keepFreedMemory() {
         #if os(Linux)
-        _ = glibcMallopt(mmapThreshold, 32 << 20)  // the largest glibc takes
+        _ = glibcMallopt(mmapThreshold, 4 << 20)
         _ = glibcMallopt(trimThreshold, 1 << 30)
         #endif
     }
