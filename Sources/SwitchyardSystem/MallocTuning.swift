@@ -2,16 +2,17 @@
 /// on every full sync: blocks over its mmap threshold (128 KiB at first) go back to the kernel when
 /// freed, so each sync faults in and zeroes its dictionaries' pages again (a third of a 10,000-service
 /// compile, measured with perf). Keeping freed memory in the heap trades a flat RSS at the sync's
-/// peak for syncs that reuse warm pages. Blocks of 4 MiB and more (the DNS zone's arena and table,
-/// the largest dictionaries) are still mapped on their own: in the heap, each fold of the DNS zone
-/// left its old ~30 MB arena as a hole that small allocations then pinned (10-minute churn: RSS
-/// 146 → 217 MiB with them in the heap, → 179 MiB mapped). `switchyard run` and `bench` and the
-/// micro-benchmarks call it.
+/// peak for syncs that reuse warm pages. Blocks of 16 MiB and more (the DNS zone's ~22 MB arena) are
+/// still mapped on their own: in the heap, each fold of the DNS zone left its old arena as a hole
+/// that small allocations then pinned (10-minute churn, one run each: RSS +48% with the arena in the
+/// heap, +20% mapped). At 4 MiB the incremental syncs' and publishes' largest dictionaries were
+/// mapped too and faulted in afresh each time (+0.2 ms of CPU per change). `switchyard run` and
+/// `bench` and the micro-benchmarks call it.
 public enum MallocTuning {
-    /// Serves blocks under 4 MiB from the heap and stops trimming it. Call once, before the first sync.
+    /// Serves blocks under 16 MiB from the heap and stops trimming it. Call once, before the first sync.
     public static func keepFreedMemory() {
         #if os(Linux)
-        _ = glibcMallopt(mmapThreshold, 4 << 20)
+        _ = glibcMallopt(mmapThreshold, 16 << 20)
         _ = glibcMallopt(trimThreshold, 1 << 30)
         #endif
     }
