@@ -1,4 +1,4 @@
-// Datagram batches and the wake-up descriptor of the DNS server's UDP loop (see shim.h).
+// The DNS server's UDP loop: datagram batches, its wake-up descriptor and its thread's priority (see shim.h).
 #define _GNU_SOURCE
 #include "shim.h"
 #include <errno.h>

@@ -12,7 +12,7 @@ import Synchronization
 public struct DNSServerConfiguration: Sendable {
     /// Addresses to serve UDP and TCP on. Port 0 picks a free port (the same for UDP and TCP).
     public var listen: [SocketAddress]
-    /// UDP sockets per address (SO_REUSEPORT), so several event loops can read in parallel.
+    /// UDP sockets per address (SO_REUSEPORT), each read by a thread of its own.
     public var udpSocketsPerAddress: Int
     /// A TCP connection without a query for this long is closed (a client that stops reading its
     /// replies stops being read, so it is closed too).
