@@ -18,12 +18,15 @@ public struct ListeningSocket: Sendable, Hashable, CustomStringConvertible {
     public var port: UInt16
     /// Sets IP(V6)_TRANSPARENT.
     public var transparent: Bool
+    /// An IPv6 socket takes IPv6 only (IPV6_V6ONLY); false: `::` takes IPv4 too, as NIO's sockets do.
+    public var v6Only: Bool
 
-    public init(_ transport: Transport, address: String, port: UInt16, transparent: Bool = true) {
+    public init(_ transport: Transport, address: String, port: UInt16, transparent: Bool = true, v6Only: Bool = true) {
         self.transport = transport
         self.address = address
         self.port = port
         self.transparent = transparent
+        self.v6Only = v6Only
     }
 
     public var description: String { "\(transport) \(address.contains(":") ? "[\(address)]" : address):\(port)" }
@@ -81,7 +84,7 @@ public struct ListeningSocket: Sendable, Hashable, CustomStringConvertible {
         }
         try enable(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR")
         try enable(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT")
-        if v6 { try enable(Int32(IPPROTO_IPV6), IPV6_V6ONLY, "IPV6_V6ONLY") }
+        if v6, v6Only { try enable(Int32(IPPROTO_IPV6), IPV6_V6ONLY, "IPV6_V6ONLY") }
         if transparent, v6 {
             try enable(Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, "IPV6_TRANSPARENT")
         } else if transparent {

@@ -92,6 +92,22 @@ struct UDPQueryLoopTests {
         #expect(client.replyIDs() == [], "nothing answers a closed socket")
     }
 
+    @Test("listening on :: takes IPv4 and IPv6 queries over UDP, as the TCP listener beside it does")
+    func dualStack() async throws {
+        let server = DNSServer(configuration: DNSServerConfiguration(listen: [try DNSAddress.parse("[::]:0")]), zone: Fixture.zone(),
+                               group: MultiThreadedEventLoopGroup.singleton)
+        guard let port = try await server.start().first?.port else { throw TestFailure("no port bound") }
+        for target in ["127.0.0.1", "::1"] {
+            for transport in ["+notcp", "+tcp"] {
+                guard let dig = try run("dig", ["@\(target)", "-p", "\(port)", "+noall", "+answer", "+time=2", "+tries=1", transport,
+                                                "web.default.svc.cluster.local"])
+                else { Issue.record("dig is not installed"); return }
+                #expect(answerLines(dig) == ["web.default.svc.cluster.local. 30 IN A 10.96.0.20"], "dig @\(target) \(transport)")
+            }
+        }
+        try await server.stop()
+    }
+
     @Test("the query thread runs at the configured nice value (-10 by default)")
     func nice() async throws {
         guard getuid() == 0 else {
