@@ -173,7 +173,7 @@ public final class UDPQueryLoop: Sendable {
                     continue
                 case .reply(let reply):
                     guard reply.count <= replySize else {
-                        sendLater(reply, to: address)
+                        sendLater(reply, to: Array(address))
                         continue
                     }
                     reply.withUnsafeBytes { bytes in
@@ -221,8 +221,7 @@ public final class UDPQueryLoop: Sendable {
     }
 
     /// Sends one reply from another thread (an upstream's, or one larger than a slot).
-    private func sendLater<Peer: Collection<UInt8>>(_ reply: [UInt8], to peer: Peer) {
-        let address = Array(peer)
+    private func sendLater(_ reply: [UInt8], to address: [UInt8]) {
         socket.withLock { socket in
             guard let fd = socket else { return }
             reply.withUnsafeBytes { bytes in
