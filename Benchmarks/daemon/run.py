@@ -7,7 +7,8 @@ programming a private network namespace. It measures, end to end:
   with its phases), and DNS answering after the lists;
 - idle CPU over a window with nothing changing (periodic resyncs included);
 - churn at RATE changes/s for SECONDS (half endpoint changes, half Service replacements: a new
-  Service created, the one created 100 replacements earlier deleted, so the cluster keeps its size):
+  Service created, the one created 100 replacements earlier deleted; an endpoint change moves an
+  endpoint to another Pod's address, so the cluster keeps its size and its distinct addresses):
   daemon CPU per change and network programming latency (API write → the element's commit, seen by
   `nft monitor` in the namespace); then the same churn again with DNS probed every 2 ms for the new
   names: DNS freshness (API write → the new name answering) — apart, so the probes' own queries do not
@@ -17,7 +18,7 @@ and, side by side, the isolated pipeline (`switchyard bench`) for the same shape
 
 Needs root (network namespaces) and a release build. Loopback and a private namespace only.
 Usage: run.py [--services N] [--endpoints N] [--pods N] [--rate R] [--seconds S] [--idle S]
-              [--json FILE] [--bin PATH] [--no-pipeline]
+              [--json FILE] [--bin PATH] [--no-pipeline] [--fresh-addresses]
 """
 import argparse
 import ipaddress
@@ -59,10 +60,11 @@ class Workload:
     def __init__(self, services, endpoints, pods, nodes=100, namespaces=50):
         self.services, self.endpoints, self.pods, self.nodes, self.namespaces = services, endpoints, pods, nodes, namespaces
         self.rng = random.Random(1)
-        self.fresh_ip = int(ipaddress.ip_address("10.200.0.1"))
+        self.fresh_ip_value = int(ipaddress.ip_address("10.200.0.1"))
         self.fresh_cluster_ip = int(ipaddress.ip_address("10.110.0.1"))
         self.added = 0
         self.slices = {}  # service index -> slice dict
+        self.fresh_addresses = False
 
     @staticmethod
     def pod_ip(index):
@@ -126,17 +128,25 @@ class Workload:
             self.slices[s] = (svc, eps, udp)
             store.put(SLICES, eps, notify=False)
 
-    def next_ip(self):
-        self.fresh_ip += 1
-        return str(ipaddress.ip_address(self.fresh_ip))
+    def fresh_ip(self):
+        """An address no endpoint has had yet (a new Pod's)."""
+        self.fresh_ip_value += 1
+        return str(ipaddress.ip_address(self.fresh_ip_value))
 
     def endpoint_change(self, store):
-        """Replaces one endpoint of a random Service with a new address; returns (that address, the
-        address it replaced)."""
+        """Moves one endpoint of a random Service to another of the cluster's Pods (one EndpointSlice
+        written), so the cluster keeps its distinct addresses as well as its size. With
+        `fresh_addresses` (before session 13) the endpoint got an address never seen before instead:
+        the replaced one stayed with the other Service its Pod backs, and the cluster's distinct
+        addresses (reverse DNS names, address indexes) grew by one per change, +13% DNS names over
+        10 minutes. Returns (the new address, the address it replaced)."""
         s = self.rng.randrange(len(self.slices))
         svc, eps, udp = self.slices[s]
-        ip = self.next_ip()
         eps = json.loads(json.dumps(eps))
+        listed = {endpoint["addresses"][0] for endpoint in eps["endpoints"]}
+        ip = self.fresh_ip() if self.fresh_addresses or not self.pods else self.pod_ip(self.rng.randrange(self.pods))
+        while ip in listed:
+            ip = self.pod_ip(self.rng.randrange(self.pods))
         endpoint = eps["endpoints"][self.rng.randrange(len(eps["endpoints"]))]
         replaced = endpoint["addresses"][0]
         endpoint["addresses"] = [ip]
@@ -164,7 +174,7 @@ class Workload:
         self.added += 1
         svc = self.service(name, ns, cluster_ip, False, None)
         store.put(SERVICES, svc)
-        eps = self.endpoint_slice(svc, [(self.next_ip(), NODE) for _ in range(self.endpoints)], False)
+        eps = self.endpoint_slice(svc, [(self.fresh_ip(), NODE) for _ in range(self.endpoints)], False)
         store.put(SLICES, eps)
         return cluster_ip, "%s.%s.svc.cluster.local" % (name, ns)
 
@@ -315,6 +325,9 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--bin", default=".build/release/switchyard")
     parser.add_argument("--no-pipeline", action="store_true")
+    parser.add_argument("--fresh-addresses", action="store_true",
+                        help="endpoint changes take addresses never seen before (the churn of sessions 4-12: the "
+                             "cluster's distinct addresses grow by one per change)")
     parser.add_argument("--extra", default="", help="extra daemon flags")
     parser.add_argument("--perf", help="record a perf profile of the daemon during the churn into this file")
     parser.add_argument("--dns-load", action="store_true",
@@ -327,6 +340,7 @@ def main():
     work = tempfile.mkdtemp(prefix="sy-daemon-bench-")
     store = apiserver.Store()
     workload = Workload(args.services, args.endpoints, args.pods)
+    workload.fresh_addresses = args.fresh_addresses
     log("generating %d services × %d endpoints, %d pods" % (args.services, args.endpoints, args.pods))
     workload.load(store)
     server, url = apiserver.serve(store)
@@ -409,11 +423,13 @@ def main():
         # Churn: the kernel's element additions, seen by nft monitor, time the programming latency.
         monitor = subprocess.Popen(["ip", "netns", "exec", netns, "stdbuf", "-oL", "nft", "monitor", "elements"],
                                    stdout=subprocess.PIPE, text=True)
-        seen = {}
+        # An address waiting for its element (a moved endpoint's Pod address may come back later in
+        # the run: each wait is timed once, when its element shows up).
         pending_ips = {}
-        superseded = set()
+        programmed = []
+        superseded = [0]
         lock = threading.Lock()
-        ip_pattern = re.compile(r"\b(10\.(?:200|201|202|110|111)\.\d+\.\d+)\b")
+        ip_pattern = re.compile(r"\b(10\.(?:12[89]|13\d|200|201|202|110|111)\.\d+\.\d+)\b")
 
         def watch_monitor():
             for line in monitor.stdout:
@@ -422,8 +438,8 @@ def main():
                     continue
                 with lock:
                     for ip in ip_pattern.findall(line):
-                        if ip in pending_ips and ip not in seen:
-                            seen[ip] = now
+                        if ip in pending_ips:
+                            programmed.append(now - pending_ips.pop(ip))
         threading.Thread(target=watch_monitor, daemon=True).start()
         time.sleep(3)  # nft monitor reads the ruleset before it prints
 
@@ -457,11 +473,11 @@ def main():
                 if i % 2 == 0:
                     ip, replaced = workload.endpoint_change(store)
                     with lock:
-                        pending_ips[ip] = time.time()
                         # A change of an address no sync has programmed yet supersedes it: the
                         # kernel never sees it, so it is not a missing element.
-                        if replaced in pending_ips and replaced not in seen:
-                            superseded.add(replaced)
+                        if pending_ips.pop(replaced, None) is not None:
+                            superseded[0] += 1
+                        pending_ips[ip] = time.time()
                 else:
                     cluster_ip, name = workload.replace_service(store)
                     now = time.time()
@@ -490,8 +506,8 @@ def main():
             perf.send_signal(signal.SIGINT)
             perf.wait()
         with lock:
-            latencies = [seen[ip] - t for ip, t in pending_ips.items() if ip in seen]
-            missing = sum(1 for ip in pending_ips if ip not in seen and ip not in superseded)
+            timed = list(programmed)
+            missing = len(pending_ips)
         syncs = [r for r in daemon.lines[mark:] if r.get("msg") == "synced"]
         probed_cpu, _, _ = churn(changes, probe=True)
         with lock:
@@ -502,10 +518,10 @@ def main():
             "cpuMillisecondsPerChange": round(churn_cpu * 1000 / changes, 3),
             "cpuMillisecondsPerChangeWithDNSProbes": round(probed_cpu * 1000 / changes, 3),
             "cpuCoreFraction": round(churn_cpu / (churn_end - t0 + 3) + idle_cpu, 3),
-            "programmingLatencyP50Ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
-            "programmingLatencyP99Ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
+            "programmingLatencyP50Ms": round(percentile(timed, 50) * 1000, 1) if timed else None,
+            "programmingLatencyP99Ms": round(percentile(timed, 99) * 1000, 1) if timed else None,
             "programmingMissing": missing,
-            "programmingSuperseded": len(superseded),
+            "programmingSuperseded": superseded[0],
             "dnsFreshnessP50Ms": round(percentile(freshness, 50) * 1000, 1) if freshness else None,
             "dnsFreshnessP99Ms": round(percentile(freshness, 99) * 1000, 1) if freshness else None,
             "dnsMissing": dns_missing,

@@ -205,8 +205,11 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             if kind == .full {
                 freed.release()
             } else if let (before, after) = freed.releaseIfGrown() {
+                let heap = MallocTuning.heapStatistics()
                 outputs.logger.debug("returned freed memory to the kernel", metadata: [
                     "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
+                    "heap_in_use_mib": "\(heap.inUse >> 20)", "heap_free_mib": "\(heap.free >> 20)",
+                    "heap_mapped_mib": "\(heap.mapped >> 20)",
                 ])
             }
         case .failure(let error):

@@ -1,3 +1,5 @@
+import CSwitchyardSystem
+
 /// glibc's allocator defaults suit short programs, not a daemon that rebuilds a 100k-element ruleset
 /// on every full sync: blocks over its mmap threshold (128 KiB at first) go back to the kernel when
 /// freed, so each sync faults in and zeroes its dictionaries' pages again (a third of a 10,000-service
@@ -34,6 +36,23 @@ public enum MallocTuning {
         #if os(Linux)
         _ = glibcMallocTrim(0)
         #endif
+    }
+
+    /// What the heap holds: bytes the program has allocated (`inUse`, including blocks mapped on their
+    /// own, `mapped`) and bytes freed but kept (`free`). RSS growth with `inUse` flat is fragmentation.
+    public struct HeapStatistics: Sendable, Equatable {
+        public var inUse: Int
+        public var free: Int
+        public var mapped: Int
+    }
+
+    /// The heap's statistics now (glibc's mallinfo2; walks each arena's free lists, so not per event).
+    public static func heapStatistics() -> HeapStatistics {
+        var (inUse, free, mapped): (UInt, UInt, UInt) = (0, 0, 0)
+        #if os(Linux)
+        switchyard_heap_statistics(&inUse, &free, &mapped)
+        #endif
+        return HeapStatistics(inUse: Int(inUse), free: Int(free), mapped: Int(mapped))
     }
 
     // <malloc.h>, which the Glibc module does not import.

@@ -114,6 +114,76 @@ struct IncrementalZoneTests {
         #expect(incremental.reusedOverlays > 200, "publishes write into the overlay no query holds instead of copying one")
     }
 
+    @Test("publishes that coalesce batches stay exact: a Service's slice deleted before it, a new one after it, endpoints moved")
+    func coalescedBatches() {
+        func service(_ name: String, _ ns: String, _ ip: String) -> Service {
+            Service(namespace: ns, name: name, clusterIPs: [Fixture.ip(ip)], ports: [ServicePort(name: "http", port: 80)])
+        }
+        func slice(_ name: String, _ ns: String, _ addresses: [String]) -> EndpointSlice {
+            EndpointSlice(namespace: ns, name: name + "-x1", labels: [WellKnownLabel.serviceName: name], addressType: .ipv4,
+                          endpoints: addresses.map { Fixture.endpoint($0, ready: true, ns: ns) },
+                          ports: [EndpointPort(name: "http", port: 8080)])
+        }
+        // As in the daemon benchmark: each Pod address backs two Services.
+        var store = ClusterStore()
+        var slices: [EndpointSlice] = []
+        store.apply([.added(.namespace(Namespace(name: "ns-0"))), .added(.namespace(Namespace(name: "ns-1")))])
+        for index in 0..<60 {
+            let ns = "ns-\(index % 2)"
+            slices.append(slice("svc-\(index)", ns, (0..<3).map { "10.128.0.\((index * 3 + $0) % 90 + 1)" }))
+            store.apply([.added(.service(service("svc-\(index)", ns, "10.96.0.\(index + 10)"))), .added(.endpointSlice(slices[index]))])
+        }
+        var incremental = IncrementalZone(options: DNSZoneOptions())
+        incremental.update(to: store.snapshot, changes: nil)
+        var churn = Churn(state: 7)
+        var pending = ZoneChanges()
+        var added = 0, published = 0
+        for step in 0..<300 {
+            var batches: [[ClusterEvent]] = []
+            if step % 2 == 0 {
+                // An endpoint moves to another address (a Pod's, or one never seen).
+                let index = churn.next(slices.count)
+                var endpoints = slices[index].endpoints
+                let address = churn.next(2) == 0 ? "10.128.0.\(churn.next(90) + 1)" : "10.200.\(step / 200).\(step % 200 + 1)"
+                endpoints[churn.next(endpoints.count)] = Fixture.endpoint(address, ready: true, ns: slices[index].namespace)
+                let old = slices[index]
+                slices[index] = EndpointSlice(namespace: old.namespace, name: old.name, labels: old.labels, addressType: .ipv4,
+                                              endpoints: endpoints, ports: old.ports)
+                batches.append([.updated(.endpointSlice(slices[index]))])
+            } else {
+                // A Service replaced: the one made 10 replacements earlier goes, slice first.
+                if added >= 10 {
+                    let old = added - 10, ns = "ns-\(old % 2)"
+                    batches.append([.deleted(.endpointSlice(slice("new-\(old)", ns, [])))])
+                    batches.append([.deleted(.service(service("new-\(old)", ns, "10.110.0.\(old % 200 + 1)")))])
+                }
+                let ns = "ns-\(added % 2)"
+                batches.append([.added(.service(service("new-\(added)", ns, "10.110.0.\(added % 200 + 1)")))])
+                batches.append([.added(.endpointSlice(slice("new-\(added)", ns, (0..<3).map { "10.201.\(added % 200).\($0 + 1)" })))])
+                added += 1
+            }
+            for batch in batches {
+                let before = store.snapshot
+                store.apply(batch)
+                pending.formUnion(ZoneChanges(events: batch, before: before))
+                // Publishes lag the batches by a random number of them, as a busy DNS side coalesces.
+                guard churn.next(3) == 0 else { continue }
+                let zone = incremental.update(to: store.snapshot, changes: pending)
+                pending = ZoneChanges()
+                published += 1
+                let want = Self.contents(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions()))
+                let got = Self.contents(zone)
+                guard got == want else {
+                    let extra = got.keys.filter { want[$0] == nil }.map(Self.text)
+                    let missing = want.keys.filter { got[$0] == nil }.map(Self.text)
+                    Issue.record("step \(step): extra \(extra), missing \(missing)")
+                    return
+                }
+            }
+        }
+        #expect(published > 100, "publishes of several batches at once (\(published))")
+    }
+
     @Test("endpoint labels from addresses: every digit count of an octet, and IPv6", arguments: [
         ("10.0.100.255", "10-0-100-255"), ("1.22.3.44", "1-22-3-44"), ("0.0.0.0", "0-0-0-0"), ("fd00::1", "fd00--1"),
     ])

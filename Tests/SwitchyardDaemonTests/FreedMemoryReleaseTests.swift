@@ -27,4 +27,16 @@ struct FreedMemoryReleaseTests {
         let bytes = try #require(FreedMemoryRelease.residentBytes())
         #expect(bytes > 1 << 20 && bytes < 1 << 40)
     }
+
+    @Test("the heap's statistics count an allocation as in use while it lives and not after")
+    func heapStatistics() {
+        let size = 8 << 20
+        let before = MallocTuning.heapStatistics()
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        let during = MallocTuning.heapStatistics()
+        block.deallocate()
+        let after = MallocTuning.heapStatistics()
+        #expect(during.inUse >= before.inUse + size, "\(before) → \(during)")
+        #expect(after.inUse <= during.inUse - size, "\(during) → \(after)")
+    }
 }

@@ -39,3 +39,7 @@ int switchyard_wait_readable(int fd, int wake);
 /// Sets the calling thread's nice value (setpriority on its thread id); returns 0 or -1 with errno
 /// (EACCES/EPERM: lowering it needs CAP_SYS_NICE).
 int switchyard_set_thread_nice(int nice);
+
+/// The malloc heap's bytes in use, free inside it, and mapped on their own (glibc's mallinfo2,
+/// summed over the arenas; heap.c).
+void switchyard_heap_statistics(unsigned long *in_use, unsigned long *free_bytes, unsigned long *mapped);
