@@ -213,7 +213,7 @@ public struct IncrementalZone: Sendable {
         previousLag = []
         guard var spare = previous.take(), isKnownUniquelyReferenced(&spare) else { return zone.nodes }
         var index = Self.nodes(of: consume spare)
-        for write in lag { index.replay(write) }
+        for write in lag { index.replay(write, from: zone.nodes) }
         reusedOverlays += 1
         return index
     }

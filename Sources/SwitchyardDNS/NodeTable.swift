@@ -79,13 +79,9 @@ struct NodeTable: Sendable {
     /// live node's bytes copied once into one arena sized up front. Folding an overlay in this way
     /// costs a copy of the arena, not a rebuild of the zone from the cluster (which held a second
     /// zone's drafts: +125 MiB at 10,000 Services, ~1 s of CPU).
-    init(merging base: NodeTable, overlay: [NameKey: OverlayNode?], count: Int) {
+    init(merging base: NodeTable, overlay: OverlayTable, count: Int) {
         self.init(capacity: count)
-        var bytes = 0
-        for (_, entry) in overlay { bytes += entry?.storage.count ?? 0 }
-        storage.reserveCapacity(base.storage.count + bytes)
-        // Most base names are not overlaid: their hash alone says so, without making a key.
-        let overlaid = Set(overlay.keys.map(\.fnv))
+        storage.reserveCapacity(base.storage.count + overlay.arena.count)
         // The arena in order (every node in a table's arena is live: removals live in overlays),
         // not through the slots: sequential reads instead of a cache miss per node.
         base.storage.withUnsafeBufferPointer { arena in
@@ -98,15 +94,12 @@ struct NodeTable: Sendable {
                 let end = after + 5 + Self.blobLength(in: arena, after: after)
                 next = end
                 let hash = Self.hash(name)
-                if overlaid.contains(hash), overlay[NameKey(bytes: Array(name), fnv: hash)] != nil { continue }
+                if overlay.contains(name, hash: hash) { continue }
                 place(node: UnsafeBufferPointer(rebasing: arena[offset..<end]), hash: hash,
                       externalTarget: base.externalTargets.isEmpty ? nil : base.externalTargets[offset])
             }
         }
-        for (key, entry) in overlay {
-            guard let entry else { continue }
-            entry.storage.withUnsafeBufferPointer { place(node: $0, hash: key.fnv, externalTarget: entry.externalTarget) }
-        }
+        overlay.forEachNode { node, hash, target in place(node: node, hash: hash, externalTarget: target) }
     }
 
     /// Appends a node already in the arena layout and indexes it under `hash`.
@@ -151,15 +144,15 @@ struct NodeTable: Sendable {
         }
     }
 
-    private static let tagMask: UInt64 = 0xffff_ffff_0000_0000
+    static let tagMask: UInt64 = 0xffff_ffff_0000_0000
 
     /// The part of a name's hash a slot keeps (the slot index already holds its low bits).
-    @inline(__always) private static func tag(of hash: UInt64) -> UInt64 { hash & tagMask }
+    @inline(__always) static func tag(of hash: UInt64) -> UInt64 { hash & tagMask }
 
     /// The arena offset a non-empty slot points at.
-    @inline(__always) private static func offset(of slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & ~tagMask) - 1 }
+    @inline(__always) static func offset(of slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & ~tagMask) - 1 }
 
-    @inline(__always) private static func equal(
+    @inline(__always) static func equal(
         _ arena: UnsafeBufferPointer<UInt8>, at start: Int, _ query: UnsafeBufferPointer<UInt8>
     ) -> Bool {
         for i in 0..<query.count where arena[start + i] != query[i] { return false }

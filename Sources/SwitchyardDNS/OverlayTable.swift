@@ -1,0 +1,148 @@
+/// The names a zone changed since its base table was built (``ZoneIndex``'s overlay), stored as the
+/// base is: every write appended to one byte arena in ``NodeTable``'s node layout — a removed name as
+/// its name with ``removedOrigin`` and no answers — and found through an open-addressing table of
+/// slots (hash tag and offset). A name written again gets a new entry and its slot moves to it; the
+/// old bytes stay until the overlay is folded into a new base, which ``ZoneIndex`` also triggers on
+/// the arena's size. A write costs its node's bytes: the dictionary this replaces held two arrays
+/// and a dictionary entry per changed name (~290 bytes, two allocations), and under churn its two
+/// copies grew to ~26 MB between folds at 10,000 Services.
+struct OverlayTable: Sendable {
+    /// The origin byte of a removed name's entry (a zone has a handful of origins).
+    static let removedOrigin: UInt8 = 0xFF
+
+    /// What the overlay says about a name.
+    enum Entry {
+        /// The name no longer exists.
+        case removed
+        /// The name's current node.
+        case node(ZoneNode)
+    }
+
+    /// Every write, in order.
+    private(set) var arena: [UInt8] = []
+    /// `NodeTable`'s slot format (hash tag | offset + 1; 0 is empty), at most half full.
+    private var slots: [UInt64] = []
+    /// Distinct names written (removed ones included).
+    private(set) var count = 0
+    /// ExternalName targets outside the cluster zones, by entry offset.
+    private var targets: [Int: DNSName] = [:]
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The entry of a lowercased wire name whose ``NodeTable/hash(_:)`` is `hash`; nil when the
+    /// overlay has not written it.
+    func entry(_ name: [UInt8], hash: UInt64) -> Entry? {
+        guard let offset = name.withUnsafeBufferPointer({ find($0, hash: hash).offset }) else { return nil }
+        let after = offset + 1 + name.count
+        if arena[after] == Self.removedOrigin { return .removed }
+        var node = NodeTable.node(in: arena, at: offset, nameLength: name.count)
+        node.isOverlay = true
+        node.overlayTarget = targets.isEmpty ? nil : targets[offset]
+        return .node(node)
+    }
+
+    /// Whether the overlay has written a name (the fold skips such names of the base).
+    func contains(_ name: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Bool {
+        find(name, hash: hash).offset != nil
+    }
+
+    /// Writes a name's node (`blob` nil: the name is removed); returns the entry's offset.
+    @discardableResult
+    mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?) -> Int {
+        let offset = arena.count
+        if let blob {
+            precondition(origin < Int(Self.removedOrigin), "a zone has fewer than 255 origins")
+            NodeTable.appendNode(name: name, origin: origin, blob: blob, to: &arena)
+        } else {
+            NodeTable.appendNode(name: name, origin: Int(Self.removedOrigin), blob: [], to: &arena)
+        }
+        if let externalTarget { targets[offset] = externalTarget }
+        place(offset: offset, hash: hash)
+        return offset
+    }
+
+    /// Writes the entry at `offset` of another overlay (the other copy of a left-right pair) here.
+    mutating func copy(from other: OverlayTable, at offset: Int) {
+        let nameLength = Int(other.arena[offset])
+        let after = offset + 1 + nameLength
+        let end = after + 5 + NodeTable.blobLength(in: other.arena, after: after)
+        let hash = other.arena.withUnsafeBufferPointer { NodeTable.hash(UnsafeBufferPointer(rebasing: $0[(offset + 1)..<after])) }
+        let copied = arena.count
+        arena.append(contentsOf: other.arena[offset..<end])
+        if let target = other.targets[offset] { targets[copied] = target }
+        place(offset: copied, hash: hash)
+    }
+
+    /// Calls `body` with each name's current node bytes (removed names skipped), its hash and target.
+    func forEachNode(_ body: (UnsafeBufferPointer<UInt8>, UInt64, DNSName?) -> Void) {
+        arena.withUnsafeBufferPointer { arena in
+            for slot in slots where slot != 0 {
+                let offset = NodeTable.offset(of: slot)
+                let nameLength = Int(arena[offset])
+                let after = offset + 1 + nameLength
+                guard arena[after] != Self.removedOrigin else { continue }
+                let end = after + 5 + NodeTable.blobLength(in: arena, after: after)
+                body(UnsafeBufferPointer(rebasing: arena[offset..<end]), NodeTable.hash(UnsafeBufferPointer(rebasing: arena[(offset + 1)..<after])),
+                     targets.isEmpty ? nil : targets[offset])
+            }
+        }
+    }
+
+    /// Every name written, removed ones included (tests and tools).
+    func allNames() -> Set<[UInt8]> {
+        Set(slots.filter { $0 != 0 }.map { slot in
+            let offset = NodeTable.offset(of: slot)
+            return Array(arena[(offset + 1)..<(offset + 1 + Int(arena[offset]))])
+        })
+    }
+
+    /// The slot of a name: where it is (`offset` set) or where it would go.
+    private func find(_ name: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int, offset: Int?) {
+        guard !slots.isEmpty else { return (0, nil) }
+        return arena.withUnsafeBufferPointer { arena in
+            let mask = slots.count - 1
+            let tag = NodeTable.tag(of: hash)
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = slots[i]
+                if slot == 0 { return (i, nil) }
+                let offset = NodeTable.offset(of: slot)
+                if slot & NodeTable.tagMask == tag, Int(arena[offset]) == name.count, NodeTable.equal(arena, at: offset + 1, name) {
+                    return (i, offset)
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Points the name's slot at the entry just appended at `offset` (a new slot for a new name).
+    private mutating func place(offset: Int, hash: UInt64) {
+        if (count + 1) * 2 > slots.count { grow() }
+        let nameLength = Int(arena[offset])
+        let (slot, existing) = arena.withUnsafeBufferPointer { arena in
+            find(UnsafeBufferPointer(rebasing: arena[(offset + 1)..<(offset + 1 + nameLength)]), hash: hash)
+        }
+        if let existing {
+            targets[existing] = nil
+        } else {
+            count += 1
+        }
+        slots[slot] = NodeTable.tag(of: hash) | UInt64(offset + 1)
+    }
+
+    /// Doubles the slots (16 at first), placing every name again.
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: 0, count: max(16, old.count * 2))
+        let mask = slots.count - 1
+        arena.withUnsafeBufferPointer { arena in
+            for slot in old where slot != 0 {
+                let offset = NodeTable.offset(of: slot)
+                let hash = NodeTable.hash(UnsafeBufferPointer(rebasing: arena[(offset + 1)..<(offset + 1 + Int(arena[offset]))]))
+                var i = Int(truncatingIfNeeded: hash) & mask
+                while slots[i] != 0 { i = (i + 1) & mask }
+                slots[i] = slot
+            }
+        }
+    }
+}

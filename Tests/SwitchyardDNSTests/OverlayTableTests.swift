@@ -1,0 +1,56 @@
+import Testing
+@testable import SwitchyardDNS
+
+@Suite("Overlay table: a zone's changed names in one arena")
+struct OverlayTableTests {
+    static func name(_ text: String) -> [UInt8] { DNSName(text)!.lowercased().wire }
+    static func hash(_ name: [UInt8]) -> UInt64 { name.withUnsafeBufferPointer { NodeTable.hash($0) } }
+
+    static func blob(_ table: OverlayTable, _ text: String) -> [UInt8]? {
+        let name = name(text)
+        guard case .node(let node) = table.entry(name, hash: hash(name)) else { return nil }
+        return Array(node.storage[node.blobStart..<node.blobEnd])
+    }
+
+    @Test("written, written again, removed, and past several growths of its slots")
+    func writes() {
+        var table = OverlayTable()
+        for i in 0..<100 {
+            let name = Self.name("n\(i).ns.svc.cluster.local")
+            table.write(name, hash: Self.hash(name), origin: 1, blob: [UInt8(i), 1], externalTarget: nil)
+        }
+        #expect(table.count == 100)
+        let again = Self.name("n7.ns.svc.cluster.local")
+        table.write(again, hash: Self.hash(again), origin: 1, blob: [9, 9, 9], externalTarget: DNSName("example.com"))
+        let gone = Self.name("n8.ns.svc.cluster.local")
+        table.write(gone, hash: Self.hash(gone), origin: 1, blob: nil, externalTarget: nil)
+        #expect(table.count == 100, "names written again are counted once")
+        #expect(Self.blob(table, "n7.ns.svc.cluster.local") == [9, 9, 9], "the latest write wins")
+        #expect(Self.blob(table, "n99.ns.svc.cluster.local") == [99, 1])
+        if case .removed = table.entry(gone, hash: Self.hash(gone)) {} else { Issue.record("n8 is removed") }
+        let other = Self.name("never.written")
+        #expect(table.entry(other, hash: Self.hash(other)) == nil)
+        if case .node(let node) = table.entry(again, hash: Self.hash(again)) {
+            #expect(node.isOverlay && node.overlayTarget == DNSName("example.com"))
+        } else {
+            Issue.record("n7 is a node")
+        }
+        var live = 0
+        table.forEachNode { _, _, _ in live += 1 }
+        #expect(live == 99, "removed names are skipped")
+    }
+
+    @Test("an entry copied to the other table reads the same there, target included")
+    func copy() {
+        var source = OverlayTable(), copy = OverlayTable()
+        let name = Self.name("web.default.svc.cluster.local")
+        let offset = source.write(name, hash: Self.hash(name), origin: 2, blob: [1, 2, 3], externalTarget: DNSName("example.org"))
+        copy.copy(from: source, at: offset)
+        #expect(Self.blob(copy, "web.default.svc.cluster.local") == [1, 2, 3])
+        if case .node(let node) = copy.entry(name, hash: Self.hash(name)) {
+            #expect(node.origin == 2 && node.overlayTarget == DNSName("example.org"))
+        } else {
+            Issue.record("copied")
+        }
+    }
+}
