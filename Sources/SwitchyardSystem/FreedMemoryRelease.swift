@@ -26,9 +26,13 @@ public struct FreedMemoryRelease: Sendable {
     }
 
     /// Releases when the resident set has grown beyond the allowance; returns the resident bytes
-    /// before and after when it did.
+    /// before and after when it did. A resident set below the floor lowers it: another owner
+    /// released (the DNS side after a zone build, which at start-up can finish after the first
+    /// sync's release and measure), and growth counts from there.
     public mutating func releaseIfGrown() -> (before: Int, after: Int)? {
-        guard let floor, let resident = Self.residentBytes(), Double(resident) > Double(floor) * (1 + allowedGrowth) else {
+        guard let floor, let resident = Self.residentBytes() else { return nil }
+        guard Double(resident) > Double(floor) * (1 + allowedGrowth) else {
+            if resident < floor { self.floor = resident }
             return nil
         }
         release()

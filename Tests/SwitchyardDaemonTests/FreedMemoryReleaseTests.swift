@@ -22,6 +22,21 @@ struct FreedMemoryReleaseTests {
         #expect(live.count == grown)
     }
 
+    @Test("a resident set below the floor lowers it: another owner released, growth counts from there")
+    func floorFollowsOtherReleases() throws {
+        var policy = FreedMemoryRelease(allowedGrowth: 0.05)
+        // A 64 MiB block is mapped on its own whatever the mmap threshold: freeing it unmaps it.
+        let size = 64 << 20
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        for page in stride(from: 0, to: size, by: 4096) { block.storeBytes(of: 1, toByteOffset: page, as: UInt8.self) }
+        policy.release()
+        let high = try #require(policy.floor)
+        block.deallocate()
+        #expect(policy.releaseIfGrown() == nil)
+        let lowered = try #require(policy.floor)
+        #expect(lowered <= high - size * 9 / 10, "the floor follows the resident set down (\(high >> 20) → \(lowered >> 20) MiB)")
+    }
+
     @Test("the resident set is read from /proc/self/statm")
     func resident() throws {
         let bytes = try #require(FreedMemoryRelease.residentBytes())
