@@ -1,9 +1,9 @@
 /// The names a zone changed since its base table was built (``ZoneIndex``'s overlay), stored as the
 /// base is: every write appended to one byte arena in ``NodeTable``'s node layout — a removed name as
 /// its name with ``removedOrigin`` and no answers — and found through an open-addressing table of
-/// slots (hash tag and offset). A name written again gets a new entry and its slot moves to it; the
-/// old bytes stay until the overlay is folded into a new base, which ``ZoneIndex`` also triggers on
-/// the arena's size. A write costs its node's bytes: the dictionary this replaces held two arrays
+/// slots (hash tag and offset). A name written again is rewritten in place when its answers fit;
+/// otherwise it gets a new entry, its slot moves there and the old bytes stay until the overlay is
+/// folded into a new base, which ``ZoneIndex`` also triggers on the arena's size. A write costs its node's bytes: the dictionary this replaces held two arrays
 /// and a dictionary entry per changed name (~290 bytes, two allocations), and under churn its two
 /// copies grew to ~26 MB between folds at 10,000 Services.
 struct OverlayTable: Sendable {
@@ -46,19 +46,39 @@ struct OverlayTable: Sendable {
         find(name, hash: hash).offset != nil
     }
 
-    /// Writes a name's node (`blob` nil: the name is removed); returns the entry's offset.
+    /// Writes a name's node (`blob` nil: the name is removed); returns the entry's offset. A name
+    /// already written whose entry has room for the new answers is rewritten in place (this table
+    /// is never written while a query holds it: ``IncrementalZone`` writes the copy no zone in use
+    /// shares); otherwise a new entry is appended and the old one left for the fold.
     @discardableResult
     mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?) -> Int {
-        let offset = arena.count
-        if let blob {
-            precondition(origin < Int(Self.removedOrigin), "a zone has fewer than 255 origins")
-            NodeTable.appendNode(name: name, origin: origin, blob: blob, to: &arena)
-        } else {
-            NodeTable.appendNode(name: name, origin: Int(Self.removedOrigin), blob: [], to: &arena)
+        precondition(blob == nil || origin < Int(Self.removedOrigin), "a zone has fewer than 255 origins")
+        let origin = blob == nil ? Self.removedOrigin : UInt8(origin)
+        let answers = blob ?? []
+        if let existing = name.withUnsafeBufferPointer({ find($0, hash: hash).offset }),
+           rewrite(at: existing, nameLength: name.count, origin: origin, blob: answers) {
+            targets[existing] = externalTarget
+            return existing
         }
+        let offset = arena.count
+        NodeTable.appendNode(name: name, origin: Int(origin), blob: answers, to: &arena)
         if let externalTarget { targets[offset] = externalTarget }
         place(offset: offset, hash: hash)
         return offset
+    }
+
+    /// Writes an entry's origin and answers over it when they fit in its bytes; false otherwise.
+    private mutating func rewrite(at offset: Int, nameLength: Int, origin: UInt8, blob: [UInt8]) -> Bool {
+        let after = offset + 1 + nameLength
+        guard blob.count <= NodeTable.blobLength(in: arena, after: after) else { return false }
+        arena[after] = origin
+        let length = UInt32(blob.count)
+        arena[after + 1] = UInt8(length >> 24)
+        arena[after + 2] = UInt8(truncatingIfNeeded: length >> 16)
+        arena[after + 3] = UInt8(truncatingIfNeeded: length >> 8)
+        arena[after + 4] = UInt8(truncatingIfNeeded: length)
+        arena.replaceSubrange((after + 5)..<(after + 5 + blob.count), with: blob)
+        return true
     }
 
     /// Writes the entry at `offset` of another overlay (the other copy of a left-right pair) here.
@@ -66,11 +86,11 @@ struct OverlayTable: Sendable {
         let nameLength = Int(other.arena[offset])
         let after = offset + 1 + nameLength
         let end = after + 5 + NodeTable.blobLength(in: other.arena, after: after)
-        let hash = other.arena.withUnsafeBufferPointer { NodeTable.hash(UnsafeBufferPointer(rebasing: $0[(offset + 1)..<after])) }
-        let copied = arena.count
-        arena.append(contentsOf: other.arena[offset..<end])
-        if let target = other.targets[offset] { targets[copied] = target }
-        place(offset: copied, hash: hash)
+        let name = Array(other.arena[(offset + 1)..<after])
+        let hash = name.withUnsafeBufferPointer { NodeTable.hash($0) }
+        let origin = other.arena[after]
+        write(name, hash: hash, origin: Int(origin), blob: origin == Self.removedOrigin ? nil : Array(other.arena[(after + 5)..<end]),
+              externalTarget: other.targets[offset])
     }
 
     /// Calls `body` with each name's current node bytes (removed names skipped), its hash and target.

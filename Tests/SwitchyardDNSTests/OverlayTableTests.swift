@@ -27,6 +27,11 @@ struct OverlayTableTests {
         #expect(table.count == 100, "names written again are counted once")
         #expect(Self.blob(table, "n7.ns.svc.cluster.local") == [9, 9, 9], "the latest write wins")
         #expect(Self.blob(table, "n99.ns.svc.cluster.local") == [99, 1])
+        let bytes = table.arena.count
+        let fits = Self.name("n9.ns.svc.cluster.local")
+        let offset = table.write(fits, hash: Self.hash(fits), origin: 1, blob: [5], externalTarget: nil)
+        #expect(table.arena.count == bytes && offset < bytes, "answers that fit are rewritten in place")
+        #expect(Self.blob(table, "n9.ns.svc.cluster.local") == [5])
         if case .removed = table.entry(gone, hash: Self.hash(gone)) {} else { Issue.record("n8 is removed") }
         let other = Self.name("never.written")
         #expect(table.entry(other, hash: Self.hash(other)) == nil)
