@@ -367,9 +367,6 @@ public final class DNSServer: Sendable {
             guard let ip = address.ipAddress, let port = address.port else { throw DNSServerError.notAnIPAddress(name) }
             // Dual-stack on `::`, as the TCP listener beside it.
             let fd = try ListeningSocket(.udp, address: ip, port: UInt16(port), transparent: false, v6Only: false).open(in: .current)
-            // Room for bursts while the loop is busy (the kernel caps it at rmem_max unless forced).
-            var size: Int32 = 4 << 20
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             let local = try SocketAddress(ipAddress: ip, port: Self.boundPort(fd) ?? port)
             do {
                 let loop = try UDPQueryLoop(fd: fd, name: "\(local)/udp", engine: engine, eventLoop: group.next(),

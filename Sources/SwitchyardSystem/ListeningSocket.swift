@@ -29,6 +29,9 @@ public struct ListeningSocket: Sendable, Hashable, CustomStringConvertible {
         self.v6Only = v6Only
     }
 
+    /// The receive buffer asked for on a UDP socket (SO_RCVBUF; the kernel caps it at rmem_max).
+    public static let udpReceiveBuffer: Int32 = 4 << 20
+
     public var description: String { "\(transport) \(address.contains(":") ? "[\(address)]" : address):\(port)" }
 
     /// Why a socket could not be made.
@@ -84,6 +87,12 @@ public struct ListeningSocket: Sendable, Hashable, CustomStringConvertible {
         }
         try enable(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR")
         try enable(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT")
+        if transport == .udp {
+            // Room for a burst of queries while the reader is busy; the kernel caps it at rmem_max,
+            // which only makes the room smaller, so a refusal is not an error.
+            var size = Self.udpReceiveBuffer
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         if v6, v6Only { try enable(Int32(IPPROTO_IPV6), IPV6_V6ONLY, "IPV6_V6ONLY") }
         if transparent, v6 {
             try enable(Int32(IPPROTO_IPV6), 75 /* IPV6_TRANSPARENT */, "IPV6_TRANSPARENT")

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import SwitchyardDNS
 import SwitchyardModel
+import SwitchyardSystem
 import Testing
 
 /// Runs a tool and returns its standard output (nil when the tool is missing).
@@ -193,7 +194,10 @@ struct ServerTests {
 enum UDPClient {
     static func exchange(port: Int, count: Int, name: String) async throws -> [DNSMessage] {
         let collector = Collector(expected: count, eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        // Room for the whole burst of replies: the suite runs in parallel on two cores, and this
+        // client's event loop may not read for a while.
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(ListeningSocket.udpReceiveBuffer))
             .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(collector.udpHandler()) } }
             .bind(host: "127.0.0.1", port: 0).get()
         let remote = try SocketAddress(ipAddress: "127.0.0.1", port: port)

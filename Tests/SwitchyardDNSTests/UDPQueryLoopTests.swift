@@ -72,6 +72,19 @@ struct UDPQueryLoopTests {
         await server.detach(served)
     }
 
+    @Test("a UDP listening socket has room for a burst: its receive buffer is the one asked for, or rmem_max")
+    func receiveBuffer() throws {
+        let fd = try ListeningSocket(.udp, address: "127.0.0.1", port: 0, transparent: false).open(in: .current)
+        defer { close(fd) }
+        var size: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &length) == 0)
+        let rmemMax = (try? String(contentsOfFile: "/proc/sys/net/core/rmem_max", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        // The kernel reports twice what it grants (the doubling covers its bookkeeping).
+        #expect(Int(size) >= 2 * Int(min(ListeningSocket.udpReceiveBuffer, rmemMax)), "SO_RCVBUF \(size), rmem_max \(rmemMax)")
+    }
+
     @Test("paused, queries wait in the socket; resumed, they are answered; closed, the socket is gone")
     func pauseAndResume() async throws {
         let (server, served, port) = try await Self.attached()
