@@ -95,15 +95,27 @@ struct OverlayTable: Sendable {
 
     /// Calls `body` with each name's current node bytes (removed names skipped), its hash and target.
     func forEachNode(_ body: (UnsafeBufferPointer<UInt8>, UInt64, DNSName?) -> Void) {
+        forEachEntry { offset, node, name, removed in
+            guard !removed else { return }
+            body(node, NodeTable.hash(name), targets.isEmpty ? nil : targets[offset])
+        }
+    }
+
+    /// Calls `body` with each name written (removed ones included), its hash, and the bytes of its
+    /// current node (nil for a removed name).
+    func forEachName(_ body: (UnsafeBufferPointer<UInt8>, UInt64, Int?) -> Void) {
+        forEachEntry { _, node, name, removed in body(name, NodeTable.hash(name), removed ? nil : node.count) }
+    }
+
+    /// Each name's current entry: its offset, its node's bytes, its name's bytes, whether it is removed.
+    private func forEachEntry(_ body: (Int, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Bool) -> Void) {
         arena.withUnsafeBufferPointer { arena in
             for slot in slots where slot != 0 {
                 let offset = NodeTable.offset(of: slot)
-                let nameLength = Int(arena[offset])
-                let after = offset + 1 + nameLength
-                guard arena[after] != Self.removedOrigin else { continue }
+                let after = offset + 1 + Int(arena[offset])
                 let end = after + 5 + NodeTable.blobLength(in: arena, after: after)
-                body(UnsafeBufferPointer(rebasing: arena[offset..<end]), NodeTable.hash(UnsafeBufferPointer(rebasing: arena[(offset + 1)..<after])),
-                     targets.isEmpty ? nil : targets[offset])
+                body(offset, UnsafeBufferPointer(rebasing: arena[offset..<end]), UnsafeBufferPointer(rebasing: arena[(offset + 1)..<after]),
+                     arena[after] == Self.removedOrigin)
             }
         }
     }

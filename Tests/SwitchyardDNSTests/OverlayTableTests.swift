@@ -58,4 +58,24 @@ struct OverlayTableTests {
             Issue.record("copied")
         }
     }
+
+    @Test("a base merged with an overlay holds exactly its live nodes: removed and rewritten names leave no slack")
+    func mergedIsExact() {
+        var base = NodeTable(capacity: 100)
+        for i in 0..<100 { base.insert(name: Self.name("b\(i).ns.svc.cluster.local"), origin: 1, blob: [UInt8](repeating: 7, count: 40), externalTarget: nil) }
+        var overlay = OverlayTable()
+        for i in 0..<30 {
+            // Ten removed, ten rewritten with more answers (a second entry in the arena), ten new.
+            let name = Self.name(i < 20 ? "b\(i).ns.svc.cluster.local" : "new\(i).ns.svc.cluster.local")
+            overlay.write(name, hash: Self.hash(name), origin: 1, blob: i < 10 ? nil : [UInt8](repeating: 9, count: 10), externalTarget: nil)
+            if (10..<20).contains(i) { overlay.write(name, hash: Self.hash(name), origin: 1, blob: [UInt8](repeating: 9, count: 60), externalTarget: nil) }
+        }
+        let merged = NodeTable(merging: base, overlay: overlay, count: 100)
+        #expect(merged.count == 100)
+        #expect(merged.find(Self.name("b3.ns.svc.cluster.local")) == nil)
+        #expect(merged.find(Self.name("b13.ns.svc.cluster.local")).map { $0.blobEnd - $0.blobStart } == 60)
+        #expect(merged.find(Self.name("new23.ns.svc.cluster.local")) != nil)
+        #expect(merged.storage.capacity - merged.storage.count < 32,
+                "capacity \(merged.storage.capacity) for \(merged.storage.count) bytes (the overlay's arena: \(overlay.arena.count))")
+    }
 }
