@@ -3,20 +3,22 @@ import SwitchyardModel
 /// One usable endpoint of a service port in one family: the DNAT target `ip:port`, with what the
 /// planner used to choose it. Ordered by address, then port: the order of slot tables and cascades.
 public struct EndpointAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+    // Stored in this order so the flags fill the address's padding: 48 bytes a value instead of 64
+    // (plans hold one per selected endpoint per service port).
     /// The endpoint's address (the first of its `addresses`).
     public var ip: IPAddress
-    /// The target port, from the slice port matching the service port.
-    public var port: Int
     /// The endpoint runs on this node (`nodeName` equals ``ProxyConfig/nodeName``).
     public var isLocal: Bool
-    /// The node the endpoint runs on, when the slice says.
-    public var nodeName: String?
     /// Conditions as the API means them (nil already resolved: ready ⇐ nil, serving ⇐ ready).
     public var isReady: Bool
     /// See ``isReady``.
     public var isServing: Bool
     /// See ``isReady``.
     public var isTerminating: Bool
+    /// The target port, from the slice port matching the service port.
+    public var port: Int
+    /// The node the endpoint runs on, when the slice says.
+    public var nodeName: String?
 
     public init(
         ip: IPAddress, port: Int, isLocal: Bool = false, nodeName: String? = nil,

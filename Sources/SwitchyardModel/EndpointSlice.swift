@@ -60,7 +60,7 @@ public struct EndpointHints: Sendable, Hashable {
 
 /// One endpoint of an EndpointSlice.
 public struct Endpoint: Sendable, Hashable {
-    public var addresses: [IPAddress]
+    public var addresses: EndpointAddresses
     public var conditions: EndpointConditions
     public var hostname: String?
     public var nodeName: String?
@@ -73,7 +73,7 @@ public struct Endpoint: Sendable, Hashable {
         nodeName: String? = nil, zone: String? = nil, hints: EndpointHints? = nil,
         targetRef: ObjectReference? = nil
     ) {
-        self.addresses = addresses
+        self.addresses = EndpointAddresses(addresses)
         self.conditions = conditions
         self.hostname = hostname
         self.nodeName = nodeName

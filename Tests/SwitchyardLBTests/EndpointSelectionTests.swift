@@ -273,4 +273,9 @@ struct EndpointSelectionTests {
         ])
         #expect(plans.map(\.family) == [.ipv4])
     }
+
+    @Test("a selected endpoint is 48 bytes: plans hold one per endpoint per service port")
+    func selectedEndpointSize() {
+        #expect(MemoryLayout<EndpointAddress>.size <= 48)
+    }
 }
