@@ -7,12 +7,24 @@
 ///
 /// Every ``Value`` kind is representable: addresses and prefixes (IPv4/IPv6), protocols, ports,
 /// integers and marks, conntrack states and status bits (as flag sets), address types, families,
-/// and strings of at most 16 bytes (nft's interface names; `IFNAMSIZ`). A longer string or a fifth
-/// field cannot be held: the tuple is then marked ``isTruncated``, and a ``Transaction`` refuses it.
+/// and strings of at most 16 bytes (nft's interface names; `IFNAMSIZ`). A longer string, a fifth
+/// field, or more than two 128-bit fields (IPv6 addresses and prefixes, strings) with two others
+/// cannot be held: the tuple is then marked ``isTruncated``, and a ``Transaction`` refuses it.
+///
+/// Values are packed in 32-bit slots, in field order: one slot for a value of at most 32 bits, four
+/// for a 128-bit one, ten in all (`ip6 saddr . ip6 daddr . proto . port`, Switchyard's widest key,
+/// fills them). 56 bytes a tuple where a pair of 64-bit words per field took 80: an element holds
+/// two (key and data), and the compiler keeps one per set element, a million at 10,000 × 100.
 public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection, ExpressibleByArrayLiteral, CustomStringConvertible {
     /// The most fields a tuple holds (Switchyard's widest key is `daddr . proto . port . saddr`).
     public static let capacity = 4
 
+    /// The 32-bit slots values are packed into.
+    static let slotCapacity = 10
+
+    /// Slots 2i (high half) and 2i + 1 (low half) of word i; unused slots are zero. A 128-bit value
+    /// takes four slots, most significant first, so slot order is numeric order.
+    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// Field kinds, 8 bits per field, field 0 in the low byte (``Kind``).
     private var kinds: UInt32 = 0
     /// Per field 8 bits: a prefix length or a string's byte count.
@@ -20,8 +32,6 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
     private var fieldCount: UInt8 = 0
     /// True when a value could not be stored (see the type's documentation).
     public private(set) var isTruncated = false
-    /// Per field two words: the high 64 bits (IPv6 and strings only) and the low 64 bits.
-    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     /// Stored kinds, in ``Value``'s sort rank order so that ordering by kind matches ``Value``'s `<`.
     enum Kind: UInt8 {
@@ -92,11 +102,23 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
             return
         }
         let stored = Self.encode(value)
-        if stored.truncated { isTruncated = true }
         let position = Int(fieldCount)
+        let offset = slotOffset(position)
+        guard offset + Self.width(stored.kind) <= Self.slotCapacity else {
+            isTruncated = true
+            return
+        }
+        if stored.truncated { isTruncated = true }
         kinds |= UInt32(stored.kind.rawValue) << (8 * UInt32(position))
         extras |= UInt32(stored.extra) << (8 * UInt32(position))
-        setWord(position, stored.high, stored.low)
+        if Self.width(stored.kind) == 4 {
+            setSlot(offset, UInt32(truncatingIfNeeded: stored.high >> 32))
+            setSlot(offset + 1, UInt32(truncatingIfNeeded: stored.high))
+            setSlot(offset + 2, UInt32(truncatingIfNeeded: stored.low >> 32))
+            setSlot(offset + 3, UInt32(truncatingIfNeeded: stored.low))
+        } else {
+            setSlot(offset, UInt32(truncatingIfNeeded: stored.low))
+        }
         fieldCount += 1
     }
 
@@ -149,24 +171,59 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
 
     func kind(_ position: Int) -> UInt8 { UInt8(truncatingIfNeeded: kinds >> (8 * UInt32(position))) }
 
-    /// The two words of field `position`: the high 64 bits (IPv6, strings) and the low 64 bits.
+    /// Slots a value of `kind` takes: four for 128 bits (IPv6 addresses and prefixes, strings), else one
+    /// (every other kind fits 32 bits: addresses, ports, marks, flag sets of at most 32 flags).
     @inline(__always)
-    public func word(_ position: Int) -> (high: UInt64, low: UInt64) {
-        switch position {
-        case 0: (words.0, words.1)
-        case 1: (words.2, words.3)
-        case 2: (words.4, words.5)
-        default: (words.6, words.7)
+    private static func width(_ kind: Kind) -> Int {
+        switch kind {
+        case .address6, .prefix6, .string: 4
+        default: 1
         }
     }
 
-    private mutating func setWord(_ position: Int, _ high: UInt64, _ low: UInt64) {
-        switch position {
-        case 0: words.0 = high; words.1 = low
-        case 1: words.2 = high; words.3 = low
-        case 2: words.4 = high; words.5 = low
-        default: words.6 = high; words.7 = low
+    /// The first slot of field `position`: the widths of the fields before it.
+    @inline(__always)
+    private func slotOffset(_ position: Int) -> Int {
+        var offset = 0
+        for earlier in 0..<position { offset += Self.width(Kind(rawValue: kind(earlier)) ?? .string) }
+        return offset
+    }
+
+    @inline(__always)
+    private func storedWord(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: words.0
+        case 1: words.1
+        case 2: words.2
+        case 3: words.3
+        default: words.4
         }
+    }
+
+    @inline(__always)
+    private func slot(_ index: Int) -> UInt64 {
+        let word = storedWord(index / 2)
+        return index % 2 == 0 ? word >> 32 : word & 0xffff_ffff
+    }
+
+    private mutating func setSlot(_ index: Int, _ value: UInt32) {
+        let shift: UInt64 = index % 2 == 0 ? 32 : 0
+        let bits = UInt64(value) << shift
+        switch index / 2 {
+        case 0: words.0 |= bits
+        case 1: words.1 |= bits
+        case 2: words.2 |= bits
+        case 3: words.3 |= bits
+        default: words.4 |= bits
+        }
+    }
+
+    /// The value of field `position` as two words: the high 64 bits (IPv6, strings; else zero) and the low 64 bits.
+    @inline(__always)
+    public func word(_ position: Int) -> (high: UInt64, low: UInt64) {
+        let offset = slotOffset(position)
+        guard let kind = Kind(rawValue: kind(position)), Self.width(kind) == 4 else { return (0, slot(offset)) }
+        return (slot(offset) << 32 | slot(offset + 1), slot(offset + 2) << 32 | slot(offset + 3))
     }
 
     // MARK: Equality, hashing, order
@@ -174,21 +231,18 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
     public static func == (lhs: FieldTuple, rhs: FieldTuple) -> Bool {
         lhs.kinds == rhs.kinds && lhs.extras == rhs.extras && lhs.fieldCount == rhs.fieldCount && lhs.isTruncated == rhs.isTruncated
             && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
-            && lhs.words.4 == rhs.words.4 && lhs.words.5 == rhs.words.5 && lhs.words.6 == rhs.words.6 && lhs.words.7 == rhs.words.7
+            && lhs.words.4 == rhs.words.4
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(UInt64(kinds) | UInt64(extras) << 32)
-        hasher.combine(words.1)
-        if fieldCount > 1 { hasher.combine(words.3) }
-        if fieldCount > 2 { hasher.combine(words.5) }
-        if fieldCount > 3 { hasher.combine(words.7) }
-        // High words are zero but for IPv6 addresses and strings.
-        if words.0 | words.2 | words.4 | words.6 != 0 {
-            hasher.combine(words.0)
+        hasher.combine(words.0)
+        // Fields of 32 bits each fill the first two words; the rest are zero but for wider values.
+        if words.1 | words.2 | words.3 | words.4 != 0 {
+            hasher.combine(words.1)
             hasher.combine(words.2)
+            hasher.combine(words.3)
             hasher.combine(words.4)
-            hasher.combine(words.6)
         }
     }
 
@@ -218,10 +272,8 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
             let product = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
             return product ^ product >> 31
         }
-        var hash = (seed ^ UInt64(kinds) | UInt64(extras) << 32) &* 0x9E37_79B9_7F4A_7C15
-        hash = mix(mix(mix(mix(hash, words.0), words.1), words.2), words.3)
-        hash = mix(mix(mix(mix(hash, words.4), words.5), words.6), words.7)
-        return hash
+        let hash = (seed ^ UInt64(kinds) | UInt64(extras) << 32) &* 0x9E37_79B9_7F4A_7C15
+        return mix(mix(mix(mix(mix(hash, words.0), words.1), words.2), words.3), words.4)
     }
 
     /// The family of the first address or prefix field that a table of family `table` cannot hold
@@ -245,17 +297,14 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
         kinds == other.kinds && extras == other.extras && fieldCount == other.fieldCount && isTruncated == other.isTruncated
     }
 
-    /// `self < other` for a tuple of the same shape: fields are stored high word then low word, in
-    /// field order, so the order is that of the eight words.
+    /// `self < other` for a tuple of the same shape: the fields are in the same slots, stored most
+    /// significant first in field order, so the order is that of the five words.
     func precedesSameShape(_ other: FieldTuple) -> Bool {
         if words.0 != other.words.0 { return words.0 < other.words.0 }
         if words.1 != other.words.1 { return words.1 < other.words.1 }
         if words.2 != other.words.2 { return words.2 < other.words.2 }
         if words.3 != other.words.3 { return words.3 < other.words.3 }
-        if words.4 != other.words.4 { return words.4 < other.words.4 }
-        if words.5 != other.words.5 { return words.5 < other.words.5 }
-        if words.6 != other.words.6 { return words.6 < other.words.6 }
-        return words.7 < other.words.7
+        return words.4 < other.words.4
     }
 
     /// `a . b . c`, as nft writes a concatenation.

@@ -46,6 +46,44 @@ struct FieldTupleTests {
         #expect(Set([a, b, [.port(80)]]).count == 2)
     }
 
+    @Test("the widest key, two IPv6 addresses with a protocol and a port, fits in 56 bytes")
+    func widest() {
+        let values: [Value] = [.address(Address("fd00::1:2:3:4")!), .address(Address("fd00:ffff::ffff:ffff")!), .proto(.udp), .port(65535)]
+        let tuple = FieldTuple(values)
+        #expect(!tuple.isTruncated)
+        #expect(Array(tuple) == values)
+        #expect(tuple.word(1) == (0xfd00_ffff_0000_0000, 0x0000_0000_ffff_ffff))
+        #expect(tuple.word(3) == (0, 65535))
+        #expect(MemoryLayout<FieldTuple>.stride <= 56)
+        let lower = FieldTuple([.address(Address("fd00::1:2:3:4")!), .address(Address("fd00:ffff::ffff:fffe")!), .proto(.udp), .port(65535)])
+        #expect(lower < tuple && lower.precedesSameShape(tuple) && !tuple.precedesSameShape(lower))
+    }
+
+    @Test("an element keeps its rare timeout and comment out of line, compared by value")
+    func elementAnnotations() {
+        let key: FieldTuple = [.address(Address("10.0.0.1")!), .port(80)]
+        var element = Element(key, .verdict(.accept))
+        #expect(MemoryLayout<Element>.stride <= 120)
+        #expect(element.timeout == nil && element.comment == nil)
+        element.comment = "svc"
+        element.timeout = 30
+        #expect(element == Element(key, .verdict(.accept), timeout: 30, comment: "svc"))
+        #expect(element.hashValue == Element(key, .verdict(.accept), timeout: 30, comment: "svc").hashValue)
+        #expect(element != Element(key, .verdict(.accept), timeout: 30))
+        element.comment = nil
+        element.timeout = nil
+        #expect(element == Element(key, .verdict(.accept)))
+    }
+
+    @Test("a third 128-bit field does not fit and is marked")
+    func tooWide() {
+        let six = Value.address(Address("fd00::1")!)
+        #expect(!FieldTuple([six, six, .port(1), .port(2)]).isTruncated)
+        #expect(!FieldTuple([.string("eth0"), six, .port(1)]).isTruncated)
+        #expect(FieldTuple([six, six, .string("eth0")]).isTruncated)
+        #expect(FieldTuple([six, .port(1), six, six]).isTruncated)
+    }
+
     @Test("a fifth field or a long string is refused by the transaction, naming the set")
     func truncation() throws {
         let table = TableRef(.ip, "sy")
