@@ -76,7 +76,7 @@ public struct IncrementalZone: Sendable {
     /// Publishes that wrote into the previous zone's overlay instead of copying one (tests).
     private(set) var reusedOverlays = 0
     /// Services by the addresses whose reverse names they contribute to.
-    private var servicesByAddress: [IPAddress: [ObjectKey]] = [:]
+    private var contributors = ReverseContributors()
     private var servicesPerNamespace: [String: Int] = [:]
     private var podsPerNamespace: [String: Int] = [:]
     /// ExternalName Services whose target is inside a cluster zone.
@@ -125,11 +125,8 @@ public struct IncrementalZone: Sendable {
                 oldServices.append(service)
                 let previous = builder.reverseAddresses(of: service, in: old)
                 if !endpointsOnly { addresses.formUnion(previous) }
-                for address in previous {
-                    servicesByAddress[address]?.removeAll { $0 == key }
-                    // An address no Service uses any more leaves the index (churn makes new ones).
-                    if servicesByAddress[address]?.isEmpty == true { servicesByAddress[address] = nil }
-                }
+                for address in previous { contributors.remove(key, from: address) }
+                if after == nil { contributors.forget(key) }
                 servicesPerNamespace[key.namespace, default: 0] -= 1
                 touchedNamespaces.insert(key.namespace)
             }
@@ -141,7 +138,7 @@ public struct IncrementalZone: Sendable {
                 part[key] = service
                 let current = builder.reverseAddresses(of: service, in: snapshot)
                 if !endpointsOnly { addresses.formUnion(current) }
-                for address in Set(current) { servicesByAddress[address, default: []].append(key) }
+                for address in Set(current) { contributors.add(key, to: address) }
                 servicesPerNamespace[key.namespace, default: 0] += 1
                 touchedNamespaces.insert(key.namespace)
             }
@@ -149,7 +146,7 @@ public struct IncrementalZone: Sendable {
         // Every other contributor of the reverse names involved, so those names are rebuilt whole.
         var neighbours: [ObjectKey: Service] = [:]
         for address in addresses {
-            for key in servicesByAddress[address] ?? [] where part[key] == nil {
+            for key in contributors.services(at: address) where part[key] == nil {
                 neighbours[key] = snapshot.services[key]
             }
         }
@@ -230,7 +227,7 @@ public struct IncrementalZone: Sendable {
         // The zone first and its build's drafts freed, then the indexes: built while the drafts
         // were alive, the index's 100k small arrays sat between them and kept 40-60 MB of freed
         // pages from going back to the kernel (measured).
-        servicesByAddress = [:]
+        contributors.removeAll()
         previous = nil
         previousLag = []
         zone = DNSZone(snapshot: snapshot, options: options)
@@ -251,9 +248,7 @@ public struct IncrementalZone: Sendable {
         for (key, service) in snapshot.services {
             servicesPerNamespace[key.namespace, default: 0] += 1
             if builder.chasesInZone(service) { inZoneExternalNames.insert(key) }
-            for address in Set(builder.reverseAddresses(of: service, in: snapshot)) {
-                servicesByAddress[address, default: []].append(key)
-            }
+            for address in Set(builder.reverseAddresses(of: service, in: snapshot)) { contributors.add(key, to: address) }
         }
         for key in snapshot.pods.keys { podsPerNamespace[key.namespace, default: 0] += 1 }
     }
