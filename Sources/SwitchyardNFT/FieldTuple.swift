@@ -8,8 +8,8 @@
 /// Every ``Value`` kind is representable: addresses and prefixes (IPv4/IPv6), protocols, ports,
 /// integers and marks, conntrack states and status bits (as flag sets), address types, families,
 /// and strings of at most 16 bytes (nft's interface names; `IFNAMSIZ`). A longer string, a fifth
-/// field, or more than two 128-bit fields (IPv6 addresses and prefixes, strings) with two others
-/// cannot be held: the tuple is then marked ``isTruncated``, and a ``Transaction`` refuses it.
+/// field, or a third 128-bit field (IPv6 addresses and prefixes, strings) cannot be held: the tuple
+/// is then marked ``isTruncated``, and a ``Transaction`` refuses it.
 ///
 /// Values are packed in 32-bit slots, in field order: one slot for a value of at most 32 bits, four
 /// for a 128-bit one, ten in all (`ip6 saddr . ip6 daddr . proto . port`, Switchyard's widest key,
