@@ -74,7 +74,7 @@ def cell(r):
     text = f"{fmt(r['median_ms'])} ({fmt(r['min_ms'])}–{fmt(r['max_ms'])})"
     notes = []
     if r.get("operations") is not None and r["phase"] in ("restart",):
-        notes.append(f"{r['operations']} ops sent")
+        notes.append(f"{r['operations']} repairs sent")
     if r.get("compute_ms") is not None:
         notes.append(f"compute {fmt(r['compute_ms'])}")
     if r.get("kernel_memory_bytes") is not None:
@@ -295,8 +295,9 @@ def targets(reports, out_dir):
             lines.append(f"| kernel memory for the ruleset ≤ 20 MiB | {memory / 1048576:.1f} MiB | {verdict(memory <= 20 * 1048576)} |")
         restart = row(large, "switchyard", "restart")
         if restart is not None and restart.get("operations") is not None:
-            lines.append(f"| restart with an unchanged cluster sends no rule changes | {restart['operations']} operations sent "
-                         f"({fmt(restart['median_ms'])} ms to read back and compare) | {verdict(restart['operations'] == 0)} |")
+            rewritten = f"; {restart['detail']}" if restart.get("detail") else ""
+            lines.append(f"| restart with an unchanged cluster sends no rule changes | {restart['operations']} repairs sent "
+                         f"({fmt(restart['median_ms'])} ms to read back and compare{rewritten}) | {verdict(restart['operations'] == 0)} |")
         lines.append("")
     p50 = micro_p50(out_dir)
     if p50:

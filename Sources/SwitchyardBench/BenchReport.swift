@@ -49,7 +49,8 @@ public struct BenchRow: Sendable, Hashable {
     public var error: String?
     /// The path ran past `--path-timeout`.
     public var timedOut = false
-    /// Netlink operations sent (switchyard `restart`: must be 0) or operations in the transaction.
+    /// Repairs sent (switchyard `restart`: must be 0; the rewrite of sets too large to read back is
+    /// in `detail`) or operations in the transaction.
     public var operations: Int?
     /// For Switchyard's incremental phases: the median compute part (re-plan + diff) in ms.
     public var computeMilliseconds: Double?

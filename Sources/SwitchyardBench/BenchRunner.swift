@@ -176,7 +176,7 @@ public struct BenchRunner {
         var stepSamples: [BenchPhase: [Double]] = [:]
         var stepOperations: [BenchPhase: Int] = [:]
         var errors: [BenchPhase: String] = [:]
-        var restartOperations = 0
+        var restartOperations = 0, restartRewritten = 0
         var memory: Int?
         var lowering: Double?
         let tables = OwnedTables.all
@@ -224,13 +224,14 @@ public struct BenchRunner {
                             let fresh = try NetfilterProgrammer(namespace: .named(namespace.name))
                             let summary = try fresh.reconcile(to: wanted, tables: tables)
                             restartSamples.append(seconds(clock.now - start) * 1000)
-                            restartOperations = max(restartOperations, summary.operations)
+                            restartOperations = max(restartOperations, summary.repairs)
+                            restartRewritten = max(restartRewritten, summary.rewritten)
                         } catch {
                             errors[.restart] = "\(error)"
                             break
                         }
                     }
-                    progress("bench: switchyard restart: \(restartSamples.last.map(Format.milliseconds) ?? "-") ms, \(restartOperations) operations sent")
+                    progress("bench: switchyard restart: \(restartSamples.last.map(Format.milliseconds) ?? "-") ms, \(restartOperations) repairs sent, \(restartRewritten) elements rewritten unread")
                 }
             }
             if options.phases.contains(.cleanup) {
@@ -262,6 +263,7 @@ public struct BenchRunner {
         if options.phases.contains(.restart) {
             var row = BenchRow(path: .switchyard, phase: .restart, shape: shape, samples: restartSamples, error: errors[.restart])
             row.operations = restartOperations
+            if restartRewritten > 0 { row.detail = "\(restartRewritten) elements of sets too large to read back rewritten unread" }
             rows.append(row)
         }
         if options.phases.contains(.cleanup) {

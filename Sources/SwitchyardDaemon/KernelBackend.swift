@@ -31,7 +31,8 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
         try await onQueue {
             let summary = try $0.reconcile(to: wanted, tables: OwnedTables.all)
             return ProgrammingReport(
-                operations: summary.operations, messages: summary.commit?.messages ?? 0, bytes: summary.commit?.bytes ?? 0)
+                operations: summary.operations, messages: summary.commit?.messages ?? 0, bytes: summary.commit?.bytes ?? 0,
+                rewrittenElements: summary.rewritten)
         }
     }
 

@@ -11,11 +11,14 @@ public struct ProgrammingReport: Sendable, Hashable {
     public var messages: Int
     /// Bytes sent in the batch.
     public var bytes: Int
+    /// Elements of sets too large to read back that a reconciliation flushed and added again unread.
+    public var rewrittenElements: Int
 
-    public init(operations: Int, messages: Int = 0, bytes: Int = 0) {
+    public init(operations: Int, messages: Int = 0, bytes: Int = 0, rewrittenElements: Int = 0) {
         self.operations = operations
         self.messages = messages
         self.bytes = bytes
+        self.rewrittenElements = rewrittenElements
     }
 }
 

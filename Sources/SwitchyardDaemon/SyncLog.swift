@@ -8,7 +8,7 @@ enum SyncLog {
         let phases = report.phases.map { "\($0.name)=\(milliseconds($0.duration))" }.joined(separator: " ")
         let quiet = report.kind == .resync ? !report.drifted
             : report.kind == .full && report.programming.operations == 0 && report.serviceChanges == 0 && report.endpointChanges == 0
-        logger.log(level: quiet ? .debug : .info, "synced", metadata: [
+        var metadata: Logger.Metadata = [
             "kind": "\(report.kind.rawValue)",
             "services_changed": "\(report.serviceChanges)",
             "endpoints_changed": "\(report.endpointChanges)",
@@ -20,7 +20,12 @@ enum SyncLog {
             "service_ports": "\(report.servicePorts)",
             "phases": "\(phases)",
             "total": "\(milliseconds(report.total))",
-        ])
+        ]
+        if report.programming.rewrittenElements > 0 {
+            // Sets too large to read back were rewritten whole (not drift: their contents are unknown).
+            metadata["rewritten_elements"] = "\(report.programming.rewrittenElements)"
+        }
+        logger.log(level: quiet ? .debug : .info, "synced", metadata: metadata)
         for conflict in report.loadBalancerConflicts {
             logger.warning("load-balancer IP and port claimed by two Services: the older keeps it, as Kubernetes resolves port conflicts", metadata: [
                 "shadowed": "\(conflict)",

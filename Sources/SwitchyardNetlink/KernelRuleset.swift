@@ -14,6 +14,9 @@ public struct KernelRuleset: Sendable, Hashable {
     /// Each set's elements. Sets the data path fills (`NFT_SET_EVAL`, e.g. session affinity) are
     /// listed but never reconciled element by element.
     public var elements: [String: [KernelElement]] = [:]
+    /// Sets whose elements were not read back (see ``Reconciler/readBackLimit``): the reconciler
+    /// rewrites their contents whole instead of comparing them.
+    public var unreadElements: Set<String> = []
 
     public init(family: KernelFamily, table: String, exists: Bool = true) {
         self.family = family

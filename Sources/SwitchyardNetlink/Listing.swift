@@ -4,9 +4,10 @@ import Glibc
 #endif
 
 extension NetfilterSocket {
-    /// Reads one table back: chains, rules (in order, with handles), sets and their elements.
+    /// Reads one table back: chains, rules (in order, with handles), sets and their elements, but
+    /// not the elements of the sets named in `skippingElementsOf` (listed in `unreadElements`).
     /// A table that does not exist lists as `exists == false`.
-    public func list(family: KernelFamily, table: String) throws(NetlinkError) -> KernelRuleset {
+    public func list(family: KernelFamily, table: String, skippingElementsOf skipped: Set<String> = []) throws(NetlinkError) -> KernelRuleset {
         var ruleset = KernelRuleset(family: family, table: table)
         guard try listTables().contains(where: { $0.name == table && $0.family == family.name }) else {
             ruleset.exists = false
@@ -18,6 +19,10 @@ extension NetfilterSocket {
         try listSets(into: &ruleset)
         for name in ruleset.sets.keys.sorted() {
             guard let set = ruleset.sets[name] else { continue }
+            if skipped.contains(name) {
+                ruleset.unreadElements.insert(name)
+                continue
+            }
             ruleset.elements[name] = try listElements(of: set)
         }
         return ruleset

@@ -12,6 +12,13 @@ public struct ReconcileSummary: Sendable, Hashable {
     /// Objects added, and deleted or flushed (an element counts as one object).
     public var added = 0
     public var removed = 0
+    /// Elements of sets too large to read back, flushed and added again unread (they count in
+    /// `added` too), and the operations that did it (they count in `operations`): not repairs, since
+    /// the kernel's contents were never compared.
+    public var rewritten = 0
+    public var rewriteOperations = 0
+    /// Operations that repaired a difference the read-back found.
+    public var repairs: Int { operations - rewriteOperations }
 }
 
 /// Programs typed rulesets into the kernel of one network namespace: the incremental path (a
@@ -89,17 +96,22 @@ public final class NetfilterProgrammer {
             throw .kernel(error)
         }
         var operations: [KernelOperation] = []
+        var rewrittenSets: [KernelSet] = []
         for table in tables {
             do {
                 let target = try Lowering.kernelRuleset(wanted, table: table)
-                let current = try socket.list(family: target.family, table: target.table)
+                let current = try socket.list(family: target.family, table: target.table, skippingElementsOf: Reconciler.setsToRewrite(target))
                 if !target.exists {
                     if current.exists {
                         operations.append(KernelOperation(.deleteTable(current.family, current.table), label: "delete table \(table)"))
                     }
                     continue
                 }
-                operations += Reconciler.operations(from: current, to: target)
+                let tableOperations = Reconciler.operations(from: current, to: target)
+                operations += tableOperations
+                // Unless the table is rebuilt, the sets not read back are flushed and refilled.
+                let rebuilt = tableOperations.contains { if case .deleteTable = $0.kind { true } else { false } }
+                if !rebuilt { rewrittenSets += current.unreadElements.compactMap { target.sets[$0] } }
             } catch let error as LoweringError {
                 throw .lowering(error)
             } catch let error as NetlinkError {
@@ -118,7 +130,15 @@ public final class NetfilterProgrammer {
             var summary = ReconcileSummary(operations: operations.count, commit: commit, labels: operations.map(\.label))
             for operation in operations {
                 switch operation.kind {
-                case .addElements(_, let elements, _): summary.added += elements.count
+                case .addElements(let set, let elements, _):
+                    summary.added += elements.count
+                    if rewrittenSets.contains(set) {
+                        summary.rewritten += elements.count
+                        summary.rewriteOperations += 1
+                    }
+                case .flushSet(let set) where rewrittenSets.contains(set):
+                    summary.removed += 1
+                    summary.rewriteOperations += 1
                 case .deleteElements(_, let elements, _): summary.removed += elements.count
                 case .addTable, .addChain, .addRule, .insertRule, .replaceRule, .addSet: summary.added += 1
                 case .deleteTable, .flushTable, .deleteChain, .flushChain, .deleteRule, .deleteSet, .flushSet: summary.removed += 1

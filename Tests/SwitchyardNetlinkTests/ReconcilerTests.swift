@@ -87,4 +87,42 @@ struct ReconcilerTests {
             #expect(Reconciler.operations(from: try socket.list(family: .ip, table: "switchyard"), to: wanted).isEmpty)
         }
     }
+
+    @Test("a set too large to read back is flushed and refilled whole in the same transaction, and only it")
+    func largeSetIsRewritten() async throws {
+        try await TestNamespace.with("rec") { ns in
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            let wanted = encodingTestRuleset()
+            try socket.apply(Reconciler.operations(from: KernelRuleset(family: .ip, table: "switchyard", exists: false), to: wanted))
+            let pristine = try ns.runChecked(["nft", "list", "ruleset"])
+            try ns.runChecked(["nft", "-f", "-"], input: """
+                delete element ip switchyard service-slots { 10.96.0.20 . tcp . 80 . 1 }
+                add element ip switchyard svc-mod2 { 10.96.0.77 . udp . 53 }
+                """)
+            let listed = try socket.list(family: .ip, table: "switchyard", skippingElementsOf: ["service-slots"])
+            #expect(listed.unreadElements == ["service-slots"])
+            #expect(listed.elements["service-slots"] == nil)
+            let repair = Reconciler.operations(from: listed, to: wanted)
+            #expect(repair.map(\.label) == [
+                "flush map service-slots (rewritten whole, not read back)", "delete element from set svc-mod2",
+                "add element to map service-slots",
+            ])
+            try socket.apply(repair)
+            #expect(try ns.runChecked(["nft", "list", "ruleset"]) == pristine)
+            // The same rewrite again changes nothing the kernel lists.
+            try socket.apply(Reconciler.operations(from: try socket.list(family: .ip, table: "switchyard", skippingElementsOf: ["service-slots"]), to: wanted))
+            #expect(try ns.runChecked(["nft", "list", "ruleset"]) == pristine)
+        }
+    }
+}
+
+@Suite("Which sets a reconciliation reads back")
+struct ReadBackLimitTests {
+    @Test("only sets wanted with more elements than the read-back limit are rewritten unread")
+    func setsToRewrite() {
+        var wanted = KernelRuleset(family: .ip, table: "switchyard")
+        wanted.elements["small"] = Array(repeating: KernelElement(key: [1]), count: Reconciler.readBackLimit)
+        wanted.elements["large"] = Array(repeating: KernelElement(key: [1]), count: Reconciler.readBackLimit + 1)
+        #expect(Reconciler.setsToRewrite(wanted) == ["large"])
+    }
 }
