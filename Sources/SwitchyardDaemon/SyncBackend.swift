@@ -32,7 +32,8 @@ public protocol SyncBackend: Sendable {
     func reconcile(to wanted: Ruleset) async throws -> ProgrammingReport
     /// True when nobody else has changed the tables since this backend's last successful write, so a
     /// resync needs no read-back (the kernel: the ruleset generation is still the one the last commit
-    /// left). False when unknown or on any error.
+    /// left, or the nf_tables events show that no other commit named the tables). False when unknown
+    /// or on any error.
     func isUntouchedSinceLastWrite() async -> Bool
     /// Deletes the conntrack entries matching each filter; returns how many were deleted.
     /// Failures are logged by the implementation and count as 0: stale flows are not worth a retry.

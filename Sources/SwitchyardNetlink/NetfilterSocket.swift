@@ -38,7 +38,7 @@ public final class NetfilterSocket {
 
     deinit { mnl_socket_close(socket) }
 
-    private var fd: Int32 { mnl_socket_get_fd(socket) }
+    var fd: Int32 { mnl_socket_get_fd(socket) }
 
     /// Starts a batch whose sequence numbers continue this socket's.
     func makeBatch(expectedGeneration: UInt32? = nil) -> NetlinkBatch {

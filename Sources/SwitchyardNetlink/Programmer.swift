@@ -31,9 +31,17 @@ public final class NetfilterProgrammer {
     /// kernel still reports it, nobody else has committed anything, and the tables are as programmed.
     public private(set) var lastGeneration: UInt32?
 
+    /// Tells commits to Switchyard's tables by others from commits to other tables; nil when the
+    /// event group could not be joined (then any commit anywhere means a read-back).
+    private let monitor: RulesetMonitor?
+
     public init(namespace: NetworkNamespace = .current) throws(NetlinkError) {
         socket = try NetfilterSocket(namespace: namespace)
+        monitor = try? RulesetMonitor(namespace: namespace, tableName: OwnedTables.name)
     }
+
+    /// Whether this programmer follows nf_tables events (see ``isUntouchedSinceLastCommit()``).
+    public var followsEvents: Bool { monitor != nil }
 
     public var namespace: NetworkNamespace { socket.namespace }
 
@@ -52,22 +60,30 @@ public final class NetfilterProgrammer {
             throw .lowering(error)
         }
         guard !operations.isEmpty else { return CommitSummary(messages: 0, bytes: 0, generation: lastGeneration ?? 0) }
+        monitor?.ownCommitStarts()
         do {
             let summary = try socket.apply(operations)
             lastGeneration = summary.generation
+            monitor?.ownCommitEnded(atGeneration: summary.generation)
             return summary
         } catch {
             lastGeneration = nil
+            monitor?.ownCommitEnded(atGeneration: nil)
             throw .kernel(error)
         }
     }
 
-    /// True when the ruleset generation (`NFT_MSG_GETGEN`, one small netlink round trip) is still the
-    /// one this programmer left: no one has committed anything since, so the tables cannot have
-    /// drifted and need no read-back. False after anyone else's commit, or before the first sync.
+    /// True when Switchyard's tables cannot have drifted since this programmer last wrote them, so
+    /// they need no read-back: the ruleset generation (`NFT_MSG_GETGEN`, one small netlink round
+    /// trip) is still the one it left, or, since its last read-back, the nf_tables events accounted
+    /// for every commit and none by anyone else named its tables. False before the first sync.
     public func isUntouchedSinceLastCommit() throws(NetlinkError) -> Bool {
         guard let lastGeneration else { return false }
-        return try socket.generation() == lastGeneration
+        let current = try socket.generation()
+        if current == lastGeneration { return true }
+        guard let monitor, monitor.isUntouched(atGeneration: current) else { return false }
+        self.lastGeneration = current
+        return true
     }
 
     /// Makes the kernel's tables `tables` equal to `wanted` with the fewest operations, in one
@@ -120,13 +136,16 @@ public final class NetfilterProgrammer {
                 throw .kernel(.malformedReply("\(error)"))
             }
         }
+        monitor?.readBack(atGeneration: generation)
         guard !operations.isEmpty else {
             lastGeneration = generation
             return ReconcileSummary(operations: 0, commit: nil)
         }
+        monitor?.ownCommitStarts()
         do {
             let commit = try socket.apply(operations, expectedGeneration: generation)
             lastGeneration = commit.generation
+            monitor?.ownCommitEnded(atGeneration: commit.generation)
             var summary = ReconcileSummary(operations: operations.count, commit: commit, labels: operations.map(\.label))
             for operation in operations {
                 switch operation.kind {
@@ -147,6 +166,7 @@ public final class NetfilterProgrammer {
             return summary
         } catch {
             lastGeneration = nil
+            monitor?.ownCommitEnded(atGeneration: nil)
             throw .kernel(error)
         }
     }

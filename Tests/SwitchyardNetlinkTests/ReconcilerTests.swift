@@ -61,6 +61,40 @@ struct ReconcilerTests {
         }
     }
 
+    @Test("after a read-back, only commits by others that name our tables call for another one")
+    func eventsTellWhoseTablesChanged() async throws {
+        try await TestNamespace.with("gen") { ns in
+            let programmer = try NetfilterProgrammer(namespace: .named(ns.name))
+            #expect(programmer.followsEvents)
+            var wanted = Ruleset()
+            wanted.add(Table(TableRef(.ip, "switchyard")))
+            wanted.add(Chain(TableRef(.ip, "switchyard"), "services"))
+            let tables = [TableRef(.ip, "switchyard")]
+            #expect(try programmer.reconcile(to: wanted, tables: tables).operations == 2)
+            // Other programs commit to their own tables: the generation moves, our tables did not.
+            try ns.runChecked(["nft", "add", "table", "inet", "someone-else"])
+            try ns.runChecked(["nft", "add", "chain", "inet", "someone-else", "input"])
+            #expect(try programmer.isUntouchedSinceLastCommit())
+            // Our own commits in between are accounted for too.
+            var transaction = Transaction()
+            try transaction.add(.chain(Chain(TableRef(.ip, "switchyard"), "extra")))
+            try programmer.commit(transaction)
+            try ns.runChecked(["nft", "add", "table", "ip", "another"])
+            #expect(try programmer.isUntouchedSinceLastCommit())
+            // Someone edits our table (even in the same commit as their own): read back.
+            try ns.runChecked(["nft", "-f", "-"], input: """
+                add table ip another
+                add chain ip switchyard stray
+                """)
+            #expect(try !programmer.isUntouchedSinceLastCommit())
+            #expect(try !programmer.isUntouchedSinceLastCommit(), "until a read-back")
+            let repair = try programmer.reconcile(to: wanted, tables: tables)
+            #expect(repair.labels == ["delete chain ip switchyard extra", "delete chain ip switchyard stray"])
+            try ns.runChecked(["nft", "add", "table", "ip6", "more"])
+            #expect(try programmer.isUntouchedSinceLastCommit())
+        }
+    }
+
     @Test("drift is repaired with the few operations it takes, and traffic-relevant state matches again")
     func driftIsRepaired() async throws {
         try await TestNamespace.with("rec") { ns in
