@@ -575,6 +575,29 @@ def main():
                             "series": [(round(t, 1), round(v, 1)) for t, v in rss[::5]]}
         log("churn: %s" % result["churn"])
         log("rss: %s" % {k: v for k, v in result["rssMiB"].items() if k != "series"})
+
+        # Restart (an upgrade): the new daemon adopts the programmed tables; nothing changed, so it
+        # must repair nothing (sets too large to read back are rewritten whole, unread).
+        # (nft monitor goes first: while anyone listens to nf_tables events, the kernel builds one
+        # notification per element committed, which more than doubles the cost of a large commit.)
+        monitor.terminate()
+        monitor.wait()
+        monitor = None
+        stop_sampling.set()
+        daemon.stop()
+        daemon = Process(argv, os.path.join(work, "daemon-restarted.log"))
+        restarted = time.time()
+        synced_sources = daemon.wait_for(lambda r: r.get("msg") == "Kubernetes API synced", 300)
+        first = daemon.wait_for(lambda r: r.get("msg") == "synced" and r.get("kind") == "full", 300)
+        if synced_sources is None or first is None:
+            raise SystemExit("daemon-bench: the restarted daemon did not sync (see %s/daemon-restarted.log)" % work)
+        result["restart"] = {
+            "listsToSyncedSeconds": round(first["_t"] - synced_sources["_t"], 3),
+            "startToSyncedSeconds": round(first["_t"] - restarted, 3),
+            "phasesMilliseconds": phase_ms(first), "operations": int(first.get("operations", 0)),
+            "rewrittenElements": int(first.get("rewritten_elements", 0)),
+        }
+        log("restart: %s" % result["restart"])
     finally:
         stop_sampling.set()
         if monitor:
