@@ -10,7 +10,7 @@ programming a private network namespace. It measures, end to end:
   Service created, the one created 100 replacements earlier deleted; an endpoint change moves an
   endpoint to another Pod's address, so the cluster keeps its size and its distinct addresses):
   daemon CPU per change and network programming latency (API write → the element's commit, seen by
-  `nft monitor` in the namespace); then the same churn again with DNS probed every 2 ms for the new
+  nf_tables events in the namespace, `nfevents.py`); then the same churn again with DNS probed every 2 ms for the new
   names: DNS freshness (API write → the new name answering) — apart, so the probes' own queries do not
   count as the changes' CPU;
 - RSS over time;
@@ -420,9 +420,12 @@ def main():
                           "resyncMillisecondsMax": max((float(r["total"].rstrip("ms")) for r in resyncs), default=None)}
         log("idle: %s" % result["idle"])
 
-        # Churn: the kernel's element additions, seen by nft monitor, time the programming latency.
-        monitor = subprocess.Popen(["ip", "netns", "exec", netns, "stdbuf", "-oL", "nft", "monitor", "elements"],
+        # Churn: the kernel's element additions, seen as nf_tables events, time the programming latency.
+        monitor = subprocess.Popen(["ip", "netns", "exec", netns, sys.executable,
+                                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "nfevents.py")],
                                    stdout=subprocess.PIPE, text=True)
+        if monitor.stdout.readline().strip() != "listening":
+            raise SystemExit("daemon-bench: the nf_tables event listener did not start")
         # An address waiting for its element (a moved endpoint's Pod address may come back later in
         # the run: each wait is timed once, when its element shows up).
         pending_ips = {}
@@ -441,7 +444,6 @@ def main():
                         if ip in pending_ips:
                             programmed.append(now - pending_ips.pop(ip))
         threading.Thread(target=watch_monitor, daemon=True).start()
-        time.sleep(3)  # nft monitor reads the ruleset before it prints
 
         dns_pending = {}
         dns_seen = {}
@@ -578,7 +580,7 @@ def main():
 
         # Restart (an upgrade): the new daemon adopts the programmed tables; nothing changed, so it
         # must repair nothing (sets too large to read back are rewritten whole, unread).
-        # (nft monitor goes first: while anyone listens to nf_tables events, the kernel builds one
+        # (the event listener goes first: while anyone listens to nf_tables events, the kernel builds one
         # notification per element committed, which more than doubles the cost of a large commit.)
         monitor.terminate()
         monitor.wait()
