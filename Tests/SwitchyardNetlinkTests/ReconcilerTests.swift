@@ -81,6 +81,12 @@ struct ReconcilerTests {
             try programmer.commit(transaction)
             try ns.runChecked(["nft", "add", "table", "ip", "another"])
             #expect(try programmer.isUntouchedSinceLastCommit())
+            // A foreign commit just before ours is read before ours is counted.
+            try ns.runChecked(["nft", "add", "table", "ip", "yet-another"])
+            transaction = Transaction()
+            try transaction.add(.chain(Chain(TableRef(.ip, "switchyard"), "extra-2")))
+            try programmer.commit(transaction)
+            #expect(try programmer.isUntouchedSinceLastCommit())
             // Someone edits our table (even in the same commit as their own): read back.
             try ns.runChecked(["nft", "-f", "-"], input: """
                 add table ip another
@@ -89,7 +95,7 @@ struct ReconcilerTests {
             #expect(try !programmer.isUntouchedSinceLastCommit())
             #expect(try !programmer.isUntouchedSinceLastCommit(), "until a read-back")
             let repair = try programmer.reconcile(to: wanted, tables: tables)
-            #expect(repair.labels == ["delete chain ip switchyard extra", "delete chain ip switchyard stray"])
+            #expect(repair.labels == ["delete chain ip switchyard extra", "delete chain ip switchyard extra-2", "delete chain ip switchyard stray"])
             try ns.runChecked(["nft", "add", "table", "ip6", "more"])
             #expect(try programmer.isUntouchedSinceLastCommit())
         }
