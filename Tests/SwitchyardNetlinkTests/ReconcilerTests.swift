@@ -104,10 +104,7 @@ struct ReconcilerTests {
     @Test("drift is repaired with the few operations it takes, and traffic-relevant state matches again")
     func driftIsRepaired() async throws {
         try await TestNamespace.with("rec") { ns in
-            let socket = try NetfilterSocket(namespace: .named(ns.name))
-            let wanted = encodingTestRuleset()
-            try socket.apply(Reconciler.operations(from: KernelRuleset(family: .ip, table: "switchyard", exists: false), to: wanted))
-            let pristine = try ns.runChecked(["nft", "list", "ruleset"])
+            let (socket, wanted, pristine) = try programEncodingTestTable(in: ns)
             // Someone flushes a chain, deletes an element, adds a stray element and a stray chain.
             try ns.runChecked(["nft", "-f", "-"], input: """
                 flush chain ip switchyard nat-postrouting
@@ -131,10 +128,7 @@ struct ReconcilerTests {
     @Test("a set too large to read back is flushed and refilled whole in the same transaction, and only it")
     func largeSetIsRewritten() async throws {
         try await TestNamespace.with("rec") { ns in
-            let socket = try NetfilterSocket(namespace: .named(ns.name))
-            let wanted = encodingTestRuleset()
-            try socket.apply(Reconciler.operations(from: KernelRuleset(family: .ip, table: "switchyard", exists: false), to: wanted))
-            let pristine = try ns.runChecked(["nft", "list", "ruleset"])
+            let (socket, wanted, pristine) = try programEncodingTestTable(in: ns)
             try ns.runChecked(["nft", "-f", "-"], input: """
                 delete element ip switchyard service-slots { 10.96.0.20 . tcp . 80 . 1 }
                 add element ip switchyard svc-mod2 { 10.96.0.77 . udp . 53 }
@@ -153,6 +147,17 @@ struct ReconcilerTests {
             try socket.apply(Reconciler.operations(from: try socket.list(family: .ip, table: "switchyard", skippingElementsOf: ["service-slots"]), to: wanted))
             #expect(try ns.runChecked(["nft", "list", "ruleset"]) == pristine)
         }
+    }
+}
+
+extension ReconcilerTests {
+    /// Programs `encodingTestRuleset()` into `ns`; returns the socket, the wanted table and the
+    /// kernel's listing of it as nft prints it.
+    func programEncodingTestTable(in ns: TestNamespace) throws -> (NetfilterSocket, KernelRuleset, String) {
+        let socket = try NetfilterSocket(namespace: .named(ns.name))
+        let wanted = encodingTestRuleset()
+        try socket.apply(Reconciler.operations(from: KernelRuleset(family: .ip, table: "switchyard", exists: false), to: wanted))
+        return (socket, wanted, try ns.runChecked(["nft", "list", "ruleset"]))
     }
 }
 
