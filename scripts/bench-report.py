@@ -362,6 +362,8 @@ def daemon(out_dir):
     line("… the same rate with nothing changing (baseline in the same run): p50 / p99",
          lambda r: f"{r['dnsUnderChurn']['withoutChurn']['latencyP50Ms']:.3f} / {r['dnsUnderChurn']['withoutChurn']['latencyP99Ms']:.3f} ms")
     line("RSS after the churn / peak during the churn", lambda r: f"{r['rssMiB']['afterChurn']:.0f} / {r['rssMiB'].get('maxDuringChurn', r['rssMiB']['max']):.0f} MiB")
+    line("restart (the new daemon adopts the tables): lists → synced; elements refilled unread",
+         lambda r: f"{r['restart']['listsToSyncedSeconds'] * 1000:,.0f} ms; {r['restart']['rewrittenElements']:,}")
     line("isolated pipeline (`switchyard bench`): compute + full commit", lambda r: f"{r['pipeline']['computeMs']:,.0f} + {r['pipeline']['fullMs']:,.0f} ms")
     line("isolated pipeline: endpoint change end to end", lambda r: f"{r['pipeline']['endpoint-changeMs']:.3f} ms")
     lines.append("")
