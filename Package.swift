@@ -180,6 +180,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardDNS", "SwitchyardModel", "SwitchyardSources", "SwitchyardTestSupport", "SwitchyardBench",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
