@@ -15,7 +15,7 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
 
     /// Opens the netfilter socket in `namespace` (fails without CAP_NET_ADMIN or a missing namespace).
     public init(namespace: NetworkNamespace, logger: Logger) throws(NetlinkError) {
-        programmer = try NetfilterProgrammer(namespace: namespace)
+        programmer = try NetfilterProgrammer(namespace: namespace, followingEvents: true)
         queue = DispatchQueue(label: "switchyard.netlink")
         self.logger = logger
     }

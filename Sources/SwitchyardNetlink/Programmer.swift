@@ -31,13 +31,16 @@ public final class NetfilterProgrammer {
     /// kernel still reports it, nobody else has committed anything, and the tables are as programmed.
     public private(set) var lastGeneration: UInt32?
 
-    /// Tells commits to Switchyard's tables by others from commits to other tables; nil when the
-    /// event group could not be joined (then any commit anywhere means a read-back).
+    /// Tells commits to Switchyard's tables by others from commits to other tables; nil when not
+    /// asked for or the event group could not be joined (then any commit anywhere means a read-back).
     private let monitor: RulesetMonitor?
 
-    public init(namespace: NetworkNamespace = .current) throws(NetlinkError) {
+    /// Opens the programmer's socket in `namespace`. With `followingEvents` (the daemon's drift
+    /// check), it also joins the nf_tables event group; one-shot users leave it off, since while any
+    /// socket listens the kernel builds a notification for every element anyone else commits.
+    public init(namespace: NetworkNamespace = .current, followingEvents: Bool = false) throws(NetlinkError) {
         socket = try NetfilterSocket(namespace: namespace)
-        monitor = try? RulesetMonitor(namespace: namespace, tableName: OwnedTables.name)
+        monitor = followingEvents ? try? RulesetMonitor(namespace: namespace, tableName: OwnedTables.name) : nil
     }
 
     /// Whether this programmer follows nf_tables events (see ``isUntouchedSinceLastCommit()``).
@@ -112,7 +115,6 @@ public final class NetfilterProgrammer {
             throw .kernel(error)
         }
         var operations: [KernelOperation] = []
-        var rewrittenSets: [KernelSet] = []
         for table in tables {
             do {
                 let target = try Lowering.kernelRuleset(wanted, table: table)
@@ -123,11 +125,7 @@ public final class NetfilterProgrammer {
                     }
                     continue
                 }
-                let tableOperations = Reconciler.operations(from: current, to: target)
-                operations += tableOperations
-                // Unless the table is rebuilt, the sets not read back are flushed and refilled.
-                let rebuilt = tableOperations.contains { if case .deleteTable = $0.kind { true } else { false } }
-                if !rebuilt { rewrittenSets += current.unreadElements.compactMap { target.sets[$0] } }
+                operations += Reconciler.operations(from: current, to: target)
             } catch let error as LoweringError {
                 throw .lowering(error)
             } catch let error as NetlinkError {
@@ -147,6 +145,10 @@ public final class NetfilterProgrammer {
             lastGeneration = commit.generation
             monitor?.ownCommitEnded(atGeneration: commit.generation)
             var summary = ReconcileSummary(operations: operations.count, commit: commit, labels: operations.map(\.label))
+            // The reconciler flushes a set only to refill it unread (rebuilt tables are deleted whole).
+            let rewrittenSets = operations.compactMap { operation -> KernelSet? in
+                if case .flushSet(let set) = operation.kind { set } else { nil }
+            }
             for operation in operations {
                 switch operation.kind {
                 case .addElements(let set, let elements, _):

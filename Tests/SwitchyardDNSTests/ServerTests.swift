@@ -213,7 +213,10 @@ enum UDPClient {
         // UDP may drop a datagram on a loaded machine (CI ran this suite on two busy cores); like any
         // DNS client, ask again for what is still unanswered after two seconds, at most three times.
         for _ in 0..<3 {
-            try await Task.sleep(for: .seconds(2))
+            // Replies normally arrive within milliseconds: look every 50 ms, give up waiting at 2 s.
+            for _ in 0..<40 where collector.answered.withLockedValue({ $0.count }) < count {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let answered = collector.answered.withLockedValue { $0 }
             let missing = (0..<count).filter { !answered.contains(UInt16($0)) }
             if missing.isEmpty { break }

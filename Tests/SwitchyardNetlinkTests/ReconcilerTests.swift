@@ -64,7 +64,7 @@ struct ReconcilerTests {
     @Test("after a read-back, only commits by others that name our tables call for another one")
     func eventsTellWhoseTablesChanged() async throws {
         try await TestNamespace.with("gen") { ns in
-            let programmer = try NetfilterProgrammer(namespace: .named(ns.name))
+            let programmer = try NetfilterProgrammer(namespace: .named(ns.name), followingEvents: true)
             #expect(programmer.followsEvents)
             var wanted = Ruleset()
             wanted.add(Table(TableRef(.ip, "switchyard")))
