@@ -11,7 +11,9 @@ enum BatchEncoder {
         return max(1, (NetlinkBatch.maximumMessageSize - 1024) / perElement)
     }
 
-    static func encode(_ operation: KernelOperation, into batch: NetlinkBatch) {
+    /// Appends `operation`'s messages; a set it creates (or, existing, updates) is declared with its
+    /// size in `declaredSizes`, if any (see ``SetCapacity``).
+    static func encode(_ operation: KernelOperation, into batch: NetlinkBatch, declaredSizes: [SetName: UInt32] = [:]) {
         let label = operation.label
         switch operation.kind {
         case .addTable(let family, let name, let comment):
@@ -53,7 +55,10 @@ enum BatchEncoder {
         case .addSet(let set):
             // The kernel wants a batch-unique id on every new set.
             let id = batch.nextSetID()
-            batch.append(label) { buffer, seq in self.set(buffer, seq, NFT_MSG_NEWSET, set, flags: NLM_F_CREATE, full: true, id: id) }
+            let size = declaredSizes[SetName(set)]
+            batch.append(label) { buffer, seq in
+                self.set(buffer, seq, NFT_MSG_NEWSET, set, flags: NLM_F_CREATE, full: true, id: id, size: size)
+            }
         case .deleteSet(let set):
             batch.append(label) { buffer, seq in self.set(buffer, seq, NFT_MSG_DELSET, set, flags: 0, full: false) }
         case .flushSet(let set):
@@ -166,11 +171,12 @@ enum BatchEncoder {
 
     private static func set(
         _ buffer: UnsafeMutablePointer<CChar>, _ seq: UInt32, _ type: nf_tables_msg_types,
-        _ set: KernelSet, flags: Int32, full: Bool, id: UInt32? = nil
+        _ set: KernelSet, flags: Int32, full: Bool, id: UInt32? = nil, size: UInt32? = nil
     ) -> UnsafeMutablePointer<nlmsghdr>? {
         guard let object = setObject(set, full: full) else { return nil }
         defer { nftnl_set_free(object) }
         if let id { nftnl_set_set_u32(object, UInt16(NFTNL_SET_ID.rawValue), id) }
+        if let size { nftnl_set_set_u32(object, UInt16(NFTNL_SET_DESC_SIZE.rawValue), size) }
         let header = nftnl_nlmsg_build_hdr(buffer, UInt16(type.rawValue), set.family.rawValue, UInt16(flags), seq)
         nftnl_set_nlmsg_build_payload(header, object)
         return header

@@ -17,6 +17,9 @@ public struct KernelRuleset: Sendable, Hashable {
     /// Sets whose elements were not read back (see ``Reconciler/readBackLimit``): the reconciler
     /// rewrites their contents whole instead of comparing them.
     public var unreadElements: Set<String> = []
+    /// The sizes sets were declared with (``SetCapacity``), by set name; a set without one is absent.
+    /// Not part of a set's definition: a size is raised in place, never a reason to rebuild.
+    public var declaredSizes: [String: UInt32] = [:]
 
     public init(family: KernelFamily, table: String, exists: Bool = true) {
         self.family = family

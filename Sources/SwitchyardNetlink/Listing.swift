@@ -28,6 +28,14 @@ extension NetfilterSocket {
         return ruleset
     }
 
+    /// The sizes the table's sets were declared with (``KernelRuleset/declaredSizes``), without
+    /// reading any elements.
+    func declaredSetSizes(family: KernelFamily, table: String) throws(NetlinkError) -> [String: UInt32] {
+        var ruleset = KernelRuleset(family: family, table: table)
+        try listSets(into: &ruleset)
+        return ruleset.declaredSizes
+    }
+
     private func tableComment(family: KernelFamily, table: String) throws(NetlinkError) -> String? {
         var comment: String?
         try dump("table \(family.name) \(table)", build: { buffer, seq in
@@ -121,6 +129,7 @@ extension NetfilterSocket {
     private func listSets(into ruleset: inout KernelRuleset) throws(NetlinkError) {
         let (family, table) = (ruleset.family, ruleset.table)
         var sets: [String: KernelSet] = [:]
+        var sizes: [String: UInt32] = [:]
         try dump("sets of table \(family.name) \(table)", build: { buffer, seq in
             guard let object = nftnl_set_alloc() else { return nil }
             defer { nftnl_set_free(object) }
@@ -152,9 +161,11 @@ extension NetfilterSocket {
             if isSet(NFTNL_SET_DESC_CONCAT), let data = nftnl_set_get_data(object, attribute(NFTNL_SET_DESC_CONCAT), &length), length > 1 {
                 set.concatLengths = Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
             }
+            if isSet(NFTNL_SET_DESC_SIZE) { sizes[set.name] = nftnl_set_get_u32(object, attribute(NFTNL_SET_DESC_SIZE)) }
             sets[set.name] = set
         })
         ruleset.sets = sets
+        ruleset.declaredSizes = sizes
     }
 
     private func listElements(of set: KernelSet) throws(NetlinkError) -> [KernelElement] {

@@ -11,6 +11,8 @@ public final class NetfilterSocket {
     private let portID: UInt32
     private var sequence: UInt32
     public let namespace: NetworkNamespace
+    /// When the sets this socket creates are declared with a size (``SetCapacity``).
+    public var setCapacity = SetCapacity.standard
 
     /// Opens the socket inside `namespace`.
     public init(namespace: NetworkNamespace = .current) throws(NetlinkError) {
@@ -63,7 +65,9 @@ public final class NetfilterSocket {
         let generation = try requestGeneration { message in
             guard let refusal = Self.refusal(in: message), refusal.errno != 0 else { return }
             if let label = batch.describeRefusal(sequence: refusal.sequence, offset: refusal.offset) {
-                rejected.append(RejectedOperation(operation: label, errno: refusal.errno, kernelMessage: refusal.text, attributeOffset: refusal.offset))
+                rejected.append(RejectedOperation(
+                    operation: label, errno: refusal.errno, kernelMessage: refusal.text, attributeOffset: refusal.offset,
+                    operationIndex: batch.operationIndices[refusal.sequence]))
             } else if refusal.errno == ERESTART {
                 generationChanged = true // refused at BATCH_BEGIN: the generation moved
             }

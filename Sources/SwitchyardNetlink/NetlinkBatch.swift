@@ -25,6 +25,10 @@ final class NetlinkBatch {
     private(set) var labels: [UInt32: MessageLabel] = [:]
     /// Where each operation's message starts in the buffer, to decode extended-ACK offsets.
     private(set) var starts: [UInt32: Int] = [:]
+    /// The operation the messages appended next belong to (its index in the list committed).
+    var operationIndex: Int?
+    /// Each message's operation index, when one was set.
+    private(set) var operationIndices: [UInt32: Int] = [:]
     private(set) var nextSequence: UInt32
     private var operationCount = 0
     private var setIDs: UInt32 = 0
@@ -82,6 +86,7 @@ final class NetlinkBatch {
         }
         labels[sequence] = label
         starts[sequence] = start
+        if let operationIndex { operationIndices[sequence] = operationIndex }
         operationCount += 1
     }
 

@@ -13,6 +13,8 @@ public struct RejectedOperation: Sendable, Hashable, CustomStringConvertible {
     public var kernelMessage: String?
     /// The extended-ACK offset of the offending attribute in the message, when given.
     public var attributeOffset: UInt32?
+    /// The position of the refused operation in the list committed, when known.
+    public var operationIndex: Int?
 
     public var description: String {
         var text = "\(operation): \(NetlinkError.errnoName(errno))"
