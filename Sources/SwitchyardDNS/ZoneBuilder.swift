@@ -25,10 +25,18 @@ struct ZoneBuilder {
 
         init(origin: Int) { self.origin = origin }
 
+        /// Adds records, each once. The answers of one name share their owner, so records are told
+        /// apart by their data first: comparing whole records compared the owner's bytes every time
+        /// (perf, first sync at 10,000 × 100: 2.4% of all samples in this `contains`, a reverse name
+        /// there gathering the PTRs of ~20 Services one by one).
         mutating func add(_ type: RecordType, _ answers: [ResourceRecord], additional: [ResourceRecord] = []) {
             if let i = entries.firstIndex(where: { $0.type == type }) {
-                for rr in answers where !entries[i].answers.contains(rr) { entries[i].answers.append(rr) }
-                for rr in additional where !entries[i].additional.contains(rr) { entries[i].additional.append(rr) }
+                for rr in answers where !entries[i].answers.contains(where: { $0.data == rr.data && $0 == rr }) {
+                    entries[i].answers.append(rr)
+                }
+                for rr in additional where !entries[i].additional.contains(where: { $0.data == rr.data && $0 == rr }) {
+                    entries[i].additional.append(rr)
+                }
             } else {
                 entries.append((type, answers, additional))
             }
