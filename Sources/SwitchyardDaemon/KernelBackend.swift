@@ -23,7 +23,8 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
     public func commit(_ transaction: Transaction) async throws -> ProgrammingReport {
         try await onQueue {
             let summary = try $0.commit(transaction)
-            return ProgrammingReport(operations: transaction.count, messages: summary.messages, bytes: summary.bytes)
+            return ProgrammingReport(operations: transaction.count, messages: summary.messages, bytes: summary.bytes,
+                                     raisedSetSizes: summary.raisedSetSizes)
         }
     }
 
@@ -32,7 +33,7 @@ public final class KernelBackend: SyncBackend, @unchecked Sendable {
             let summary = try $0.reconcile(to: wanted, tables: OwnedTables.all)
             return ProgrammingReport(
                 operations: summary.operations, messages: summary.commit?.messages ?? 0, bytes: summary.commit?.bytes ?? 0,
-                rewrittenElements: summary.rewritten)
+                rewrittenElements: summary.rewritten, raisedSetSizes: summary.commit?.raisedSetSizes ?? [])
         }
     }
 

@@ -13,12 +13,15 @@ public struct ProgrammingReport: Sendable, Hashable {
     public var bytes: Int
     /// Elements of sets too large to read back that a reconciliation flushed and added again unread.
     public var rewrittenElements: Int
+    /// nftables sets whose declared size had to be raised before the commit (`family table set → size`).
+    public var raisedSetSizes: [String]
 
-    public init(operations: Int, messages: Int = 0, bytes: Int = 0, rewrittenElements: Int = 0) {
+    public init(operations: Int, messages: Int = 0, bytes: Int = 0, rewrittenElements: Int = 0, raisedSetSizes: [String] = []) {
         self.operations = operations
         self.messages = messages
         self.bytes = bytes
         self.rewrittenElements = rewrittenElements
+        self.raisedSetSizes = raisedSetSizes
     }
 }
 

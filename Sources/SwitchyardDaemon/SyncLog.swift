@@ -26,6 +26,9 @@ enum SyncLog {
             metadata["rewritten_elements"] = "\(report.programming.rewrittenElements)"
         }
         logger.log(level: quiet ? .debug : .info, "synced", metadata: metadata)
+        for raised in report.programming.raisedSetSizes {
+            logger.notice("raised an nftables set's declared size before committing: the set outgrew it", metadata: ["set": "\(raised)"])
+        }
         for conflict in report.loadBalancerConflicts {
             logger.warning("load-balancer IP and port claimed by two Services: the older keeps it, as Kubernetes resolves port conflicts", metadata: [
                 "shadowed": "\(conflict)",

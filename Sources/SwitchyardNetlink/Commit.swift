@@ -10,6 +10,9 @@ public struct CommitSummary: Sendable, Hashable {
     public var bytes: Int
     /// The ruleset generation after the commit.
     public var generation: UInt32
+    /// Sets whose declared size the commit had to raise first, as `family table set → size`
+    /// (``SetCapacity``).
+    public var raisedSetSizes: [String] = []
 }
 
 extension NetfilterSocket {
@@ -17,17 +20,18 @@ extension NetfilterSocket {
     /// error lists every refused operation by name.
     ///
     /// A set the operations create with many elements is declared with a size (``SetCapacity``); a
-    /// commit that would take a sized set past its size has the size raised first, in a commit of its
-    /// own (raising a cap changes no packet's fate), and is sent again.
+    /// commit that would take an existing sized set past its size has the size raised first, in a
+    /// commit of its own (raising a cap changes no packet's fate), and is sent again.
     ///
     /// - Parameter expectedGeneration: commit only if the ruleset generation is still this one
     ///   (throws `NetlinkError.generationChanged` otherwise).
     @discardableResult
     public func apply(_ operations: [KernelOperation], expectedGeneration: UInt32? = nil) throws(NetlinkError) -> CommitSummary {
         let capacity = SetCapacity.kernelRaisesSizes ? setCapacity : nil
-        var sizes = capacity?.declaredSizes(for: operations) ?? [:]
+        let sizes = capacity?.declaredSizes(for: operations) ?? [:]
         var expectedGeneration = expectedGeneration
         var raises = 0
+        var raised: [String] = []
         while true {
             let batch = makeBatch(expectedGeneration: expectedGeneration)
             for (index, operation) in operations.enumerated() {
@@ -37,15 +41,14 @@ extension NetfilterSocket {
             let messages = batch.count
             do {
                 let generation = try commit(batch)
-                return CommitSummary(messages: messages, bytes: batch.length, generation: generation)
+                return CommitSummary(messages: messages, bytes: batch.length, generation: generation, raisedSetSizes: raised)
             } catch .rejected(let refused) {
                 let full = Self.fullSets(refused, in: operations)
                 guard let capacity, !full.isEmpty, raises < 3 else { throw .rejected(refused) }
-                switch try raise(full, operations: operations, capacity: capacity, sizes: &sizes, expectedGeneration: expectedGeneration) {
-                case .nothing: throw .rejected(refused)
-                case .inBatch: break
-                case .committed(let generation): expectedGeneration = expectedGeneration.map { _ in generation }
-                }
+                guard let (generation, updated) = try raise(full, operations: operations, capacity: capacity,
+                                                            expectedGeneration: expectedGeneration) else { throw .rejected(refused) }
+                expectedGeneration = expectedGeneration.map { _ in generation }
+                raised += updated
                 raises += 1
             }
         }
@@ -62,43 +65,31 @@ extension NetfilterSocket {
         return sets
     }
 
-    /// What raising the sizes of full sets did.
-    private enum SizeRaise {
-        /// Nothing: no full set had a declared size to raise.
-        case nothing
-        /// Only sets the batch itself creates: their sizes in the batch are larger.
-        case inBatch
-        /// Existing sets were updated in a commit of their own, leaving this generation.
-        case committed(generation: UInt32)
-    }
-
-    /// Raises the sizes of `full` sets: those the operations create get a larger size in `sizes`;
-    /// existing ones are updated in the kernel now.
+    /// Raises the declared sizes of the `full` sets that have one, in a commit of its own; returns
+    /// the generation after it and each set raised (`family table set → size`), or nil when none
+    /// had a size to raise. Sets the batch itself creates are sized from every element it adds to
+    /// them, so they are not among the full ones.
     private func raise(
-        _ full: [SetName: KernelSet], operations: [KernelOperation], capacity: SetCapacity,
-        sizes: inout [SetName: UInt32], expectedGeneration: UInt32?
-    ) throws(NetlinkError) -> SizeRaise {
+        _ full: [SetName: KernelSet], operations: [KernelOperation], capacity: SetCapacity, expectedGeneration: UInt32?
+    ) throws(NetlinkError) -> (generation: UInt32, updated: [String])? {
         var adding: [SetName: Int] = [:]
         for operation in operations {
             if case .addElements(let set, let elements, _) = operation.kind { adding[SetName(set), default: 0] += elements.count }
         }
-        var raisedInBatch = false
         var updates: [(KernelSet, UInt32)] = []
         for (name, set) in full.sorted(by: { $0.key.name < $1.key.name }) {
-            if let size = sizes[name] {
-                sizes[name] = capacity.raisedSize(from: size, adding: adding[name] ?? 0)
-                raisedInBatch = true
-            } else if let current = try declaredSetSizes(family: name.family, table: name.table)[name.name] {
+            if let current = try declaredSetSizes(family: name.family, table: name.table)[name.name] {
                 updates.append((set, capacity.raisedSize(from: current, adding: adding[name] ?? 0)))
             }
         }
-        guard !updates.isEmpty else { return raisedInBatch ? .inBatch : .nothing }
+        guard !updates.isEmpty else { return nil }
         let batch = makeBatch(expectedGeneration: expectedGeneration)
         for (set, size) in updates {
             BatchEncoder.encode(
                 KernelOperation(.addSet(set), label: "raise the size of \(set.table) \(set.name) to \(size)"),
                 into: batch, declaredSizes: [SetName(set): size])
         }
-        return .committed(generation: try commit(batch))
+        let generation = try commit(batch)
+        return (generation, updates.map { "\(SetName($0.0)) → \($0.1)" })
     }
 }

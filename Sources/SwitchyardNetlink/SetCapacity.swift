@@ -73,7 +73,7 @@ public struct SetCapacity: Sendable, Hashable {
 }
 
 /// A set by family, table and name (what a set's size is declared for).
-struct SetName: Hashable, Sendable {
+struct SetName: Hashable, Sendable, CustomStringConvertible {
     var family: KernelFamily
     var table: String
     var name: String
@@ -83,4 +83,6 @@ struct SetName: Hashable, Sendable {
         table = set.table
         name = set.name
     }
+
+    var description: String { "\(family.name) \(table) \(name)" }
 }

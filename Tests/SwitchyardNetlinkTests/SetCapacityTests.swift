@@ -57,7 +57,8 @@ struct SetCapacityTests {
 
             // 500 elements do not fit in 320: the size is raised in its own commit, then the batch goes in.
             let generation = try socket.generation()
-            try socket.apply([Self.addElements(200..<500)], expectedGeneration: generation)
+            let summary = try socket.apply([Self.addElements(200..<500)], expectedGeneration: generation)
+            #expect(summary.raisedSetSizes == ["ip switchyard addresses → 960"])
             #expect(try socket.declaredSetSizes(family: .ip, table: "switchyard") == ["addresses": 960])
             #expect(try socket.list(family: .ip, table: "switchyard").elements["addresses"]?.count == 500)
 
@@ -65,6 +66,26 @@ struct SetCapacityTests {
             let set = Self.set
             try socket.apply([KernelOperation(.flushSet(set), label: "flush"), Self.addElements(0..<500)])
             #expect(try socket.declaredSetSizes(family: .ip, table: "switchyard") == ["addresses": 960])
+        }
+    }
+
+    @Test("a set a batch creates is sized from every element the batch adds to it",
+          .enabled(if: TestNamespace.unavailableReason == nil, "skipped: \(TestNamespace.unavailableReason ?? "")"),
+          .enabled(if: SetCapacity.kernelRaisesSizes, "skipped: the kernel cannot raise a set's size (Linux < 6.5)"))
+    func createdLarger() async throws {
+        try await TestNamespace.with("grow") { ns in
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            socket.setCapacity = SetCapacity(threshold: 100, granularity: 64)
+            // Two operations of the same batch add 200 elements each: the size counts both (600 → 640).
+            let operations = [
+                KernelOperation(.addTable(.ip, "switchyard"), label: "add table"),
+                KernelOperation(.addSet(Self.set), label: "add set"),
+                Self.addElements(0..<200), Self.addElements(200..<400),
+            ]
+            let summary = try socket.apply(operations)
+            #expect(summary.raisedSetSizes.isEmpty, "\(summary.raisedSetSizes)")
+            #expect(try socket.declaredSetSizes(family: .ip, table: "switchyard") == ["addresses": 640])
+            #expect(try socket.list(family: .ip, table: "switchyard").elements["addresses"]?.count == 400)
         }
     }
 }
