@@ -212,21 +212,16 @@ public final class NetfilterSocket {
             ? MemoryLayout<nlmsgerr>.size
             : MemoryLayout<Int32>.size + Int(error.msg.nlmsg_len)
         let total = Int(message.pointee.nlmsg_len) - MemoryLayout<nlmsghdr>.size
-        var offset = (echoed + 3) & ~3
-        while offset + 4 <= total {
-            let attribute = (payload + offset).loadUnaligned(as: nlattr.self)
-            let length = Int(attribute.nla_len)
-            guard length >= 4, offset + length <= total else { break }
-            let value = payload + offset + 4
-            switch attribute.nla_type & 0x3fff {
+        let start = NetlinkAttributeWalk.aligned(echoed)
+        for attribute in NetlinkAttributeWalk(UnsafeRawBufferPointer(start: payload + start, count: max(0, total - start))) {
+            switch attribute.type {
             case 1: // NLMSGERR_ATTR_MSG
-                refusal.text = String(cString: value.assumingMemoryBound(to: CChar.self))
+                refusal.text = attribute.string
             case 2: // NLMSGERR_ATTR_OFFS
-                refusal.offset = value.loadUnaligned(as: UInt32.self)
+                refusal.offset = attribute.value.count == 4 ? attribute.value.loadUnaligned(as: UInt32.self) : nil
             default:
                 break
             }
-            offset += (length + 3) & ~3
         }
         return refusal
     }

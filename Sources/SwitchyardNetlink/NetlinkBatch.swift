@@ -107,30 +107,18 @@ final class NetlinkBatch {
         }
     }
 
-    /// Walks a NEWSETELEM/DELSETELEM message to find which element nest contains `offset`.
+    /// Walks a NEWSETELEM/DELSETELEM message to find which element nest contains `offset` (from the
+    /// message's start, as the extended ACK gives it).
     private func elementIndex(messageStart: Int, offset: Int) -> Int? {
         let base = UnsafeRawPointer(storage + messageStart)
         let messageLength = Int(base.loadUnaligned(as: UInt32.self))
-        func attribute(at position: Int) -> (type: UInt16, length: Int)? {
-            guard position + 4 <= messageLength else { return nil }
-            let length = Int(base.loadUnaligned(fromByteOffset: position, as: UInt16.self))
-            let type = base.loadUnaligned(fromByteOffset: position + 2, as: UInt16.self) & 0x3fff
-            guard length >= 4, position + length <= messageLength else { return nil }
-            return (type, length)
-        }
-        var position = 20 // nlmsghdr + nfgenmsg
-        while let (type, length) = attribute(at: position) {
-            if type == 3 { // NFTA_SET_ELEM_LIST_ELEMENTS
-                var inner = position + 4
-                var index = 0
-                while inner < position + length, let (_, elementLength) = attribute(at: inner) {
-                    if offset >= inner && offset < inner + elementLength { return index }
-                    inner += (elementLength + 3) & ~3
-                    index += 1
-                }
-                return nil
-            }
-            position += (length + 3) & ~3
+        let attributesStart = 20 // nlmsghdr + nfgenmsg
+        let message = UnsafeRawBufferPointer(start: base + attributesStart, count: max(0, messageLength - attributesStart))
+        guard let list = NetlinkAttributeWalk(message).first(where: { $0.type == 3 }) else { return nil } // NFTA_SET_ELEM_LIST_ELEMENTS
+        let listStart = attributesStart + list.offset + 4
+        for (index, element) in NetlinkAttributeWalk(list.value).enumerated() {
+            let start = listStart + element.offset
+            if offset >= start && offset < start + element.length { return index }
         }
         return nil
     }

@@ -73,9 +73,9 @@ final class RulesetMonitor {
     private func handle(_ message: UnsafePointer<nlmsghdr>) {
         let type = Int32(message.pointee.nlmsg_type)
         guard type >> 8 == NFNL_SUBSYS_NFTABLES else { return }
-        let attributes = NetlinkAttributes(message, headerLength: MemoryLayout<nfgenmsg>.size)
+        let attributes = NetlinkAttributeWalk(message: message, headerLength: MemoryLayout<nfgenmsg>.size)
         if UInt32(type & 0xff) == NFT_MSG_NEWGEN.rawValue {
-            guard let generation = attributes.u32(UInt16(NFTA_GEN_ID.rawValue)) else {
+            guard let generation = attributes.first(where: { $0.type == UInt16(NFTA_GEN_ID.rawValue) })?.bigEndianUInt32 else {
                 knownGeneration = nil
                 return
             }
@@ -90,45 +90,12 @@ final class RulesetMonitor {
             }
             if pendingTouch { touched = true }
             pendingTouch = false
-        } else if attributes.string(1) == tableName {
+        } else if attributes.first(where: { $0.type == 1 })?.string == tableName {
             // Attribute 1 names the table in table, chain, rule, set, element, object and flowtable
             // events alike (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_SET_ELEM_LIST_TABLE, …).
             pendingTouch = true
         }
     }
-}
-
-/// The top-level attributes of one netlink message, after its family header.
-struct NetlinkAttributes {
-    private var values: [UInt16: UnsafeRawBufferPointer] = [:]
-
-    init(_ message: UnsafePointer<nlmsghdr>, headerLength: Int) {
-        let total = Int(message.pointee.nlmsg_len)
-        let base = UnsafeRawPointer(message)
-        var offset = MemoryLayout<nlmsghdr>.size + Self.aligned(headerLength)
-        while offset + 4 <= total {
-            let length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-            let type = base.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & 0x3fff
-            guard length >= 4, offset + length <= total else { break }
-            values[type] = UnsafeRawBufferPointer(start: base + offset + 4, count: length - 4)
-            offset += Self.aligned(length)
-        }
-    }
-
-    /// A big-endian 32-bit attribute.
-    func u32(_ type: UInt16) -> UInt32? {
-        guard let value = values[type], value.count == 4 else { return nil }
-        return UInt32(bigEndian: value.loadUnaligned(as: UInt32.self))
-    }
-
-    /// A NUL-terminated string attribute.
-    func string(_ type: UInt16) -> String? {
-        guard let value = values[type] else { return nil }
-        let bytes = value.prefix { $0 != 0 }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func aligned(_ length: Int) -> Int { (length + 3) & ~3 }
 }
 
 extension NetfilterSocket {
