@@ -125,7 +125,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardTestSupport",
-            dependencies: ["SwitchyardModel", "SwitchyardSystem"]
+            dependencies: ["SwitchyardModel", "SwitchyardSystem", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchyard",

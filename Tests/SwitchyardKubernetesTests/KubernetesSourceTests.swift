@@ -2,6 +2,7 @@ import Foundation
 import SwitchyardModel
 import SwitchyardSources
 import Synchronization
+import SwitchyardTestSupport
 import Testing
 
 /// KubernetesSource against the in-process API server: informer semantics end to end.

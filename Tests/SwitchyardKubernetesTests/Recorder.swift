@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import SwitchyardModel
 import SwitchyardSources
+import SwitchyardTestSupport
 import Testing
 
 /// Collects a source's batches and applies them to a map of objects, checking that each event makes
@@ -78,36 +79,6 @@ final class Recorder: Sendable {
             if let value, case .object(let converted) = converter.convert(value) { result[identity(converted)] = converted }
         }
         return result
-    }
-}
-
-/// Log messages captured for assertions.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-
-    var logger: Logger {
-        var logger = Logger(label: "test.kubernetes") { _ in CapturingHandler(capture: self) }
-        logger.logLevel = .debug
-        return logger
-    }
-
-    func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
-
-    struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            let text = "\(event.level) \(event.message) " + all.keys.sorted().map { "\($0)=\(all[$0] ?? "")" }.joined(separator: " ")
-            capture.lines.withLock { $0.append(text) }
-        }
     }
 }
 

@@ -15,6 +15,19 @@ struct SetCapacityTests {
         KernelOperation(.addElements(set, elements(range), labels: ElementLabels(range.map { "e\($0)" })), label: "add element to set addresses")
     }
 
+    /// Why the kernel tests cannot run here, if they cannot.
+    static let kernelReason: String? = TestNamespace.unavailableReason
+        ?? (SetCapacity.kernelRaisesSizes ? nil : "the kernel cannot raise a set's size (Linux < 6.5)")
+
+    /// Runs `body` in a new namespace with a socket whose sets get a size above 100 elements.
+    static func withSmallCapacity(_ name: String, _ body: (TestNamespace, NetfilterSocket) throws -> Void) async throws {
+        try await TestNamespace.with(name) { ns in
+            let socket = try NetfilterSocket(namespace: .named(ns.name))
+            socket.setCapacity = SetCapacity(threshold: 100, granularity: 64)
+            try body(ns, socket)
+        }
+    }
+
     @Test("a set gets a size only above the threshold: one and a half times its elements, rounded up")
     func policy() {
         let capacity = SetCapacity(threshold: 100, granularity: 64)
@@ -40,12 +53,9 @@ struct SetCapacityTests {
     }
 
     @Test("a commit that outgrows a declared size raises it and commits every element",
-          .enabled(if: TestNamespace.unavailableReason == nil, "skipped: \(TestNamespace.unavailableReason ?? "")"),
-          .enabled(if: SetCapacity.kernelRaisesSizes, "skipped: the kernel cannot raise a set's size (Linux < 6.5)"))
+          .enabled(if: kernelReason == nil, "skipped: \(kernelReason ?? "")"))
     func raisedWhenOutgrown() async throws {
-        try await TestNamespace.with("size") { ns in
-            let socket = try NetfilterSocket(namespace: .named(ns.name))
-            socket.setCapacity = SetCapacity(threshold: 100, granularity: 64)
+        try await Self.withSmallCapacity("size") { ns, socket in
             try socket.apply([
                 KernelOperation(.addTable(.ip, "switchyard"), label: "add table"),
                 KernelOperation(.addSet(Self.set), label: "add set"),
@@ -70,12 +80,9 @@ struct SetCapacityTests {
     }
 
     @Test("a set a batch creates is sized from every element the batch adds to it",
-          .enabled(if: TestNamespace.unavailableReason == nil, "skipped: \(TestNamespace.unavailableReason ?? "")"),
-          .enabled(if: SetCapacity.kernelRaisesSizes, "skipped: the kernel cannot raise a set's size (Linux < 6.5)"))
+          .enabled(if: kernelReason == nil, "skipped: \(kernelReason ?? "")"))
     func createdLarger() async throws {
-        try await TestNamespace.with("grow") { ns in
-            let socket = try NetfilterSocket(namespace: .named(ns.name))
-            socket.setCapacity = SetCapacity(threshold: 100, granularity: 64)
+        try await Self.withSmallCapacity("grow") { ns, socket in
             // Two operations of the same batch add 200 elements each: the size counts both (600 → 640).
             let operations = [
                 KernelOperation(.addTable(.ip, "switchyard"), label: "add table"),
