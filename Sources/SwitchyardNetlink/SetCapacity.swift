@@ -65,11 +65,15 @@ public struct SetCapacity: Sendable, Hashable {
     public static let kernelRaisesSizes: Bool = {
         var name = utsname()
         guard uname(&name) == 0 else { return false }
-        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return raisesSizes(release: withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+    }()
+
+    /// Whether a kernel of this release (`uname -r`) lets a set's size be raised: 6.5 or later.
+    static func raisesSizes(release: String) -> Bool {
         let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         guard parts.count == 2 else { return false }
         return (parts[0], parts[1]) >= (6, 5)
-    }()
+    }
 }
 
 /// A set by family, table and name (what a set's size is declared for).

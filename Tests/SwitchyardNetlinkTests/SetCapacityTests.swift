@@ -40,6 +40,14 @@ struct SetCapacityTests {
         #expect(standard.declaredSize(forCount: 1_010_000) == 1_572_864)
     }
 
+    @Test("sizes are declared on kernels that can raise them: 6.5 and later", arguments: [
+        ("6.5.0", true), ("6.18.0+deb13-amd64", true), ("7.0.1", true), ("6.4.16-1", false),
+        ("5.15.0-91-generic", false), ("6", false), ("", false),
+    ])
+    func kernelGate(release: String, raises: Bool) {
+        #expect(SetCapacity.raisesSizes(release: release) == raises)
+    }
+
     @Test("the sizes of a batch are those of the sets it creates, from the elements it adds to them")
     func sizesOfABatch() {
         let capacity = SetCapacity(threshold: 100, granularity: 64)
