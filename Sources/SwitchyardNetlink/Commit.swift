@@ -72,13 +72,13 @@ extension NetfilterSocket {
     private func raise(
         _ full: [SetName: KernelSet], operations: [KernelOperation], capacity: SetCapacity, expectedGeneration: UInt32?
     ) throws(NetlinkError) -> (generation: UInt32, updated: [String])? {
-        var adding: [SetName: Int] = [:]
-        for operation in operations {
-            if case .addElements(let set, let elements, _) = operation.kind { adding[SetName(set), default: 0] += elements.count }
-        }
+        let adding = SetCapacity.addedElements(in: operations)
+        var declared: [String: [String: UInt32]] = [:]  // one listing of the sets per family and table
         var updates: [(KernelSet, UInt32)] = []
         for (name, set) in full.sorted(by: { $0.key.name < $1.key.name }) {
-            if let current = try declaredSetSizes(family: name.family, table: name.table)[name.name] {
+            let table = "\(name.family.name) \(name.table)"
+            if declared[table] == nil { declared[table] = try declaredSetSizes(family: name.family, table: name.table) }
+            if let current = declared[table]?[name.name] {
                 updates.append((set, capacity.raisedSize(from: current, adding: adding[name] ?? 0)))
             }
         }

@@ -45,19 +45,24 @@ public struct SetCapacity: Sendable, Hashable {
     /// add to them; keyed by ``SetName``.
     func declaredSizes(for operations: [KernelOperation]) -> [SetName: UInt32] {
         var created: Set<SetName> = []
-        var added: [SetName: Int] = [:]
         for operation in operations {
-            switch operation.kind {
-            case .addSet(let set): created.insert(SetName(set))
-            case .addElements(let set, let elements, _): added[SetName(set), default: 0] += elements.count
-            default: continue
-            }
+            if case .addSet(let set) = operation.kind { created.insert(SetName(set)) }
         }
+        let added = Self.addedElements(in: operations)
         var sizes: [SetName: UInt32] = [:]
         for name in created {
             if let size = declaredSize(forCount: added[name] ?? 0) { sizes[name] = size }
         }
         return sizes
+    }
+
+    /// How many elements `operations` add to each set.
+    static func addedElements(in operations: [KernelOperation]) -> [SetName: Int] {
+        var added: [SetName: Int] = [:]
+        for operation in operations {
+            if case .addElements(let set, let elements, _) = operation.kind { added[SetName(set), default: 0] += elements.count }
+        }
+        return added
     }
 
     /// Whether the running kernel lets a set's size be raised (Linux 6.5, "permit update of set
