@@ -1,3 +1,5 @@
+import SwitchyardModel
+
 /// A precomputed response body for one name and type: the answer records followed by the additional
 /// records, in wire form, laid out for a response whose question name has the length of this node's
 /// name (which is always the case: the question is echoed byte for byte). Names inside point into the
@@ -84,6 +86,52 @@ public struct Answer: Sendable {
         for e in ends { put(e) }
         put(w.count)
         out.append(contentsOf: w.bytes)
+    }
+
+    /// Appends the entry of `type` (A or AAAA) answering with the first `count` addresses of that
+    /// family, owned by the question name: the bytes ``encodeEntry(type:answers:additional:questionName:zoneLength:into:)``
+    /// writes for those records (owner as a pointer to the question, class IN), without a writer,
+    /// a compression table or a record value per address.
+    static func encodeAddressEntry(_ type: RecordType, _ addresses: ArraySlice<IPAddress>, count: Int, questionNameLength: Int,
+                                   ttl: UInt32, into out: inout [UInt8]) {
+        let recordLength = type == .a ? 16 : 28
+        let budget = DNSLimits.maxMessageSize - (12 + questionNameLength + 4)
+        let records = min(count, budget / recordLength)
+        func put(_ v: Int) {
+            out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v))
+        }
+        put(Int(type.rawValue))
+        put(records)
+        put(0)
+        put(records)
+        for i in stride(from: 1, through: records, by: 1) { put(i * recordLength) }
+        put(records * recordLength)
+        var written = 0
+        for address in addresses where written < records {
+            switch (type, address) {
+            case (.a, .v4(let a)):
+                out.append(contentsOf: [0xC0, 0x0C, 0, 1, 0, 1])
+                appendU32(ttl, to: &out)
+                out.append(contentsOf: [0, 4])
+                appendU32(a.value, to: &out)
+            case (.aaaa, .v6(let a)):
+                out.append(contentsOf: [0xC0, 0x0C, 0, 28, 0, 1])
+                appendU32(ttl, to: &out)
+                out.append(contentsOf: [0, 16])
+                appendU32(UInt32(a.high >> 32), to: &out); appendU32(UInt32(truncatingIfNeeded: a.high), to: &out)
+                appendU32(UInt32(a.low >> 32), to: &out); appendU32(UInt32(truncatingIfNeeded: a.low), to: &out)
+            default: continue
+            }
+            written += 1
+        }
+    }
+
+    @inline(__always) private static func appendU32(_ v: UInt32, to out: inout [UInt8]) {
+        out.append(UInt8(v >> 24))
+        out.append(UInt8(truncatingIfNeeded: v >> 16))
+        out.append(UInt8(truncatingIfNeeded: v >> 8))
+        out.append(UInt8(truncatingIfNeeded: v))
     }
 
     /// A standalone answer (for names answered at query time, such as pod names).

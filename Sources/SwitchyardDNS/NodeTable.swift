@@ -30,7 +30,7 @@ struct NodeTable: Sendable {
     }
 
     /// Appends one node in the arena layout to `storage`.
-    static func appendNode(name: [UInt8], origin: Int, blob: [UInt8], to storage: inout [UInt8]) {
+    static func appendNode(name: some Collection<UInt8>, origin: Int, blob: [UInt8], to storage: inout [UInt8]) {
         storage.append(UInt8(name.count))
         storage.append(contentsOf: name)
         storage.append(UInt8(origin))
@@ -70,9 +70,14 @@ struct NodeTable: Sendable {
 
     /// Adds a name (must be new) with its answers blob.
     mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
+        name.withUnsafeBufferPointer { insert(name: $0, origin: origin, blob: blob, externalTarget: externalTarget) }
+    }
+
+    /// Adds a name (must be new) with its answers blob.
+    mutating func insert(name: UnsafeBufferPointer<UInt8>, origin: Int, blob: [UInt8], externalTarget: DNSName? = nil) {
         let offset = storage.count
         Self.appendNode(name: name, origin: origin, blob: blob, to: &storage)
-        index(offset: offset, hash: name.withUnsafeBufferPointer { Self.hash($0) }, externalTarget: externalTarget)
+        index(offset: offset, hash: Self.hash(name), externalTarget: externalTarget)
     }
 
     /// The table of `base` with `overlay`'s names written over it (nil: the name is gone): every

@@ -14,6 +14,8 @@ struct ZoneBuilder {
     let options: DNSZoneOptions
     private let ttl: UInt32
     private var drafts = DraftMap()
+    /// The endpoints' names, outside the drafts (see ``AddressNames``).
+    private var addressNames = AddressNames()
 
     /// Records of one name while building.
     struct Draft {
@@ -265,6 +267,12 @@ struct ZoneBuilder {
                 records += entry.answers.filter { $0.type == entry.type && $0.name.wire == name }
             }
         }
+        addressNames.forEach { name, nameOrigin, addresses in
+            guard nameOrigin == origin else { return }
+            let owner = Array(name)
+            records += addresses.filter { $0.family == .ipv4 }.map { addressRecord(owner, $0) }
+            records += addresses.filter { $0.family == .ipv6 }.map { addressRecord(owner, $0) }
+        }
         return records
     }
 
@@ -408,16 +416,27 @@ struct ZoneBuilder {
         return Self.name([port, p], base)
     }
 
+    /// One name per distinct label under `base`, with its distinct addresses in the order met. These
+    /// names have four labels below their zone, which no drafted name has (zones do not overlap:
+    /// ``DNSZoneOptions/validated()``), so they go to ``addressNames`` and not the drafts.
     private mutating func addEndpointNames(_ selected: [EndpointAddress], base: [UInt8], origin: Int) {
-        var byName: [NameKey: [IPAddress]] = [:]
-        var order: [[UInt8]] = []
+        var slotOfLabel: [NameKey: Int] = [:]
+        slotOfLabel.reserveCapacity(selected.count)
+        var labels: [[UInt8]] = []
+        var addresses: [[IPAddress]] = []
         for ep in selected {
-            guard let n = Self.name([ep.label], base) else { continue }
-            let key = NameKey(n)
-            if byName[key] == nil { order.append(n) }
-            if byName[key]?.contains(ep.address) != true { byName[key, default: []].append(ep.address) }
+            let key = NameKey(ep.label)
+            if let slot = slotOfLabel[key] {
+                if !addresses[slot].contains(ep.address) { addresses[slot].append(ep.address) }
+            } else {
+                slotOfLabel[key] = labels.count
+                labels.append(ep.label)
+                addresses.append([ep.address])
+            }
         }
-        for n in order { addAddresses(n, origin: origin, byName[NameKey(n)] ?? []) }
+        for (label, addresses) in zip(labels, addresses) {
+            _ = addressNames.add(label: label, suffix: base, origin: origin, addresses: addresses)
+        }
     }
 
     /// ExternalName targets inside a cluster zone are chased now (at most 8 links, loops stop the
@@ -434,7 +453,11 @@ struct ZoneBuilder {
             var visited: Set<NameKey> = [NameKey(name)]
             var final: Draft?
             for _ in 0..<8 {
-                guard visited.insert(NameKey(current)).inserted, let next = drafts[current] else { break }
+                guard visited.insert(NameKey(current)).inserted else { break }
+                guard let next = drafts[current] else {
+                    final = addressNamesDraft(current)
+                    break
+                }
                 if let nextTarget = next.cnameTarget {
                     chain += next.records(.cname) ?? []
                     current = DNSName.lowercase(nextTarget.wire)
@@ -450,13 +473,36 @@ struct ZoneBuilder {
         }
     }
 
+    /// The records of an endpoint's name as a draft (for an ExternalName chased into one); nil when
+    /// `name` is not an endpoint's name.
+    private func addressNamesDraft(_ name: [UInt8]) -> Draft? {
+        guard let addresses = addressNames.addresses(of: name) else { return nil }
+        var draft = Draft(origin: 0)
+        let records = addresses.map { addressRecord(name, $0) }
+        let v4 = records.filter { $0.type == .a }, v6 = records.filter { $0.type == .aaaa }
+        if !v4.isEmpty { draft.add(.a, v4) }
+        if !v6.isEmpty { draft.add(.aaaa, v6) }
+        return draft
+    }
+
     private func encode(zones: [[UInt8]]) -> NodeTable {
-        var table = NodeTable(capacity: drafts.count)
+        var table = NodeTable(capacity: drafts.count + addressNames.count)
         forEachEncoded(zones: zones) { name, origin, blob, target in
             table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
         }
+        forEachEncodedAddressName { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
         table.shrinkToFit()
         return table
+    }
+
+    /// Each endpoint's name with its encoded answers, in the order they were made.
+    private func forEachEncodedAddressName(_ body: (UnsafeBufferPointer<UInt8>, Int, [UInt8]) -> Void) {
+        var blob: [UInt8] = []
+        addressNames.forEach { name, origin, addresses in
+            blob.removeAll(keepingCapacity: true)
+            AddressNames.encode(addresses, nameLength: name.count, ttl: ttl, into: &blob)
+            body(name, origin, blob)
+        }
     }
 
     /// Each drafted name with its encoded answers, in the order names were first made (Services
@@ -502,6 +548,10 @@ struct ZoneBuilder {
         forEachEncoded(zones: zones, keep: keep) { name, origin, blob, target in
             result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
         }
+        forEachEncodedAddressName { name, origin, blob in
+            let name = Array(name)
+            if keep(name, origin) { result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: nil)) }
+        }
         return result
     }
 
@@ -510,7 +560,9 @@ struct ZoneBuilder {
     /// the old part's records was half of the partial builds' `Answer.encodeEntry` time).
     mutating func partNames(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [(name: [UInt8], origin: Int)] {
         _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], namespaces: namespaces)
-        return zip(drafts.names, drafts.values).map { ($0, $1.origin) }
+        var names = zip(drafts.names, drafts.values).map { ($0, $1.origin) }
+        addressNames.forEach { name, origin, _ in names.append((Array(name), origin)) }
+        return names
     }
 
     /// Drafts the apex, `services`, the reverse names of `sharedAddresses` that `neighbours` make and

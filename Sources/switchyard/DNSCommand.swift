@@ -63,6 +63,11 @@ struct DNSCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var benchmarkPods: Int = 0
 
+    /// With `--benchmark-services`: endpoints per Service picked round the Pods, as the daemon
+    /// benchmark's cluster has them (the Pods' reverse names then gather several Services' PTRs).
+    @Option(help: .hidden)
+    var benchmarkEndpoints: Int?
+
     /// Writes the first zone as an RFC 1035 master file and exits instead of serving: the records a
     /// reference server (Knot DNS in Benchmarks/dns/run.sh) serves for comparison.
     @Option(help: .hidden)
@@ -164,7 +169,7 @@ struct DNSCommand: AsyncParsableCommand {
     private func loadOnce(keepPods: Bool, logger: Logger) async throws -> ClusterStore? {
         var store = ClusterStore()
         if benchmarkServices > 0 {
-            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods)
+            store.apply(BenchmarkCluster.objects(services: benchmarkServices, pods: benchmarkPods, endpointsPerService: benchmarkEndpoints)
                 .lazy.filter { keepPods || $0.kind != .pod }.map(ClusterEvent.added))
         } else {
             var events = ManifestSource(paths: paths, loader: ManifestLoader(logger: logger)).makeAsyncIterator()
