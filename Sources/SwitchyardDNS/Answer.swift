@@ -49,23 +49,41 @@ public struct Answer: Sendable {
         type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord], questionName: [UInt8],
         zoneLength: Int, into out: inout [UInt8]
     ) {
+        encodeEntry(type: type, answerCount: answers.count, additional: additional, questionName: questionName,
+                    zoneLength: zoneLength, into: &out) { i, w in w.record(answers[i], ownerMayBeQuestion: true) }
+    }
+
+    /// Appends the PTR entry of a reverse name whose answers point at `targets` (lowercased wire
+    /// names): the bytes of ``encodeEntry(type:answers:additional:questionName:zoneLength:into:)``
+    /// for those records, without a record value per target.
+    static func encodePTREntry(targets: [ArraySlice<UInt8>], ttl: UInt32, questionName: [UInt8], zoneLength: Int,
+                               into out: inout [UInt8]) {
+        encodeEntry(type: .ptr, answerCount: targets.count, additional: [], questionName: questionName,
+                    zoneLength: zoneLength, into: &out) { i, w in w.questionOwnedRecord(type: .ptr, ttl: ttl, target: targets[i]) }
+    }
+
+    /// The entry layout around answers that `writeAnswer(i, &writer)` writes one by one.
+    private static func encodeEntry(
+        type: RecordType, answerCount: Int, additional: [ResourceRecord], questionName: [UInt8], zoneLength: Int,
+        into out: inout [UInt8], writeAnswer: (Int, inout WireWriter) -> Void
+    ) {
         let questionEnd = 12 + questionName.count + 4
-        var w = WireWriter(base: questionEnd, capacity: 64 * (answers.count + additional.count) + 16)
+        var w = WireWriter(base: questionEnd, capacity: 64 * (answerCount + additional.count) + 16)
         w.questionName = questionName
         let zoneOffset = questionName.count - zoneLength
         if zoneOffset >= 0 {
-            w.seed(name: Array(questionName[zoneOffset...]), at: 12 + zoneOffset)
+            w.seed(name: questionName[zoneOffset...], at: 12 + zoneOffset)
         }
         // A reply cannot exceed 65535 bytes: records past that are left out (offsets stay 16-bit).
         let budget = DNSLimits.maxMessageSize - questionEnd
         var ends: [Int] = []
-        var answerCount = 0
-        for rr in answers {
+        var written = 0
+        for i in 0..<answerCount {
             let before = w.count
-            w.record(rr, ownerMayBeQuestion: true)
+            writeAnswer(i, &w)
             if w.count > budget { w.bytes.removeSubrange(before...); break }
             ends.append(w.count)
-            answerCount += 1
+            written += 1
         }
         var additionalCount = 0
         for rr in additional where w.count < budget {
@@ -80,7 +98,7 @@ public struct Answer: Sendable {
             out.append(UInt8(truncatingIfNeeded: v))
         }
         put(Int(type.rawValue))
-        put(answerCount)
+        put(written)
         put(additionalCount)
         put(ends.count)
         for e in ends { put(e) }

@@ -16,14 +16,14 @@ struct ZoneBuilder {
     private var drafts = DraftMap()
     /// The endpoints' names, outside the drafts (see ``AddressNames``).
     private var addressNames = AddressNames()
+    /// The reverse zones' names, outside the drafts (see ``ReverseNames``).
+    private var reverseNames = ReverseNames()
 
     /// Records of one name while building.
     struct Draft {
         var origin: Int
         var entries: [(type: RecordType, answers: [ResourceRecord], additional: [ResourceRecord])] = []
         var cnameTarget: DNSName?
-        /// Set once a ClusterIP has claimed this PTR name (CoreDNS answers the first Service only).
-        var clusterIPClaimed = false
 
         init(origin: Int) { self.origin = origin }
 
@@ -329,7 +329,6 @@ struct ZoneBuilder {
                 if !hasSelected, endpointLabel(endpoint, address) != nil { hasSelected = true }
             }
         }
-        let reverseV4 = zones.count, reverseV6 = zones.count + 1
         for (origin, zone) in zones.enumerated() {
             guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
             if reverseOnly != nil {
@@ -394,19 +393,11 @@ struct ZoneBuilder {
             guard origin == 0 else { continue }
             if !headless {
                 for ip in service.clusterIPs where reverseOnly?.contains(ip) ?? true {
-                    let reverse = Self.reverseName(ip)
-                    drafts.update(reverse, default: Draft(origin: ip.family == .ipv4 ? reverseV4 : reverseV6)) { draft in
-                        guard !draft.clusterIPClaimed else { return }
-                        draft.add(.ptr, [ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: base)))])
-                        draft.clusterIPClaimed = true
-                    }
+                    reverseNames.addClusterIP(ip, target: base)
                 }
             }
             for ep in selected where reverseOnly?.contains(ep.address) ?? true {
-                guard let target = Self.name([ep.label], base) else { continue }
-                let reverse = Self.reverseName(ep.address)
-                let ptr = ResourceRecord(name: DNSName(uncheckedWire: reverse), ttl: ttl, data: .ptr(DNSName(uncheckedWire: target)))
-                add(reverse, origin: ep.address.family == .ipv4 ? reverseV4 : reverseV6, .ptr, [ptr])
+                reverseNames.addEndpoint(ep.address, label: ep.label, suffix: base)
             }
         }
     }
@@ -486,22 +477,31 @@ struct ZoneBuilder {
     }
 
     private func encode(zones: [[UInt8]]) -> NodeTable {
-        var table = NodeTable(capacity: drafts.count + addressNames.count)
+        var table = NodeTable(capacity: drafts.count + addressNames.count + reverseNames.count)
         forEachEncoded(zones: zones) { name, origin, blob, target in
             table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
         }
-        forEachEncodedAddressName { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
+        forEachEncodedFlatName(zones: zones) { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
         table.shrinkToFit()
         return table
     }
 
-    /// Each endpoint's name with its encoded answers, in the order they were made.
-    private func forEachEncodedAddressName(_ body: (UnsafeBufferPointer<UInt8>, Int, [UInt8]) -> Void) {
+    /// Each name kept outside the drafts with its encoded answers: the endpoints' names, then the
+    /// reverse names, each in the order they were made.
+    private func forEachEncodedFlatName(zones: [[UInt8]], _ body: (UnsafeBufferPointer<UInt8>, Int, [UInt8]) -> Void) {
         var blob: [UInt8] = []
         addressNames.forEach { name, origin, addresses in
             blob.removeAll(keepingCapacity: true)
             AddressNames.encode(addresses, nameLength: name.count, ttl: ttl, into: &blob)
             body(name, origin, blob)
+        }
+        let reverseV4 = zones.count, reverseV6 = zones.count + 1
+        reverseNames.forEach { address, targets in
+            blob.removeAll(keepingCapacity: true)
+            let name = Self.reverseName(address)
+            let zone = address.family == .ipv4 ? DNSZone.inAddrArpa : DNSZone.ip6Arpa
+            Answer.encodePTREntry(targets: targets, ttl: ttl, questionName: name, zoneLength: zone.wire.count, into: &blob)
+            name.withUnsafeBufferPointer { body($0, address.family == .ipv4 ? reverseV4 : reverseV6, blob) }
         }
     }
 
@@ -548,7 +548,7 @@ struct ZoneBuilder {
         forEachEncoded(zones: zones, keep: keep) { name, origin, blob, target in
             result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
         }
-        forEachEncodedAddressName { name, origin, blob in
+        forEachEncodedFlatName(zones: zones) { name, origin, blob in
             let name = Array(name)
             if keep(name, origin) { result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: nil)) }
         }
@@ -562,6 +562,10 @@ struct ZoneBuilder {
         _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], namespaces: namespaces)
         var names = zip(drafts.names, drafts.values).map { ($0, $1.origin) }
         addressNames.forEach { name, origin, _ in names.append((Array(name), origin)) }
+        let reverseV4 = options.zones.count, reverseV6 = reverseV4 + 1
+        reverseNames.forEach { address, _ in
+            names.append((Self.reverseName(address), address.family == .ipv4 ? reverseV4 : reverseV6))
+        }
         return names
     }
 
