@@ -23,7 +23,7 @@ struct ReverseNames {
         var next: Int32 = -1
     }
 
-    private var slotOfAddress: [IPAddress: Int32] = [:]
+    private var slotOfAddress = HashedSlots()
     private var names: [Name] = []
     private var targets: [Target] = []
     private var targetBytes: [UInt8] = []
@@ -48,11 +48,19 @@ struct ReverseNames {
     }
 
     private mutating func slot(of address: IPAddress) -> Int {
-        if let slot = slotOfAddress[address] { return Int(slot) }
+        let hash = Self.hash(address)
+        if let slot = slotOfAddress.find(hash: hash, where: { names[$0].address == address }) { return slot }
         let slot = names.count
-        slotOfAddress[address] = Int32(slot)
+        slotOfAddress.insert(slot, hash: hash)
         names.append(Name(address: address))
         return slot
+    }
+
+    private static func hash(_ address: IPAddress) -> UInt64 {
+        switch address {
+        case .v4(let a): HashedSlots.hash(UInt64(a.value))
+        case .v6(let a): HashedSlots.hash(a.high ^ HashedSlots.hash(a.low))
+        }
     }
 
     /// Appends the target `label.suffix` (or `suffix` alone) to the name in `slot` when the name

@@ -247,12 +247,15 @@ struct SuffixKey: Hashable {
 /// grown from empty, was half of `Answer.encodeEntry` in a zone build (resizes and Hasher).
 struct CompressionTable {
     private var entries: [(key: SuffixKey, offset: UInt16)] = []
-    private var index: [SuffixKey: UInt16]?
-    /// Past this many suffixes the table is a dictionary.
+    /// The entries by hash, once there are more than ``linearLimit``.
+    private var index: HashedSlots?
+    /// Past this many suffixes the table is searched by hash.
     static let linearLimit = 24
 
     subscript(key: SuffixKey) -> UInt16? {
-        if let index { return index[key] }
+        if let index {
+            return index.find(hash: key.fnv) { entries[$0].key == key }.map { entries[$0].offset }
+        }
         for entry in entries where entry.key == key { return entry.offset }
         return nil
     }
@@ -260,17 +263,13 @@ struct CompressionTable {
     /// Adds a suffix that is not in the table yet (callers have just looked it up, or seed the
     /// distinct suffixes of one name into an empty table).
     mutating func add(_ key: SuffixKey, _ offset: UInt16) {
-        if index != nil {
-            index![key] = offset
-            return
-        }
         entries.append((key, offset))
-        if entries.count > Self.linearLimit {
-            var dictionary: [SuffixKey: UInt16] = [:]
-            dictionary.reserveCapacity(4 * Self.linearLimit)
-            for entry in entries { dictionary[entry.key] = entry.offset }
-            index = dictionary
-            entries = []
+        if index != nil {
+            index!.insert(entries.count - 1, hash: key.fnv)
+        } else if entries.count > Self.linearLimit {
+            var slots = HashedSlots(capacity: 4 * Self.linearLimit)
+            for (position, entry) in entries.enumerated() { slots.insert(position, hash: entry.key.fnv) }
+            index = slots
         }
     }
 }

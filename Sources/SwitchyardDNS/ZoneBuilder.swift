@@ -419,16 +419,15 @@ struct ZoneBuilder {
     /// names have four labels below their zone, which no drafted name has (zones do not overlap:
     /// ``DNSZoneOptions/validated()``), so they go to ``addressNames`` and not the drafts.
     private mutating func addEndpointNames(_ selected: [EndpointAddress], base: [UInt8], origin: Int) {
-        var slotOfLabel: [NameKey: Int] = [:]
-        slotOfLabel.reserveCapacity(selected.count)
+        var slotOfLabel = HashedSlots(capacity: selected.count)
         var labels: [[UInt8]] = []
         var addresses: [[IPAddress]] = []
         for ep in selected {
-            let key = NameKey(ep.label)
-            if let slot = slotOfLabel[key] {
+            let hash = ep.label.withUnsafeBufferPointer { NodeTable.hash($0) }
+            if let slot = slotOfLabel.find(hash: hash, where: { labels[$0] == ep.label }) {
                 if !addresses[slot].contains(ep.address) { addresses[slot].append(ep.address) }
             } else {
-                slotOfLabel[key] = labels.count
+                slotOfLabel.insert(labels.count, hash: hash)
                 labels.append(ep.label)
                 addresses.append([ep.address])
             }
