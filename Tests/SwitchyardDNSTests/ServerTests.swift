@@ -194,14 +194,16 @@ struct ServerTests {
 /// A minimal NIO client for the tests: sends queries and collects decoded replies.
 enum UDPClient {
     static func exchange(port: Int, count: Int, name: String) async throws -> [DNSMessage] {
-        let collector = Collector(expected: count, eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        let remote = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        // Replies from the server asked only: the suite runs in parallel, and a port this client got
+        // may have been another test's client a moment before, whose server still answers there.
+        let collector = Collector(expected: count, eventLoop: MultiThreadedEventLoopGroup.singleton.next(), from: remote)
         // Room for the whole burst of replies: the suite runs in parallel on two cores, and this
         // client's event loop may not read for a while.
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(ListeningSocket.udpReceiveBuffer))
             .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(collector.udpHandler()) } }
             .bind(host: "127.0.0.1", port: 0).get()
-        let remote = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         func send(_ ids: [Int]) async throws {
             for (n, i) in ids.enumerated() {
                 let bytes = DNSMessage.query(id: UInt16(i), name: DNSName(name)!, type: .a).encoded()
@@ -252,9 +254,12 @@ final class Collector: Sendable {
     let eventLoop: any EventLoop
     /// The ids answered so far (a retransmitted query's second reply is not collected again).
     let answered = NIOLockedValueBox<Set<UInt16>>([])
+    /// Where UDP replies must come from (nil: anywhere).
+    let source: SocketAddress?
 
-    init(expected: Int, eventLoop: any EventLoop) {
+    init(expected: Int, eventLoop: any EventLoop, from source: SocketAddress? = nil) {
         self.expected = expected
+        self.source = source
         self.eventLoop = eventLoop
         done = eventLoop.makePromise()
         let promise = done
@@ -272,6 +277,7 @@ final class Collector: Sendable {
         init(parent: Collector) { self.parent = parent }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = Self.unwrapInboundIn(data)
+            if let source = parent.source, envelope.remoteAddress != source { return }
             if let m = try? envelope.data.withUnsafeReadableBytes({ try DNSMessage(decoding: $0) }),
                parent.answered.withLockedValue({ $0.insert(m.id).inserted }) {
                 replies.append(m)

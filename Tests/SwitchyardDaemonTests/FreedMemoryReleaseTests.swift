@@ -51,7 +51,9 @@ struct FreedMemoryReleaseTests {
         let during = MallocTuning.heapStatistics()
         block.deallocate()
         let after = MallocTuning.heapStatistics()
-        #expect(during.inUse >= before.inUse + size, "\(before) → \(during)")
-        #expect(after.inUse <= during.inUse - size, "\(during) → \(after)")
+        // The suite runs in parallel: other tests allocate and free between the samples (by a few
+        // KB in the failures seen), so the 8-MiB block must show with half its size to spare.
+        #expect(during.inUse >= before.inUse + size / 2, "\(before) → \(during)")
+        #expect(after.inUse <= during.inUse - size / 2, "\(during) → \(after)")
     }
 }
