@@ -93,17 +93,23 @@ public struct Answer: Sendable {
             ends.append(w.count)
             additionalCount += 1
         }
+        appendHeader(type: type, answers: written, additional: additionalCount, ends: ends, bodyLength: w.count, into: &out)
+        out.append(contentsOf: w.bytes)
+    }
+
+    /// The entry's header: `type · answers · additional · records · end × records · length`, u16 each.
+    private static func appendHeader(type: RecordType, answers: Int, additional: Int, ends: some Collection<Int>, bodyLength: Int,
+                                     into out: inout [UInt8]) {
         func put(_ v: Int) {
             out.append(UInt8(truncatingIfNeeded: v >> 8))
             out.append(UInt8(truncatingIfNeeded: v))
         }
         put(Int(type.rawValue))
-        put(written)
-        put(additionalCount)
+        put(answers)
+        put(additional)
         put(ends.count)
         for e in ends { put(e) }
-        put(w.count)
-        out.append(contentsOf: w.bytes)
+        put(bodyLength)
     }
 
     /// Appends the entry of `type` (A or AAAA) answering with the first `count` addresses of that
@@ -115,16 +121,8 @@ public struct Answer: Sendable {
         let recordLength = type == .a ? 16 : 28
         let budget = DNSLimits.maxMessageSize - (12 + questionNameLength + 4)
         let records = min(count, budget / recordLength)
-        func put(_ v: Int) {
-            out.append(UInt8(truncatingIfNeeded: v >> 8))
-            out.append(UInt8(truncatingIfNeeded: v))
-        }
-        put(Int(type.rawValue))
-        put(records)
-        put(0)
-        put(records)
-        for i in stride(from: 1, through: records, by: 1) { put(i * recordLength) }
-        put(records * recordLength)
+        appendHeader(type: type, answers: records, additional: 0, ends: (0..<records).lazy.map { ($0 + 1) * recordLength },
+                     bodyLength: records * recordLength, into: &out)
         var written = 0
         for address in addresses where written < records {
             switch (type, address) {

@@ -147,9 +147,14 @@ struct ZoneBuilder {
         drafts.update(name, default: Draft(origin: origin)) { $0.add(type, answers, additional: additional) }
     }
 
+    /// The A and the AAAA records of `owner` for `ips`, in their order.
+    private func addressRecords(_ owner: [UInt8], _ ips: some Sequence<IPAddress>) -> (v4: [ResourceRecord], v6: [ResourceRecord]) {
+        (ips.filter { $0.family == .ipv4 }.map { addressRecord(owner, $0) },
+         ips.filter { $0.family == .ipv6 }.map { addressRecord(owner, $0) })
+    }
+
     private mutating func addAddresses(_ name: [UInt8], origin: Int, _ ips: [IPAddress]) {
-        let v4 = ips.filter { $0.family == .ipv4 }.map { addressRecord(name, $0) }
-        let v6 = ips.filter { $0.family == .ipv6 }.map { addressRecord(name, $0) }
+        let (v4, v6) = addressRecords(name, ips)
         touch(name, origin: origin)
         if !v4.isEmpty { add(name, origin: origin, .a, v4) }
         if !v6.isEmpty { add(name, origin: origin, .aaaa, v6) }
@@ -277,9 +282,8 @@ struct ZoneBuilder {
         }
         addressNames.forEach { name, nameOrigin, addresses in
             guard nameOrigin == origin else { return }
-            let owner = Array(name)
-            records += addresses.filter { $0.family == .ipv4 }.map { addressRecord(owner, $0) }
-            records += addresses.filter { $0.family == .ipv6 }.map { addressRecord(owner, $0) }
+            let (v4, v6) = addressRecords(Array(name), addresses)
+            records += v4 + v6
         }
         return records
     }
@@ -476,8 +480,7 @@ struct ZoneBuilder {
     private func addressNamesDraft(_ name: [UInt8]) -> Draft? {
         guard let addresses = addressNames.addresses(of: name) else { return nil }
         var draft = Draft(origin: 0)
-        let records = addresses.map { addressRecord(name, $0) }
-        let v4 = records.filter { $0.type == .a }, v6 = records.filter { $0.type == .aaaa }
+        let (v4, v6) = addressRecords(name, addresses)
         if !v4.isEmpty { draft.add(.a, v4) }
         if !v6.isEmpty { draft.add(.aaaa, v6) }
         return draft
@@ -488,16 +491,21 @@ struct ZoneBuilder {
         forEachEncoded(zones: zones) { name, origin, blob, target in
             table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
         }
-        forEachEncodedFlatName(zones: zones) { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
+        forEachEncodedFlatName { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
         table.shrinkToFit()
         return table
+    }
+
+    /// The origin of an address's reverse name: the reverse zones follow the forward zones.
+    private func reverseOrigin(of address: IPAddress) -> Int {
+        options.zones.count + (address.family == .ipv4 ? 0 : 1)
     }
 
     /// Each name kept outside the drafts with its encoded answers: the endpoints' names, then the
     /// reverse names, each in the order they were made; with `keep`, only the names it keeps are
     /// encoded (a partial build keeps few of the reverse names it makes: perf, churn at 10,000 × 100,
     /// encoding them all was 3% of the daemon's samples).
-    private func forEachEncodedFlatName(zones: [[UInt8]], keep: (([UInt8], Int) -> Bool)? = nil,
+    private func forEachEncodedFlatName(keep: (([UInt8], Int) -> Bool)? = nil,
                                         _ body: (UnsafeBufferPointer<UInt8>, Int, [UInt8]) -> Void) {
         var blob: [UInt8] = []
         addressNames.forEach { name, origin, addresses in
@@ -506,10 +514,9 @@ struct ZoneBuilder {
             AddressNames.encode(addresses, nameLength: name.count, ttl: ttl, into: &blob)
             body(name, origin, blob)
         }
-        let reverseV4 = zones.count, reverseV6 = zones.count + 1
         reverseNames.forEach { address, targets in
             let name = Self.reverseName(address)
-            let origin = address.family == .ipv4 ? reverseV4 : reverseV6
+            let origin = reverseOrigin(of: address)
             if let keep, !keep(name, origin) { return }
             blob.removeAll(keepingCapacity: true)
             let zone = address.family == .ipv4 ? DNSZone.inAddrArpa : DNSZone.ip6Arpa
@@ -562,7 +569,7 @@ struct ZoneBuilder {
             result.append(EncodedName(name: name, origin: origin, blob: blob, externalTarget: target))
         }
         withoutActuallyEscaping(keep) { keep in
-            forEachEncodedFlatName(zones: zones, keep: keep) { name, origin, blob in
+            forEachEncodedFlatName(keep: keep) { name, origin, blob in
                 result.append(EncodedName(name: Array(name), origin: origin, blob: blob, externalTarget: nil))
             }
         }
@@ -576,10 +583,7 @@ struct ZoneBuilder {
         _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], namespaces: namespaces)
         var names = zip(drafts.names, drafts.values).map { ($0, $1.origin) }
         addressNames.forEach { name, origin, _ in names.append((Array(name), origin)) }
-        let reverseV4 = options.zones.count, reverseV6 = reverseV4 + 1
-        reverseNames.forEach { address, _ in
-            names.append((Self.reverseName(address), address.family == .ipv4 ? reverseV4 : reverseV6))
-        }
+        reverseNames.forEach { address, _ in names.append((Self.reverseName(address), reverseOrigin(of: address))) }
         return names
     }
 
