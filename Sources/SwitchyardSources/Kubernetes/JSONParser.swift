@@ -33,6 +33,11 @@ enum JSONParser {
     private struct Reader {
         let bytes: UnsafeRawBufferPointer
         var index = 0
+        /// The members of the objects and arrays being read, innermost last: each container is
+        /// copied out at its exact size when it closes, one allocation instead of one per doubling
+        /// (the growth of small arrays was ~2% of the daemon's samples decoding 100-endpoint slices).
+        var openPairs: [(key: String, value: APIValue)] = []
+        var openItems: [APIValue] = []
 
         init(bytes: UnsafeRawBufferPointer) {
             self.bytes = bytes
@@ -84,12 +89,13 @@ enum JSONParser {
 
         mutating func object(depth: Int) throws(Failure) -> APIValue {
             index += 1
-            var pairs: [(key: String, value: APIValue)] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(pairs)
+                return .object([])
             }
+            let start = openPairs.count
+            defer { openPairs.removeSubrange(start...) }
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
@@ -97,30 +103,33 @@ enum JSONParser {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
                 skipWhitespace()
-                pairs.append((key, try value(depth: depth + 1)))
+                let member = try value(depth: depth + 1)
+                openPairs.append((key, member))
                 skipWhitespace()
                 guard index < bytes.count else { throw failure("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(Array(openPairs[start...])) }
                 throw failure("expected ',' or '}'")
             }
         }
 
         mutating func array(depth: Int) throws(Failure) -> APIValue {
             index += 1
-            var items: [APIValue] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
                 index += 1
-                return .array(items)
+                return .array([])
             }
+            let start = openItems.count
+            defer { openItems.removeSubrange(start...) }
             while true {
                 skipWhitespace()
-                items.append(try value(depth: depth + 1))
+                let item = try value(depth: depth + 1)
+                openItems.append(item)
                 skipWhitespace()
                 guard index < bytes.count else { throw failure("unterminated array") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(Array(openItems[start...])) }
                 throw failure("expected ',' or ']'")
             }
         }
