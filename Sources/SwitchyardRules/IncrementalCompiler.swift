@@ -218,8 +218,10 @@ struct CountedTableState: Sendable {
         var record = touched?.removeValue(forKey: layout.table) ?? Touched()
         for (set, list) in part.elements {
             var before: [FieldTuple: Element?]? = tracking ? (record.elements.removeValue(forKey: set) ?? [:]) : nil
-            for element in list { elements[set, default: CountedElements()].count(element.key, element, sign: sign, recordingInto: &before) }
-            if elements[set]?.isEmpty == true { elements[set] = nil }
+            // Taken out once per set, not looked up by its name per element (a String hash each).
+            var counted = elements.removeValue(forKey: set) ?? CountedElements()
+            for element in list { counted.count(element.key, element, sign: sign, recordingInto: &before) }
+            if !counted.isEmpty { elements[set] = counted }
             if let before { record.elements[set] = before }
         }
         var tablesBefore = tracking ? record.dispatchTables : nil
