@@ -331,6 +331,9 @@ def main():
                              "cluster's distinct addresses grow by one per change)")
     parser.add_argument("--extra", default="", help="extra daemon flags")
     parser.add_argument("--perf", help="record a perf profile of the daemon during the churn into this file")
+    parser.add_argument("--perf-call-graph", default="fp",
+                        help="perf's call-graph method: fp (default), or dwarf to see callers of glibc's malloc "
+                             "(built without frame pointers); dwarf samples at 250 Hz to keep the file small")
     parser.add_argument("--dns-load", action="store_true",
                         help="a third churn phase with dnsperf at half the daemon's DNS maximum (issue 14)")
     args = parser.parse_args()
@@ -504,7 +507,8 @@ def main():
         changes = int(args.rate * args.seconds)
         perf = None
         if args.perf:
-            perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(daemon.proc.pid)],
+            sampling = ["-g"] if args.perf_call_graph == "fp" else ["--call-graph", args.perf_call_graph, "-F", "250"]
+            perf = subprocess.Popen(["perf", "record"] + sampling + ["-o", args.perf, "-p", str(daemon.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rss_before = daemon.rss_mib()
         churn_started = time.time() - start
