@@ -30,15 +30,13 @@ struct NodeTable: Sendable {
     }
 
     /// Appends one node in the arena layout to `storage`.
-    static func appendNode(name: some Collection<UInt8>, origin: Int, blob: some Collection<UInt8>, to storage: inout [UInt8]) {
+    static func appendNode(name: some Collection<UInt8>, origin: Int, blob: [UInt8], to storage: inout [UInt8]) {
         storage.append(UInt8(name.count))
         storage.append(contentsOf: name)
         storage.append(UInt8(origin))
         let length = UInt32(blob.count)
-        storage.append(UInt8(length >> 24))
-        storage.append(UInt8(truncatingIfNeeded: length >> 16))
-        storage.append(UInt8(truncatingIfNeeded: length >> 8))
-        storage.append(UInt8(truncatingIfNeeded: length))
+        storage.append(contentsOf: [UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+                                    UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)])
         storage.append(contentsOf: blob)
     }
 
@@ -128,7 +126,7 @@ struct NodeTable: Sendable {
     private mutating func index(offset: Int, hash: UInt64, externalTarget: DNSName?) {
         if let externalTarget { externalTargets[offset] = externalTarget }
         let mask = slots.count - 1
-        var i = Self.bucket(of: hash, mask: mask)
+        var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
         slots[i] = Self.tag(of: hash) | UInt64(offset + 1)
         count += 1
@@ -151,7 +149,7 @@ struct NodeTable: Sendable {
         storage.withUnsafeBufferPointer { arena -> Int? in
             let mask = slots.count - 1
             let tag = Self.tag(of: hash)
-            var i = Self.bucket(of: hash, mask: mask)
+            var i = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let slot = slots[i]
                 if slot == 0 { return nil }
@@ -172,13 +170,8 @@ struct NodeTable: Sendable {
 
     static let tagMask: UInt64 = 0xffff_ffff_0000_0000
 
-    /// The part of a name's hash a slot keeps: its high 32 bits, which also choose its slot.
+    /// The part of a name's hash a slot keeps (the slot index already holds its low bits).
     @inline(__always) static func tag(of hash: UInt64) -> UInt64 { hash & tagMask }
-
-    /// The first slot probed for a hash (or a slot's tag) in a table of `mask + 1` slots, taken from
-    /// the tag's bits: a table that doubles re-places its slots without hashing a name again, and
-    /// FNV-1a's high bits mix every byte where its low ones do not.
-    @inline(__always) static func bucket(of hash: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 32) & mask }
 
     /// The arena offset a non-empty slot points at.
     @inline(__always) static func offset(of slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & ~tagMask) - 1 }

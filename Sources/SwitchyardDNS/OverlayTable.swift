@@ -52,21 +52,11 @@ struct OverlayTable: Sendable {
     /// shares); otherwise a new entry is appended and the old one left for the fold.
     @discardableResult
     mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?) -> Int {
-        name.withUnsafeBufferPointer { name in
-            guard let blob else { return write(name, hash: hash, origin: origin, blob: nil, externalTarget: externalTarget) }
-            return blob.withUnsafeBufferPointer { write(name, hash: hash, origin: origin, blob: $0, externalTarget: externalTarget) }
-        }
-    }
-
-    /// ``write(_:hash:origin:blob:externalTarget:)`` from bytes held elsewhere (another overlay's arena).
-    @discardableResult
-    private mutating func write(
-        _ name: UnsafeBufferPointer<UInt8>, hash: UInt64, origin: Int, blob: UnsafeBufferPointer<UInt8>?, externalTarget: DNSName?
-    ) -> Int {
         precondition(blob == nil || origin < Int(Self.removedOrigin), "a zone has fewer than 255 origins")
         let origin = blob == nil ? Self.removedOrigin : UInt8(origin)
-        let answers = blob ?? UnsafeBufferPointer(start: nil, count: 0)
-        if let existing = find(name, hash: hash).offset, rewrite(at: existing, nameLength: name.count, origin: origin, blob: answers) {
+        let answers = blob ?? []
+        if let existing = name.withUnsafeBufferPointer({ find($0, hash: hash).offset }),
+           rewrite(at: existing, nameLength: name.count, origin: origin, blob: answers) {
             targets[existing] = externalTarget
             return existing
         }
@@ -78,7 +68,7 @@ struct OverlayTable: Sendable {
     }
 
     /// Writes an entry's origin and answers over it when they fit in its bytes; false otherwise.
-    private mutating func rewrite(at offset: Int, nameLength: Int, origin: UInt8, blob: UnsafeBufferPointer<UInt8>) -> Bool {
+    private mutating func rewrite(at offset: Int, nameLength: Int, origin: UInt8, blob: [UInt8]) -> Bool {
         let after = offset + 1 + nameLength
         guard blob.count <= NodeTable.blobLength(in: arena, after: after) else { return false }
         arena[after] = origin
@@ -91,17 +81,16 @@ struct OverlayTable: Sendable {
         return true
     }
 
-    /// Writes the entry at `offset` of another overlay (the other copy of a left-right pair) here;
-    /// `hash` is its name's (kept with the write: replaying no longer hashes or copies the name).
-    mutating func copy(from other: OverlayTable, at offset: Int, hash: UInt64) {
-        other.arena.withUnsafeBufferPointer { source in
-            let after = offset + 1 + Int(source[offset])
-            let end = after + 5 + NodeTable.blobLength(in: source, after: after)
-            let origin = source[after]
-            write(UnsafeBufferPointer(rebasing: source[(offset + 1)..<after]), hash: hash, origin: Int(origin),
-                  blob: origin == Self.removedOrigin ? nil : UnsafeBufferPointer(rebasing: source[(after + 5)..<end]),
-                  externalTarget: other.targets[offset])
-        }
+    /// Writes the entry at `offset` of another overlay (the other copy of a left-right pair) here.
+    mutating func copy(from other: OverlayTable, at offset: Int) {
+        let nameLength = Int(other.arena[offset])
+        let after = offset + 1 + nameLength
+        let end = after + 5 + NodeTable.blobLength(in: other.arena, after: after)
+        let name = Array(other.arena[(offset + 1)..<after])
+        let hash = name.withUnsafeBufferPointer { NodeTable.hash($0) }
+        let origin = other.arena[after]
+        write(name, hash: hash, origin: Int(origin), blob: origin == Self.removedOrigin ? nil : Array(other.arena[(after + 5)..<end]),
+              externalTarget: other.targets[offset])
     }
 
     /// Calls `body` with each name's current node bytes (removed names skipped), its hash and target.
@@ -145,7 +134,7 @@ struct OverlayTable: Sendable {
         return arena.withUnsafeBufferPointer { arena in
             let mask = slots.count - 1
             let tag = NodeTable.tag(of: hash)
-            var i = NodeTable.bucket(of: hash, mask: mask)
+            var i = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let slot = slots[i]
                 if slot == 0 { return (i, nil) }
@@ -173,16 +162,19 @@ struct OverlayTable: Sendable {
         slots[slot] = NodeTable.tag(of: hash) | UInt64(offset + 1)
     }
 
-    /// Doubles the slots (16 at first), placing every name again by its slot's tag (no name is
-    /// hashed again: rehashing was 1.8% of the daemon's samples under churn at 10,000 × 100).
+    /// Doubles the slots (16 at first), placing every name again.
     private mutating func grow() {
         let old = slots
         slots = Array(repeating: 0, count: max(16, old.count * 2))
         let mask = slots.count - 1
-        for slot in old where slot != 0 {
-            var i = NodeTable.bucket(of: slot & NodeTable.tagMask, mask: mask)
-            while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = slot
+        arena.withUnsafeBufferPointer { arena in
+            for slot in old where slot != 0 {
+                let offset = NodeTable.offset(of: slot)
+                let hash = NodeTable.hash(UnsafeBufferPointer(rebasing: arena[(offset + 1)..<(offset + 1 + Int(arena[offset]))]))
+                var i = Int(truncatingIfNeeded: hash) & mask
+                while slots[i] != 0 { i = (i + 1) & mask }
+                slots[i] = slot
+            }
         }
     }
 }

@@ -2,8 +2,6 @@
 /// replayed on the other copy (``IncrementalZone`` alternates between two).
 struct OverlayWrite: Sendable {
     let offset: Int
-    /// The written name's ``NodeTable/hash(_:)``.
-    let hash: UInt64
     /// How the zone's name count changed.
     let countChange: Int
 }
@@ -58,13 +56,13 @@ struct ZoneIndex: Sendable {
         let countChange = blob == nil ? -1 : (current == nil ? 1 : 0)
         let offset = overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: blob == nil ? nil : externalTarget)
         countDelta += countChange
-        return OverlayWrite(offset: offset, hash: hash, countChange: countChange)
+        return OverlayWrite(offset: offset, countChange: countChange)
     }
 
     /// Applies a write that ``set(_:origin:blob:externalTarget:)`` made on `source`, an index in the
     /// same state as this one.
     mutating func replay(_ write: OverlayWrite, from source: ZoneIndex) {
-        overlay.copy(from: source.overlay, at: write.offset, hash: write.hash)
+        overlay.copy(from: source.overlay, at: write.offset)
         countDelta += write.countChange
     }
 
