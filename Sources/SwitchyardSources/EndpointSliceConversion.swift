@@ -13,39 +13,40 @@ enum EndpointSliceConversion {
         var endpoints: [Endpoint] = []
         endpoints.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
-            let path = "endpoints[\(i)]"
-            let entry = reader.mapping(item, path)
-            let texts = reader.strings(entry?["addresses"], "\(path).addresses")
+            // Field paths are made only for a problem (see FieldReader).
+            func path() -> String { "endpoints[\(i)]" }
+            let entry = reader.mapping(item, path())
+            let texts = reader.strings(entry?["addresses"], "\(path()).addresses")
             var addresses: [IPAddress] = []
             for (j, text) in texts.enumerated() {
-                let field = "\(path).addresses[\(j)]"
+                func field() -> String { "\(path()).addresses[\(j)]" }
                 if addressType == .fqdn {
-                    if let message = DNSName.subdomainProblem(text) { reader.log.add(field, message) }
-                } else if let ip = reader.ip(.string(text), field) {
+                    if let message = DNSName.subdomainProblem(text) { reader.log.add(field(), message) }
+                } else if let ip = reader.ip(.string(text), field()) {
                     addresses.append(ip)
                 }
             }
-            if entry != nil, texts.isEmpty { reader.log.add("\(path).addresses", "must have at least one address") }
-            let conditionsValue = reader.mapping(entry?["conditions"], "\(path).conditions")
+            if entry != nil, texts.isEmpty { reader.log.add("\(path()).addresses", "must have at least one address") }
+            let conditionsValue = reader.mapping(entry?["conditions"], "\(path()).conditions")
             let conditions = EndpointConditions(
-                ready: reader.bool(conditionsValue?["ready"], "\(path).conditions.ready"),
-                serving: reader.bool(conditionsValue?["serving"], "\(path).conditions.serving"),
-                terminating: reader.bool(conditionsValue?["terminating"], "\(path).conditions.terminating"))
-            let hostname = reader.string(entry?["hostname"], "\(path).hostname")
-            let nodeName = reader.string(entry?["nodeName"], "\(path).nodeName")
-            let zone = reader.string(entry?["zone"], "\(path).zone")
+                ready: reader.bool(conditionsValue?["ready"], "\(path()).conditions.ready"),
+                serving: reader.bool(conditionsValue?["serving"], "\(path()).conditions.serving"),
+                terminating: reader.bool(conditionsValue?["terminating"], "\(path()).conditions.terminating"))
+            let hostname = reader.string(entry?["hostname"], "\(path()).hostname")
+            let nodeName = reader.string(entry?["nodeName"], "\(path()).nodeName")
+            let zone = reader.string(entry?["zone"], "\(path()).zone")
             var hints: EndpointHints?
-            if let hintsValue = reader.mapping(entry?["hints"], "\(path).hints") {
+            if let hintsValue = reader.mapping(entry?["hints"], "\(path()).hints") {
                 hints = EndpointHints(
-                    forZones: names(hintsValue["forZones"], "\(path).hints.forZones", &reader),
-                    forNodes: names(hintsValue["forNodes"], "\(path).hints.forNodes", &reader))
+                    forZones: names(hintsValue["forZones"], "\(path()).hints.forZones", &reader),
+                    forNodes: names(hintsValue["forNodes"], "\(path()).hints.forNodes", &reader))
             }
             var targetRef: ObjectReference?
-            if let ref = reader.mapping(entry?["targetRef"], "\(path).targetRef") {
+            if let ref = reader.mapping(entry?["targetRef"], "\(path()).targetRef") {
                 targetRef = ObjectReference(
-                    kind: reader.string(ref["kind"], "\(path).targetRef.kind") ?? "",
-                    namespace: reader.string(ref["namespace"], "\(path).targetRef.namespace") ?? "",
-                    name: reader.string(ref["name"], "\(path).targetRef.name") ?? "")
+                    kind: reader.string(ref["kind"], "\(path()).targetRef.kind") ?? "",
+                    namespace: reader.string(ref["namespace"], "\(path()).targetRef.namespace") ?? "",
+                    name: reader.string(ref["name"], "\(path()).targetRef.name") ?? "")
             }
             endpoints.append(Endpoint(
                 addresses: addresses, conditions: conditions, hostname: hostname.nonEmpty,
