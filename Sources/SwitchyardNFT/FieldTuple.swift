@@ -307,6 +307,41 @@ public struct FieldTuple: Sendable, Hashable, Comparable, RandomAccessCollection
         return words.4 < other.words.4
     }
 
+    // MARK: Packing (stores of many tuples of one shape)
+
+    /// Everything about a tuple but its values — field kinds, prefix lengths or string sizes, field
+    /// count — and how many 32-bit slots the values take. Tuples of one shape keep their values in
+    /// the same slots, so a store of many needs the shape once and ``slotCount`` slots per tuple.
+    public struct Shape: Hashable, Sendable {
+        fileprivate let kinds: UInt32
+        fileprivate let extras: UInt32
+        fileprivate let fieldCount: UInt8
+        fileprivate let isTruncated: Bool
+        /// The 32-bit slots a tuple of this shape fills.
+        public let slotCount: Int
+    }
+
+    /// This tuple's ``Shape``.
+    public var shape: Shape {
+        Shape(kinds: kinds, extras: extras, fieldCount: fieldCount, isTruncated: isTruncated, slotCount: slotOffset(Int(fieldCount)))
+    }
+
+    /// Writes the value slots (``Shape/slotCount`` of them) to `slots` from `start` on.
+    @inline(__always)
+    public func storeSlots(into slots: UnsafeMutableBufferPointer<UInt32>, at start: Int, count: Int) {
+        for index in 0..<count { slots[start + index] = UInt32(truncatingIfNeeded: slot(index)) }
+    }
+
+    /// The tuple of `shape` whose value slots are `slots[start ..< start + shape.slotCount]`.
+    @inline(__always)
+    public init(shape: Shape, slots: UnsafeBufferPointer<UInt32>, at start: Int) {
+        kinds = shape.kinds
+        extras = shape.extras
+        fieldCount = shape.fieldCount
+        isTruncated = shape.isTruncated
+        for index in 0..<shape.slotCount { setSlot(index, slots[start + index]) }
+    }
+
     /// `a . b . c`, as nft writes a concatenation.
     public var description: String {
         var text = ""

@@ -132,8 +132,17 @@ public struct SetElements: Sendable, Hashable {
     }
 }
 
-/// Key → position in an element array: linear probing over 32-bit slots (-1 empty), kept at most
-/// half full, deletion by backward shift (no tombstones). The keys live in the array, not here.
+/// Where a ``KeyIndex`` reads the key recorded at a position: an element array, or packed storage.
+protocol ElementKeys {
+    func key(at position: Int) -> FieldTuple
+}
+
+extension Array: ElementKeys where Element == SwitchyardNFT.Element {
+    @inline(__always) func key(at position: Int) -> FieldTuple { self[position].key }
+}
+
+/// Key → position in an element store: linear probing over 32-bit slots (-1 empty), kept at most
+/// half full, deletion by backward shift (no tombstones). The keys live in the store, not here.
 struct KeyIndex: Sendable {
     private var slots: [Int32] = []
     private var used = 0
@@ -156,20 +165,20 @@ struct KeyIndex: Sendable {
     }
 
     /// Where `key` is in `values`.
-    func position(of key: FieldTuple, in values: [Element]) -> Int? {
+    func position(of key: FieldTuple, in values: some ElementKeys) -> Int? {
         guard used > 0 else { return nil }
         var slot = home(of: key)
         while true {
             let position = slots[slot]
             if position < 0 { return nil }
-            if values[Int(position)].key == key { return Int(position) }
+            if values.key(at: Int(position)) == key { return Int(position) }
             slot = (slot + 1) & (slots.count - 1)
         }
     }
 
     /// Records that `key` is at `position` of `values`; if the key is already present, returns its
     /// position and records nothing.
-    mutating func insert(_ position: Int, for key: FieldTuple, in values: [Element]) -> Int? {
+    mutating func insert(_ position: Int, for key: FieldTuple, in values: some ElementKeys) -> Int? {
         if (used + 1) * 2 > slots.count { grow(values) }
         var slot = home(of: key)
         while true {
@@ -179,7 +188,7 @@ struct KeyIndex: Sendable {
                 used += 1
                 return nil
             }
-            if values[Int(present)].key == key { return Int(present) }
+            if values.key(at: Int(present)) == key { return Int(present) }
             slot = (slot + 1) & (slots.count - 1)
         }
     }
@@ -192,14 +201,14 @@ struct KeyIndex: Sendable {
     }
 
     /// Forgets `key`; returns the position it had.
-    mutating func remove(_ key: FieldTuple, in values: [Element]) -> Int? {
+    mutating func remove(_ key: FieldTuple, in values: some ElementKeys) -> Int? {
         guard used > 0 else { return nil }
         let mask = slots.count - 1
         var slot = home(of: key)
         while true {
             let position = slots[slot]
             if position < 0 { return nil }
-            if values[Int(position)].key == key { break }
+            if values.key(at: Int(position)) == key { break }
             slot = (slot + 1) & mask
         }
         let removed = Int(slots[slot])
@@ -207,7 +216,7 @@ struct KeyIndex: Sendable {
         var hole = slot
         var next = (hole + 1) & mask
         while slots[next] >= 0 {
-            let home = home(of: values[Int(slots[next])].key)
+            let home = home(of: values.key(at: Int(slots[next])))
             if (next - home) & mask >= (next - hole) & mask {
                 slots[hole] = slots[next]
                 hole = next
@@ -220,12 +229,12 @@ struct KeyIndex: Sendable {
     }
 
     /// Doubles the table (8 slots from empty) and re-homes every recorded position of `values`.
-    private mutating func grow(_ values: [Element]) {
+    private mutating func grow(_ values: some ElementKeys) {
         let recorded = slots.filter { $0 >= 0 }
         slots = Array(repeating: -1, count: max(8, slots.count * 2))
         let mask = slots.count - 1
         for position in recorded {
-            var slot = home(of: values[Int(position)].key)
+            var slot = home(of: values.key(at: Int(position)))
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = position
         }
