@@ -59,6 +59,18 @@ struct OverlayTableTests {
         }
     }
 
+    @Test("a base table given too small a capacity grows and still finds every name")
+    func baseTableGrows() {
+        var table = NodeTable(capacity: 1)
+        for i in 0..<500 { table.insert(name: Self.name("g\(i).ns.svc.cluster.local"), origin: 1, blob: [UInt8(i % 256)], externalTarget: nil) }
+        #expect(table.count == 500)
+        for i in 0..<500 {
+            let node = table.find(Self.name("g\(i).ns.svc.cluster.local"))
+            #expect(node.map { $0.storage[$0.blobStart] } == UInt8(i % 256), "g\(i)")
+        }
+        #expect(table.find(Self.name("g500.ns.svc.cluster.local")) == nil)
+    }
+
     @Test("a base merged with an overlay holds exactly its live nodes: removed and rewritten names leave no slack")
     func mergedIsExact() {
         var base = NodeTable(capacity: 100)
