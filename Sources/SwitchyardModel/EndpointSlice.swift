@@ -61,12 +61,46 @@ public struct EndpointHints: Sendable, Hashable {
 /// One endpoint of an EndpointSlice.
 public struct Endpoint: Sendable, Hashable {
     public var addresses: EndpointAddresses
-    public var conditions: EndpointConditions
-    public var hostname: String?
     public var nodeName: String?
     public var zone: String?
-    public var hints: EndpointHints?
     public var targetRef: ObjectReference?
+    /// `hostname` and `hints`, which few endpoints carry (a headless Service's named Pods, a Service
+    /// asking for topology-aware routing), behind one reference: 128 bytes an endpoint instead of
+    /// 152. The store holds one per endpoint, a million at 10,000 Services × 100 endpoints.
+    private var rarelySet: RarelySet?
+    public var conditions: EndpointConditions
+
+    public var hostname: String? {
+        get { rarelySet?.hostname }
+        set { rarelySet = RarelySet(hostname: newValue, hints: hints) }
+    }
+
+    public var hints: EndpointHints? {
+        get { rarelySet?.hints }
+        set { rarelySet = RarelySet(hostname: hostname, hints: newValue) }
+    }
+
+    /// An endpoint's rarely set fields, compared by value.
+    private final class RarelySet: Sendable, Hashable {
+        let hostname: String?
+        let hints: EndpointHints?
+
+        /// Nil when neither is set: no allocation for the usual endpoint.
+        init?(hostname: String?, hints: EndpointHints?) {
+            if hostname == nil && hints == nil { return nil }
+            self.hostname = hostname
+            self.hints = hints
+        }
+
+        static func == (lhs: RarelySet, rhs: RarelySet) -> Bool {
+            lhs.hostname == rhs.hostname && lhs.hints == rhs.hints
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(hostname)
+            hasher.combine(hints)
+        }
+    }
 
     public init(
         addresses: [IPAddress], conditions: EndpointConditions = .init(), hostname: String? = nil,
@@ -75,10 +109,9 @@ public struct Endpoint: Sendable, Hashable {
     ) {
         self.addresses = EndpointAddresses(addresses)
         self.conditions = conditions
-        self.hostname = hostname
+        self.rarelySet = RarelySet(hostname: hostname, hints: hints)
         self.nodeName = nodeName
         self.zone = zone
-        self.hints = hints
         self.targetRef = targetRef
     }
 }
