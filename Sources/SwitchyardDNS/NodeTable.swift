@@ -14,9 +14,10 @@ struct NodeTable: Sendable {
     /// ExternalName targets outside the cluster zones, by node offset.
     private(set) var externalTargets: [Int: DNSName] = [:]
 
-    /// Slots for `capacity` names, half of them used when full. The table never grows (overlays take
-    /// later writes), so its size is exactly twice the capacity, not the next power of two: at
-    /// 1.1M names (10,000 × 100) a power of two held 4.2M slots (34 MB, a quarter used).
+    /// Slots for `capacity` names, half of them used when full. The table is sized once by its
+    /// builder (overlays take later writes), so its size is exactly twice the capacity, not the next
+    /// power of two: at 1.1M names (10,000 × 100) a power of two held 4.2M slots (34 MB, a quarter
+    /// used). More names than the capacity double it (``grow()``).
     init(capacity: Int) {
         slots = Array(repeating: 0, count: max(16, capacity * 2))
     }
