@@ -557,11 +557,13 @@ struct ZoneBuilder {
     /// `neighbours` contribute their reverse names of `sharedAddresses` only (the addresses they
     /// share with `services`). Only the names for which `keep(name, origin)` holds are encoded and
     /// returned.
+    /// `endpointNames` contribute only the forward names of those endpoint addresses (see
+    /// ``endpointAddressChanges(of:before:after:)``).
     mutating func buildPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service] = [],
-                            sharedAddresses: Set<IPAddress> = [], namespaces: [String],
-                            keep: ([UInt8], Int) -> Bool = { _, _ in true }) -> [EncodedName] {
+                            sharedAddresses: Set<IPAddress> = [], endpointNames: [(service: Service, addresses: Set<IPAddress>)] = [],
+                            namespaces: [String], keep: ([UInt8], Int) -> Bool = { _, _ in true }) -> [EncodedName] {
         let zones = collectPart(snapshot: snapshot, services: services, neighbours: neighbours, sharedAddresses: sharedAddresses,
-                                namespaces: namespaces)
+                                endpointNames: endpointNames, namespaces: namespaces)
         resolveCNAMEs(zones: zones)
         var result: [EncodedName] = []
         result.reserveCapacity(drafts.count)
@@ -579,8 +581,10 @@ struct ZoneBuilder {
     /// The names ``buildPart(snapshot:services:neighbours:sharedAddresses:namespaces:keep:)`` makes for the same part,
     /// with their origins, unencoded: what a publish removes needs the names alone (perf: encoding
     /// the old part's records was half of the partial builds' `Answer.encodeEntry` time).
-    mutating func partNames(snapshot: ClusterSnapshot, services: [Service], namespaces: [String]) -> [(name: [UInt8], origin: Int)] {
-        _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], namespaces: namespaces)
+    mutating func partNames(snapshot: ClusterSnapshot, services: [Service], endpointNames: [(service: Service, addresses: Set<IPAddress>)] = [],
+                            namespaces: [String]) -> [(name: [UInt8], origin: Int)] {
+        _ = collectPart(snapshot: snapshot, services: services, neighbours: [], sharedAddresses: [], endpointNames: endpointNames,
+                        namespaces: namespaces)
         var names = zip(drafts.names, drafts.values).map { ($0, $1.origin) }
         addressNames.forEach { name, origin, _ in names.append((Array(name), origin)) }
         reverseNames.forEach { address, _ in names.append((Self.reverseName(address), reverseOrigin(of: address))) }
@@ -590,13 +594,16 @@ struct ZoneBuilder {
     /// Drafts the apex, `services`, the reverse names of `sharedAddresses` that `neighbours` make and
     /// the namespaces' names; returns the forward zones' wire names.
     private mutating func collectPart(snapshot: ClusterSnapshot, services: [Service], neighbours: [Service], sharedAddresses: Set<IPAddress>,
-                                      namespaces: [String]) -> [[UInt8]] {
+                                      endpointNames: [(service: Service, addresses: Set<IPAddress>)], namespaces: [String]) -> [[UInt8]] {
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         let zones = options.zones.map(\.wire)
         for (origin, zone) in zones.enumerated() { addApex(zone, origin: origin, serial: serial) }
         let all = services.map { ($0, false) } + neighbours.map { ($0, true) }
         for (service, isNeighbour) in all.sorted(by: { $0.0.key < $1.0.key }) {
             addService(service, snapshot: snapshot, zones: zones, reverseOnly: isNeighbour ? sharedAddresses : nil)
+        }
+        for (service, addresses) in endpointNames {
+            addEndpointNames(of: service, snapshot: snapshot, zones: zones, only: addresses)
         }
         for namespace in namespaces.sorted() { touchNamespace(namespace, zones: zones) }
         return zones
@@ -650,6 +657,44 @@ struct ZoneBuilder {
         for (address, labels) in old where new[address] != labels { changed.insert(address) }
         for address in new.keys where old[address] == nil { changed.insert(address) }
         return changed
+    }
+
+    /// The endpoint addresses a Service gained and lost between two snapshots when the Service
+    /// object is the same in both and those addresses are all that changed for DNS: a Service with a
+    /// ClusterIP (its own records do not list endpoints) whose endpoints are all named after their
+    /// addresses, and which has endpoints in both or in neither (whether it has any decides, with
+    /// `ignoreEmptyService`, whether its names and PTRs exist). Each address then changes its own
+    /// name in each zone (`<dashed>.<svc>.<ns>.svc.<zone>`) and its reverse name, nothing else.
+    /// nil when the change can reach other names (the Service's whole part is rebuilt instead).
+    func endpointAddressChanges(of service: Service, before: ClusterSnapshot, after: ClusterSnapshot) -> (gained: Set<IPAddress>, lost: Set<IPAddress>)? {
+        guard service.type != .externalName, !service.isHeadless, !service.clusterIPs.isEmpty else { return nil }
+        func addresses(in snapshot: ClusterSnapshot) -> Set<IPAddress>? {
+            var result: Set<IPAddress> = []
+            var allDashed = true
+            forEachSelected(of: service, in: snapshot, all: service.publishNotReadyAddresses) { _, endpoint, address in
+                if labelKind(endpoint) != .dashed { allDashed = false }
+                result.insert(address)
+            }
+            return allDashed ? result : nil
+        }
+        guard let old = addresses(in: before), let new = addresses(in: after), old.isEmpty == new.isEmpty else { return nil }
+        return (new.subtracting(old), old.subtracting(new))
+    }
+
+    /// The names of a Service's endpoints at `only` (those it has among them), in each zone.
+    private mutating func addEndpointNames(of service: Service, snapshot: ClusterSnapshot, zones: [[UInt8]], only: Set<IPAddress>) {
+        guard let ns = Self.label(service.namespace), let svc = Self.label(service.name) else { return }
+        let selected = endpoints(of: service, in: snapshot, all: service.publishNotReadyAddresses, only: only)
+        guard !selected.isEmpty else { return }
+        for (origin, zone) in zones.enumerated() {
+            guard let base = Self.name([svc, ns, Self.svcLabel], zone) else { continue }
+            addEndpointNames(selected, base: base, origin: origin)
+        }
+    }
+
+    /// An address's reverse name with its origin.
+    func reverseNameAndOrigin(of address: IPAddress) -> (name: [UInt8], origin: Int) {
+        (Self.reverseName(address), reverseOrigin(of: address))
     }
 
     /// Whether a Service is an ExternalName whose target lies inside a cluster zone (its answers
