@@ -78,6 +78,8 @@ public struct IncrementalZone: Sendable {
     /// Changed Services whose endpoint addresses alone changed for DNS, published as those
     /// addresses' names instead of the Service's whole part (tests).
     private(set) var endpointNamesOnly = 0
+    /// Neighbours whose PTRs were made from the contributor index, without reading their endpoints (tests).
+    private(set) var indexedNeighbours = 0
     /// Services by the addresses whose reverse names they contribute to.
     private var contributors = ReverseContributors()
     private var servicesPerNamespace: [String: Int] = [:]
@@ -127,7 +129,7 @@ public struct IncrementalZone: Sendable {
                 // Service's whole part (perf, churn at 10,000 × 100: rebuilding and comparing a
                 // 100-endpoint Service's names, old and new, for one moved endpoint).
                 for address in change.lost { contributors.remove(key, from: address) }
-                for address in change.gained { contributors.add(key, to: address) }
+                for address in change.gained { contributors.add(key, to: address, dashedEndpoint: true) }
                 let moved = change.gained.union(change.lost)
                 addresses.formUnion(moved)
                 if !moved.isEmpty { endpointNames.append((service, moved)) }
@@ -141,7 +143,7 @@ public struct IncrementalZone: Sendable {
             }
             if let service = before {
                 oldServices.append(service)
-                let previous = builder.reverseAddresses(of: service, in: old)
+                let previous = builder.reverseContributions(of: service, in: old).keys
                 if !endpointsOnly { addresses.formUnion(previous) }
                 for address in previous { contributors.remove(key, from: address) }
                 if after == nil { contributors.forget(key) }
@@ -154,20 +156,27 @@ public struct IncrementalZone: Sendable {
                     return rebuild(snapshot)
                 }
                 part[key] = service
-                let current = builder.reverseAddresses(of: service, in: snapshot)
-                if !endpointsOnly { addresses.formUnion(current) }
-                for address in Set(current) { contributors.add(key, to: address) }
+                let current = builder.reverseContributions(of: service, in: snapshot)
+                if !endpointsOnly { addresses.formUnion(current.keys) }
+                for (address, dashed) in current { contributors.add(key, to: address, dashedEndpoint: dashed) }
                 servicesPerNamespace[key.namespace, default: 0] += 1
                 touchedNamespaces.insert(key.namespace)
             }
         }
         // Every other contributor of the reverse names involved, so those names are rebuilt whole.
+        // Those whose contributions there are all dashed endpoints' PTRs are made from the index
+        // alone, with the addresses listed here; the others read their endpoints.
         var neighbours: [ObjectKey: Service] = [:]
+        var dashedNeighbours: [ObjectKey: [IPAddress]] = [:]
+        var readNeighbours: Set<ObjectKey> = []
         for address in addresses {
-            for key in contributors.services(at: address) where part[key] == nil {
+            for (key, dashed) in contributors.services(at: address) where part[key] == nil {
                 neighbours[key] = snapshot.services[key]
+                if dashed { dashedNeighbours[key, default: []].append(address) } else { readNeighbours.insert(key) }
             }
         }
+        for key in readNeighbours { dashedNeighbours[key] = nil }
+        indexedNeighbours += dashedNeighbours.count
         for key in changes.pods {
             let before = old.pods[key] != nil, after = snapshot.pods[key] != nil
             if before != after {
@@ -186,7 +195,7 @@ public struct IncrementalZone: Sendable {
         let forwardZones = options.zones.count
         let newNames = newBuilder.buildPart(
             snapshot: snapshot, services: Array(part.values), neighbours: Array(neighbours.values), sharedAddresses: addresses,
-            endpointNames: endpointNames, namespaces: Array(existing),
+            dashedNeighbours: dashedNeighbours, endpointNames: endpointNames, namespaces: Array(existing),
             keep: { name, origin in origin < forwardZones || reverseNames.contains(NameKey(name)) })
         var oldBuilder = ZoneBuilder(options: options)
         var oldNames = oldBuilder.partNames(snapshot: old, services: oldServices, endpointNames: endpointNames,
@@ -270,7 +279,9 @@ public struct IncrementalZone: Sendable {
         for (key, service) in snapshot.services {
             servicesPerNamespace[key.namespace, default: 0] += 1
             if builder.chasesInZone(service) { inZoneExternalNames.insert(key) }
-            for address in Set(builder.reverseAddresses(of: service, in: snapshot)) { contributors.add(key, to: address) }
+            for (address, dashed) in builder.reverseContributions(of: service, in: snapshot) {
+                contributors.add(key, to: address, dashedEndpoint: dashed)
+            }
         }
         for key in snapshot.pods.keys { podsPerNamespace[key.namespace, default: 0] += 1 }
     }

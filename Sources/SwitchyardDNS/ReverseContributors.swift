@@ -11,17 +11,25 @@ struct ReverseContributors: Sendable {
     private var keys: [ObjectKey?] = []
     private var freeNumbers: [UInt32] = []
 
-    /// Records that `key` contributes to `address`'s reverse name (once per address).
-    mutating func add(_ key: ObjectKey, to address: IPAddress) {
+    /// Marks a contribution that is an endpoint's PTR to its dashed name (`10-1-2-3.<svc>...`), with
+    /// the Service's ClusterIP PTR if the address is also its ClusterIP: what a partial update can
+    /// make without reading the Service's endpoints.
+    private static let dashedEndpointBit: UInt32 = 1 << 31
+
+    /// Records that `key` contributes to `address`'s reverse name (once per address);
+    /// `dashedEndpoint` when the address is one of its endpoints', every one of them there named
+    /// after the address.
+    mutating func add(_ key: ObjectKey, to address: IPAddress, dashedEndpoint: Bool) {
         let number = number(of: key)
-        numbersByAddress[address, default: []].append(number)
+        precondition(number < Self.dashedEndpointBit, "fewer than 2^31 Services")
+        numbersByAddress[address, default: []].append(dashedEndpoint ? number | Self.dashedEndpointBit : number)
     }
 
     /// Records that `key` no longer contributes to `address`; an address left with none leaves the
     /// index (churn keeps making new addresses).
     mutating func remove(_ key: ObjectKey, from address: IPAddress) {
         guard let number = numbers[key] else { return }
-        numbersByAddress[address]?.removeAll { $0 == number }
+        numbersByAddress[address]?.removeAll { $0 & ~Self.dashedEndpointBit == number }
         if numbersByAddress[address]?.isEmpty == true { numbersByAddress[address] = nil }
     }
 
@@ -32,10 +40,13 @@ struct ReverseContributors: Sendable {
         freeNumbers.append(number)
     }
 
-    /// The Services contributing to `address`'s reverse name.
-    func services(at address: IPAddress) -> [ObjectKey] {
+    /// The Services contributing to `address`'s reverse name, each with whether its contribution
+    /// is a dashed endpoint's (see ``add(_:to:dashedEndpoint:)``).
+    func services(at address: IPAddress) -> [(key: ObjectKey, dashedEndpoint: Bool)] {
         guard let list = numbersByAddress[address] else { return [] }
-        return list.compactMap { keys[Int($0)] }
+        return list.compactMap { entry in
+            keys[Int(entry & ~Self.dashedEndpointBit)].map { ($0, entry & Self.dashedEndpointBit != 0) }
+        }
     }
 
     mutating func removeAll() {

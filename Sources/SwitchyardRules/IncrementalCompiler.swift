@@ -218,10 +218,6 @@ struct CountedTableState: Sendable {
         var record = touched?.removeValue(forKey: layout.table) ?? Touched()
         for (set, list) in part.elements {
             var before: [FieldTuple: Element?]? = tracking ? (record.elements.removeValue(forKey: set) ?? [:]) : nil
-            // Sized once for the part's elements, not grown by doubling (perf, churn at 10,000 × 100:
-            // the record's resizes were 2.9% of the daemon's samples).
-            let recorded = before?.count ?? 0
-            before?.reserveCapacity(recorded + list.count)
             // Taken out once per set, not looked up by its name per element (a String hash each).
             var counted = elements.removeValue(forKey: set) ?? CountedElements()
             for element in list { counted.count(element.key, element, sign: sign, recordingInto: &before) }

@@ -112,6 +112,7 @@ struct IncrementalZoneTests {
         #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
         #expect(endpointsOnly > 20, "changes of a Service's endpoints alone (only the reverse names whose PTRs changed)")
         #expect(incremental.reusedOverlays > 200, "publishes write into the overlay no query holds instead of copying one")
+        #expect(incremental.indexedNeighbours > 20, "Services sharing a changed address make their PTRs from the index (\(incremental.indexedNeighbours))")
         #expect(incremental.endpointNamesOnly > 5, "moved endpoints of a Service with a ClusterIP publish those addresses' names alone (\(incremental.endpointNamesOnly))")
     }
 
