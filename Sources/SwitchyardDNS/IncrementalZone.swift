@@ -200,9 +200,12 @@ public struct IncrementalZone: Sendable {
         var oldBuilder = ZoneBuilder(options: options)
         var oldNames = oldBuilder.partNames(snapshot: old, services: oldServices, endpointNames: endpointNames,
                                             namespaces: Array(touchedNamespaces))
-        // Every contributor of these reverse names is in the new part, so one it no longer makes is
-        // gone (an address an endpoint-only change lost has no Service of the old part to list it).
-        for address in addresses { oldNames.append(builder.reverseNameAndOrigin(of: address)) }
+        // The reverse names of the addresses endpoint-only changes moved: no Service of the old part
+        // lists them, and every contributor of theirs is in the new part, so one it no longer makes
+        // is gone.
+        for (_, moved) in endpointNames {
+            for address in moved { oldNames.append(builder.reverseNameAndOrigin(of: address)) }
+        }
         var index = nextIndex()
         var writes: [OverlayWrite] = []
         let kept = Set(newNames.map { NameKey($0.name) })

@@ -597,7 +597,7 @@ struct ZoneBuilder {
         return result
     }
 
-    /// The names ``buildPart(snapshot:services:neighbours:sharedAddresses:namespaces:keep:)`` makes for the same part,
+    /// The names ``buildPart(snapshot:services:neighbours:sharedAddresses:dashedNeighbours:endpointNames:namespaces:keep:)`` makes for the same part,
     /// with their origins, unencoded: what a publish removes needs the names alone (perf: encoding
     /// the old part's records was half of the partial builds' `Answer.encodeEntry` time).
     mutating func partNames(snapshot: ClusterSnapshot, services: [Service], endpointNames: [(service: Service, addresses: Set<IPAddress>)] = [],
