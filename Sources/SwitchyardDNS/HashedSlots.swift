@@ -1,6 +1,6 @@
-/// Positions in a caller's array, found by a 64-bit hash the caller has already computed (FNV-1a of
-/// the bytes, or an address's value mixed): open addressing over one array of words, without a
-/// `Hasher` per lookup. The caller keeps the entries and says whether a candidate matches.
+/// Positions in a caller's array, found by a 64-bit hash the caller has already computed (the node
+/// table's hash of the bytes, or an address's value mixed): open addressing over one array of
+/// words, without a `Hasher` per lookup. The caller keeps the entries and says whether a candidate matches.
 ///
 /// Perf, zone build at 10,000 × 100: `Hasher` seeding and finalizing for the builder's dictionaries
 /// (compression tables past 24 suffixes, reverse names by address, endpoint labels per Service)

@@ -33,17 +33,51 @@ struct NodeTable: Sendable {
         slot + 1 == slots.count ? 0 : slot + 1
     }
 
-    /// FNV-1a over the bytes.
+    /// A name's hash: eight bytes at a time (a multiply and a rotation per word, the tail padded
+    /// with zeros, the length in the seed), then murmur3's 64-bit finalizer, so both halves are
+    /// well mixed (the table's home uses the low 32 bits, the tag and an overlay's home the high).
+    /// perf, churn at 10,000 × 100: FNV-1a, a multiply per byte, hashed every name of the base
+    /// again at each fold and every overlay name at each overlay growth.
     @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+        var h = 0x9e37_79b9_7f4a_7c15 &* UInt64(truncatingIfNeeded: bytes.count &+ 1)
+        guard let start = bytes.baseAddress else { return finalized(h) }
+        let raw = UnsafeRawPointer(start)
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            h = mixed(h, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i &+= 8
         }
+        if i < bytes.count {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < bytes.count {
+                tail |= UInt64(start[i]) &<< shift
+                shift &+= 8
+                i &+= 1
+            }
+            h = mixed(h, tail)
+        }
+        return finalized(h)
+    }
+
+    @inline(__always) private static func mixed(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let k = word &* 0x87c3_7b91_1142_53d5
+        let x = h ^ (k &<< 31 | k &>> 33)
+        return (x &<< 27 | x &>> 37) &* 0x4cf5_ad43_2745_937f &+ 0x52dc_e729
+    }
+
+    @inline(__always) private static func finalized(_ h: UInt64) -> UInt64 {
+        var h = h
+        h ^= h &>> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h &>> 33
+        h &*= 0xc4ce_b9fe_1a85_ec53
+        h ^= h &>> 33
         return h
     }
 
     /// Appends one node in the arena layout to `storage`.
-    static func appendNode(name: some Collection<UInt8>, origin: Int, blob: [UInt8], to storage: inout [UInt8]) {
+    static func appendNode(name: some Collection<UInt8>, origin: Int, blob: some Collection<UInt8>, to storage: inout [UInt8]) {
         storage.append(UInt8(name.count))
         storage.append(contentsOf: name)
         storage.append(UInt8(origin))

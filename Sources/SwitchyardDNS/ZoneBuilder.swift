@@ -739,31 +739,24 @@ struct ZoneBuilder {
     }
 }
 
-/// A wire name as a hash key: its bytes folded with FNV-1a (the node table's hash) and one word
+/// A wire name as a hash key: its bytes hashed once with the node table's hash and one word
 /// handed to the seeded Hasher, which costs a fraction of feeding it every byte (perf: Hasher over
 /// name bytes was ~5% of a whole zone build).
 struct NameKey: Hashable {
     let bytes: [UInt8]
-    /// `NodeTable.hash` of the bytes, computed once (a lookup in the overlay and then in the base
-    /// table uses it for both).
-    let fnv: UInt64
+    /// `NodeTable.hash` of the bytes, computed once.
+    let nameHash: UInt64
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        fnv = bytes.withUnsafeBufferPointer { NodeTable.hash($0) }
-    }
-
-    /// A key whose ``NodeTable/hash(_:)`` is already known.
-    init(bytes: [UInt8], fnv: UInt64) {
-        self.bytes = bytes
-        self.fnv = fnv
+        nameHash = bytes.withUnsafeBufferPointer { NodeTable.hash($0) }
     }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(fnv)
+        hasher.combine(nameHash)
     }
 
-    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.fnv == rhs.fnv && lhs.bytes == rhs.bytes }
+    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.nameHash == rhs.nameHash && lhs.bytes == rhs.bytes }
 }
 
 /// The drafts by name, remembering the order names were first made.

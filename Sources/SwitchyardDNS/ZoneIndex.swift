@@ -2,6 +2,8 @@
 /// replayed on the other copy (``IncrementalZone`` alternates between two).
 struct OverlayWrite: Sendable {
     let offset: Int
+    /// The name's ``NodeTable/hash(_:)``, so the replay does not hash it again.
+    let hash: UInt64
     /// How the zone's name count changed.
     let countChange: Int
 }
@@ -56,13 +58,13 @@ struct ZoneIndex: Sendable {
         let countChange = blob == nil ? -1 : (current == nil ? 1 : 0)
         let offset = overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: blob == nil ? nil : externalTarget)
         countDelta += countChange
-        return OverlayWrite(offset: offset, countChange: countChange)
+        return OverlayWrite(offset: offset, hash: hash, countChange: countChange)
     }
 
     /// Applies a write that ``set(_:origin:blob:externalTarget:)`` made on `source`, an index in the
     /// same state as this one.
     mutating func replay(_ write: OverlayWrite, from source: ZoneIndex) {
-        overlay.copy(from: source.overlay, at: write.offset)
+        overlay.copy(from: source.overlay, at: write.offset, hash: write.hash)
         countDelta += write.countChange
     }
 

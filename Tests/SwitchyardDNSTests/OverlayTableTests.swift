@@ -50,13 +50,18 @@ struct OverlayTableTests {
         var source = OverlayTable(), copy = OverlayTable()
         let name = Self.name("web.default.svc.cluster.local")
         let offset = source.write(name, hash: Self.hash(name), origin: 2, blob: [1, 2, 3], externalTarget: DNSName("example.org"))
-        copy.copy(from: source, at: offset)
+        copy.copy(from: source, at: offset, hash: Self.hash(name))
         #expect(Self.blob(copy, "web.default.svc.cluster.local") == [1, 2, 3])
         if case .node(let node) = copy.entry(name, hash: Self.hash(name)) {
             #expect(node.origin == 2 && node.overlayTarget == DNSName("example.org"))
         } else {
             Issue.record("copied")
         }
+        // A removal copied over the copy's node rewrites it in place as removed.
+        let removal = source.write(name, hash: Self.hash(name), origin: 2, blob: nil, externalTarget: nil)
+        copy.copy(from: source, at: removal, hash: Self.hash(name))
+        if case .removed = copy.entry(name, hash: Self.hash(name)) {} else { Issue.record("the removal is copied") }
+        #expect(copy.count == 1)
     }
 
     @Test("a base table given too small a capacity grows and still finds every name")
