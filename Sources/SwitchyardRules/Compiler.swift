@@ -59,20 +59,9 @@ struct Contribution: Sendable, Hashable {
         var removed = Contribution()
         var added = Contribution()
         for name in Swift.Set(old.elements.keys).union(new.elements.keys) {
-            var remaining: [Element: Int] = [:]
-            for element in old.elements[name] ?? [] { remaining[element, default: 0] += 1 }
-            for element in new.elements[name] ?? [] {
-                if let count = remaining[element], count > 0 {
-                    remaining[element] = count - 1
-                } else {
-                    added.elements[name, default: []].append(element)
-                }
-            }
-            for element in old.elements[name] ?? [] {
-                guard let count = remaining[element], count > 0 else { continue }
-                remaining[element] = count - 1
-                removed.elements[name, default: []].append(element)
-            }
+            let (gone, came) = multisetChanges(from: old.elements[name] ?? [], to: new.elements[name] ?? [])
+            if !gone.isEmpty { removed.elements[name] = gone }
+            if !came.isEmpty { added.elements[name] = came }
         }
         removed.dispatchTables = old.dispatchTables.subtracting(new.dispatchTables)
         added.dispatchTables = new.dispatchTables.subtracting(old.dispatchTables)
@@ -83,6 +72,40 @@ struct Contribution: Sendable, Hashable {
         let affinityChanged = !removed.affinitySets.isEmpty || !added.affinitySets.isEmpty
         for (name, rules) in old.serviceChains where affinityChanged || new.serviceChains[name] != rules { removed.serviceChains[name] = rules }
         for (name, rules) in new.serviceChains where affinityChanged || old.serviceChains[name] != rules { added.serviceChains[name] = rules }
+        return (removed, added)
+    }
+
+    /// The elements of `old` not in `new` and those of `new` not in `old`, as multisets. A plan makes
+    /// its elements in the same order each time, so the equal heads and tails are dropped by
+    /// position first and only the middle is counted in a dictionary (perf, churn at 10,000 × 100:
+    /// hashing both whole lists of a 100-endpoint Service for one moved endpoint was 3.3% of the
+    /// daemon's samples).
+    static func multisetChanges(from old: [Element], to new: [Element]) -> (removed: [Element], added: [Element]) {
+        var head = 0
+        while head < old.count, head < new.count, old[head] == new[head] { head += 1 }
+        var oldEnd = old.count, newEnd = new.count
+        while oldEnd > head, newEnd > head, old[oldEnd - 1] == new[newEnd - 1] {
+            oldEnd -= 1
+            newEnd -= 1
+        }
+        let gone = old[head..<oldEnd], came = new[head..<newEnd]
+        if gone.isEmpty || came.isEmpty { return (Array(gone), Array(came)) }
+        var remaining: [Element: Int] = Dictionary(minimumCapacity: gone.count)
+        for element in gone { remaining[element, default: 0] += 1 }
+        var added: [Element] = []
+        for element in came {
+            if let count = remaining[element], count > 0 {
+                remaining[element] = count - 1
+            } else {
+                added.append(element)
+            }
+        }
+        var removed: [Element] = []
+        for element in gone {
+            guard let count = remaining[element], count > 0 else { continue }
+            remaining[element] = count - 1
+            removed.append(element)
+        }
         return (removed, added)
     }
 

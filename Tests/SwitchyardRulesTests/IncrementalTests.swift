@@ -31,6 +31,12 @@ struct IncrementalTests {
         ("annotated for chains", .random, { world in
             if let index = world.services.firstIndex(where: { $0.name == "api" }) { world.services[index].dispatchAnnotation = "chains" }
         }, ["api"]),
+        ("service added beside one of its size", .random, { $0.add(service("new", clusterIP: "10.96.0.99"), endpoints: [endpoint("10.244.1.7"), endpoint("10.244.2.7")]) }, ["new"]),
+        ("service removed beside one of its size", .random, { $0.services.removeAll { $0.name == "api" } }, ["api"]),
+        ("service replaced by one of its size", .random, { world in
+            world.services.removeAll { $0.name == "api" }
+            world.add(service("new", clusterIP: "10.96.0.99"), endpoints: [endpoint("10.244.1.7"), endpoint("10.244.2.7")])
+        }, ["api", "new"]),
         ("annotation removed", .sourcehash, { world in
             if let index = world.services.firstIndex(where: { $0.name == "web" }) { world.services[index].dispatchAnnotation = nil }
         }, ["web"]),
@@ -50,6 +56,24 @@ struct IncrementalTests {
         var fake = try start.fake()
         try fake.apply(incremental)
         #expect(fake.dump() == end.ruleset.listing(), "\(name)")
+    }
+
+    @Test("a Service added beside others of its table size changes elements alone; one of a new size does not",
+          arguments: [(["10.244.1.7", "10.244.2.7"], true), (["10.244.1.7", "10.244.2.7", "10.244.3.7"], false)])
+    func elementsOnly(addresses: [String], elementsOnly: Bool) throws {
+        let start = DifferTests.threeServices()
+        var end = start
+        end.add(service("new", clusterIP: "10.96.0.99"), endpoints: addresses.map { endpoint($0) })
+        let ports = try #require(end.update(["new"]).services.values.first)
+        var tables = IncrementalCompiler(config: start.config, plan: start.clusterPlan).tables
+        var touched: [TableRef: Touched]? = [:]
+        for (family, part) in IncrementalCompiler.contributions(of: ports, node: start.clusterPlan.node, config: start.config) {
+            tables[IncrementalCompiler.table(family)]?.count(part, sign: 1, touched: &touched)
+        }
+        let table = IncrementalCompiler.table(.ipv4)
+        let record = try #require(touched?[table])
+        #expect(!record.dispatchTables.isEmpty, "the new Service counts its dispatch table")
+        #expect(try record.changesOnlyElements(#require(tables[table])) == elementsOnly)
     }
 
     @Test("one endpoint change in a 1,000-service cluster touches four elements")
