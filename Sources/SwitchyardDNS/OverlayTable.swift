@@ -34,6 +34,16 @@ struct OverlayTable: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Sizes the arena for `bytes` and the slots for `names` up front (a fresh overlay, before its
+    /// first write), so that it fills without doubling: each doubling left the previous block free
+    /// in the heap.
+    mutating func reserve(bytes: Int, names: Int) {
+        guard slots.isEmpty else { return }
+        arena.reserveCapacity(bytes)
+        slotBits = max(4, Int.bitWidth - (max(1, names) * 2 - 1).leadingZeroBitCount)
+        slots = Array(repeating: 0, count: 1 << slotBits)
+    }
+
     /// The entry of a lowercased wire name whose ``NodeTable/hash(_:)`` is `hash`; nil when the
     /// overlay has not written it.
     func entry(_ name: [UInt8], hash: UInt64) -> Entry? {

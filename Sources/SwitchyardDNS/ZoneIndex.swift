@@ -56,6 +56,7 @@ struct ZoneIndex: Sendable {
         }
         guard blob != nil || current != nil else { return nil }
         let countChange = blob == nil ? -1 : (current == nil ? 1 : 0)
+        reserveOverlayIfEmpty()
         let offset = overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: blob == nil ? nil : externalTarget)
         countDelta += countChange
         return OverlayWrite(offset: offset, hash: hash, countChange: countChange)
@@ -64,8 +65,16 @@ struct ZoneIndex: Sendable {
     /// Applies a write that ``set(_:origin:blob:externalTarget:)`` made on `source`, an index in the
     /// same state as this one.
     mutating func replay(_ write: OverlayWrite, from source: ZoneIndex) {
+        reserveOverlayIfEmpty()
         overlay.copy(from: source.overlay, at: write.offset, hash: write.hash)
         countDelta += write.countChange
+    }
+
+    /// Sizes an empty overlay for what it holds when ``needsCompaction(floor:)`` folds it (a
+    /// sixteenth more: the write that crosses the limit lands first).
+    private mutating func reserveOverlayIfEmpty() {
+        guard overlay.isEmpty else { return }
+        overlay.reserve(bytes: base.storage.count / 4 + base.storage.count / 16, names: base.count / 4 + base.count / 16)
     }
 
     /// How many names exist.

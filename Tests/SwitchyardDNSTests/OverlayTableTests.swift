@@ -45,6 +45,20 @@ struct OverlayTableTests {
         #expect(live == 99, "removed names are skipped")
     }
 
+    @Test("an overlay sized up front holds its names without growing")
+    func reserved() {
+        var table = OverlayTable()
+        table.reserve(bytes: 4096, names: 100)
+        let capacity = table.arena.capacity
+        for i in 0..<100 {
+            let name = Self.name("r\(i).ns.svc.cluster.local")
+            table.write(name, hash: Self.hash(name), origin: 1, blob: [UInt8(i)], externalTarget: nil)
+        }
+        #expect(table.arena.capacity == capacity, "the arena did not move")
+        for i in 0..<100 { #expect(Self.blob(table, "r\(i).ns.svc.cluster.local") == [UInt8(i)]) }
+        #expect(table.count == 100)
+    }
+
     @Test("an entry copied to the other table reads the same there, target included")
     func copy() {
         var source = OverlayTable(), copy = OverlayTable()
