@@ -71,10 +71,11 @@ struct ZoneIndex: Sendable {
     }
 
     /// Sizes an empty overlay for what it holds when ``needsCompaction(floor:)`` folds it (a
-    /// sixteenth more: the write that crosses the limit lands first).
+    /// sixteenth of the base more: the write that crosses the limit lands first).
     private mutating func reserveOverlayIfEmpty() {
         guard overlay.isEmpty else { return }
-        overlay.reserve(bytes: base.storage.count / 4 + base.storage.count / 16, names: base.count / 4 + base.count / 16)
+        let share = baseShare
+        overlay.reserve(bytes: share.bytes + share.bytes / 4, names: share.names + share.names / 4)
     }
 
     /// How many names exist.
@@ -86,8 +87,12 @@ struct ZoneIndex: Sendable {
     /// True when the overlay has grown enough that a fresh base is cheaper than carrying it: in
     /// names, or in bytes (names written again leave their old entries in the arena).
     func needsCompaction(floor: Int) -> Bool {
-        overlay.count > max(floor, base.count / 4) || overlay.arena.count > max(floor * 128, base.storage.count / 4)
+        let share = baseShare
+        return overlay.count > max(floor, share.names) || overlay.arena.count > max(floor * 128, share.bytes)
     }
+
+    /// The part of the base an overlay may grow to before it is folded: a quarter of its names and bytes.
+    private var baseShare: (names: Int, bytes: Int) { (base.count / 4, base.storage.count / 4) }
 
     /// The same names with the overlay folded into a new base (an empty overlay).
     func compacted() -> ZoneIndex {
