@@ -104,7 +104,11 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         let updates = updates
         let clock = clock
         let syncer = syncer
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a finished sync's or timer's child task is freed at once. A plain task group
+        // keeps every finished child until `next()` reaps it, which this loop never calls: heaptrack
+        // of a 10,000-Service churn showed the loop's finished tasks (their async frames) growing the
+        // live heap by ~1 MiB a minute, unbounded.
+        await withDiscardingTaskGroup { group in
             group.addTask {
                 for await batch in updates { wake.yield(.events(batch)) }
                 wake.yield(.sourcesEnded)
