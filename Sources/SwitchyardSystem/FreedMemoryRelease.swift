@@ -14,15 +14,28 @@ public struct FreedMemoryRelease: Sendable {
     public var allowedGrowth: Double
     /// Resident bytes after the last release; nil before the first.
     public private(set) var floor: Int?
+    /// Reads the resident set (``residentBytes()`` in the daemon).
+    private let resident: @Sendable () -> Int?
+    /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
+    private let releaseHeap: @Sendable () -> Void
 
+    /// The policy for this process: its resident set, glibc's `malloc_trim`.
     public init(allowedGrowth: Double = 0.05) {
+        self.init(allowedGrowth: allowedGrowth, resident: Self.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
+    }
+
+    /// The policy over another resident set and release (tests: the process's own resident set
+    /// moves with whatever the other suites running beside them allocate and free).
+    public init(allowedGrowth: Double, resident: @escaping @Sendable () -> Int?, releaseHeap: @escaping @Sendable () -> Void) {
         self.allowedGrowth = allowedGrowth
+        self.resident = resident
+        self.releaseHeap = releaseHeap
     }
 
     /// Releases now (after a full sync, whose transient peak is large) and measures from here.
     public mutating func release() {
-        MallocTuning.releaseFreedMemory()
-        floor = Self.residentBytes()
+        releaseHeap()
+        floor = self.resident()
     }
 
     /// Releases when the resident set has grown beyond the allowance; returns the resident bytes
@@ -30,7 +43,7 @@ public struct FreedMemoryRelease: Sendable {
     /// released (the DNS side after a zone build, which at start-up can finish after the first
     /// sync's release and measure), and growth counts from there.
     public mutating func releaseIfGrown() -> (before: Int, after: Int)? {
-        guard let floor, let resident = Self.residentBytes() else { return nil }
+        guard let floor, let resident = self.resident() else { return nil }
         guard Double(resident) > Double(floor) * (1 + allowedGrowth) else {
             if resident < floor { self.floor = resident }
             return nil
