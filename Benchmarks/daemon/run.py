@@ -267,6 +267,12 @@ class Process:
         self.log_file.close()
 
 
+def median_between(samples, start, end):
+    """The median of the (time, value) samples taken from `start` to `end`, rounded; None if none."""
+    values = sorted(v for t, v in samples if start <= t <= end)
+    return round(values[len(values) // 2], 1) if values else None
+
+
 def dnsperf(server, queries, extra, seconds, output):
     """Runs dnsperf against `server` for `seconds`; returns its summary as a dict (and the per-query
     latencies in seconds when `extra` has -v)."""
@@ -588,6 +594,11 @@ def main():
                             "afterChurn": round(rss_after, 1), "max": round(max(v for _, v in rss), 1),
                             # The initial sync's transient (the first zone build) is not churn's.
                             "maxDuringChurn": round(max((v for t, v in rss if t >= churn_started), default=0), 1),
+                            # Growth apart from where the start happened to land: the median of the
+                            # churn's second minute against that of its last minute (the level after
+                            # the initial sync varies by ±10% between runs of one binary).
+                            "secondMinuteMedian": median_between(rss, churn_started + 60, churn_started + 120),
+                            "lastMinuteMedian": median_between(rss, time.time() - start - 60, time.time() - start),
                             "series": [(round(t, 1), round(v, 1)) for t, v in rss[::5]]}
         log("churn: %s" % result["churn"])
         log("rss: %s" % {k: v for k, v in result["rssMiB"].items() if k != "series"})
