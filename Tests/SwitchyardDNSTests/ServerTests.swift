@@ -197,10 +197,18 @@ enum UDPClient {
         let remote = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         // Replies from the server asked only: the suite runs in parallel, and a port this client got
         // may have been another test's client a moment before, whose server still answers there.
-        let collector = Collector(expected: count, eventLoop: MultiThreadedEventLoopGroup.singleton.next(), from: remote)
+        // An event loop of its own: on the shared one, other suites' work running beside this one
+        // can keep the replies unread past the deadline (two CI runs timed out with every retry sent).
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let collector = Collector(expected: count, eventLoop: group.next(), from: remote)
+        defer {
+            // Completed already unless the exchange threw (a second completion is ignored).
+            collector.done.fail(TestFailure("the exchange ended"))
+            group.shutdownGracefully { _ in }
+        }
         // Room for the whole burst of replies: the suite runs in parallel on two cores, and this
         // client's event loop may not read for a while.
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(ListeningSocket.udpReceiveBuffer))
             .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(collector.udpHandler()) } }
             .bind(host: "127.0.0.1", port: 0).get()
