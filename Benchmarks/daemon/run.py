@@ -589,7 +589,7 @@ def main():
                                  "latencyP99Ms": round(percentile(quiet_latencies, 99) * 1000, 3) if quiet_latencies else None},
             }
             log("DNS under churn: %s" % result["dnsUnderChurn"])
-        rss_after = daemon.rss_mib()
+        rss_after, elapsed = daemon.rss_mib(), time.time() - start
         result["rssMiB"] = {"afterInitial": result.pop("rssAfterInitialMiB"), "beforeChurn": round(rss_before, 1),
                             "afterChurn": round(rss_after, 1), "max": round(max(v for _, v in rss), 1),
                             # The initial sync's transient (the first zone build) is not churn's.
@@ -598,7 +598,7 @@ def main():
                             # churn's second minute against that of its last minute (the level after
                             # the initial sync varies by ±10% between runs of one binary).
                             "secondMinuteMedian": median_between(rss, churn_started + 60, churn_started + 120),
-                            "lastMinuteMedian": median_between(rss, time.time() - start - 60, time.time() - start),
+                            "lastMinuteMedian": median_between(rss, elapsed - 60, elapsed),
                             "series": [(round(t, 1), round(v, 1)) for t, v in rss[::5]]}
         log("churn: %s" % result["churn"])
         log("rss: %s" % {k: v for k, v in result["rssMiB"].items() if k != "series"})

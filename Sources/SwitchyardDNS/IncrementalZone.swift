@@ -91,7 +91,7 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
-    /// Overlays up to this many names (or half the base) are carried, not folded in.
+    /// Overlays up to this many names (or a quarter of the base, `ZoneIndex.baseShare`) are carried, not folded in.
     var compactionFloor = 4096
 
     public init(options: DNSZoneOptions) {
