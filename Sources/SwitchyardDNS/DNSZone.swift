@@ -43,7 +43,7 @@ public final class DNSZone: Sendable {
     public static func notSynced(options: DNSZoneOptions) -> DNSZone {
         var builder = ZoneBuilder(options: options)
         let built = builder.build(snapshot: nil)
-        return DNSZone(options: built.options, isSynced: false, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: [:])
+        return DNSZone(options: built.options, isSynced: false, serial: built.serial, nodes: built.nodes, podIPs: [:])
     }
 
     /// Builds the zone from a snapshot. `options` should have passed `validated()`.
@@ -51,7 +51,7 @@ public final class DNSZone: Sendable {
         var builder = ZoneBuilder(options: options)
         let built = builder.build(snapshot: snapshot)
         self.init(
-            options: built.options, isSynced: true, serial: built.serial, nodes: ZoneIndex(base: built.nodes), podIPs: built.podIPs)
+            options: built.options, isSynced: true, serial: built.serial, nodes: built.nodes, podIPs: built.podIPs)
     }
 
     /// How many names the zone holds.

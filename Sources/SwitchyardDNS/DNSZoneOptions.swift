@@ -43,6 +43,9 @@ public struct DNSZoneOptions: Sendable, Hashable {
     /// PTR names not found in the cluster go to the upstream (kubeadm's `fallthrough in-addr.arpa
     /// ip6.arpa`) instead of NXDOMAIN.
     public var reverseFallthrough: Bool
+    /// About how many names each shard of the zone's table holds (``ZoneIndex``): a fold of changes
+    /// into a new base copies one shard, not the zone. Tests make it small to shard small zones.
+    var namesPerShard = ZoneIndex.namesPerShard
 
     /// The default cluster zone.
     public static let clusterLocal = DNSName(uncheckedWire: [7] + Array("cluster".utf8) + [5] + Array("local".utf8) + [0])

@@ -55,8 +55,8 @@ public struct ZoneChanges: Sendable, Hashable {
 /// shares with Services holding the same addresses) into the zone's overlay, and publishes a new
 /// zone that shares everything else with the previous one. What a partial update cannot see — pods
 /// `verified` (per-namespace pod addresses), ExternalName chains inside the cluster zones, a very
-/// large change — rebuilds the whole zone. An overlay grown past a fraction of its base is folded
-/// into a new base by copying the live nodes, not by a rebuild.
+/// large change — rebuilds the whole zone. A shard's overlay grown past a fraction of its base is
+/// folded into a new base for that shard by copying its live nodes, not by a rebuild.
 ///
 /// Equivalence with a full build is tested name by name after random changes.
 public struct IncrementalZone: Sendable {
@@ -65,7 +65,7 @@ public struct IncrementalZone: Sendable {
     public private(set) var zone: DNSZone
     /// Whether the latest publish rebuilt the zone whole (for logs and tests).
     public private(set) var lastWasRebuild = true
-    /// Whether the latest publish folded the overlay into a new base (for logs and tests).
+    /// Whether the latest publish folded a shard's overlay into a new base (for logs and tests).
     public private(set) var lastWasCompaction = false
     private var snapshot: ClusterSnapshot?
     /// The zone published before ``zone`` and the overlay writes ``zone`` has that it lacks: once no
@@ -73,6 +73,8 @@ public struct IncrementalZone: Sendable {
     /// publish never copies an overlay (two copies alternate, as in a left-right map).
     private var previous: DNSZone?
     private var previousLag: [OverlayWrite] = []
+    /// The shards ``zone`` folded into new bases: the previous zone takes them whole.
+    private var previousFolded: [Int] = []
     /// Publishes that wrote into the previous zone's overlay instead of copying one (tests).
     private(set) var reusedOverlays = 0
     /// Changed Services whose endpoint addresses alone changed for DNS, published as those
@@ -91,7 +93,8 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
-    /// Overlays up to this many names (or a quarter of the base, `ZoneIndex.baseShare`) are carried, not folded in.
+    /// Overlays up to this many names over the whole zone (or a quarter of their shard's base,
+    /// `ZoneShard.baseShare`) are carried, not folded in.
     var compactionFloor = 4096
 
     public init(options: DNSZoneOptions) {
@@ -106,8 +109,8 @@ public struct IncrementalZone: Sendable {
 
     /// Publishes `snapshot`: incrementally from the previous one when `changes` says what changed,
     /// a full rebuild when `changes` is nil or a partial update cannot be exact.
-    /// An overlay grown past its limit is folded into a new base on the way (a copy of the arena:
-    /// ``lastWasCompaction``).
+    /// A shard's overlay grown past its limit is folded into a new base on the way (a copy of that
+    /// shard's arena: ``lastWasCompaction``).
     @discardableResult
     public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
         buildIndexesIfPending()
@@ -219,17 +222,13 @@ public struct IncrementalZone: Sendable {
             }
         }
         self.snapshot = snapshot
-        if index.needsCompaction(floor: compactionFloor) {
-            // The names are the same, so the indexes above stay true; the previous zone's overlay
-            // no longer applies to the new base.
-            index = index.compacted()
-            lastWasCompaction = true
-            previous = nil
-            previousLag = []
-        } else {
-            previous = zone
-            previousLag = writes
-        }
+        // The names are the same, so the indexes above stay true; the previous zone takes a folded
+        // shard as it is when it is next written into (its overlay there no longer applies).
+        let folded = index.foldOverfullShards(among: writes.lazy.map(\.shard), floor: compactionFloor)
+        lastWasCompaction = !folded.isEmpty
+        previous = zone
+        previousLag = writes
+        previousFolded = folded
         let serial = options.serial ?? UInt32(truncatingIfNeeded: snapshot.generation)
         zone = DNSZone(options: options, isSynced: true, serial: serial, nodes: index, podIPs: [:])
         lastWasRebuild = false
@@ -240,11 +239,13 @@ public struct IncrementalZone: Sendable {
     /// else holds that zone any more (its overlay is then written in place); otherwise the current
     /// zone's (its overlay is copied on the first write: a query still held the previous zone).
     private mutating func nextIndex() -> ZoneIndex {
-        let lag = previousLag
+        let lag = previousLag, folded = previousFolded
         previousLag = []
+        previousFolded = []
         guard var spare = previous.take(), isKnownUniquelyReferenced(&spare) else { return zone.nodes }
         var index = Self.nodes(of: consume spare)
-        for write in lag { index.replay(write, from: zone.nodes) }
+        for shard in folded { index.adopt(shard: shard, from: zone.nodes) }
+        for write in lag where !folded.contains(write.shard) { index.replay(write, from: zone.nodes) }
         reusedOverlays += 1
         return index
     }
@@ -264,6 +265,7 @@ public struct IncrementalZone: Sendable {
         contributors.removeAll()
         previous = nil
         previousLag = []
+        previousFolded = []
         zone = DNSZone(snapshot: snapshot, options: options)
         self.snapshot = snapshot
         lastWasRebuild = true

@@ -117,14 +117,14 @@ struct NodeTable: Sendable {
 
     /// Adds a name (must be new) with its answers blob.
     mutating func insert(name: [UInt8], origin: Int, blob: [UInt8], externalTarget: DNSName?) {
-        name.withUnsafeBufferPointer { insert(name: $0, origin: origin, blob: blob, externalTarget: externalTarget) }
+        name.withUnsafeBufferPointer { insert(name: $0, hash: Self.hash($0), origin: origin, blob: blob, externalTarget: externalTarget) }
     }
 
-    /// Adds a name (must be new) with its answers blob.
-    mutating func insert(name: UnsafeBufferPointer<UInt8>, origin: Int, blob: [UInt8], externalTarget: DNSName? = nil) {
+    /// Adds a name (must be new) whose ``hash(_:)`` is `hash` with its answers blob.
+    mutating func insert(name: UnsafeBufferPointer<UInt8>, hash: UInt64, origin: Int, blob: [UInt8], externalTarget: DNSName?) {
         let offset = storage.count
         Self.appendNode(name: name, origin: origin, blob: blob, to: &storage)
-        index(offset: offset, hash: Self.hash(name), externalTarget: externalTarget)
+        index(offset: offset, hash: hash, externalTarget: externalTarget)
     }
 
     /// The table of `base` with `overlay`'s names written over it (nil: the name is gone): every
@@ -262,6 +262,8 @@ struct ZoneNode {
     /// Found in a ``ZoneIndex`` overlay (its target travels with it, not in the base's map).
     var isOverlay = false
     var overlayTarget: DNSName?
+    /// The ``ZoneIndex`` shard whose base holds it (its ExternalName target is there).
+    var shard = 0
 
     func answer(for type: RecordType) -> Answer? {
         var start = blobStart

@@ -4,7 +4,7 @@ import SwitchyardModel
 struct BuiltZone {
     var options: DNSZoneOptions
     var serial: UInt32
-    var nodes: NodeTable
+    var nodes: ZoneIndex
     var podIPs: [String: Set<IPAddress>]
 }
 
@@ -502,14 +502,29 @@ struct ZoneBuilder {
         return draft
     }
 
-    private func encode(zones: [[UInt8]]) -> NodeTable {
-        var table = NodeTable(capacity: drafts.count + addressNames.count + reverseNames.count)
-        forEachEncoded(zones: zones) { name, origin, blob, target in
-            table.insert(name: name, origin: origin, blob: blob, externalTarget: target)
+    /// The zone's names in the shards of a ``ZoneIndex``, each table sized for its share of them.
+    private func encode(zones: [[UInt8]]) -> ZoneIndex {
+        let names = drafts.count + addressNames.count + reverseNames.count
+        let count = ZoneIndex.shardCount(names: names, namesPerShard: options.namesPerShard)
+        let bits = count.trailingZeroBitCount
+        // A shard's share varies by about its square root: four of those spare, so that a table
+        // seldom grows (growing doubles its slots).
+        let share = names / count
+        let spare = 4 * Int(Double(share).squareRoot()) + 16
+        var tables = (0..<count).map { _ in NodeTable(capacity: share + spare) }
+        func insert(_ name: UnsafeBufferPointer<UInt8>, _ origin: Int, _ blob: [UInt8], _ target: DNSName?) {
+            let hash = NodeTable.hash(name)
+            tables[ZoneIndex.shard(of: hash, bits: bits)].insert(name: name, hash: hash, origin: origin, blob: blob, externalTarget: target)
         }
-        forEachEncodedFlatName { name, origin, blob in table.insert(name: name, origin: origin, blob: blob) }
-        table.shrinkToFit()
-        return table
+        forEachEncoded(zones: zones) { name, origin, blob, target in
+            name.withUnsafeBufferPointer { insert($0, origin, blob, target) }
+        }
+        forEachEncodedFlatName { name, origin, blob in insert(name, origin, blob, nil) }
+        return ZoneIndex(shards: tables.map { table in
+            var table = table
+            table.shrinkToFit()
+            return ZoneShard(base: table)
+        })
     }
 
     /// The origin of an address's reverse name: the reverse zones follow the forward zones.

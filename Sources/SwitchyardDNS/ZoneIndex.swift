@@ -1,6 +1,7 @@
-/// One write to a zone's overlay: where its entry is in that overlay's arena, so that it can be
-/// replayed on the other copy (``IncrementalZone`` alternates between two).
+/// One write to a zone's overlay: which shard, and where its entry is in that shard's overlay arena,
+/// so that it can be replayed on the other copy (``IncrementalZone`` alternates between two).
 struct OverlayWrite: Sendable {
+    let shard: Int
     let offset: Int
     /// The name's ``NodeTable/hash(_:)``, so the replay does not hash it again.
     let hash: UInt64
@@ -8,38 +9,88 @@ struct OverlayWrite: Sendable {
     let countChange: Int
 }
 
-/// The names a zone answers from: a ``NodeTable`` built in one pass (the base), shared by every zone
-/// until the next rebuild, and an overlay of the names changed since (``OverlayTable``), so that
-/// publishing a change costs O(changed names). A lookup checks the overlay (empty most of the time
-/// right after a rebuild), then the base. ``IncrementalZone`` writes into the copy no query holds
-/// any more instead of copying paths of a persistent map (perf: path copies and their release were
-/// ~8% of the daemon's samples under churn). The overlay is folded into a new base when it grows
-/// past a fraction of it (``needsCompaction(floor:)``, ``compacted()``).
-struct ZoneIndex: Sendable {
-    let base: NodeTable
-    private(set) var overlay = OverlayTable()
-    /// Names the overlay holds beyond the base (added minus removed), for ``count``.
-    private var countDelta = 0
+/// One shard of a ``ZoneIndex``: a ``NodeTable`` built in one pass (the base), shared by every zone
+/// until it is folded or the zone rebuilt, and an overlay of its names changed since.
+struct ZoneShard: Sendable {
+    var base: NodeTable
+    var overlay = OverlayTable()
+    /// Names the overlay holds beyond the base (added minus removed).
+    var countDelta = 0
 
+    var count: Int { base.count + countDelta }
+
+    /// The part of the base the overlay may grow to before it is folded: a quarter of its names and bytes.
+    var baseShare: (names: Int, bytes: Int) { (base.count / 4, base.storage.count / 4) }
+}
+
+/// The names a zone answers from, split by hash into shards (``ZoneShard``): each a ``NodeTable``
+/// built in one pass (its base), shared by every zone until the next rebuild, and an overlay of the
+/// names changed since (``OverlayTable``), so that publishing a change costs O(changed names). A
+/// lookup checks the name's shard's overlay (empty most of the time right after a fold), then its
+/// base. ``IncrementalZone`` writes into the copy no query holds any more instead of copying paths
+/// of a persistent map (perf: path copies and their release were ~8% of the daemon's samples under
+/// churn). A shard's overlay grown past a fraction of its base is folded into a new base for that
+/// shard alone (``foldOverfullShards(among:floor:)``): one table for the whole zone made each fold
+/// hold two ~18 MB bases at 10,000 Services (RSS +12-16% at each fold over 10-minute churns).
+struct ZoneIndex: Sendable {
+    /// About how many names a shard holds at a rebuild (``DNSZoneOptions``' default).
+    static let namesPerShard = 16_384
+
+    private(set) var shards: [ZoneShard]
+    /// log2 of the shard count.
+    private let shardBits: Int
+
+    /// An index of `shards` (a power of two of them) with empty overlays.
+    init(shards: [ZoneShard]) {
+        precondition(!shards.isEmpty && shards.count & (shards.count - 1) == 0, "a power of two of shards")
+        self.shards = shards
+        shardBits = shards.count.trailingZeroBitCount
+    }
+
+    /// An index of one base table (tests and tools).
     init(base: NodeTable) {
-        self.base = base
+        self.init(shards: [ZoneShard(base: base)])
+    }
+
+    /// The shard count for a zone of `names` names: a power of two, about `namesPerShard` names each.
+    static func shardCount(names: Int, namesPerShard: Int) -> Int {
+        var count = 1
+        while count < 1024, names / count > namesPerShard { count <<= 1 }
+        return count
+    }
+
+    /// The shard of a name's hash: the top bits of the hash multiplied by an odd constant, so
+    /// shards do not correlate with the bits a table's home (low half) or tag (high half) use.
+    @inline(__always) func shard(of hash: UInt64) -> Int {
+        Self.shard(of: hash, bits: shardBits)
+    }
+
+    @inline(__always) static func shard(of hash: UInt64, bits: Int) -> Int {
+        bits == 0 ? 0 : Int(truncatingIfNeeded: (hash &* 0x9e37_79b9_7f4a_7c15) &>> UInt64(64 - bits))
     }
 
     /// The node of a lowercased wire name.
     @inline(__always) func find(_ name: [UInt8]) -> ZoneNode? {
-        overlay.isEmpty ? base.find(name) : find(name, hash: name.withUnsafeBufferPointer { NodeTable.hash($0) })
+        find(name, hash: name.withUnsafeBufferPointer { NodeTable.hash($0) })
     }
 
     private func find(_ name: [UInt8], hash: UInt64) -> ZoneNode? {
-        switch overlay.entry(name, hash: hash) {
-        case .removed: nil
-        case .node(let node): node
-        case nil: base.find(name, hash: hash)
+        let index = shard(of: hash)
+        let shard = shards[index]
+        if !shard.overlay.isEmpty {
+            switch shard.overlay.entry(name, hash: hash) {
+            case .removed: return nil
+            case .node(let node): return node
+            case nil: break
+            }
         }
+        guard var node = shard.base.find(name, hash: hash) else { return nil }
+        node.shard = index
+        return node
     }
 
     func externalTarget(of node: ZoneNode) -> DNSName? {
-        node.isOverlay ? node.overlayTarget : base.externalTarget(of: node)
+        node.isOverlay ? node.overlayTarget : shards[node.shard].base.externalTarget(of: node)
     }
 
     /// Sets a name's node (nil: the name is gone) and returns the write, or nil when nothing
@@ -56,65 +107,86 @@ struct ZoneIndex: Sendable {
         }
         guard blob != nil || current != nil else { return nil }
         let countChange = blob == nil ? -1 : (current == nil ? 1 : 0)
-        reserveOverlayIfEmpty()
-        let offset = overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: blob == nil ? nil : externalTarget)
-        countDelta += countChange
-        return OverlayWrite(offset: offset, hash: hash, countChange: countChange)
+        let index = shard(of: hash)
+        let offset = shards[index].write(name, hash: hash, origin: origin, blob: blob,
+                                         externalTarget: blob == nil ? nil : externalTarget, countChange: countChange)
+        return OverlayWrite(shard: index, offset: offset, hash: hash, countChange: countChange)
     }
 
     /// Applies a write that ``set(_:origin:blob:externalTarget:)`` made on `source`, an index in the
     /// same state as this one.
     mutating func replay(_ write: OverlayWrite, from source: ZoneIndex) {
-        reserveOverlayIfEmpty()
-        overlay.copy(from: source.overlay, at: write.offset, hash: write.hash)
-        countDelta += write.countChange
+        shards[write.shard].replay(write, from: source.shards[write.shard].overlay)
     }
 
-    /// Sizes an empty overlay for what it holds when ``needsCompaction(floor:)`` folds it (a
-    /// sixteenth of the base more: the write that crosses the limit lands first).
-    private mutating func reserveOverlayIfEmpty() {
-        guard overlay.isEmpty else { return }
-        let share = baseShare
-        overlay.reserve(bytes: share.bytes + share.bytes / 4, names: share.names + share.names / 4)
+    /// Takes `source`'s shard `index` as it is (its base folded there since this index was in step).
+    mutating func adopt(shard index: Int, from source: ZoneIndex) {
+        shards[index] = source.shards[index]
     }
 
     /// How many names exist.
-    var count: Int { base.count + countDelta }
+    var count: Int { shards.reduce(0) { $0 + $1.count } }
 
-    /// Bytes held by names and answers (base arena plus overlay entries).
-    var storageBytes: Int { base.storage.count + overlay.arena.count }
+    /// Bytes held by names and answers (base arenas plus overlay entries).
+    var storageBytes: Int { shards.reduce(0) { $0 + $1.base.storage.count + $1.overlay.arena.count } }
 
-    /// True when the overlay has grown enough that a fresh base is cheaper than carrying it: in
-    /// names, or in bytes (names written again leave their old entries in the arena).
-    func needsCompaction(floor: Int) -> Bool {
-        let share = baseShare
-        return overlay.count > max(floor, share.names) || overlay.arena.count > max(floor * 128, share.bytes)
-    }
+    /// Whether no shard has an overlay entry (tests).
+    var overlaysAreEmpty: Bool { shards.allSatisfy(\.overlay.isEmpty) }
 
-    /// The part of the base an overlay may grow to before it is folded: a quarter of its names and bytes.
-    private var baseShare: (names: Int, bytes: Int) { (base.count / 4, base.storage.count / 4) }
-
-    /// The same names with the overlay folded into a new base (an empty overlay).
-    func compacted() -> ZoneIndex {
-        ZoneIndex(base: NodeTable(merging: base, overlay: overlay, count: count))
+    /// Folds into a new base each shard among `written` whose overlay has grown enough that a fresh
+    /// base is cheaper than carrying it: in names, or in bytes (names written again leave their old
+    /// entries in the arena); `floor` is for the whole zone, shared by the shards. Returns the
+    /// shards folded.
+    mutating func foldOverfullShards(among written: some Sequence<Int>, floor: Int) -> [Int] {
+        let floorNames = max(1, floor >> shardBits), floorBytes = max(128, (floor * 128) >> shardBits)
+        var folded: [Int] = []
+        for index in Set(written) {
+            let shard = shards[index], share = shard.baseShare
+            guard shard.overlay.count > max(floorNames, share.names) || shard.overlay.arena.count > max(floorBytes, share.bytes) else { continue }
+            shards[index] = ZoneShard(base: NodeTable(merging: shard.base, overlay: shard.overlay, count: shard.count))
+            folded.append(index)
+        }
+        return folded
     }
 
     /// Every existing name with its node (tests and tools; not the query path).
     func allNodes() -> [(name: [UInt8], node: ZoneNode)] {
-        let written = overlay.allNames()
-        return base.allNodes().filter { !written.contains($0.name) } + written.compactMap { name in
-            guard case .node(let node) = overlay.entry(name, hash: name.withUnsafeBufferPointer { NodeTable.hash($0) }) else { return nil }
-            return (name, node)
+        shards.indices.flatMap { index in
+            let shard = shards[index]
+            let written = shard.overlay.allNames()
+            let base = shard.base.allNodes().filter { !written.contains($0.name) }.map { name, node in
+                var node = node
+                node.shard = index
+                return (name, node)
+            }
+            return base + written.compactMap { name in
+                guard case .node(let node) = shard.overlay.entry(name, hash: name.withUnsafeBufferPointer { NodeTable.hash($0) }) else { return nil }
+                return (name, node)
+            }
         }
     }
 }
 
-extension ZoneNode {
-    /// The node as found in the overlay, carrying its ExternalName target itself.
-    func overlaid(target: DNSName?) -> ZoneNode {
-        var node = self
-        node.isOverlay = true
-        node.overlayTarget = target
-        return node
+extension ZoneShard {
+    /// Writes a name into the overlay (see ``ZoneIndex/set(_:origin:blob:externalTarget:)``).
+    mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?, countChange: Int) -> Int {
+        reserveOverlayIfEmpty()
+        countDelta += countChange
+        return overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: externalTarget)
+    }
+
+    /// Copies a write from the other copy's overlay of this shard.
+    mutating func replay(_ write: OverlayWrite, from source: OverlayTable) {
+        reserveOverlayIfEmpty()
+        overlay.copy(from: source, at: write.offset, hash: write.hash)
+        countDelta += write.countChange
+    }
+
+    /// Sizes an empty overlay for what it holds when it is folded (a sixteenth of the base more:
+    /// the write that crosses the limit lands first).
+    private mutating func reserveOverlayIfEmpty() {
+        guard overlay.isEmpty else { return }
+        let share = baseShare
+        overlay.reserve(bytes: share.bytes + share.bytes / 4, names: share.names + share.names / 4)
     }
 }

@@ -80,13 +80,23 @@ struct IncrementalZoneTests {
         }
     }
 
-    @Test("after each of 300 random changes the incremental zone equals a full build, name by name", arguments: [1, 2, 3] as [UInt64])
-    func equivalence(seed: UInt64) {
+    /// The zone options and compaction floor of a test: one shard folded seldom, or many small
+    /// shards folded often.
+    static func setup(sharded: Bool) -> (options: DNSZoneOptions, floor: Int) {
+        var options = DNSZoneOptions()
+        guard sharded else { return (options, 4096) }
+        options.namesPerShard = 16
+        return (options, 8)
+    }
+
+    @Test("after each of 300 random changes the incremental zone equals a full build, name by name",
+          arguments: [1, 2, 3] as [UInt64], [false, true])
+    func equivalence(seed: UInt64, sharded: Bool) {
         var churn = Churn(state: seed)
         var store = ClusterStore()
         for index in 0..<20 { store.apply(churn.service(index)) }
-        let options = DNSZoneOptions()
-        var incremental = IncrementalZone(options: options)
+        let (options, floor) = Self.setup(sharded: sharded)
+        var incremental = IncrementalZone(options: options, compactionFloor: floor)
         incremental.update(to: store.snapshot, changes: nil)
         var partial = 0, endpointsOnly = 0
         for step in 0..<300 {
@@ -110,6 +120,7 @@ struct IncrementalZoneTests {
             #expect(zone.nameCount == full.nameCount, "step \(step)")
         }
         #expect(partial > 250, "most changes are published without a rebuild (\(partial) of 300)")
+        #expect(!sharded || incremental.zone.nodes.shards.count >= 8, "a zone of \(incremental.zone.nameCount) names in shards of ~16")
         #expect(endpointsOnly > 20, "changes of a Service's endpoints alone (only the reverse names whose PTRs changed)")
         #expect(incremental.reusedOverlays > 200, "publishes write into the overlay no query holds instead of copying one")
         #expect(incremental.indexedNeighbours > 20, "Services sharing a changed address make their PTRs from the index (\(incremental.indexedNeighbours))")
@@ -202,12 +213,13 @@ struct IncrementalZoneTests {
         #expect(Self.text(ZoneBuilder.reverseName(try #require(IPAddress(address)))) == name)
     }
 
-    @Test("a zone a query still holds keeps its answers while later zones are published")
-    func heldZonesDoNotChange() {
+    @Test("a zone a query still holds keeps its answers while later zones are published", arguments: [false, true])
+    func heldZonesDoNotChange(sharded: Bool) {
         var churn = Churn(state: 11)
         var store = ClusterStore()
         for index in 0..<20 { store.apply(churn.service(index)) }
-        var incremental = IncrementalZone(options: DNSZoneOptions())
+        let (options, floor) = Self.setup(sharded: sharded)
+        var incremental = IncrementalZone(options: options, compactionFloor: floor)
         incremental.update(to: store.snapshot, changes: nil)
         var held: [(zone: DNSZone, contents: [[UInt8]: [UInt8]])] = []
         for step in 0..<60 {
@@ -225,17 +237,20 @@ struct IncrementalZoneTests {
         #expect(incremental.reusedOverlays > 0)
     }
 
-    @Test("a live zone folds its overlay into a new base without a rebuild, publishes every change, and stays exact")
-    func liveZoneCompacts() throws {
+    @Test("a live zone folds its overlays into new bases shard by shard without a rebuild, publishes every change, and stays exact",
+          arguments: [false, true])
+    func liveZoneCompacts(sharded: Bool) throws {
         var churn = Churn(state: 7)
         var store = ClusterStore()
         for index in 0..<20 { store.apply(churn.service(index)) }
         let published = Mutex<[DNSZone]>([])
+        var (options, _) = Self.setup(sharded: sharded)
+        options.namesPerShard = sharded ? 16 : 1 << 20
         let live = LiveZone(
-            zone: IncrementalZone(options: DNSZoneOptions(), compactionFloor: 8),
+            zone: IncrementalZone(options: options, compactionFloor: 8),
             publish: { zone in published.withLock { $0.append(zone) } })
         #expect(live.update(to: store.snapshot, changes: nil).rebuilt)
-        var compactions = 0
+        var compactions = 0, othersCarried = 0
         for _ in 0..<200 {
             let before = store.snapshot
             let events = churn.change(before)
@@ -244,14 +259,18 @@ struct IncrementalZoneTests {
             if publication.compacted {
                 compactions += 1
                 #expect(!publication.rebuilt)
-                #expect(publication.zone.nodes.overlay.isEmpty)
-                let full = DNSZone(snapshot: store.snapshot, options: DNSZoneOptions())
+                let shards = publication.zone.nodes.shards
+                #expect(shards.contains { $0.overlay.isEmpty }, "the folded shard starts a new overlay")
+                if shards.contains(where: { !$0.overlay.isEmpty }) { othersCarried += 1 }
+                #expect(sharded || shards.count == 1)
+                let full = DNSZone(snapshot: store.snapshot, options: options)
                 #expect(Self.contents(publication.zone) == Self.contents(full))
                 #expect(Self.externalTargets(publication.zone) == Self.externalTargets(full))
                 #expect(!Self.externalTargets(full).isEmpty, "the churn makes ExternalName Services")
             }
         }
         #expect(compactions > 0, "the overlay passed its floor of 8 names")
+        #expect(!sharded || othersCarried > 0, "a fold leaves the other shards' overlays as they are")
         let last = try #require(published.withLock { $0.last })
         #expect(Self.contents(last) == Self.contents(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions())))
         #expect(published.withLock { $0.count } == 201, "every change was published")
