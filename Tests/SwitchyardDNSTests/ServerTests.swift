@@ -197,42 +197,43 @@ enum UDPClient {
         let remote = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         // Replies from the server asked only: the suite runs in parallel, and a port this client got
         // may have been another test's client a moment before, whose server still answers there.
-        // An event loop of its own: on the shared one, other suites' work running beside this one
-        // can keep the replies unread past the deadline (two CI runs timed out with every retry sent).
+        // An event loop of its own, which also sends and re-sends the queries: the suites running
+        // beside this one can hold the concurrency pool's two threads for seconds (a CI run took
+        // 16 s to set this test up, and its retries, sent from a task, never went out in time).
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let collector = Collector(expected: count, eventLoop: group.next(), from: remote)
+        let loop = group.next()
+        let collector = Collector(expected: count, eventLoop: loop, from: remote, deadline: nil)
         defer {
             // Completed already unless the exchange threw (a second completion is ignored).
             collector.done.fail(TestFailure("the exchange ended"))
             group.shutdownGracefully { _ in }
         }
-        // Room for the whole burst of replies: the suite runs in parallel on two cores, and this
-        // client's event loop may not read for a while.
+        // Room for the whole burst of replies, should this client's loop not read for a while.
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(ListeningSocket.udpReceiveBuffer))
             .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(collector.udpHandler()) } }
             .bind(host: "127.0.0.1", port: 0).get()
-        func send(_ ids: [Int]) async throws {
-            for (n, i) in ids.enumerated() {
-                let bytes = DNSMessage.query(id: UInt16(i), name: DNSName(name)!, type: .a).encoded()
-                try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: bytes)))
-                if n % 50 == 49 { try await Task.sleep(for: .milliseconds(2)) }
+        let queries = (0..<count).map { DNSMessage.query(id: UInt16($0), name: DNSName(name)!, type: .a).encoded() }
+        /// Sends the queries of `ids`, 50 every 2 ms.
+        @Sendable func send(_ ids: ArraySlice<Int>) {
+            for i in ids.prefix(50) {
+                channel.write(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: queries[i])), promise: nil)
             }
+            channel.flush()
+            let rest = ids.dropFirst(50)
+            if !rest.isEmpty { loop.scheduleTask(in: .milliseconds(2)) { send(rest) } }
         }
-        try await send(Array(0..<count))
-        // UDP may drop a datagram on a loaded machine (CI ran this suite on two busy cores); like any
-        // DNS client, ask again for what is still unanswered after two seconds, until the collector's
-        // 30-s deadline (three retries were not enough once: a CI run lost a burst's tail for 44 s
-        // while every other suite ran beside it).
-        for _ in 0..<14 {
-            // Replies normally arrive within milliseconds: look every 50 ms, give up waiting at 2 s.
-            for _ in 0..<40 where collector.answered.withLockedValue({ $0.count }) < count {
-                try await Task.sleep(for: .milliseconds(50))
+        loop.execute {
+            collector.armDeadline(.seconds(30))
+            send(ArraySlice(0..<count))
+            // UDP may drop a datagram on a loaded machine; like any DNS client, ask again every two
+            // seconds for what is still unanswered, until the collector's deadline.
+            let retries = loop.scheduleRepeatedTask(initialDelay: .seconds(2), delay: .seconds(2)) { _ in
+                let answered = collector.answered.withLockedValue { $0 }
+                let missing = (0..<count).filter { !answered.contains(UInt16($0)) }
+                if !missing.isEmpty { send(ArraySlice(missing)) }
             }
-            let answered = collector.answered.withLockedValue { $0 }
-            let missing = (0..<count).filter { !answered.contains(UInt16($0)) }
-            if missing.isEmpty { break }
-            try await send(missing)
+            collector.done.futureResult.whenComplete { _ in retries.cancel() }
         }
         let result = try await collector.done.futureResult.get()
         try await channel.close()
@@ -267,14 +268,22 @@ final class Collector: Sendable {
     /// Where UDP replies must come from (nil: anywhere).
     let source: SocketAddress?
 
-    init(expected: Int, eventLoop: any EventLoop, from source: SocketAddress? = nil) {
+    /// `deadline` (from now; nil: from ``armDeadline(_:)``): generous, since the whole suite runs in
+    /// parallel on two cores; a passing exchange takes milliseconds.
+    init(expected: Int, eventLoop: any EventLoop, from source: SocketAddress? = nil, deadline: TimeAmount? = .seconds(30)) {
         self.expected = expected
         self.source = source
         self.eventLoop = eventLoop
         done = eventLoop.makePromise()
-        let promise = done
-        // Generous: the whole suite runs in parallel on two cores; a passing exchange takes milliseconds.
-        eventLoop.scheduleTask(in: .seconds(30)) { promise.fail(TestFailure("timed out waiting for replies")) }
+        if let deadline { armDeadline(deadline) }
+    }
+
+    /// Fails the exchange `deadline` from now unless it completed, saying how far it got.
+    func armDeadline(_ deadline: TimeAmount) {
+        let (promise, answered, expected) = (done, answered, expected)
+        eventLoop.scheduleTask(in: deadline) {
+            promise.fail(TestFailure("timed out waiting for replies: \(answered.withLockedValue { $0.count }) of \(expected) answered"))
+        }
     }
 
     func udpHandler() -> some ChannelInboundHandler { UDPCollect(parent: self) }
