@@ -2,15 +2,18 @@ import Logging
 import ServiceLifecycle
 import SwitchyardModel
 import SwitchyardSources
+import Synchronization
 
 /// Follows one source of cluster events — the manifests on disk or the Kubernetes API — and hands
 /// each batch to the sync loop. Both sources deliver the complete, synced state as their first
 /// batch and only differences after it; a source that cannot start (an invalid first load, an
 /// unusable kubeconfig) ends the daemon with the reason, while later problems are logged by the
 /// source and retried or ignored (the last good state stays programmed).
-public struct EventSourceService<Source: AsyncSequence & Sendable>: ServiceLifecycle.Service
-where Source.Element == [ClusterEvent] {
-    public var source: Source
+public struct EventSourceService: ServiceLifecycle.Service {
+    /// Follows the source until cancelled, calling its argument with each batch.
+    public typealias Follow = @Sendable (_ deliver: @escaping @Sendable ([ClusterEvent]) -> Void) async throws -> Void
+
+    public var follow: Follow
     public var output: AsyncStream<[ClusterEvent]>.Continuation
     public var logger: Logger
     /// Logged with the first batch, e.g. "manifests loaded" and where from.
@@ -19,28 +22,38 @@ where Source.Element == [ClusterEvent] {
     public var changeLevel: Logger.Level
 
     public init(
-        source: Source, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger,
+        follow: @escaping Follow, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger,
         synced: (message: Logger.Message, metadata: Logger.Metadata), changeLevel: Logger.Level = .info
     ) {
-        self.source = source
+        self.follow = follow
         self.output = output
         self.logger = logger
         self.synced = synced
         self.changeLevel = changeLevel
     }
 
-    /// Ends on graceful shutdown by cancelling the iteration (both sources end on cancellation):
-    /// one task watches for the shutdown for the whole run, where `cancelOnGracefulShutdown()` put
+    /// Follows any source of batches by iterating it.
+    public init<Source: AsyncSequence & Sendable>(
+        source: Source, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger,
+        synced: (message: Logger.Message, metadata: Logger.Metadata), changeLevel: Logger.Level = .info
+    ) where Source.Element == [ClusterEvent] {
+        self.init(follow: { deliver in
+            for try await batch in source { deliver(batch) }
+        }, output: output, logger: logger, synced: synced, changeLevel: changeLevel)
+    }
+
+    /// Ends on graceful shutdown by cancelling the source (both sources end on cancellation): one
+    /// task watches for the shutdown for the whole run, where `cancelOnGracefulShutdown()` put
     /// every batch through a merge of two sequences (perf: its tasks and generic metadata lookups
     /// were a few percent of the daemon's CPU under churn, once per batch at each hop).
     public func run() async throws {
         defer { output.finish() }
-        try await cancelWhenGracefulShutdown { [self] in
-            var first = true
-            for try await batch in source {
-                if first {
+        let (output, logger, synced, changeLevel) = (output, logger, synced, changeLevel)
+        let first = Atomic(true)
+        try await cancelWhenGracefulShutdown { [follow] in
+            try await follow { batch in
+                if first.exchange(false, ordering: .relaxed) {
                     logger.info(synced.message, metadata: synced.metadata.merging(["objects": "\(batch.count)"]) { $1 })
-                    first = false
                 } else {
                     logger.log(level: changeLevel, "cluster changed", metadata: ["events": "\(batch.count)"])
                 }
@@ -50,18 +63,18 @@ where Source.Element == [ClusterEvent] {
     }
 }
 
-extension EventSourceService where Source == ManifestSource {
+extension EventSourceService {
     /// Follows manifest files and directories.
     public init(manifests source: ManifestSource, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger) {
         self.init(source: source, output: output, logger: logger,
                   synced: ("manifests loaded", ["paths": "\(source.paths.joined(separator: " "))"]))
     }
-}
 
-extension EventSourceService where Source == KubernetesSource {
-    /// Follows the API server (`--kubeconfig` / `--in-cluster`).
+    /// Follows the API server (`--kubeconfig` / `--in-cluster`): the informers hand their batches
+    /// to `output` themselves (``KubernetesSource/run(_:)``), not through the source's iterator,
+    /// a task hop less per watch event.
     public init(kubernetes source: KubernetesSource, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger) {
-        self.init(source: source, output: output, logger: logger,
+        self.init(follow: { deliver in try await source.run(deliver) }, output: output, logger: logger,
                   synced: ("Kubernetes API synced", ["server": "\(source.configuration.connection.server)"]), changeLevel: .debug)
     }
 }

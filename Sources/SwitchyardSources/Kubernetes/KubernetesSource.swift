@@ -18,8 +18,8 @@ import SwitchyardModel
 /// }
 /// ```
 /// Nothing starts in `init`. `run(_:)` is the structured form (a task group, one child per
-/// collection); the `AsyncSequence` conformance runs it in one task per iterator, cancelled when the
-/// iteration ends.
+/// collection, each handing its batches on itself); the `AsyncSequence` conformance runs it in one
+/// task per iterator, cancelled when the iteration ends.
 public struct KubernetesSource: AsyncSequence, Sendable {
     public typealias Element = [ClusterEvent]
     public typealias AsyncIterator = AsyncThrowingStream<[ClusterEvent], any Error>.Iterator
@@ -32,9 +32,10 @@ public struct KubernetesSource: AsyncSequence, Sendable {
     }
 
     /// Follows the API server, calling `deliver` with each batch (the first is the synced state),
-    /// until the task is cancelled or `deliver` throws. Throws only for an unusable configuration
-    /// (bad PEM) or what `deliver` throws; API failures are logged and retried.
-    public func run(_ deliver: @Sendable ([ClusterEvent]) async throws -> Void) async throws {
+    /// until the task is cancelled. Throws only for an unusable configuration (bad PEM); API
+    /// failures are logged and retried. `deliver` is called from the informers' tasks, one batch at
+    /// a time and in order: it should hand the batch on, not work on it.
+    public func run(_ deliver: @escaping @Sendable ([ClusterEvent]) -> Void) async throws {
         let settings = configuration
         let resources = settings.resources
         let http = try APIClient.makeHTTPClient(
@@ -45,41 +46,16 @@ public struct KubernetesSource: AsyncSequence, Sendable {
             "server": "\(settings.connection.server)", "from": "\(settings.connection.origin)",
             "resources": "\(resources.map(\.path).joined(separator: " "))",
         ])
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let (messages, sink) = AsyncStream.makeStream(of: Informer.Message.self)
-                for resource in resources {
-                    var logger = settings.logger
-                    logger[metadataKey: "resource"] = "\(resource.path)"
-                    let informer = Informer(resource: resource, client: client, converter: converter, settings: settings, logger: logger)
-                    group.addTask {
-                        await informer.run { sink.yield($0) }
-                    }
+        let gate = SyncGate(kinds: resources.map(\.kind), logger: settings.logger, deliver: deliver)
+        await withDiscardingTaskGroup { group in
+            for resource in resources {
+                var logger = settings.logger
+                logger[metadataKey: "resource"] = "\(resource.path)"
+                let informer = Informer(resource: resource, client: client, converter: converter, settings: settings, logger: logger)
+                group.addTask {
+                    await informer.run { gate.receive($0) }
                 }
-                var initial: [ResourceKind: [ClusterObject]] = [:]
-                var early: [[ClusterEvent]] = []
-                var synced = false
-                for await message in messages {
-                    switch message {
-                    case .synced(let kind, let objects):
-                        initial[kind] = objects
-                        guard !synced, initial.count == resources.count else { continue }
-                        synced = true
-                        let all = resources.flatMap { initial[$0.kind] ?? [] }
-                        initial = [:]
-                        settings.logger.info("synced", metadata: ["objects": "\(all.count)"])
-                        try await deliver(all.map(ClusterEvent.added))
-                        for batch in early { try await deliver(batch) }
-                        early = []
-                    case .events(let batch):
-                        if synced { try await deliver(batch) } else { early.append(batch) }
-                    }
-                }
-                group.cancelAll()
             }
-        } catch {
-            try? await http.shutdown()
-            throw error
         }
         try? await http.shutdown()
     }
