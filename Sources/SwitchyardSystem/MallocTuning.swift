@@ -4,12 +4,14 @@ import CSwitchyardSystem
 /// on every full sync: blocks over its mmap threshold (128 KiB at first) go back to the kernel when
 /// freed, so each sync faults in and zeroes its dictionaries' pages again (a third of a 10,000-service
 /// compile, measured with perf). Keeping freed memory in the heap trades a flat RSS at the sync's
-/// peak for syncs that reuse warm pages. Blocks of 16 MiB and more (the DNS zone's ~22 MB arena) are
-/// still mapped on their own: in the heap, each fold of the DNS zone left its old arena as a hole
-/// that small allocations then pinned (10-minute churn, one run each: RSS +48% with the arena in the
-/// heap, +20% mapped). At 4 MiB the incremental syncs' and publishes' largest dictionaries were
-/// mapped too and faulted in afresh each time (+0.2 ms of CPU per change). `switchyard run` and
-/// `bench` and the micro-benchmarks call it.
+/// peak for syncs that reuse warm pages. Blocks of 16 MiB and more are still mapped on their own:
+/// the DNS zone's ~22 MB arena was, when the zone was one table, since in the heap each fold left
+/// the old arena as a hole that small allocations then pinned (10-minute churn, one run each: RSS
+/// +48% with the arena in the heap, +20% mapped). Since session 24 the zone is in shards of 1-2 MB,
+/// in the heap; a fold frees one shard's arena, of about the size the next fold asks for. At 4 MiB
+/// the incremental syncs' and publishes' largest dictionaries were mapped too and faulted in afresh
+/// each time (+0.2 ms of CPU per change). `switchyard run` and `bench` and the micro-benchmarks
+/// call it.
 public enum MallocTuning {
     /// Serves blocks under 16 MiB from the heap and stops trimming it. Call once, before the first sync.
     public static func keepFreedMemory() {
