@@ -93,7 +93,7 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
-    /// Overlays up to this many names over the whole zone (or a quarter of their shard's base,
+    /// Overlays up to this many names over the whole zone (or an eighth of their shard's base,
     /// `ZoneShard.baseShare`) are carried, not folded in.
     var compactionFloor = 4096
 

@@ -208,10 +208,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             SyncLog.succeeded(report, logger: outputs.logger)
             if kind == .full {
                 freed.release()
-            } else if let (before, after) = freed.releaseIfGrown() {
+            } else {
+                let started = ContinuousClock.now
+                guard let (before, after) = freed.releaseIfGrown() else { return }
+                let took = ContinuousClock.now - started
                 let heap = MallocTuning.heapStatistics()
                 outputs.logger.debug("returned freed memory to the kernel", metadata: [
-                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
+                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)", "took": "\(SyncLog.milliseconds(took))",
                     "heap_in_use_mib": "\(heap.inUse >> 20)", "heap_free_mib": "\(heap.free >> 20)",
                     "heap_mapped_mib": "\(heap.mapped >> 20)",
                 ])

@@ -19,8 +19,10 @@ public struct FreedMemoryRelease: Sendable {
     /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
     private let releaseHeap: @Sendable () -> Void
 
-    /// The policy for this process: its resident set, glibc's `malloc_trim`.
-    public init(allowedGrowth: Double = 0.05) {
+    /// The policy for this process: its resident set, glibc's `malloc_trim`. The allowance is the
+    /// resident set's sawtooth under churn; a release costs ~0.4 ms (median of 51 at 10,000 × 10,
+    /// max 1 ms), one every ~3 s at 2% and 100 changes/s.
+    public init(allowedGrowth: Double = 0.02) {
         self.init(allowedGrowth: allowedGrowth, resident: Self.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchyardSystem
 
 /// The `switchyard` command tree. Each subcommand lives in its own file.
 @main
@@ -21,4 +22,11 @@ struct SwitchyardCommand: AsyncParsableCommand {
             SandboxCommand.self,
         ]
     )
+
+    /// Limits malloc's arenas before any thread but the main one allocates (see
+    /// ``MallocTuning/limitArenas()``), then parses and runs the command.
+    static func main() async {
+        MallocTuning.limitArenas()
+        await main(nil)
+    }
 }
