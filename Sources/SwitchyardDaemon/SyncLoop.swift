@@ -208,13 +208,11 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             SyncLog.succeeded(report, logger: outputs.logger)
             if kind == .full {
                 freed.release()
-            } else {
-                let started = ContinuousClock.now
-                guard let (before, after) = freed.releaseIfGrown() else { return }
-                let took = ContinuousClock.now - started
+            } else if let (before, after) = freed.releaseIfGrown() {
                 let heap = MallocTuning.heapStatistics()
                 outputs.logger.debug("returned freed memory to the kernel", metadata: [
-                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)", "took": "\(SyncLog.milliseconds(took))",
+                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
+                    "took": "\(SyncLog.milliseconds(freed.lastReleaseTook))",
                     "heap_in_use_mib": "\(heap.inUse >> 20)", "heap_free_mib": "\(heap.free >> 20)",
                     "heap_mapped_mib": "\(heap.mapped >> 20)",
                 ])

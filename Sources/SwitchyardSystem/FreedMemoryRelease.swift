@@ -14,6 +14,8 @@ public struct FreedMemoryRelease: Sendable {
     public var allowedGrowth: Double
     /// Resident bytes after the last release; nil before the first.
     public private(set) var floor: Int?
+    /// How long the last release took (the heap walk of `malloc_trim`; logged by the daemon).
+    public private(set) var lastReleaseTook: Duration = .zero
     /// Reads the resident set (``residentBytes()`` in the daemon).
     private let resident: @Sendable () -> Int?
     /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
@@ -36,7 +38,9 @@ public struct FreedMemoryRelease: Sendable {
 
     /// Releases now (after a full sync, whose transient peak is large) and measures from here.
     public mutating func release() {
+        let started = ContinuousClock.now
         releaseHeap()
+        lastReleaseTook = ContinuousClock.now - started
         floor = self.resident()
     }
 
