@@ -67,6 +67,9 @@ public struct IncrementalZone: Sendable {
     public private(set) var lastWasRebuild = true
     /// Whether the latest publish folded a shard's overlay into a new base (for logs and tests).
     public private(set) var lastWasCompaction = false
+    /// Whether the latest publish let go of the bases the fold before it replaced: their blocks
+    /// (a shard's arena and slots, ~1 MiB each at 10,000 Services) are now free in the heap.
+    public private(set) var lastReleasedFoldedBases = false
     private var snapshot: ClusterSnapshot?
     /// The zone published before ``zone`` and the overlay writes ``zone`` has that it lacks: once no
     /// query holds it, its overlay is brought up to date and written into for the next zone, so a
@@ -93,8 +96,8 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
-    /// Overlays up to this many names over the whole zone (or an eighth of their shard's base,
-    /// `ZoneShard.baseShare`) are carried, not folded in.
+    /// Overlays up to this many names over the whole zone (or a thirty-second to a sixteenth of
+    /// their shard's base, `ZoneShard.foldShare`) are carried, not folded in.
     var compactionFloor = 4096
 
     public init(options: DNSZoneOptions) {
@@ -115,6 +118,7 @@ public struct IncrementalZone: Sendable {
     public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
         buildIndexesIfPending()
         lastWasCompaction = false
+        lastReleasedFoldedBases = false
         guard let changes, let old = self.snapshot, options.pods != .verified, inZoneExternalNames.isEmpty,
               changes.services.count <= Self.largeChange else { return rebuild(snapshot) }
         let builder = ZoneBuilder(options: options)
@@ -242,6 +246,7 @@ public struct IncrementalZone: Sendable {
         let lag = previousLag, folded = previousFolded
         previousLag = []
         previousFolded = []
+        lastReleasedFoldedBases = !folded.isEmpty
         guard var spare = previous.take(), isKnownUniquelyReferenced(&spare) else { return zone.nodes }
         var index = Self.nodes(of: consume spare)
         for shard in folded { index.adopt(shard: shard, from: zone.nodes) }

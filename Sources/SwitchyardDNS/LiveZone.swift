@@ -12,6 +12,8 @@ public final class LiveZone: Sendable {
         public var rebuilt: Bool
         /// The overlay of changed names was folded into a new base.
         public var compacted: Bool
+        /// The bases the previous publish's fold replaced were let go: their memory is free.
+        public var releasedFoldedBases: Bool
     }
 
     private let state: Mutex<IncrementalZone>
@@ -35,7 +37,8 @@ public final class LiveZone: Sendable {
             publish(zone)
             // After the publish: a whole build's indexes do not delay its first answer.
             incremental.buildIndexesIfPending()
-            return Publication(zone: zone, rebuilt: incremental.lastWasRebuild, compacted: incremental.lastWasCompaction)
+            return Publication(zone: zone, rebuilt: incremental.lastWasRebuild, compacted: incremental.lastWasCompaction,
+                               releasedFoldedBases: incremental.lastReleasedFoldedBases)
         }
     }
 }

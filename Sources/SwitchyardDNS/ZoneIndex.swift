@@ -19,11 +19,19 @@ struct ZoneShard: Sendable {
 
     var count: Int { base.count + countDelta }
 
-    /// The part of the base the overlay may grow to before it is folded: an eighth of its names and
-    /// bytes. The overlay is held twice (``IncrementalZone``'s two copies) and grows under churn until
-    /// its fold, so this share is the zone's memory sawtooth: at a quarter the two copies' arenas
-    /// and slots reached ~11 MB at 10,000 × 10 (+10% RSS); a fold of one shard costs ~1-2 ms.
-    var baseShare: (names: Int, bytes: Int) { (base.count / 8, base.storage.count / 8) }
+    /// The part of the base the overlay may grow to before it is folded, for the shard at `index` of
+    /// `shardCount`: from a thirty-second of its names and bytes (the first shard) to a sixteenth
+    /// (the last). The overlay is held twice (``IncrementalZone``'s two copies), and its arena,
+    /// reserved at this size, stays resident once written (the next overlay reuses the block), so
+    /// the shares are part of the daemon's resident set: 60-s churns at 10,000 × 10, median RSS over
+    /// the initial sync's, +7.2% at an eighth for every shard, +3.4% at these shares (~425 folds a
+    /// minute instead of ~105, ~1.9 ms each: ~0.14 ms per change). The shares differ so that shards
+    /// filling at the same rate do not fold in the same second (at one share, all 16 folded within
+    /// about 2 s, each fold's new base ~1 MiB).
+    static func foldShare(of base: NodeTable, at index: Int, of shardCount: Int) -> (names: Int, bytes: Int) {
+        let (parts, whole) = (shardCount + index, 32 * shardCount)
+        return (base.count * parts / whole, base.storage.count * parts / whole)
+    }
 }
 
 /// The names a zone answers from, split by hash into shards (``ZoneShard``): each a ``NodeTable``
@@ -112,19 +120,25 @@ struct ZoneIndex: Sendable {
         let countChange = blob == nil ? -1 : (current == nil ? 1 : 0)
         let index = shard(of: hash)
         let offset = shards[index].write(name, hash: hash, origin: origin, blob: blob,
-                                         externalTarget: blob == nil ? nil : externalTarget, countChange: countChange)
+                                         externalTarget: blob == nil ? nil : externalTarget, countChange: countChange,
+                                         foldShare: foldShare(at: index))
         return OverlayWrite(shard: index, offset: offset, hash: hash, countChange: countChange)
     }
 
     /// Applies a write that ``set(_:origin:blob:externalTarget:)`` made on `source`, an index in the
     /// same state as this one.
     mutating func replay(_ write: OverlayWrite, from source: ZoneIndex) {
-        shards[write.shard].replay(write, from: source.shards[write.shard].overlay)
+        shards[write.shard].replay(write, from: source.shards[write.shard].overlay, foldShare: foldShare(at: write.shard))
     }
 
     /// Takes `source`'s shard `index` as it is (its base folded there since this index was in step).
     mutating func adopt(shard index: Int, from source: ZoneIndex) {
         shards[index] = source.shards[index]
+    }
+
+    /// The overlay limit of the shard at `index` (``ZoneShard/foldShare(of:at:of:)``).
+    private func foldShare(at index: Int) -> (names: Int, bytes: Int) {
+        ZoneShard.foldShare(of: shards[index].base, at: index, of: shards.count)
     }
 
     /// How many names exist.
@@ -144,7 +158,7 @@ struct ZoneIndex: Sendable {
         let floorNames = max(1, floor >> shardBits), floorBytes = max(128, (floor * 128) >> shardBits)
         var folded: [Int] = []
         for index in Set(written) {
-            let shard = shards[index], share = shard.baseShare
+            let shard = shards[index], share = foldShare(at: index)
             guard shard.overlay.count > max(floorNames, share.names) || shard.overlay.arena.count > max(floorBytes, share.bytes) else { continue }
             shards[index] = ZoneShard(base: NodeTable(merging: shard.base, overlay: shard.overlay, count: shard.count))
             folded.append(index)
@@ -172,24 +186,24 @@ struct ZoneIndex: Sendable {
 
 extension ZoneShard {
     /// Writes a name into the overlay (see ``ZoneIndex/set(_:origin:blob:externalTarget:)``).
-    mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?, countChange: Int) -> Int {
-        reserveOverlayIfEmpty()
+    mutating func write(_ name: [UInt8], hash: UInt64, origin: Int, blob: [UInt8]?, externalTarget: DNSName?, countChange: Int,
+                        foldShare: (names: Int, bytes: Int)) -> Int {
+        reserveOverlayIfEmpty(foldShare)
         countDelta += countChange
         return overlay.write(name, hash: hash, origin: origin, blob: blob, externalTarget: externalTarget)
     }
 
     /// Copies a write from the other copy's overlay of this shard.
-    mutating func replay(_ write: OverlayWrite, from source: OverlayTable) {
-        reserveOverlayIfEmpty()
+    mutating func replay(_ write: OverlayWrite, from source: OverlayTable, foldShare: (names: Int, bytes: Int)) {
+        reserveOverlayIfEmpty(foldShare)
         overlay.copy(from: source, at: write.offset, hash: write.hash)
         countDelta += write.countChange
     }
 
-    /// Sizes an empty overlay for what it holds when it is folded (a sixteenth of the base more:
-    /// the write that crosses the limit lands first).
-    private mutating func reserveOverlayIfEmpty() {
+    /// Sizes an empty overlay for what it holds when it is folded (a quarter of its share more: the
+    /// write that crosses the limit lands first).
+    private mutating func reserveOverlayIfEmpty(_ share: (names: Int, bytes: Int)) {
         guard overlay.isEmpty else { return }
-        let share = baseShare
         overlay.reserve(bytes: share.bytes + share.bytes / 4, names: share.names + share.names / 4)
     }
 }

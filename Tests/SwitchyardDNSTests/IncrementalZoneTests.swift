@@ -250,12 +250,15 @@ struct IncrementalZoneTests {
             zone: IncrementalZone(options: options, compactionFloor: 8),
             publish: { zone in published.withLock { $0.append(zone) } })
         #expect(live.update(to: store.snapshot, changes: nil).rebuilt)
-        var compactions = 0, othersCarried = 0
+        var compactions = 0, othersCarried = 0, foldedBefore = false
         for _ in 0..<200 {
             let before = store.snapshot
             let events = churn.change(before)
             store.apply(events)
             let publication = live.update(to: store.snapshot, changes: ZoneChanges(events: events, before: before))
+            // The daemon returns a fold's replaced bases to the kernel at the publish that lets them go.
+            #expect(publication.releasedFoldedBases == (foldedBefore && !publication.rebuilt))
+            foldedBefore = publication.compacted
             if publication.compacted {
                 compactions += 1
                 #expect(!publication.rebuilt)
@@ -274,6 +277,20 @@ struct IncrementalZoneTests {
         let last = try #require(published.withLock { $0.last })
         #expect(Self.contents(last) == Self.contents(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions())))
         #expect(published.withLock { $0.count } == 201, "every change was published")
+    }
+
+    @Test("shards fold at shares from a thirty-second to a sixteenth of their base, so that they do not fold together")
+    func staggeredFoldShares() throws {
+        var store = ClusterStore()
+        var churn = Churn(state: 3)
+        for index in 0..<40 { store.apply(churn.service(index)) }
+        let base = try #require(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions()).nodes.shards.first?.base)
+        let shares = (0..<16).map { ZoneShard.foldShare(of: base, at: $0, of: 16) }
+        #expect(shares.first?.bytes == base.storage.count / 32)
+        #expect(shares.first?.names == base.count / 32)
+        #expect(zip(shares, shares.dropFirst()).allSatisfy { $0.bytes < $1.bytes }, "each shard's share differs: \(shares)")
+        let last = try #require(shares.last)
+        #expect(last.bytes <= base.storage.count / 16 && last.bytes >= base.storage.count * 31 / 512)
     }
 
     @Test("an ExternalName inside the cluster zone makes updates rebuild, and stay exact")
