@@ -96,8 +96,8 @@ public struct IncrementalZone: Sendable {
 
     /// Beyond this many changed Services a rebuild is cheaper than partial builds.
     static let largeChange = 2000
-    /// Overlays up to this many names over the whole zone (or a thirty-second to a sixteenth of
-    /// their shard's base, `ZoneShard.foldShare`) are carried, not folded in.
+    /// Overlays up to this many names over the whole zone (or a sixteenth to an eighth of their
+    /// shard's base, `ZoneShard.foldShare`) are carried, not folded in.
     var compactionFloor = 4096
 
     public init(options: DNSZoneOptions) {

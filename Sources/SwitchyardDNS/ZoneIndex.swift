@@ -20,16 +20,18 @@ struct ZoneShard: Sendable {
     var count: Int { base.count + countDelta }
 
     /// The part of the base the overlay may grow to before it is folded, for the shard at `index` of
-    /// `shardCount`: from a thirty-second of its names and bytes (the first shard) to a sixteenth
-    /// (the last). The overlay is held twice (``IncrementalZone``'s two copies), and its arena,
-    /// reserved at this size, stays resident once written (the next overlay reuses the block), so
-    /// the shares are part of the daemon's resident set: 60-s churns at 10,000 × 10, median RSS over
-    /// the initial sync's, +7.2% at an eighth for every shard, +3.4% at these shares (~425 folds a
-    /// minute instead of ~105, ~1.9 ms each: ~0.14 ms per change). The shares differ so that shards
-    /// filling at the same rate do not fold in the same second (at one share, all 16 folded within
-    /// about 2 s, each fold's new base ~1 MiB).
+    /// `shardCount`: from a sixteenth of its names and bytes (the first shard) to an eighth (the
+    /// last). The overlay is held twice (``IncrementalZone``'s two copies), and its arena, reserved
+    /// at this size, stays resident once written (the next overlay reuses the block), so the shares
+    /// are resident memory; a fold copies its shard, so they also set the folds' CPU. 60-s churns
+    /// at 10,000 × 10, median RSS over the initial sync's / CPU per change: an eighth for every
+    /// shard +7.0% / 0.81-0.92 ms, these shares +4.1-6.1% / 1.0 ms, a thirty-second to a sixteenth
+    /// +2.2-3.4% / 0.84-0.87 ms; but at 10,000 × 100, where a change writes ~10 times the names,
+    /// the last folded ~4 times as often as an eighth (1,400 folds in a 30-s run, 4-5 ms each) and
+    /// took CPU per change from 2.6-2.7 to 3.1-3.2 ms. The shares differ so that shards filling at
+    /// the same rate do not fold in the same second (at one share, all 16 folded within ~2 s).
     static func foldShare(of base: NodeTable, at index: Int, of shardCount: Int) -> (names: Int, bytes: Int) {
-        let (parts, whole) = (shardCount + index, 32 * shardCount)
+        let (parts, whole) = (shardCount + index, 16 * shardCount)
         return (base.count * parts / whole, base.storage.count * parts / whole)
     }
 }

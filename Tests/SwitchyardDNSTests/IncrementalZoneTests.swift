@@ -279,18 +279,18 @@ struct IncrementalZoneTests {
         #expect(published.withLock { $0.count } == 201, "every change was published")
     }
 
-    @Test("shards fold at shares from a thirty-second to a sixteenth of their base, so that they do not fold together")
+    @Test("shards fold at shares from a sixteenth to an eighth of their base, so that they do not fold together")
     func staggeredFoldShares() throws {
         var store = ClusterStore()
         var churn = Churn(state: 3)
         for index in 0..<40 { store.apply(churn.service(index)) }
         let base = try #require(DNSZone(snapshot: store.snapshot, options: DNSZoneOptions()).nodes.shards.first?.base)
         let shares = (0..<16).map { ZoneShard.foldShare(of: base, at: $0, of: 16) }
-        #expect(shares.first?.bytes == base.storage.count / 32)
-        #expect(shares.first?.names == base.count / 32)
+        #expect(shares.first?.bytes == base.storage.count / 16)
+        #expect(shares.first?.names == base.count / 16)
         #expect(zip(shares, shares.dropFirst()).allSatisfy { $0.bytes < $1.bytes }, "each shard's share differs: \(shares)")
         let last = try #require(shares.last)
-        #expect(last.bytes <= base.storage.count / 16 && last.bytes >= base.storage.count * 31 / 512)
+        #expect(last.bytes <= base.storage.count / 8 && last.bytes >= base.storage.count * 31 / 256)
     }
 
     @Test("an ExternalName inside the cluster zone makes updates rebuild, and stay exact")
