@@ -27,7 +27,7 @@ struct ZoneShard: Sendable {
     /// at 10,000 × 10, median RSS over the initial sync's / CPU per change: an eighth for every
     /// shard +7.0% / 0.81-0.92 ms, these shares +4.1-6.1% / 1.0 ms, a thirty-second to a sixteenth
     /// +2.2-3.4% / 0.84-0.87 ms; but at 10,000 × 100, where a change writes ~10 times the names,
-    /// the last folded ~4 times as often as an eighth (1,400 folds in a 30-s run, 4-5 ms each) and
+    /// those smaller shares folded ~4 times as often as an eighth (1,400 folds in a 30-s run, 4-5 ms each) and
     /// took CPU per change from 2.6-2.7 to 3.1-3.2 ms. The shares differ so that shards filling at
     /// the same rate do not fold in the same second (at one share, all 16 folded within ~2 s).
     static func foldShare(of base: NodeTable, at index: Int, of shardCount: Int) -> (names: Int, bytes: Int) {
