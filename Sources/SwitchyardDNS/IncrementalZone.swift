@@ -67,9 +67,9 @@ public struct IncrementalZone: Sendable {
     public private(set) var lastWasRebuild = true
     /// Whether the latest publish folded a shard's overlay into a new base (for logs and tests).
     public private(set) var lastWasCompaction = false
-    /// Whether the latest publish let go of the bases the fold before it replaced: their blocks
-    /// (a shard's arena and slots, ~1 MiB each at 10,000 Services) are now free in the heap.
-    public private(set) var lastReleasedFoldedBases = false
+    /// The heap bytes of the bases the fold before the latest publish replaced, which that publish
+    /// let go (a shard's arena and slots, 1-2 MB each at 10,000 Services): now free in the heap.
+    public private(set) var lastReleasedFoldedBytes = 0
     private var snapshot: ClusterSnapshot?
     /// The zone published before ``zone`` and the overlay writes ``zone`` has that it lacks: once no
     /// query holds it, its overlay is brought up to date and written into for the next zone, so a
@@ -78,6 +78,8 @@ public struct IncrementalZone: Sendable {
     private var previousLag: [OverlayWrite] = []
     /// The shards ``zone`` folded into new bases: the previous zone takes them whole.
     private var previousFolded: [Int] = []
+    /// The heap bytes of the bases those folds replaced (``lastReleasedFoldedBytes`` at the next publish).
+    private var previousFoldedBytes = 0
     /// Publishes that wrote into the previous zone's overlay instead of copying one (tests).
     private(set) var reusedOverlays = 0
     /// Changed Services whose endpoint addresses alone changed for DNS, published as those
@@ -118,7 +120,7 @@ public struct IncrementalZone: Sendable {
     public mutating func update(to snapshot: ClusterSnapshot, changes: ZoneChanges?) -> DNSZone {
         buildIndexesIfPending()
         lastWasCompaction = false
-        lastReleasedFoldedBases = false
+        lastReleasedFoldedBytes = 0
         guard let changes, let old = self.snapshot, options.pods != .verified, inZoneExternalNames.isEmpty,
               changes.services.count <= Self.largeChange else { return rebuild(snapshot) }
         let builder = ZoneBuilder(options: options)
@@ -230,6 +232,9 @@ public struct IncrementalZone: Sendable {
         // shard as it is when it is next written into (its overlay there no longer applies).
         let folded = index.foldOverfullShards(among: writes.lazy.map(\.shard), floor: compactionFloor)
         lastWasCompaction = !folded.isEmpty
+        // The bases replaced are the published zone's: the previous zone keeps them until it takes
+        // the folded shards at the next publish.
+        previousFoldedBytes = folded.reduce(0) { $0 + zone.nodes.shards[$1].base.heapBytes }
         previous = zone
         previousLag = writes
         previousFolded = folded
@@ -246,7 +251,8 @@ public struct IncrementalZone: Sendable {
         let lag = previousLag, folded = previousFolded
         previousLag = []
         previousFolded = []
-        lastReleasedFoldedBases = !folded.isEmpty
+        lastReleasedFoldedBytes = previousFoldedBytes
+        previousFoldedBytes = 0
         guard var spare = previous.take(), isKnownUniquelyReferenced(&spare) else { return zone.nodes }
         var index = Self.nodes(of: consume spare)
         for shard in folded { index.adopt(shard: shard, from: zone.nodes) }
@@ -271,6 +277,7 @@ public struct IncrementalZone: Sendable {
         previous = nil
         previousLag = []
         previousFolded = []
+        previousFoldedBytes = 0
         zone = DNSZone(snapshot: snapshot, options: options)
         self.snapshot = snapshot
         lastWasRebuild = true

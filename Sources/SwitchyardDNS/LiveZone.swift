@@ -12,8 +12,9 @@ public final class LiveZone: Sendable {
         public var rebuilt: Bool
         /// The overlay of changed names was folded into a new base.
         public var compacted: Bool
-        /// The bases the previous publish's fold replaced were let go: their memory is free.
-        public var releasedFoldedBases: Bool
+        /// The heap bytes of the bases the previous publish's fold replaced, let go by this one
+        /// (0: none): their memory is free in the heap.
+        public var releasedFoldedBytes: Int
     }
 
     private let state: Mutex<IncrementalZone>
@@ -38,7 +39,7 @@ public final class LiveZone: Sendable {
             // After the publish: a whole build's indexes do not delay its first answer.
             incremental.buildIndexesIfPending()
             return Publication(zone: zone, rebuilt: incremental.lastWasRebuild, compacted: incremental.lastWasCompaction,
-                               releasedFoldedBases: incremental.lastReleasedFoldedBases)
+                               releasedFoldedBytes: incremental.lastReleasedFoldedBytes)
         }
     }
 }

@@ -14,6 +14,9 @@ struct NodeTable: Sendable {
     /// ExternalName targets outside the cluster zones, by node offset.
     private(set) var externalTargets: [Int: DNSName] = [:]
 
+    /// The heap bytes its arena and slots hold (what freeing the table gives back).
+    var heapBytes: Int { storage.capacity + slots.capacity * MemoryLayout<UInt64>.stride }
+
     /// Slots for `capacity` names, half of them used when full. The table is sized once by its
     /// builder (overlays take later writes), so its size is exactly twice the capacity, not the next
     /// power of two: at 1.1M names (10,000 × 100) a power of two held 4.2M slots (34 MB, a quarter

@@ -21,6 +21,8 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
     private let nodeLocal: NodeLocalDNS?
     /// This node's pods by address, with `--dns-autopath`.
     private let autopath: (node: String, clients: Autopath.Clients)?
+    /// When the memory of a whole build's drafts and of the bases folds replaced goes back to the kernel.
+    private let freed = Mutex(FreedBytesRelease())
 
     /// A server for `settings`; upstreams from `resolvConf` (`/etc/resolv.conf` text). `listen`
     /// replaces `settings.listen` with several addresses (`switchyard dns --listen …`), each read by
@@ -88,11 +90,20 @@ public final class SwitchyardDNSFrontend: ClusterDNSServer {
             "took": "\(SyncLog.milliseconds(start.duration(to: clock.now)))",
         ])
         // A whole build's transient peak (drafts, the previous zone) goes back to the kernel, and so
-        // do the bases a fold replaced once the zone that held them is let go: each is about a
-        // sixteenth of the zone at 10,000 Services, and left for the sync loop's release policy,
-        // the shards folding within a second or two of each other kept +1 MiB per fold resident
-        // until the next release (peak RSS over a 60-s churn +11%; released here, +8.8%).
-        if rebuilt || publication.releasedFoldedBases { MallocTuning.releaseFreedMemory() }
+        // do the bases folds replaced once the zone that held them is let go, when they add up to
+        // 1% of the resident set (``FreedBytesRelease``): a base is a sixteenth of the zone at
+        // 10,000 × 10, and left for the sync loop's release policy, the shards folding within a
+        // second or two of each other kept +1 MiB per fold resident until the next release (peak
+        // RSS over a 60-s churn +11%; released here, +8.8%).
+        let releasedBytes = publication.releasedFoldedBytes
+        let returned = freed.withLock { policy -> Int? in
+            if rebuilt { policy.release(); return nil }
+            let pending = policy.unreleased + releasedBytes
+            return policy.freed(releasedBytes) ? pending : nil
+        }
+        if let returned {
+            logger.debug("returned the bases folds replaced to the kernel", metadata: ["freed_mib": "\(returned >> 20)"])
+        }
     }
 
     public func maintain() async {
