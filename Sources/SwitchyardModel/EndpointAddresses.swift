@@ -7,8 +7,11 @@
 public struct EndpointAddresses: RandomAccessCollection, Sendable, Hashable, ExpressibleByArrayLiteral,
     CustomStringConvertible
 {
-    private var head: IPAddress?
+    // The reference first: the inline address (17 bytes) then ends the value, and the bytes up to
+    // the next 8-byte boundary are free for the field a containing struct declares next
+    // (``Endpoint/conditions``).
     private var tail: [IPAddress]
+    private var head: IPAddress?
 
     public init(_ addresses: some Sequence<IPAddress>) {
         var iterator = addresses.makeIterator()

@@ -61,6 +61,10 @@ public struct EndpointHints: Sendable, Hashable {
 /// One endpoint of an EndpointSlice.
 public struct Endpoint: Sendable, Hashable {
     public var addresses: EndpointAddresses
+    /// Right after `addresses`, in the bytes its inline address leaves before the next 8-byte
+    /// boundary: 120 bytes an endpoint instead of 128, and a 100-endpoint slice's array in jemalloc's
+    /// 12 KiB size class instead of its 14 KiB one (~20 MB at 10,000 Services × 100 endpoints).
+    public var conditions: EndpointConditions
     public var nodeName: String?
     public var zone: String?
     public var targetRef: ObjectReference?
@@ -68,7 +72,6 @@ public struct Endpoint: Sendable, Hashable {
     /// asking for topology-aware routing), behind one reference: 128 bytes an endpoint instead of
     /// 152. The store holds one per endpoint, a million at 10,000 Services × 100 endpoints.
     private var rarelySet: RarelySet?
-    public var conditions: EndpointConditions
 
     public var hostname: String? {
         get { rarelySet?.hostname }

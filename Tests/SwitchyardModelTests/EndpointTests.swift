@@ -20,7 +20,8 @@ struct EndpointTests {
         #expect(built == endpoint)
         #expect(Set([built, endpoint]).count == 1)
         #expect(built != Endpoint(addresses: [Self.address], nodeName: "node-1"))
-        // A million of these at 10,000 Services x 100 endpoints (152 bytes with the two fields inline).
-        #expect(MemoryLayout<Endpoint>.stride <= 128)
+        // A million of these at 10,000 Services x 100 endpoints (152 bytes with the two fields inline,
+        // 128 with the conditions after the rarely set fields).
+        #expect(MemoryLayout<Endpoint>.stride <= 120)
     }
 }
