@@ -38,7 +38,8 @@ let package = Package(
     targets: [
         // The operating-system layer: entering a network namespace, running a program, malloc tuning,
         // descriptor limits and connection caps.
-        .target(name: "CSwitchyardSystem"),
+        // jemalloc serves the process's allocations (allocator.c; Debian: libjemalloc-dev).
+        .target(name: "CSwitchyardSystem", linkerSettings: [.linkedLibrary("jemalloc")]),
         .target(name: "SwitchyardSystem", dependencies: ["CSwitchyardSystem", .product(name: "NIOCore", package: "swift-nio")]),
         // Slim Sendable values and the ClusterStore. No I/O.
         .target(

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "SwitchyardLB", package: root),
                 .product(name: "SwitchyardNFT", package: root),
                 .product(name: "SwitchyardModel", package: root),
+                // Not imported: linked for the daemon's allocator (jemalloc, configured in CSwitchyardSystem).
                 .product(name: "SwitchyardSystem", package: root),
             ],
             path: "Benchmarks/RulesBenchmarks",

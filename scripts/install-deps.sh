@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   libnftnl-dev libmnl-dev   # the netlink backend links these
+  libjemalloc-dev           # the allocator (allocator.c)
   nftables iptables         # nft -c -f / iptables-restore --test oracles, and `bench`
   iproute2                  # network namespaces for end-to-end tests and the demo sandbox
   bind9-dnsutils knot-dnsutils  # dig and kdig for the DNS end-to-end tests

@@ -209,13 +209,21 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             if kind == .full {
                 freed.release()
             } else if let (before, after) = freed.releaseIfGrown() {
-                let heap = MallocTuning.heapStatistics()
-                outputs.logger.debug("returned freed memory to the kernel", metadata: [
-                    "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
-                    "took": "\(SyncLog.milliseconds(freed.lastReleaseTook))",
-                    "heap_in_use_mib": "\(heap.inUse >> 20)", "heap_free_mib": "\(heap.free >> 20)",
-                    "heap_mapped_mib": "\(heap.mapped >> 20)",
-                ])
+                // The heap's statistics only when the line is logged (perf, churn at 10,000 × 100:
+                // glibc's mallinfo2, walking every free chunk, was 0.6% of the samples at info level).
+                let took = freed.lastReleaseTook
+                outputs.logger.debug("returned freed memory to the kernel", metadata: {
+                    var metadata: Logger.Metadata = [
+                        "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
+                        "took": "\(SyncLog.milliseconds(took))",
+                    ]
+                    if let heap = MallocTuning.heapStatistics() {
+                        metadata["heap_in_use_mib"] = "\(heap.inUse >> 20)"
+                        metadata["heap_free_mib"] = "\(heap.free >> 20)"
+                        metadata["heap_mapped_mib"] = "\(heap.mapped >> 20)"
+                    }
+                    return metadata
+                }())
             }
         case .failure(let error):
             schedule.failed(startedAt: start, at: clock.now)

@@ -1,12 +1,12 @@
-/// When memory that its owner knows it let go goes back to the kernel (`malloc_trim`): once the
+/// When memory that its owner knows it let go goes back to the kernel (the allocator's purge): once the
 /// bytes freed since the last release reach `share` of the resident set, and at once after a whole
 /// build. The DNS zone's folds each free one shard's replaced base: 1-2 MB at 10,000 Services × 10
 /// endpoints (16 shards), ~1 MB at × 100 (128 shards, in a heap of ~450 MiB). Released at every
 /// fold, the trims' heap walks and the page faults that refill what they gave back were ~8% of the
-/// daemon's samples under churn at × 100 (perf: `__malloc_trim` 3.4% self, `unlink_chunk` 3.3%,
-/// `madvise` and `clear_page` ~2%); at 1% of the resident set a fold at × 10 is still released at
-/// once (its base is over 1% of ~115 MiB) and at × 100 about one in four. A value; its owner
-/// (the DNS frontend) calls it.
+/// daemon's samples under churn at × 100 (perf, with glibc: `__malloc_trim` 3.4% self,
+/// `unlink_chunk` 3.3%, `madvise` and `clear_page` ~2%); at 1% of the resident set a fold at × 10
+/// is still released at once (its base is over 1% of ~115 MiB) and at × 100 about one in four.
+/// A value; its owner (the DNS frontend) calls it.
 public struct FreedBytesRelease: Sendable {
     /// The part of the resident set that freed bytes must reach before they are released.
     public let share: Double
@@ -17,7 +17,7 @@ public struct FreedBytesRelease: Sendable {
     /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
     private let releaseHeap: @Sendable () -> Void
 
-    /// The policy for this process: its resident set, glibc's `malloc_trim`.
+    /// The policy for this process: its resident set, the allocator's purge.
     public init(share: Double = 0.01) {
         self.init(share: share, resident: FreedMemoryRelease.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
     }

@@ -2,11 +2,12 @@
 import Glibc
 #endif
 
-/// When the heap's freed memory goes back to the kernel between full syncs. With
-/// ``MallocTuning/keepFreedMemory()`` glibc never trims by itself, so every transient of the
-/// incremental syncs and DNS publishes (a batch's events, a fold's second arena) stays resident,
-/// and the daemon's RSS climbs by tens of MiB over minutes of churn while its live heap stays flat
-/// (heaptrack). This releases (`malloc_trim`) after a sync when the resident set has grown by more
+/// When the allocator's freed memory goes back to the kernel between full syncs. Transients of the
+/// incremental syncs and DNS publishes (a batch's events, a fold's second arena) otherwise stay
+/// resident until the allocator returns them: with glibc tuned not to trim (until session 28) the
+/// daemon's RSS climbed by tens of MiB over minutes of churn while its live heap stayed flat
+/// (heaptrack); jemalloc returns them after ~1 s, and this brings that forward. It releases
+/// (``MallocTuning/releaseFreedMemory()``) after a sync when the resident set has grown by more
 /// than `allowedGrowth` since the last release, and measures from what is left: memory the cluster
 /// really needs is not released over and over. A value; its owner (the sync loop) calls it.
 public struct FreedMemoryRelease: Sendable {
@@ -14,16 +15,16 @@ public struct FreedMemoryRelease: Sendable {
     public var allowedGrowth: Double
     /// Resident bytes after the last release; nil before the first.
     public private(set) var floor: Int?
-    /// How long the last release took (the heap walk of `malloc_trim`; logged by the daemon).
+    /// How long the last release took (logged by the daemon).
     public private(set) var lastReleaseTook: Duration = .zero
     /// Reads the resident set (``residentBytes()`` in the daemon).
     private let resident: @Sendable () -> Int?
     /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
     private let releaseHeap: @Sendable () -> Void
 
-    /// The policy for this process: its resident set, glibc's `malloc_trim`. The allowance is the
-    /// resident set's sawtooth under churn; a release costs ~0.4 ms (median of 51 at 10,000 × 10,
-    /// max 1 ms), one every ~3 s at 2% and 100 changes/s.
+    /// The policy for this process: its resident set, the allocator's purge. The allowance is the
+    /// resident set's sawtooth under churn (with glibc a release cost ~0.4 ms at 10,000 × 10, one
+    /// every ~3 s at 2% and 100 changes/s).
     public init(allowedGrowth: Double = 0.02) {
         self.init(allowedGrowth: allowedGrowth, resident: Self.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
     }

@@ -82,7 +82,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        MallocTuning.keepFreedMemory()
         let options = BenchOptions(
             shape: ClusterShape(services: services, endpointsPerService: endpointsPerService, seed: seed),
             dispatch: try DispatchModel(parsing: dispatch), runs: runs, pathTimeout: pathTimeout,

@@ -317,7 +317,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        MallocTuning.keepFreedMemory()
         let level: Logger.Level = switch verbosity {
         case nil: logLevel
         case let v? where v >= 4: .trace

@@ -1,5 +1,4 @@
 import ArgumentParser
-import SwitchyardSystem
 
 /// The `switchyard` command tree. Each subcommand lives in its own file.
 @main
@@ -23,10 +22,4 @@ struct SwitchyardCommand: AsyncParsableCommand {
         ]
     )
 
-    /// Limits malloc's arenas before any thread but the main one allocates (see
-    /// ``MallocTuning/limitArenas()``), then parses and runs the command.
-    static func main() async {
-        MallocTuning.limitArenas()
-        await main(nil)
-    }
 }

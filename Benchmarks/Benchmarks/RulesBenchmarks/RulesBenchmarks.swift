@@ -4,7 +4,6 @@ import SwitchyardLB
 import SwitchyardModel
 import SwitchyardNFT
 import SwitchyardRules
-import SwitchyardSystem
 
 /// The rules pipeline on the synthetic cluster `switchyard bench` uses (seed 1, 10 endpoints per
 /// Service). Targets (issue 3, release build, this 2-core machine): full ≤ 100 ms, incremental
@@ -27,7 +26,6 @@ final class IncrementalState: @unchecked Sendable {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    MallocTuning.keepFreedMemory()  // as `switchyard run` does: repeated syncs reuse warm pages
     let large = SyntheticCluster(ClusterShape(services: 10_000, endpointsPerService: 10)).store.snapshot
     let config = SyntheticCluster.config()
 

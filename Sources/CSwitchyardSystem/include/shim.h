@@ -40,6 +40,10 @@ int switchyard_wait_readable(int fd, int wake);
 /// (EACCES/EPERM: lowering it needs CAP_SYS_NICE).
 int switchyard_set_thread_nice(int nice);
 
-/// The malloc heap's bytes in use, free inside it, and mapped on their own (glibc's mallinfo2,
-/// summed over the arenas; heap.c).
-void switchyard_heap_statistics(unsigned long *in_use, unsigned long *free_bytes, unsigned long *mapped);
+/// The allocator's bytes allocated by the program, resident (its pages in memory, metadata
+/// included) and mapped (jemalloc's stats; allocator.c). Returns 0, or -1 when mallctl failed.
+int switchyard_heap_statistics(unsigned long *allocated, unsigned long *resident, unsigned long *mapped);
+
+/// Returns every arena's freed pages to the kernel now (jemalloc's `arena.<all>.purge`; allocator.c).
+/// Returns mallctl's result.
+int switchyard_release_freed_memory(void);
