@@ -36,7 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
-        // The operating-system layer: entering a network namespace, running a program, malloc tuning,
+        // The operating-system layer: entering a network namespace, running a program, the allocator,
         // descriptor limits and connection caps.
         // jemalloc serves the process's allocations (allocator.c; Debian: libjemalloc-dev).
         .target(name: "CSwitchyardSystem", linkerSettings: [.linkedLibrary("jemalloc")]),

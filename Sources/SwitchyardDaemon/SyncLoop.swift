@@ -217,7 +217,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         "rss_before_mib": "\(before >> 20)", "rss_after_mib": "\(after >> 20)",
                         "took": "\(SyncLog.milliseconds(took))",
                     ]
-                    if let heap = MallocTuning.heapStatistics() {
+                    if let heap = Allocator.heapStatistics() {
                         metadata["heap_in_use_mib"] = "\(heap.inUse >> 20)"
                         metadata["heap_free_mib"] = "\(heap.free >> 20)"
                         metadata["heap_mapped_mib"] = "\(heap.mapped >> 20)"

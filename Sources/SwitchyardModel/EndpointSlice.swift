@@ -69,8 +69,8 @@ public struct Endpoint: Sendable, Hashable {
     public var zone: String?
     public var targetRef: ObjectReference?
     /// `hostname` and `hints`, which few endpoints carry (a headless Service's named Pods, a Service
-    /// asking for topology-aware routing), behind one reference: 128 bytes an endpoint instead of
-    /// 152. The store holds one per endpoint, a million at 10,000 Services × 100 endpoints.
+    /// asking for topology-aware routing), behind one reference: 24 bytes an endpoint fewer than with
+    /// both inline. The store holds one per endpoint, a million at 10,000 Services × 100 endpoints.
     private var rarelySet: RarelySet?
 
     public var hostname: String? {

@@ -14,12 +14,12 @@ public struct FreedBytesRelease: Sendable {
     public private(set) var unreleased = 0
     /// Reads the resident set (``FreedMemoryRelease/residentBytes()`` in the daemon).
     private let resident: @Sendable () -> Int?
-    /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
+    /// Returns the heap's free pages (``Allocator/releaseFreedMemory()`` in the daemon).
     private let releaseHeap: @Sendable () -> Void
 
     /// The policy for this process: its resident set, the allocator's purge.
     public init(share: Double = 0.01) {
-        self.init(share: share, resident: FreedMemoryRelease.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
+        self.init(share: share, resident: FreedMemoryRelease.residentBytes, releaseHeap: Allocator.releaseFreedMemory)
     }
 
     /// The policy over another resident set and release (tests).

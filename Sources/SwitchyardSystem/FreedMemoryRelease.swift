@@ -7,7 +7,7 @@ import Glibc
 /// resident until the allocator returns them: with glibc tuned not to trim (until session 28) the
 /// daemon's RSS climbed by tens of MiB over minutes of churn while its live heap stayed flat
 /// (heaptrack); jemalloc returns them after ~1 s, and this brings that forward. It releases
-/// (``MallocTuning/releaseFreedMemory()``) after a sync when the resident set has grown by more
+/// (``Allocator/releaseFreedMemory()``) after a sync when the resident set has grown by more
 /// than `allowedGrowth` since the last release, and measures from what is left: memory the cluster
 /// really needs is not released over and over. A value; its owner (the sync loop) calls it.
 public struct FreedMemoryRelease: Sendable {
@@ -19,14 +19,14 @@ public struct FreedMemoryRelease: Sendable {
     public private(set) var lastReleaseTook: Duration = .zero
     /// Reads the resident set (``residentBytes()`` in the daemon).
     private let resident: @Sendable () -> Int?
-    /// Returns the heap's free pages (``MallocTuning/releaseFreedMemory()`` in the daemon).
+    /// Returns the heap's free pages (``Allocator/releaseFreedMemory()`` in the daemon).
     private let releaseHeap: @Sendable () -> Void
 
     /// The policy for this process: its resident set, the allocator's purge. The allowance is the
     /// resident set's sawtooth under churn (with glibc a release cost ~0.4 ms at 10,000 × 10, one
     /// every ~3 s at 2% and 100 changes/s).
     public init(allowedGrowth: Double = 0.02) {
-        self.init(allowedGrowth: allowedGrowth, resident: Self.residentBytes, releaseHeap: MallocTuning.releaseFreedMemory)
+        self.init(allowedGrowth: allowedGrowth, resident: Self.residentBytes, releaseHeap: Allocator.releaseFreedMemory)
     }
 
     /// The policy over another resident set and release (tests: the process's own resident set

@@ -137,7 +137,7 @@ struct DNSCommand: AsyncParsableCommand {
         guard let store = try await loadOnce(keepPods: options.pods == .verified, logger: logger) else { return }
         let zone = Self.build(store.snapshot, options: options, logger: logger)
         // Give the memory used while loading and building back to the system.
-        MallocTuning.releaseFreedMemory()
+        Allocator.releaseFreedMemory()
         let server = DNSServer(
             configuration: DNSServerConfiguration(listen: addresses, udpSocketsPerAddress: threads,
                                                   forwardingClients: settings.forwardingClients, udpThreadNice: settings.queryThreadNice),

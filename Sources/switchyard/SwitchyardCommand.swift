@@ -21,5 +21,4 @@ struct SwitchyardCommand: AsyncParsableCommand {
             SandboxCommand.self,
         ]
     )
-
 }

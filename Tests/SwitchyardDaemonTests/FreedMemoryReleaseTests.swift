@@ -78,11 +78,11 @@ struct FreedMemoryReleaseTests {
     @Test("the heap's statistics count an allocation as in use while it lives and not after")
     func heapStatistics() throws {
         let size = 8 << 20
-        let before = try #require(MallocTuning.heapStatistics(), "jemalloc serves this process")
+        let before = try #require(Allocator.heapStatistics(), "jemalloc serves this process")
         let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-        let during = try #require(MallocTuning.heapStatistics())
+        let during = try #require(Allocator.heapStatistics())
         block.deallocate()
-        let after = try #require(MallocTuning.heapStatistics())
+        let after = try #require(Allocator.heapStatistics())
         // The suite runs in parallel: other tests allocate and free between the samples (by a few
         // KB in the failures seen), so the 8-MiB block must show with half its size to spare.
         #expect(during.inUse >= before.inUse + size / 2, "\(before) → \(during)")

@@ -6,7 +6,7 @@ import CSwitchyardSystem
 /// had glibc's `_int_malloc`, `unlink_chunk`, `malloc_consolidate` and `malloc_trim` at ~16% of the
 /// daemon's samples, and jemalloc took CPU per change from 3.7-4.0 to 2.5-2.9 ms (alternated runs,
 /// docs/benchmarks.md).
-public enum MallocTuning {
+public enum Allocator {
     /// Hands every arena's freed pages back to the kernel now, rather than when the background
     /// thread's decay gets to them: the daemon calls it after a full sync and a whole zone build,
     /// whose transient peaks (lists, wanted ruleset, read-back, build drafts) are large.
@@ -28,6 +28,6 @@ public enum MallocTuning {
     public static func heapStatistics() -> HeapStatistics? {
         var (allocated, resident, mapped): (UInt, UInt, UInt) = (0, 0, 0)
         guard switchyard_heap_statistics(&allocated, &resident, &mapped) == 0 else { return nil }
-        return HeapStatistics(inUse: Int(allocated), free: Int(resident) - min(Int(resident), Int(allocated)), mapped: Int(mapped))
+        return HeapStatistics(inUse: Int(allocated), free: max(0, Int(resident) - Int(allocated)), mapped: Int(mapped))
     }
 }
