@@ -439,7 +439,7 @@ def micro(out_dir):
     with open(path) as handle:
         text = handle.read()
     text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()
-    return ["### Issue 3 micro-benchmarks (ordo-one/benchmark, release)", "", "```", text, "```", ""]
+    return ["### Micro-benchmarks: the rules pipeline (issue 3), the DNS publish (issue 13) (ordo-one/benchmark, release)", "", "```", text, "```", ""]
 
 
 def main():
