@@ -55,14 +55,14 @@ public struct Daemon: Sendable {
             try await installLocalDeliveryRoute(mark: localDNS.mark, for: "node-local DNS for \(localDNS.service)")
         }
 
-        let (updates, updatesInput) = AsyncStream<[ClusterEvent]>.makeStream()
+        let syncInput = SyncLoopInput()
         let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var kubernetes = config.kubernetes {
             kubernetes.logger = logger
             kubernetes.availability = { kind, available in metrics.collection(kind, available: available) }
             services.append(.init(
-                service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: updatesInput, logger: logger),
+                service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: syncInput, logger: logger),
                 serviceName: "kubernetes"))
         } else {
             let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
@@ -70,7 +70,7 @@ public struct Daemon: Sendable {
                 service: EventSourceService(
                     manifests: ManifestSource(paths: config.paths, loader: loader, pollInterval: config.pollInterval,
                                               observer: { metrics.manifestsLoaded($0) }),
-                    output: updatesInput, logger: logger),
+                    output: syncInput, logger: logger),
                 serviceName: "manifests"))
         }
 
@@ -93,10 +93,10 @@ public struct Daemon: Sendable {
         let localhost = config.nodePortLocalhost ? [IPAddress("127.0.0.1")!, IPAddress("::1")!] : []
         func sync<Backend: SyncBackend>(_ backend: Backend) {
             if localhost.isEmpty || config.proxyMode == .userspace {
-                services.append(.init(service: syncLoop(backend, updates: updates, outputs: outputs), serviceName: "sync"))
+                services.append(.init(service: syncLoop(backend, input: syncInput, outputs: outputs), serviceName: "sync"))
             } else {
                 let proxy = UserspaceProxy(nodePortAddresses: localhost, logger: logger)
-                services.append(.init(service: syncLoop(LocalhostNodePorts(backend, proxy: proxy), updates: updates, outputs: outputs),
+                services.append(.init(service: syncLoop(LocalhostNodePorts(backend, proxy: proxy), input: syncInput, outputs: outputs),
                                       serviceName: "sync"))
             }
         }
@@ -153,10 +153,10 @@ public struct Daemon: Sendable {
     }
 
     /// The sync loop over `backend`.
-    private func syncLoop<Backend: SyncBackend>(_ backend: Backend, updates: AsyncStream<[ClusterEvent]>, outputs: SyncOutputs)
+    private func syncLoop<Backend: SyncBackend>(_ backend: Backend, input: SyncLoopInput, outputs: SyncOutputs)
         -> SyncLoop<ContinuousClock, Backend> {
         SyncLoop(
-            updates: updates, clock: ContinuousClock(),
+            input: input, clock: ContinuousClock(),
             syncer: Syncer(backend: backend, config: config.proxy, wallClock: Self.wallClock),
             minSyncPeriod: config.minSyncPeriod, syncPeriod: config.syncPeriod, fullSyncPeriod: config.fullSyncPeriod,
             outputs: outputs)

@@ -14,7 +14,8 @@ public struct EventSourceService: ServiceLifecycle.Service {
     public typealias Follow = @Sendable (_ deliver: @escaping @Sendable ([ClusterEvent]) -> Void) async throws -> Void
 
     public var follow: Follow
-    public var output: AsyncStream<[ClusterEvent]>.Continuation
+    /// The sync loop the batches go to.
+    public var output: SyncLoopInput
     public var logger: Logger
     /// Logged with the first batch, e.g. "manifests loaded" and where from.
     public var synced: (message: Logger.Message, metadata: Logger.Metadata)
@@ -22,7 +23,7 @@ public struct EventSourceService: ServiceLifecycle.Service {
     public var changeLevel: Logger.Level
 
     public init(
-        follow: @escaping Follow, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger,
+        follow: @escaping Follow, output: SyncLoopInput, logger: Logger,
         synced: (message: Logger.Message, metadata: Logger.Metadata), changeLevel: Logger.Level = .info
     ) {
         self.follow = follow
@@ -34,7 +35,7 @@ public struct EventSourceService: ServiceLifecycle.Service {
 
     /// Follows any source of batches by iterating it.
     public init<Source: AsyncSequence & Sendable>(
-        source: Source, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger,
+        source: Source, output: SyncLoopInput, logger: Logger,
         synced: (message: Logger.Message, metadata: Logger.Metadata), changeLevel: Logger.Level = .info
     ) where Source.Element == [ClusterEvent] {
         self.init(follow: { deliver in
@@ -47,7 +48,7 @@ public struct EventSourceService: ServiceLifecycle.Service {
     /// every batch through a merge of two sequences (perf: its tasks and generic metadata lookups
     /// were a few percent of the daemon's CPU under churn, once per batch at each hop).
     public func run() async throws {
-        defer { output.finish() }
+        defer { output.sourcesEnded() }
         let (output, logger, synced, changeLevel) = (output, logger, synced, changeLevel)
         let first = Atomic(true)
         try await cancelWhenGracefulShutdown { [follow] in
@@ -65,7 +66,7 @@ public struct EventSourceService: ServiceLifecycle.Service {
 
 extension EventSourceService {
     /// Follows manifest files and directories.
-    public init(manifests source: ManifestSource, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger) {
+    public init(manifests source: ManifestSource, output: SyncLoopInput, logger: Logger) {
         self.init(source: source, output: output, logger: logger,
                   synced: ("manifests loaded", ["paths": "\(source.paths.joined(separator: " "))"]))
     }
@@ -73,7 +74,7 @@ extension EventSourceService {
     /// Follows the API server (`--kubeconfig` / `--in-cluster`): the informers hand their batches
     /// to `output` themselves (``KubernetesSource/run(_:)``), not through the source's iterator,
     /// a task hop less per watch event.
-    public init(kubernetes source: KubernetesSource, output: AsyncStream<[ClusterEvent]>.Continuation, logger: Logger) {
+    public init(kubernetes source: KubernetesSource, output: SyncLoopInput, logger: Logger) {
         self.init(follow: { deliver in try await source.run(deliver) }, output: output, logger: logger,
                   synced: ("Kubernetes API synced", ["server": "\(source.configuration.connection.server)"]), changeLevel: .debug)
     }

@@ -59,7 +59,7 @@ public final class SyncProgress: Sendable {
 /// Generic over the clock (tests use a manual one) and the backend (tests use ``FakeBackend``).
 /// Ends on graceful shutdown, leaving the rules programmed.
 public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service where C.Duration == Duration {
-    public var updates: AsyncStream<[ClusterEvent]>
+    public var input: SyncLoopInput
     public var clock: C
     public var syncer: Syncer<Backend>
     public var minSyncPeriod: Duration
@@ -69,10 +69,10 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     public var outputs: SyncOutputs
 
     public init(
-        updates: AsyncStream<[ClusterEvent]>, clock: C, syncer: Syncer<Backend>,
+        input: SyncLoopInput, clock: C, syncer: Syncer<Backend>,
         minSyncPeriod: Duration, syncPeriod: Duration, fullSyncPeriod: Duration = .seconds(3600), outputs: SyncOutputs
     ) {
-        self.updates = updates
+        self.input = input
         self.clock = clock
         self.syncer = syncer
         self.minSyncPeriod = minSyncPeriod
@@ -81,27 +81,8 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         self.outputs = outputs
     }
 
-    /// What wakes the loop.
-    enum Wakeup: Sendable {
-        case events([ClusterEvent])
-        case timer(C.Instant)
-        case sourcesEnded
-        case synced(SyncOutcome)
-        /// Graceful shutdown began: the loop ends, leaving the rules programmed.
-        case shutdown
-    }
-
-    /// A finished sync with the programmed state it hands back.
-    struct SyncOutcome: Sendable {
-        var kind: SyncKind
-        var startedAt: C.Instant
-        var result: Result<SyncReport, any Error>
-        var programmed: ProgrammedState
-    }
-
     public func run() async throws {
-        let (wakeups, wake) = AsyncStream<Wakeup>.makeStream()
-        let updates = updates
+        let (wakeups, wake) = (input.wakeups, input.continuation)
         let clock = clock
         let syncer = syncer
         // Discarding: a finished sync's or timer's child task is freed at once. A plain task group
@@ -109,13 +90,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
         // of a 10,000-Service churn showed the loop's finished tasks (their async frames) growing the
         // live heap by ~1 MiB a minute, unbounded.
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await batch in updates { wake.yield(.events(batch)) }
-                wake.yield(.sourcesEnded)
-            }
             var state = ProxyState()
             var schedule = SyncSchedule<C.Instant>(minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, fullSyncPeriod: fullSyncPeriod)
-            var armed: Set<C.Instant> = []
+            // The deadline of each timer armed and not yet fired, by the timer's number.
+            var armed: [Int: C.Instant] = [:]
+            var timers = 0
+            // When the sync running started (one runs at a time).
+            var syncStart = clock.now
             var freed = FreedMemoryRelease()
             // A shutdown is one more wakeup rather than `cancelOnGracefulShutdown()`, which put
             // every wakeup through a merge (see EventSourceService.run).
@@ -127,13 +108,13 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                     case .events(let batch):
                         // Also while a sync runs: DNS sees the batch at once, the next sync programs it.
                         apply(batch, to: &state, schedule: &schedule)
-                    case .timer(let deadline):
-                        armed.remove(deadline)
+                    case .timer(let number):
+                        armed[number] = nil
                     case .sourcesEnded:
                         outputs.logger.debug("sources ended; keeping the last state programmed")
                     case .synced(let outcome):
                         state.programmed = outcome.programmed
-                        finish(outcome, schedule: &schedule, freed: &freed)
+                        finish(outcome, startedAt: syncStart, schedule: &schedule, freed: &freed)
                     }
                     // Nothing is due while a sync runs (SyncSchedule.runningSince).
                     if let kind = schedule.due(at: clock.now) {
@@ -143,8 +124,8 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         let snapshot = state.store.snapshot
                         let handoff = Handoff(state.programmed)
                         state.programmed = ProgrammedState()
-                        let start = clock.now
-                        schedule.started(at: start)
+                        syncStart = clock.now
+                        schedule.started(at: syncStart)
                         group.addTask {
                             var programmed = handoff.take()
                             let result: Result<SyncReport, any Error>
@@ -153,18 +134,19 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                             } catch {
                                 result = .failure(error)
                             }
-                            wake.yield(.synced(SyncOutcome(kind: kind, startedAt: start, result: result, programmed: programmed)))
+                            wake.yield(.synced(SyncOutcome(kind: kind, result: result, programmed: programmed)))
                         }
                         continue
                     }
                     // One timer per distinct deadline; a timer that fires early or late is harmless,
                     // since due(at:) decides.
-                    if let deadline = schedule.nextDeadline, !armed.contains(deadline),
-                       armed.allSatisfy({ $0 > deadline }) {
-                        armed.insert(deadline)
+                    if let deadline = schedule.nextDeadline, armed.values.allSatisfy({ $0 > deadline }) {
+                        let number = timers
+                        timers += 1
+                        armed[number] = deadline
                         group.addTask {
                             try? await clock.sleep(until: deadline, tolerance: nil)
-                            wake.yield(.timer(deadline))
+                            wake.yield(.timer(number))
                         }
                     }
                 }
@@ -196,8 +178,9 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     /// Records a finished sync: schedule, health, metrics, logs.
-    private func finish(_ outcome: SyncOutcome, schedule: inout SyncSchedule<C.Instant>, freed: inout FreedMemoryRelease) {
-        let (kind, start) = (outcome.kind, outcome.startedAt)
+    private func finish(_ outcome: SyncOutcome, startedAt start: C.Instant, schedule: inout SyncSchedule<C.Instant>,
+                        freed: inout FreedMemoryRelease) {
+        let kind = outcome.kind
         switch outcome.result {
         case .success(let report):
             schedule.succeeded(kind, startedAt: start)
@@ -234,4 +217,11 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                            healthTimeout: syncPeriod * 2, logger: outputs.logger)
         }
     }
+}
+
+/// A finished sync with the programmed state it hands back to its ``SyncLoop``.
+struct SyncOutcome: Sendable {
+    var kind: SyncKind
+    var result: Result<SyncReport, any Error>
+    var programmed: ProgrammedState
 }

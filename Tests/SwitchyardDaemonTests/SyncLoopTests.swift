@@ -11,14 +11,12 @@ struct LoopHarness {
     let clock = ManualClock()
     let backend = FakeBackend()
     let progress = SyncProgress()
-    let updates: AsyncStream<[ClusterEvent]>
-    let input: AsyncStream<[ClusterEvent]>.Continuation
+    let input = SyncLoopInput()
     var minSyncPeriod: Duration = .seconds(1)
     var syncPeriod: Duration = .seconds(30)
     var outputs: SyncOutputs
 
     init(minSyncPeriod: Duration = .seconds(1), syncPeriod: Duration = .seconds(30)) {
-        (updates, input) = AsyncStream<[ClusterEvent]>.makeStream()
         self.minSyncPeriod = minSyncPeriod
         self.syncPeriod = syncPeriod
         var logger = Logger(label: "test")
@@ -28,7 +26,7 @@ struct LoopHarness {
 
     var loop: SyncLoop<ManualClock, FakeBackend> {
         SyncLoop(
-            updates: updates, clock: clock,
+            input: input, clock: clock,
             syncer: Syncer(backend: backend, config: ProxyConfig(nodeName: "node-a"), wallClock: { 1_800_000_000 }),
             minSyncPeriod: minSyncPeriod, syncPeriod: syncPeriod, outputs: outputs)
     }
