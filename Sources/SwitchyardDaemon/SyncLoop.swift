@@ -82,7 +82,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     public func run() async throws {
-        let (wakeups, wake) = (input.wakeups, input.continuation)
+        let input = input
         let clock = clock
         let syncer = syncer
         // Discarding: a finished sync's or timer's child task is freed at once. A plain task group
@@ -101,7 +101,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             // A shutdown is one more wakeup rather than `cancelOnGracefulShutdown()`, which put
             // every wakeup through a merge (see EventSourceService.run).
             await withGracefulShutdownHandler {
-                loop: for await wakeup in wakeups {
+                loop: while let wakeup = await input.next() {
                     switch wakeup {
                     case .shutdown:
                         break loop
@@ -134,7 +134,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                             } catch {
                                 result = .failure(error)
                             }
-                            wake.yield(.synced(SyncOutcome(kind: kind, result: result, programmed: programmed)))
+                            input.send(.synced(SyncOutcome(kind: kind, result: result, programmed: programmed)))
                         }
                         continue
                     }
@@ -146,14 +146,14 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         armed[number] = deadline
                         group.addTask {
                             try? await clock.sleep(until: deadline, tolerance: nil)
-                            wake.yield(.timer(number))
+                            input.send(.timer(number))
                         }
                     }
                 }
             } onGracefulShutdown: {
-                wake.yield(.shutdown)
+                input.send(.shutdown)
             }
-            wake.finish()
+            input.finish()
             group.cancelAll()
         }
         outputs.healthChecks?.finish()
