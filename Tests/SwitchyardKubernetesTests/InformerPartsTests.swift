@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 @testable import SwitchyardSources
 import SwitchyardModel
@@ -32,6 +33,38 @@ struct InformerPartsTests {
         switch WatchEvent.decode(ByteBuffer(string: line)) {
         case .success(let event): #expect(event.type.rawValue == expected)
         case .failure(let failure): #expect(failure.message == expected)
+        }
+    }
+
+    @Test("a deletion's object keeps its kind and metadata; the rest is checked, not built")
+    func deletionPruning() throws {
+        let spec = #""spec":{"endpoints":[{"addresses":["10.0.0.1"],"ready":true,"n":-1.5e3}],"note":"a\"b\u00e9\n"}"#
+        let line = #"{"type":"DELETED","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","#
+            + #""metadata":{"name":"web-1","namespace":"shop","resourceVersion":"42"},"# + spec + "}}"
+        guard case .success(let event) = WatchEvent.decode(ByteBuffer(string: line)) else {
+            Issue.record("the deletion did not decode")
+            return
+        }
+        #expect(event.type == .deleted)
+        #expect(event.object["kind"]?.stringValue == "EndpointSlice")
+        #expect(event.object["metadata"]?["name"]?.stringValue == "web-1")
+        #expect(event.object.resourceVersion == "42")
+        #expect(event.object["spec"] == nil, "not built")
+        // The same object in an update is built whole.
+        let update = line.replacingOccurrences(of: "DELETED", with: "MODIFIED")
+        guard case .success(let modified) = WatchEvent.decode(ByteBuffer(string: update)) else {
+            Issue.record("the update did not decode")
+            return
+        }
+        #expect(modified.object["spec"]?["note"]?.stringValue == "a\"bé\n")
+        // What is skipped is still checked.
+        for broken in [#""spec":{"a":[1,2}"#, #""spec":{"a":"\x"}"#, #""spec":{"a":tru}"#, #""spec":{"a" 1}"#, #""spec":"open"#] {
+            let bad = line.replacingOccurrences(of: spec, with: broken)
+            guard case .failure(let failure) = WatchEvent.decode(ByteBuffer(string: bad)) else {
+                Issue.record("\(broken) was accepted")
+                continue
+            }
+            #expect(failure.message == "not JSON", "\(broken)")
         }
     }
 

@@ -14,15 +14,22 @@ enum JSONParser {
     /// Nesting deeper than this is refused (the API's objects are far shallower).
     static let maximumDepth = 256
 
-    static func parse(_ buffer: ByteBuffer) throws(Failure) -> APIValue {
+    /// Which members of one object are built: the object that is member `member` of the top-level
+    /// object keeps only the members named in `keys`; the others are checked and skipped, not built.
+    struct Pruning: Sendable {
+        var member: String
+        var keys: Set<String>
+    }
+
+    static func parse(_ buffer: ByteBuffer, pruning: Pruning? = nil) throws(Failure) -> APIValue {
         let result: Result<APIValue, Failure> = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(Failure) -> APIValue in try parse(bytes) }
+            Result { () throws(Failure) -> APIValue in try parse(bytes, pruning: pruning) }
         }
         return try result.get()
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> APIValue {
-        var reader = Reader(bytes: bytes)
+    static func parse(_ bytes: UnsafeRawBufferPointer, pruning: Pruning? = nil) throws(Failure) -> APIValue {
+        var reader = Reader(bytes: bytes, pruning: pruning)
         reader.skipWhitespace()
         let value = try reader.value(depth: 0)
         reader.skipWhitespace()
@@ -38,9 +45,11 @@ enum JSONParser {
         /// (the growth of small arrays was ~3% of the daemon's samples decoding 100-endpoint slices).
         var openPairs: [(key: String, value: APIValue)] = []
         var openItems: [APIValue] = []
+        let pruning: Pruning?
 
-        init(bytes: UnsafeRawBufferPointer) {
+        init(bytes: UnsafeRawBufferPointer, pruning: Pruning?) {
             self.bytes = bytes
+            self.pruning = pruning
         }
 
         func failure(_ message: String) -> Failure {
@@ -87,7 +96,8 @@ enum JSONParser {
             index += count
         }
 
-        mutating func object(depth: Int) throws(Failure) -> APIValue {
+        /// An object; with `keeping`, only the members of those names are built (see ``Pruning``).
+        mutating func object(depth: Int, keeping: Set<String>? = nil) throws(Failure) -> APIValue {
             index += 1
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -103,8 +113,13 @@ enum JSONParser {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
                 skipWhitespace()
-                let member = try value(depth: depth + 1)
-                openPairs.append((key, member))
+                if let keeping, !keeping.contains(key) {
+                    try skip(depth: depth + 1)
+                } else if depth == 0, let pruning, key == pruning.member, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    openPairs.append((key, try object(depth: depth + 1, keeping: pruning.keys)))
+                } else {
+                    openPairs.append((key, try value(depth: depth + 1)))
+                }
                 skipWhitespace()
                 guard index < bytes.count else { throw failure("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -132,6 +147,77 @@ enum JSONParser {
                 if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(Array(openItems[start...])) }
                 throw failure("expected ',' or ']'")
             }
+        }
+
+        /// Checks a value and moves past it without building it.
+        mutating func skip(depth: Int) throws(Failure) {
+            guard depth < JSONParser.maximumDepth else { throw failure("nested too deeply") }
+            guard index < bytes.count else { throw failure("expected a value") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): try skipContainer(depth: depth, close: UInt8(ascii: "}"), keyed: true)
+            case UInt8(ascii: "["): try skipContainer(depth: depth, close: UInt8(ascii: "]"), keyed: false)
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+            default: throw failure("expected a value")
+            }
+        }
+
+        /// Moves past an object (`keyed`) or an array, checking it.
+        mutating func skipContainer(depth: Int, close: UInt8, keyed: Bool) throws(Failure) {
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if keyed {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+                    try skipString()
+                    skipWhitespace()
+                    try expect(UInt8(ascii: ":"))
+                    skipWhitespace()
+                }
+                try skip(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw failure(keyed ? "unterminated object" : "unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return }
+                throw failure(keyed ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        }
+
+        /// Moves past a string starting at its opening quote, checking its escapes.
+        mutating func skipString() throws(Failure) {
+            index += 1
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    return
+                case UInt8(ascii: "\\"):
+                    index += 1
+                    guard index < bytes.count else { throw failure("unterminated string") }
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        break
+                    case UInt8(ascii: "u"):
+                        _ = try hex4()
+                    default:
+                        throw failure("invalid escape")
+                    }
+                default:
+                    index += 1
+                }
+            }
+            throw failure("unterminated string")
         }
 
         /// A string starting at the opening quote.
