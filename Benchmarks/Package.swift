@@ -9,6 +9,18 @@ import PackageDescription
 /// A path dependency is known by its directory's name (the checkout's, e.g. `switchyard` or a worktree's).
 let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
+/// A benchmark executable over the given Switchyard products, linked with the daemon's allocator
+/// (SwitchyardSystem, not imported: jemalloc, configured in CSwitchyardSystem).
+func benchmark(_ name: String, of products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark")]
+            + (products + ["SwitchyardSystem"]).map { .product(name: $0, package: root) },
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "SwitchyardBenchmarks",
     platforms: [.macOS(.v15)],
@@ -17,34 +29,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .executableTarget(
-            name: "RulesBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchyardBench", package: root),
-                .product(name: "SwitchyardRules", package: root),
-                .product(name: "SwitchyardLB", package: root),
-                .product(name: "SwitchyardNFT", package: root),
-                .product(name: "SwitchyardModel", package: root),
-                // Not imported: linked for the daemon's allocator (jemalloc, configured in CSwitchyardSystem).
-                .product(name: "SwitchyardSystem", package: root),
-            ],
-            path: "Benchmarks/RulesBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "DNSBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchyardBench", package: root),
-                .product(name: "SwitchyardDNS", package: root),
-                .product(name: "SwitchyardModel", package: root),
-                // Not imported: linked for the daemon's allocator (jemalloc, configured in CSwitchyardSystem).
-                .product(name: "SwitchyardSystem", package: root),
-            ],
-            path: "Benchmarks/DNSBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("RulesBenchmarks", of: ["SwitchyardBench", "SwitchyardRules", "SwitchyardLB", "SwitchyardNFT", "SwitchyardModel"]),
+        benchmark("DNSBenchmarks", of: ["SwitchyardBench", "SwitchyardDNS", "SwitchyardModel"]),
     ],
     swiftLanguageModes: [.v5]
 )
