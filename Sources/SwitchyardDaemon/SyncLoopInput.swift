@@ -29,6 +29,7 @@ public final class SyncLoopInput: Sendable {
         var waiter: UnsafeContinuation<SyncLoopWakeup?, Never>?
         /// No more wake-ups are taken in (the loop ended, or its task was cancelled).
         var finished = false
+        /// The loop's task was cancelled: nothing more is handed out, queued or not.
         var cancelled = false
 
         mutating func take() -> SyncLoopWakeup? {
