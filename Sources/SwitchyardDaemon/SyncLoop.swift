@@ -95,8 +95,6 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
             // The deadline of each timer armed and not yet fired, by the timer's number.
             var armed: [Int: C.Instant] = [:]
             var timers = 0
-            // When the sync running started (one runs at a time).
-            var syncStart = clock.now
             var freed = FreedMemoryRelease()
             // A shutdown is one more wakeup rather than `cancelOnGracefulShutdown()`, which put
             // every wakeup through a merge (see EventSourceService.run).
@@ -114,7 +112,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         outputs.logger.debug("sources ended; keeping the last state programmed")
                     case .synced(let outcome):
                         state.programmed = outcome.programmed
-                        finish(outcome, startedAt: syncStart, schedule: &schedule, freed: &freed)
+                        finish(outcome, schedule: &schedule, freed: &freed)
                     }
                     // Nothing is due while a sync runs (SyncSchedule.runningSince).
                     if let kind = schedule.due(at: clock.now) {
@@ -124,8 +122,7 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         let snapshot = state.store.snapshot
                         let handoff = Handoff(state.programmed)
                         state.programmed = ProgrammedState()
-                        syncStart = clock.now
-                        schedule.started(at: syncStart)
+                        schedule.started(at: clock.now)
                         group.addTask {
                             var programmed = handoff.take()
                             let result: Result<SyncReport, any Error>
@@ -178,8 +175,9 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
     }
 
     /// Records a finished sync: schedule, health, metrics, logs.
-    private func finish(_ outcome: SyncOutcome, startedAt start: C.Instant, schedule: inout SyncSchedule<C.Instant>,
-                        freed: inout FreedMemoryRelease) {
+    private func finish(_ outcome: SyncOutcome, schedule: inout SyncSchedule<C.Instant>, freed: inout FreedMemoryRelease) {
+        // The schedule keeps when the running sync started (one runs at a time).
+        guard let start = schedule.runningSince else { preconditionFailure("a sync finished that the schedule did not start") }
         let kind = outcome.kind
         switch outcome.result {
         case .success(let report):
