@@ -189,10 +189,11 @@ let package = Package(
             name: "SwitchyardDaemonTests",
             dependencies: [
                 "SwitchyardDaemon", "SwitchyardModel", "SwitchyardNFT", "SwitchyardRules", "SwitchyardLB", "SwitchyardDNS",
-                "SwitchyardSources", "SwitchyardTestSupport",
+                "SwitchyardSources", "SwitchyardSystem", "SwitchyardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

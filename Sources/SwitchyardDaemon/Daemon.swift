@@ -56,13 +56,19 @@ public struct Daemon: Sendable {
         }
 
         let syncInput = SyncLoopInput()
+        // One thread for the API connections, the informers and the sync loop (PinnedService).
+        let pipelineLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pipeline = EventLoopTaskExecutor(eventLoop: pipelineLoops.next())
         let (healthChecks, healthChecksInput) = AsyncStream<[ServiceHealthCheck]>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var kubernetes = config.kubernetes {
             kubernetes.logger = logger
             kubernetes.availability = { kind, available in metrics.collection(kind, available: available) }
+            kubernetes.eventLoopGroup = pipeline.eventLoop
             services.append(.init(
-                service: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: syncInput, logger: logger),
+                service: PinnedService(
+                    base: EventSourceService(kubernetes: KubernetesSource(configuration: kubernetes), output: syncInput, logger: logger),
+                    executor: pipeline),
                 serviceName: "kubernetes"))
         } else {
             let loader = ManifestLoader(nodePortRange: config.nodePortRange, logger: logger)
@@ -93,11 +99,14 @@ public struct Daemon: Sendable {
         let localhost = config.nodePortLocalhost ? [IPAddress("127.0.0.1")!, IPAddress("::1")!] : []
         func sync<Backend: SyncBackend>(_ backend: Backend) {
             if localhost.isEmpty || config.proxyMode == .userspace {
-                services.append(.init(service: syncLoop(backend, input: syncInput, outputs: outputs), serviceName: "sync"))
+                services.append(.init(service: PinnedService(base: syncLoop(backend, input: syncInput, outputs: outputs), executor: pipeline),
+                                      serviceName: "sync"))
             } else {
                 let proxy = UserspaceProxy(nodePortAddresses: localhost, logger: logger)
-                services.append(.init(service: syncLoop(LocalhostNodePorts(backend, proxy: proxy), input: syncInput, outputs: outputs),
-                                      serviceName: "sync"))
+                services.append(.init(
+                    service: PinnedService(base: syncLoop(LocalhostNodePorts(backend, proxy: proxy), input: syncInput, outputs: outputs),
+                                           executor: pipeline),
+                    serviceName: "sync"))
             }
         }
         switch config.proxyMode {
@@ -129,7 +138,13 @@ public struct Daemon: Sendable {
         ])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await pipelineLoops.shutdownGracefully()
+            throw error
+        }
+        try? await pipelineLoops.shutdownGracefully()
         logger.info("stopped; the programmed rules stay in place (switchyard cleanup removes them)")
     }
 

@@ -123,7 +123,9 @@ public struct SyncLoop<C: Clock, Backend: SyncBackend>: ServiceLifecycle.Service
                         let handoff = Handoff(state.programmed)
                         state.programmed = ProgrammedState()
                         schedule.started(at: clock.now)
-                        group.addTask {
+                        // Off the loop's executor (the daemon pins it to the API client's event
+                        // loop): a full sync takes seconds at scale and must not stall the watches.
+                        group.addTask(executorPreference: globalConcurrentExecutor) {
                             var programmed = handoff.take()
                             let result: Result<SyncReport, any Error>
                             do {

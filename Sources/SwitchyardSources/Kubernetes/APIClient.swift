@@ -12,9 +12,11 @@ struct APIClient: Sendable {
     /// The largest LIST page accepted (a page of `limit` objects is far smaller).
     var maximumBodyBytes = 512 << 20
 
-    /// An `HTTPClient` for `connection`. `readTimeout` bounds the silence on a connection (a watch
+    /// An `HTTPClient` for `connection` on `group` (default: AsyncHTTPClient's). `readTimeout` bounds the silence on a connection (a watch
     /// the server should have closed by then is presumed dead).
-    static func makeHTTPClient(for connection: KubernetesConnection, readTimeout: Duration) throws(KubernetesAPIError) -> HTTPClient {
+    static func makeHTTPClient(
+        for connection: KubernetesConnection, readTimeout: Duration, group: (any EventLoopGroup)? = nil
+    ) throws(KubernetesAPIError) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try tlsConfiguration(for: connection),
             redirectConfiguration: .disallow,
@@ -24,7 +26,7 @@ struct APIClient: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
         // A refused or failed connection fails the request at once; the informer retries with its backoff.
         configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return HTTPClient(eventLoopGroup: group ?? HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     static func tlsConfiguration(for connection: KubernetesConnection) throws(KubernetesAPIError) -> TLSConfiguration {

@@ -39,7 +39,7 @@ public struct KubernetesSource: AsyncSequence, Sendable {
         let settings = configuration
         let resources = settings.resources
         let http = try APIClient.makeHTTPClient(
-            for: settings.connection, readTimeout: .seconds(settings.watchTimeoutSeconds + 60))
+            for: settings.connection, readTimeout: .seconds(settings.watchTimeoutSeconds + 60), group: settings.eventLoopGroup)
         let client = APIClient(http: http, connection: settings.connection)
         let converter = ObjectConverter(nodePortRange: settings.nodePortRange)
         settings.logger.info("following the Kubernetes API", metadata: [

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SwitchyardModel
 
 extension KubernetesSource {
@@ -28,6 +29,9 @@ extension KubernetesSource {
         /// Told whether an optional collection (Namespaces, Pods, ServiceCIDRs) could be listed: false after a
         /// 403 or 404, true after a list succeeded (e.g. for a metric).
         public var availability: (@Sendable (ResourceKind, Bool) -> Void)?
+        /// The event loops the API connections run on (nil: AsyncHTTPClient's shared group). The
+        /// daemon passes the one loop its informers and sync loop run on (``EventLoopTaskExecutor``).
+        public var eventLoopGroup: (any EventLoopGroup)?
 
         public init(
             connection: KubernetesConnection,
