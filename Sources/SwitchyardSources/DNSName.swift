@@ -13,8 +13,7 @@ enum DNSName {
     /// RFC 1123 subdomain: labels joined by '.', ≤ 253 characters.
     static func subdomainProblem(_ name: String) -> String? {
         if name.utf8.count > 253 { return "\"\(name)\" must be no more than 253 characters (DNS-1123 subdomain)" }
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard !name.isEmpty, labels.allSatisfy({ isLabel($0) }) else {
+        guard isSubdomain(name) else {
             return "\"\(name)\" is not a valid DNS-1123 subdomain: lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit"
         }
         return nil
@@ -44,8 +43,27 @@ enum DNSName {
         return nil
     }
 
-    private static func isLabel(_ name: some StringProtocol) -> Bool {
-        let bytes = Array(name.utf8)
+    private static func isLabel(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { isLabel($0[...]) }
+    }
+
+    /// Whether `name` is labels joined by '.', each a DNS-1123 label. Scanned in place: it runs for
+    /// every endpoint's nodeName of every EndpointSlice a watch delivers (perf, churn at 10,000 ×
+    /// 100: splitting into substrings was 1.4% of the daemon's samples).
+    private static func isSubdomain(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            var start = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ".") {
+                guard isLabel(bytes[start..<index]) else { return false }
+                start = index + 1
+            }
+            return true
+        }
+    }
+
+    private static func isLabel(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
         return (isLower(first) || isDigit(first)) && (isLower(last) || isDigit(last))
             && bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }

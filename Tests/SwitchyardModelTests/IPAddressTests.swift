@@ -9,6 +9,15 @@ struct IPAddressTests {
         #expect(address.description == text)
     }
 
+    @Test("IPv4 parses from a substring and from text that is not contiguous UTF-8")
+    func ipv4FromOtherText() {
+        let line = "ip=10.96.0.10;"
+        #expect(IPv4Address(line.dropFirst(3).dropLast())?.description == "10.96.0.10")
+        #expect(IPv4Address("10.96.0.10x".dropLast()) != nil)
+        #expect(IPv4Address("10.96.0.1x") == nil)
+        #expect(IPv4Address(sloppy: "010.096.000.010".dropFirst(0))?.description == "10.96.0.10")
+    }
+
     @Test("sloppy IPv4 reads leading zeros as decimal, as kube-proxy's ParseIPSloppy", arguments: [
         ("172.30.0.041", "172.30.0.41"), ("010.096.000.010", "10.96.0.10"), ("10.96.0.10", "10.96.0.10"),
     ])
