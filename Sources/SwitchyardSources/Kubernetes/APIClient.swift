@@ -12,8 +12,8 @@ struct APIClient: Sendable {
     /// The largest LIST page accepted (a page of `limit` objects is far smaller).
     var maximumBodyBytes = 512 << 20
 
-    /// An `HTTPClient` for `connection` on `group` (default: AsyncHTTPClient's). `readTimeout` bounds the silence on a connection (a watch
-    /// the server should have closed by then is presumed dead).
+    /// An `HTTPClient` for `connection` on `group` (default: AsyncHTTPClient's). `readTimeout` bounds
+    /// the silence on a connection (a watch the server should have closed by then is presumed dead).
     static func makeHTTPClient(
         for connection: KubernetesConnection, readTimeout: Duration, group: (any EventLoopGroup)? = nil
     ) throws(KubernetesAPIError) -> HTTPClient {
